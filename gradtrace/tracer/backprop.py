@@ -1,0 +1,150 @@
+"""Forward values and the backward pass over a Graph, recorded step by step into a Trace.
+
+Shared work lives here, once, for every op: undoing numpy broadcasting on the way back (sum_to),
+adding up gradients that reach a node along several paths (fan-out), checking that a rule gave
+one gradient per input, and noting where a value first stops being finite.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from .graph import Graph, Node
+from .ops import REGISTRY
+from .trace import BackwardStep, ForwardStep, NodeRecord, Trace
+
+_FORMATTER = string.Formatter()
+
+
+def sum_to(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a gradient back to `shape`, undoing numpy broadcasting (leading axes, then size-1
+    axes), so every op's rule can ignore broadcasting."""
+    gradient = np.asarray(gradient)
+    if gradient.shape == tuple(shape):
+        return gradient
+    extra = gradient.ndim - len(shape)
+    if extra > 0:
+        gradient = gradient.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, size in enumerate(shape) if size == 1 and gradient.shape[i] != 1)
+    if stretched:
+        gradient = gradient.sum(axis=stretched, keepdims=True)
+    return gradient.reshape(shape)
+
+
+def evaluate(graph: Graph, at: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every node's forward value. Overflow and domain errors give inf/nan, never an exception."""
+    values: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for node in graph.nodes:
+            values[node.id] = _forward_value(node, values, at)
+    return values
+
+
+def _forward_value(node: Node, values, at) -> np.ndarray:
+    if node.kind == "input":
+        return np.asarray(at[node.id], dtype=np.float64)
+    if node.kind == "const":
+        return np.asarray(node.value, dtype=np.float64)
+    return REGISTRY[node.op].forward(*(values[source] for source in node.inputs))
+
+
+def needs_gradient(graph: Graph, wrt: tuple[str, ...]) -> set[str]:
+    """The nodes through which a gradient reaches one of `wrt`."""
+    needed = set(wrt)
+    for node in graph.ops:
+        if any(source in needed for source in node.inputs):
+            needed.add(node.id)
+    return needed
+
+
+def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
+                values: dict | None = None) -> Trace:
+    """Run forward and backward over `graph` at the point `at`, recording every step.
+
+    `wrt` limits the inputs whose gradients are traced (all by default). `values` may carry
+    forward values already computed (the Python API computes them eagerly).
+    """
+    wrt = tuple(name for name in graph.inputs if wrt is None or name in wrt)
+    if values is None:
+        values = evaluate(graph, at)
+    with np.errstate(all="ignore"):
+        forward = _forward_steps(graph, values)
+        grads, backward = _backward_steps(graph, values, needs_gradient(graph, wrt))
+    nodes = tuple(
+        NodeRecord(node.id, node.kind, node.op, node.inputs, values[node.id], grads.get(node.id))
+        for node in graph.nodes
+    )
+    return Trace(graph.expression, graph, nodes, forward, backward, wrt, tuple(defaults), fused)
+
+
+def _forward_steps(graph: Graph, values) -> tuple[ForwardStep, ...]:
+    steps = []
+    for node in graph.ops:
+        op = REGISTRY[node.op]
+        inputs = tuple(values[source] for source in node.inputs)
+        value = values[node.id]
+        problem = None
+        if not np.all(np.isfinite(value)) and all(np.all(np.isfinite(x)) for x in inputs):
+            problem = (op.trouble(*inputs) if op.trouble else None) or "the result is not finite"
+        kink = op.kink_rule if op.at_kink(inputs) else None
+        steps.append(ForwardStep(node.id, node.op, node.inputs, inputs, value, problem, kink))
+    return tuple(steps)
+
+
+def _backward_steps(graph: Graph, values, needed: set[str]):
+    grads: dict[str, np.ndarray] = {}
+    arrivals: dict[str, int] = {}
+    steps: list[BackwardStep] = []
+    if graph.output in needed:
+        grads[graph.output] = np.ones_like(values[graph.output], dtype=np.float64)
+    for node in reversed(graph.ops):
+        if node.id not in grads:
+            continue
+        op = REGISTRY[node.op]
+        inputs = tuple(values[source] for source in node.inputs)
+        out, upstream = values[node.id], grads[node.id]
+        wanted = tuple(source in needed for source in node.inputs)
+        vjps = op.vjp(upstream, inputs, out, wanted)
+        if len(vjps) != len(node.inputs):
+            raise RuntimeError(f"{node.op}: the VJP rule gave {len(vjps)} gradients "
+                               f"for {len(node.inputs)} inputs")
+        for index, source in enumerate(node.inputs):
+            if not wanted[index]:
+                continue
+            downstream = sum_to(vjps[index], np.shape(values[source]))
+            total = downstream if source not in grads else np.asarray(grads[source] + downstream)
+            grads[source] = total
+            arrivals[source] = arrivals.get(source, 0) + 1
+            formula, bindings = _formula(op.formulas[index], node, graph, values)
+            problem = None
+            if not np.all(np.isfinite(downstream)) and np.all(np.isfinite(upstream)) and all(
+                    np.all(np.isfinite(x)) for x in inputs):
+                problem = f"the local derivative {formula} is not finite here"
+            steps.append(BackwardStep(
+                node=node.id, input=source, index=index, op=node.op, upstream=upstream,
+                formula=formula, bindings=bindings, local=op.local(index, inputs, out),
+                downstream=downstream, total=total, arrival=arrivals[source], gate=op.gate,
+                problem=problem,
+            ))
+    return grads, tuple(steps)
+
+
+def _formula(template: str, node: Node, graph: Graph, values) -> tuple[str, tuple]:
+    """Fill a registry formula with node names; constants are written as their values."""
+    names = {"out": node.id}
+    for key, source in zip("ab", node.inputs):
+        names[key] = source
+    fields = [field for _, field, _, _ in _FORMATTER.parse(template) if field]
+    filled: dict[str, str] = {}
+    bindings: list[tuple[str, np.ndarray]] = []
+    for field in fields:
+        source = names[field]
+        if graph.by_id[source].kind == "const" and not source.startswith("#"):
+            filled[field] = f"({source})" if source.startswith("-") else source
+        else:
+            filled[field] = source
+            if all(source != bound for bound, _ in bindings):
+                bindings.append((source, values[source]))
+    return template.format(**filled), tuple(bindings)

@@ -1,0 +1,202 @@
+"""The computation graph as plain data: a tuple of nodes in topological order.
+
+Inputs keep the names the user gave them and come first, in order of first use; each primitive
+op is one node with at most two inputs, named h1..hn in forward order (another letter if the user
+already has a variable called h1); a constant is a node named by its value. A variable used twice
+is one node with two outgoing edges. Every walk here is a loop over that tuple or an explicit
+stack, never recursion, so a 10,000-node chain is as easy as a 10-node one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from . import parse as ast
+from .ops import REGISTRY
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    kind: str  # "input" | "const" | "op"
+    op: str | None = None
+    inputs: tuple[str, ...] = ()
+    value: object = None  # constants only: a float, or a numpy array from the Python API
+
+
+@dataclass(frozen=True)
+class Graph:
+    nodes: tuple[Node, ...]
+    output: str
+    expression: str
+
+    @cached_property
+    def by_id(self) -> dict[str, Node]:
+        return {node.id: node for node in self.nodes}
+
+    @cached_property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(node.id for node in self.nodes if node.kind == "input")
+
+    @cached_property
+    def ops(self) -> tuple[Node, ...]:
+        return tuple(node for node in self.nodes if node.kind == "op")
+
+    @cached_property
+    def consumers(self) -> dict[str, tuple[str, ...]]:
+        """For each node, the op nodes that read it (once per edge, in forward order)."""
+        readers: dict[str, list[str]] = {node.id: [] for node in self.nodes}
+        for node in self.ops:
+            for source in node.inputs:
+                readers[source].append(node.id)
+        return {key: tuple(value) for key, value in readers.items()}
+
+
+def constant_id(value: float) -> str:
+    """A constant is named by its value as written shortest: 1, 0.5, -3, 1e+100, inf."""
+    number = float(value)
+    if np.isfinite(number) and number == int(number) and abs(number) < 1e16:
+        return str(int(number))
+    return repr(number)
+
+
+class GraphBuilder:
+    """Collects nodes in creation order; op ids are given when the graph is built."""
+
+    def __init__(self, expression: str, input_names: list[str]):
+        self.expression = expression
+        self.prefix = _op_prefix(input_names)
+        self.nodes: list[Node] = [Node(name, "input") for name in input_names]
+        self.known = {name for name in input_names}
+        self.op_count = 0
+
+    def const(self, value) -> str:
+        if np.ndim(value) == 0:
+            node_id = constant_id(value)
+            value = float(value)
+        else:
+            node_id = f"#{len(self.nodes) + 1}"
+        if node_id not in self.known:
+            self.known.add(node_id)
+            self.nodes.append(Node(node_id, "const", value=value))
+        return node_id
+
+    def op(self, name: str, inputs: tuple[str, ...]) -> str:
+        op = REGISTRY[name]
+        if len(inputs) != op.arity:
+            raise ValueError(f"{name} takes {op.arity} inputs, got {len(inputs)}")
+        self.op_count += 1
+        node_id = f"{self.prefix}{self.op_count}"
+        self.nodes.append(Node(node_id, "op", name, tuple(inputs)))
+        return node_id
+
+    def build(self, output: str) -> Graph:
+        return Graph(tuple(self.nodes), output, self.expression)
+
+
+def _op_prefix(input_names) -> str:
+    for prefix in ("h", "v", "u", "node"):
+        pattern = re.compile(rf"{prefix}\d+$")
+        if not any(pattern.match(name) for name in input_names):
+            return prefix
+    return "node_"
+
+
+def _children(tree) -> tuple[str, tuple]:
+    """The op an AST node becomes and the AST children that feed it."""
+    if isinstance(tree, ast.Unary):
+        return tree.op, (tree.operand,)
+    if isinstance(tree, ast.Binary):
+        if tree.op == "div" and isinstance(tree.left, ast.Num) and tree.left.value == 1.0:
+            return "reciprocal", (tree.right,)  # 1/x is a reciprocal gate, as written
+        return tree.op, (tree.left, tree.right)
+    if isinstance(tree, ast.Call):
+        return tree.func, tree.args
+    raise TypeError(f"not an AST node: {tree!r}")
+
+
+def _names_in_order(tree) -> list[str]:
+    names: list[str] = []
+    seen: set[str] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            if node.id not in seen:
+                seen.add(node.id)
+                names.append(node.id)
+        elif not isinstance(node, ast.Num):
+            stack.extend(reversed(_children(node)[1]))
+    return names
+
+
+def lower(tree, expression: str) -> Graph:
+    """Turn a parsed AST into a Graph: a post-order walk on an explicit stack."""
+    builder = GraphBuilder(expression, _names_in_order(tree))
+    results: list[str] = []
+    stack: list[tuple[object, bool]] = [(tree, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if isinstance(node, ast.Num):
+            results.append(builder.const(node.value))
+        elif isinstance(node, ast.Name):
+            results.append(node.id)
+        elif children_done:
+            op_name, children = _children(node)
+            args = tuple(results[len(results) - len(children):])
+            del results[len(results) - len(children):]
+            results.append(builder.op(op_name, args))
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(_children(node)[1]))
+    return builder.build(results[-1])
+
+
+def from_text(expression: str) -> Graph:
+    """Parse and lower in one step."""
+    return lower(ast.parse(expression), expression.strip())
+
+
+# -- writing a graph back as text --------------------------------------------------------
+
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "reciprocal": 2, "neg": 3, "pow": 4}
+
+
+def to_expression(graph: Graph) -> str:
+    """The graph as one infix expression, with only the parentheses it needs."""
+    text: dict[str, tuple[str, int]] = {}
+    for node in graph.nodes:
+        if node.kind == "input":
+            text[node.id] = (node.id, 9)
+        elif node.kind == "const":
+            label = node.id if not node.id.startswith("#") else "const"
+            text[node.id] = (label, 9 if not label.startswith("-") else 3)
+        else:
+            text[node.id] = _infix(node, text)
+    return text[graph.output][0]
+
+
+def _infix(node: Node, text) -> tuple[str, int]:
+    level = _PRECEDENCE.get(node.op, 9)
+    args = [text[source] for source in node.inputs]
+
+    def wrap(arg, minimum):
+        return arg[0] if arg[1] >= minimum else f"({arg[0]})"
+
+    if node.op in ("add", "mul"):
+        symbol = " + " if node.op == "add" else "*"
+        return wrap(args[0], level) + symbol + wrap(args[1], level), level
+    if node.op in ("sub", "div"):
+        symbol = " - " if node.op == "sub" else "/"
+        return wrap(args[0], level) + symbol + wrap(args[1], level + 1), level
+    if node.op == "reciprocal":
+        return "1/" + wrap(args[0], level + 1), level
+    if node.op == "neg":
+        return "-" + wrap(args[0], level), level
+    if node.op == "pow":
+        return wrap(args[0], level + 1) + "**" + wrap(args[1], level), level
+    return f"{node.op}({', '.join(arg[0] for arg in args)})", 9

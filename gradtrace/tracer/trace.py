@@ -1,0 +1,182 @@
+"""The trace: everything gradtrace computed, as frozen plain data.
+
+Renderers and checkers read a `Trace` and nothing else. Values are numpy arrays (a scalar is a
+0-d array); the public properties hand back Python floats for scalars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .graph import Graph
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    id: str
+    kind: str  # "input" | "const" | "op"
+    op: str | None
+    inputs: tuple[str, ...]
+    value: np.ndarray
+    grad: np.ndarray | None  # None where no gradient flows (constants, --wrt pruned)
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    node: str
+    op: str
+    inputs: tuple[str, ...]
+    input_values: tuple[np.ndarray, ...]
+    value: np.ndarray
+    problem: str | None = None  # set where a non-finite value first appears, with the reason
+    kink: str | None = None  # set where the op sits on a non-differentiable point
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    node: str  # the op node sending the gradient back
+    input: str  # the node receiving it
+    index: int  # which input of `node` (0 = a, 1 = b)
+    op: str
+    upstream: np.ndarray  # d output / d node
+    formula: str  # the local derivative d node / d input, in node names ("-1/h7²")
+    bindings: tuple[tuple[str, np.ndarray], ...]  # the names in `formula` with their values
+    local: np.ndarray  # the local derivative's value
+    downstream: np.ndarray  # upstream × local, summed back over broadcast axes
+    total: np.ndarray  # d output / d input so far (running total over paths)
+    arrival: int  # 1 for the first gradient to reach `input`, 2 for the second, ...
+    gate: str | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """One input's gradient checked three ways."""
+
+    input: str
+    traced: np.ndarray
+    symbolic_expr: str | None  # d output / d input as SymPy writes it; None when skipped
+    symbolic: np.ndarray | None
+    numeric: np.ndarray | None
+    status: str  # "agree" | "disagree" | "kink" | "not finite"
+    note: str = ""  # why something was skipped, or the kink convention used
+    rtol: float = 0.0
+    atol: float = 0.0
+
+
+@dataclass(frozen=True)
+class Trace:
+    expression: str
+    graph: Graph
+    nodes: tuple[NodeRecord, ...]
+    forward: tuple[ForwardStep, ...]
+    backward: tuple[BackwardStep, ...]
+    wrt: tuple[str, ...]  # inputs whose gradients were traced, in input order
+    defaults: tuple[str, ...] = ()  # inputs that were given a default value
+    fused: bool = False
+    checks: tuple[GradientCheck, ...] | None = None
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def output(self) -> str:
+        return self.graph.output
+
+    @property
+    def node(self) -> dict[str, NodeRecord]:
+        return {record.id: record for record in self.nodes}
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.graph.inputs
+
+    @property
+    def value(self):
+        """The output's forward value (a float for a scalar output)."""
+        return _plain(self.node[self.output].value)
+
+    @property
+    def gradients(self) -> dict:
+        """d output / d input for each traced input, in input order."""
+        records = self.node
+        return {name: _plain(records[name].grad) for name in self.wrt}
+
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """(node, why) wherever a value or gradient stopped being finite, first place only."""
+        found = [(step.node, step.problem) for step in self.forward if step.problem]
+        found += [(step.input, step.problem) for step in self.backward if step.problem]
+        return tuple(found)
+
+    @property
+    def kinks(self) -> tuple[tuple[str, str], ...]:
+        return tuple((step.node, step.kink) for step in self.forward if step.kink)
+
+    @property
+    def finite(self) -> bool:
+        records = self.node
+        arrays = [records[self.output].value] + [records[name].grad for name in self.wrt]
+        return all(np.all(np.isfinite(a)) for a in arrays if a is not None)
+
+    @property
+    def ok(self) -> bool:
+        """True when every value is finite and no check disagreed: exit code 0."""
+        disagreed = any(c.status in ("disagree", "not finite") for c in self.checks or ())
+        return self.finite and not disagreed
+
+    def with_checks(self, checks) -> "Trace":
+        return replace(self, checks=tuple(checks))
+
+    # -- output (renderers are imported only when asked for) -----------------------------
+    def to_json(self, precision: int = 2) -> str:
+        from ..render.json import render_json
+
+        return render_json(self)
+
+    def to_markdown(self, precision: int = 2) -> str:
+        from ..render.markdown import render_markdown
+
+        return render_markdown(self, precision=precision)
+
+    def to_text(self, precision: int = 2) -> str:
+        from ..render.text import render_plain
+
+        return render_plain(self, precision=precision)
+
+    def to_dot(self, precision: int = 2) -> str:
+        from ..render.dot import render_dot
+
+        return render_dot(self, precision=precision)
+
+    def to_svg(self, path=None, precision: int = 2) -> str:
+        """The graph as SVG text; written atomically to `path` when one is given."""
+        from ..render.image import render_image, write_atomic
+
+        svg = render_image(self.to_dot(precision), "svg").decode("utf-8")
+        if path is not None:
+            write_atomic(path, svg.encode("utf-8"))
+        return svg
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
+
+    def _repr_html_(self) -> str:
+        from ..render.markdown import render_html
+
+        return render_html(self)
+
+    def __repr__(self) -> str:
+        grads = ", ".join(f"{name}={_short(value)}" for name, value in self.gradients.items())
+        return f"<Trace {self.expression!r} value={_short(self.value)} gradients: {grads}>"
+
+
+def _plain(array):
+    if array is None:
+        return None
+    array = np.asarray(array)
+    return float(array) if array.ndim == 0 else array
+
+
+def _short(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else f"array{np.shape(value)}"

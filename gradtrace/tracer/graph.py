@@ -163,6 +163,7 @@ def from_text(expression: str) -> Graph:
 
 # -- writing a graph back as text --------------------------------------------------------
 
+MAX_SUBEXPRESSION = 300
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "reciprocal": 2, "neg": 3, "pow": 4}
 
 
@@ -176,7 +177,10 @@ def to_expression(graph: Graph) -> str:
             label = node.id if not node.id.startswith("#") else "const"
             text[node.id] = (label, 9 if not label.startswith("-") else 3)
         else:
-            text[node.id] = _infix(node, text)
+            written = _infix(node, text)
+            # Past a few hundred characters, refer to the node by name: keeps this linear.
+            too_long = len(written[0]) > MAX_SUBEXPRESSION and node.id != graph.output
+            text[node.id] = (node.id, 9) if too_long else written
     return text[graph.output][0]
 
 

@@ -233,8 +233,8 @@ register(Op(
     forward=_elementwise(lambda a: np.maximum(a, 0.0)),
     partials=(lambda a, out: (a > 0).astype(np.float64),), formulas=("[{a} > 0]",),
     lower=lambda sp, a: sp.Max(0, a), kink=lambda a: a == 0, kink_rule="relu'(0) = 0",
-    gate="gate: passes the gradient where the input was positive", callable_by_name=True,
-    description="rectified linear unit max(0, a)",
+    gate="switch", callable_by_name=True,
+    description="rectified linear unit max(0, a): passes the gradient where a > 0, blocks it elsewhere",
 ))
 register(Op(
     name="abs", arity=1, usage="abs(a)", pattern="|{a}|", symbol="|x|",

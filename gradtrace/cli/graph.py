@@ -1,0 +1,52 @@
+"""`gradtrace graph`: draw the annotated computation graph to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import error_boundary
+from .options import AtOption, FuseOption, PrecisionOption, SeedOption
+
+app = typer.Typer()
+
+EXAMPLES = """
+\b
+Examples:
+  gradtrace graph "1/(1+exp(-(w*x+b)))" --at w=2,x=-1,b=-3 -o sigmoid.svg
+  gradtrace graph "1/(1+exp(-(w*x+b)))" --fuse -o fused.png
+  gradtrace graph "(w*x+b-y)**2/2" -o regression.dot     # Graphviz source only
+"""
+
+
+@app.command(epilog=EXAMPLES)
+@error_boundary
+def graph(
+    expression: Annotated[str, typer.Argument(metavar="EXPRESSION", help="The expression, quoted.",
+                                              show_default=False)],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="PATH", help="File to write; the format comes from the extension: .svg, "
+                               ".png or .dot (Graphviz source). Example: -o sigmoid.svg",
+        show_default=False)],
+    at: AtOption = None,
+    seed: SeedOption = 0,
+    fuse: FuseOption = False,
+    precision: PrecisionOption = 2,
+) -> None:
+    """Draw EXPRESSION's computation graph, left to right: op nodes as circles, value nodes
+    with their name, forward value (green) and gradient (red), as in the course figures.
+
+    SVG and PNG need a Graphviz layout engine: the system `dot` if installed, otherwise the
+    `graphviz-pure` program that `pip install gradtrace` brings along. The file is written
+    atomically: a failure never leaves a partial file.
+    """
+    from ..render.image import write_graph
+    from ..tracer.explain import explain as run_explain
+    from ..tracer.values import parse_assignments
+
+    trace = run_explain(expression, parse_assignments(at or []), seed=seed, fuse=fuse,
+                        check=False)
+    written = write_graph(trace, output, precision)
+    typer.echo(f"wrote {written}")

@@ -1,0 +1,35 @@
+"""The whole pipeline as one call: text → graph → point → trace (→ checks)."""
+
+from __future__ import annotations
+
+from .backprop import trace_graph
+from .graph import Graph, from_text
+from .values import parse_wrt, resolve_point
+
+
+def build_graph(expression: str, fused: bool = False) -> Graph:
+    graph = from_text(expression)
+    if fused:
+        from .fuse import fuse
+
+        graph = fuse(graph)
+    return graph
+
+
+def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
+            fuse: bool = False, check: bool = True):
+    """Trace `expression` at the point `at` ({name: value}); inputs not in `at` get seeded
+    defaults. `wrt` (names, or 'w,b') limits the gradients traced. With `check`, every
+    gradient is also computed symbolically and by finite differences (trace.checks)."""
+    graph = build_graph(expression, fuse)
+    values, defaults = resolve_point(graph, dict(at or {}), seed)
+    if isinstance(wrt, str):
+        wrt = parse_wrt(wrt, graph)
+    elif wrt is not None:
+        wrt = parse_wrt(",".join(wrt), graph)
+    trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse)
+    if check:
+        from .checks import check_gradients
+
+        trace = trace.with_checks(check_gradients(trace))
+    return trace

@@ -1,0 +1,153 @@
+"""Tracing Python code: `gradtrace.tensor` values record the ops applied to them, PyTorch style.
+
+    w = gradtrace.tensor(2.0, name="w"); x = gradtrace.tensor(-1.0, name="x")
+    y = 1 / (1 + gradtrace.exp(-(w * x)))
+    trace = y.backward()      # w.grad, x.grad are set; trace is a gradtrace Trace
+
+Values are computed eagerly with the registry's forward rules; `backward()` turns the recorded
+ops into the same Graph the parser builds and traces it, so every renderer works on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backprop import trace_graph
+from .graph import GraphBuilder, to_expression
+from .ops import REGISTRY
+
+
+class Tensor:
+    """A value (numpy array; a scalar is 0-d) that remembers the op that made it."""
+
+    __array_priority__ = 1000  # numpy defers to our operators: array * tensor is a Tensor
+
+    def __init__(self, value, name: str | None = None, *, requires_grad: bool = True,
+                 _op: str | None = None, _parents: tuple["Tensor", ...] = ()):
+        self.value = np.asarray(value, dtype=np.float64)
+        self.name = name
+        self.requires_grad = requires_grad
+        self.grad: np.ndarray | None = None
+        self._op = _op
+        self._parents = _parents
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape
+
+    def item(self) -> float:
+        return float(self.value)
+
+    def numpy(self) -> np.ndarray:
+        return self.value
+
+    def __repr__(self) -> str:
+        label = f", name={self.name!r}" if self.name else ""
+        grad = "" if self.grad is None else f", grad={np.array2string(np.asarray(self.grad))}"
+        return f"tensor({np.array2string(self.value)}{label}{grad})"
+
+    # -- recording ops -------------------------------------------------------------------
+    def _apply(self, op_name: str, *others) -> "Tensor":
+        parents = (self,) + tuple(_as_tensor(other) for other in others)
+        with np.errstate(all="ignore"):
+            value = REGISTRY[op_name].forward(*(parent.value for parent in parents))
+        return Tensor(value, _op=op_name, _parents=parents)
+
+    def __add__(self, other): return self._apply("add", other)
+    def __radd__(self, other): return _as_tensor(other)._apply("add", self)
+    def __sub__(self, other): return self._apply("sub", other)
+    def __rsub__(self, other): return _as_tensor(other)._apply("sub", self)
+    def __mul__(self, other): return self._apply("mul", other)
+    def __rmul__(self, other): return _as_tensor(other)._apply("mul", self)
+    def __truediv__(self, other): return self._apply("div", other)
+    def __pow__(self, other): return self._apply("pow", other)
+    def __rpow__(self, other): return _as_tensor(other)._apply("pow", self)
+    def __neg__(self): return self._apply("neg")
+    def __abs__(self): return self._apply("abs")
+
+    def __rtruediv__(self, other):
+        if np.ndim(other) == 0 and not isinstance(other, Tensor) and float(other) == 1.0:
+            return self._apply("reciprocal")  # 1/x is a reciprocal gate, as in the parser
+        return _as_tensor(other)._apply("div", self)
+
+    # -- backward ------------------------------------------------------------------------
+    def backward(self, wrt=None):
+        """Trace the backward pass from this tensor, set `.grad` on every named or leaf input
+        and return the Trace (print it, `.to_markdown()`, `.to_svg()`...)."""
+        graph, values, leaves = _graph_of(self)
+        trace = trace_graph(graph, {}, wrt=wrt, values=values)
+        for node_id, leaf in leaves.items():
+            leaf.grad = trace.node[node_id].grad
+        return trace
+
+
+def _as_tensor(value) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(value, requires_grad=False)
+
+
+def tensor(value, name: str | None = None, requires_grad: bool = True) -> Tensor:
+    """A leaf value to trace. `name` is how it appears in the narration (t1, t2... if none)."""
+    return Tensor(value, name, requires_grad=requires_grad)
+
+
+def _in_order(output: Tensor) -> list[Tensor]:
+    """Every tensor that fed `output`, parents before children, left to right (explicit stack,
+    so a chain of any length works)."""
+    order: list[Tensor] = []
+    done: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(output, False)]
+    while stack:
+        current, parents_done = stack.pop()
+        if id(current) in done:
+            continue
+        if parents_done:
+            done.add(id(current))
+            order.append(current)
+            continue
+        stack.append((current, True))
+        stack.extend((parent, False) for parent in reversed(current._parents)
+                     if id(parent) not in done)
+    return order
+
+
+def _graph_of(output: Tensor):
+    order = _in_order(output)
+    leaves = [t for t in order if t._op is None and t.requires_grad]
+    names = _leaf_names(leaves)
+    builder = GraphBuilder("", list(names.values()))
+    ids: dict[int, str] = {id(leaf): names[id(leaf)] for leaf in leaves}
+    values = {names[id(leaf)]: leaf.value for leaf in leaves}
+    for current in order:
+        if id(current) in ids:
+            continue
+        if current._op is None:  # a constant: a Python number or an array that needs no grad
+            node_id = builder.const(current.value)
+        else:
+            node_id = builder.op(current._op, tuple(ids[id(p)] for p in current._parents))
+        ids[id(current)] = node_id
+        values[node_id] = current.value
+    graph = builder.build(ids[id(output)])
+    graph = type(graph)(graph.nodes, graph.output, to_expression(graph))
+    return graph, values, {names[id(leaf)]: leaf for leaf in leaves}
+
+
+def _leaf_names(leaves: list[Tensor]) -> dict[int, str]:
+    """Names for the leaves: their own, made unique with _2, _3...; t1, t2... for unnamed."""
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    unnamed = 0
+    for leaf in leaves:
+        base = leaf.name
+        if not base:
+            unnamed += 1
+            base = f"t{unnamed}"
+        name, suffix = base, 1
+        while name in taken:
+            suffix += 1
+            name = f"{base}_{suffix}"
+        taken.add(name)
+        names[id(leaf)] = name
+    return names

@@ -1,0 +1,1 @@
+"""Renderers: read a Trace, write text, Markdown, JSON, DOT, SVG. Never call the engine."""

@@ -21,7 +21,7 @@ Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
 @error_boundary
 def check(
     expression: Annotated[str, typer.Argument(metavar="EXPRESSION", help="The expression, quoted.",

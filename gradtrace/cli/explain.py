@@ -22,7 +22,7 @@ Examples:
 """
 
 
-@app.command(epilog=EXAMPLES)
+@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
 @error_boundary
 def explain(
     expression: Annotated[str, typer.Argument(

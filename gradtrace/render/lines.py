@@ -40,7 +40,7 @@ def forward_line(trace: Trace, step: ForwardStep, precision: int) -> Line:
     names, values = {}, {}
     for key, source, value in zip("ab", step.inputs, step.input_values):
         names[key] = source
-        values[key] = _value_text(trace, source, value, precision, _needs_parens(pattern, key))
+        values[key] = _value_text(trace, source, value, precision, _parens_rule(pattern, key))
     parts = [(step.node, "name"), (" = ", "")] + fill_pattern(pattern, names, "")
     if any(not is_constant(trace, source) for source in step.inputs):  # else: said once
         parts += [(" = ", "")] + fill_pattern(pattern, values, "value")
@@ -50,19 +50,23 @@ def forward_line(trace: Trace, step: ForwardStep, precision: int) -> Line:
     return Line(tuple(parts), note, warning)
 
 
-def _value_text(trace, source, value, precision, parens) -> str:
+def _value_text(trace, source, value, precision, parens: str) -> str:
     """A constant is written as itself (1, -3, 0.5); anything else as its formatted value."""
     text = source if is_constant(trace, source) else fmt(value, precision)
-    return f"({text})" if parens and text.startswith("-") else text
+    wrap = parens == "always" or (parens == "negative" and text.startswith("-"))
+    return f"({text})" if wrap else text
 
 
 def is_constant(trace: Trace, source: str) -> bool:
     return trace.graph.by_id[source].kind == "const" and not source.startswith("#")
 
 
-def _needs_parens(pattern: str, key: str) -> bool:
-    """Negative numbers need parentheses after a minus (-(-1.00)) or under a power."""
-    return f"-{{{key}}}" in pattern or f"{{{key}}} **" in pattern
+def _parens_rule(pattern: str, key: str) -> str:
+    """A negation always wraps its operand, -(1.00), so it never reads as the number -1.00;
+    a negative number under a power is wrapped too: (-2.00) ** 2."""
+    if f"-{{{key}}}" in pattern:
+        return "always"
+    return "negative" if f"{{{key}}} **" in pattern else "never"
 
 
 def fill_pattern(pattern: str, mapping: dict[str, str], kind: str) -> list[Segment]:

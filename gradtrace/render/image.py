@@ -32,6 +32,9 @@ NO_ENGINE = (
 )
 
 
+MAX_DRAWN_NODES = 1000
+
+
 class RenderError(GradtraceError):
     """The graph could not be drawn: no layout engine, or the engine failed."""
 
@@ -139,6 +142,11 @@ def write_graph(trace_or_dot_source, path, precision: int = 2) -> Path:
     if kind == "dot":
         write_atomic(path, source.encode("utf-8"))
         return path
+    too_many = _too_many_nodes(trace_or_dot_source)
+    if too_many:
+        fallback = path.with_suffix(".dot")
+        write_atomic(fallback, source.encode("utf-8"))
+        raise RenderError(f"{too_many}; the DOT source was written to {fallback} instead.")
     if find_engine() is None:
         fallback = path.with_suffix(".dot")
         write_atomic(fallback, source.encode("utf-8"))
@@ -146,6 +154,18 @@ def write_graph(trace_or_dot_source, path, precision: int = 2) -> Path:
                           + f" The DOT source was written to {fallback} instead.")
     write_atomic(path, render_image(source, kind))
     return path
+
+
+def _too_many_nodes(trace_or_dot_source) -> str:
+    """Why a graph is too big to lay out (empty when it is not): Graphviz takes minutes on a
+    few thousand nodes, and nobody can read such a picture anyway."""
+    if isinstance(trace_or_dot_source, str):
+        return ""
+    count = len(trace_or_dot_source.nodes)
+    if count <= MAX_DRAWN_NODES:
+        return ""
+    return (f"the graph has {count} nodes, more than the {MAX_DRAWN_NODES} gradtrace draws "
+            "(Graphviz takes minutes on a few thousand, and the picture is unreadable)")
 
 
 def _dot_source(trace_or_dot_source, precision: int) -> str:

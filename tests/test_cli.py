@@ -132,6 +132,19 @@ def test_kink_is_reported_not_failed():
     assert "relu'(0) = 0" in check["note"]
 
 
+def test_svg_of_the_quick_start_shows_073_and_minus_053(tmp_path):
+    from xml.etree import ElementTree
+
+    target = tmp_path / "sigmoid.svg"
+    result = run("explain", SIGMOID, "--at", SIGMOID_AT, "--svg", str(target))
+    assert result.exit_code == 0, result.output
+    texts = [element.text for element in ElementTree.parse(target).iter()
+             if element.tag.endswith("text")]
+    assert "0.73" in texts and "-0.53" in texts
+    assert ">-0.53<" in target.read_text()  # a plain minus sign: greppable, pasteable
+    assert list(tmp_path.iterdir()) == [target]  # no temp file left behind
+
+
 # -- errors: exit 2 with a caret, nothing executed -----------------------------------------
 
 HOSTILE = [

@@ -11,6 +11,7 @@ program, or "none" to act as if there were no engine (the tests use this).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -92,7 +93,16 @@ def render_image(dot_source: str, fmt: str) -> bytes:
     if result.returncode != 0 or not result.stdout:
         raise RenderError(f"{engine[0]} failed (exit code {result.returncode}): "
                           f"{_trimmed(result.stderr)}")
-    return result.stdout
+    return _plain_minus_signs(result.stdout) if fmt == "svg" else result.stdout
+
+
+_TEXT_ELEMENT = re.compile(rb"(<text[^>]*>)([^<]*)(</text>)")
+
+
+def _plain_minus_signs(svg: bytes) -> bytes:
+    """Graphviz writes '-' as &#45; everywhere (so comments never hold '--'); inside <text> a
+    plain '-' is just as valid, and lets people search the picture for -0.53."""
+    return _TEXT_ELEMENT.sub(lambda m: m[1] + m[2].replace(b"&#45;", b"-") + m[3], svg)
 
 
 def _trimmed(stderr: bytes, limit: int = 800) -> str:

@@ -31,6 +31,7 @@ def check_gradients(trace: Trace, derivatives: dict | None = None) -> tuple[Grad
     if derivatives is None and not skipped_why:
         derivatives = symbolic_derivatives(trace)
     kinked = _inputs_below_kinks(trace)
+    output_finite = bool(np.all(np.isfinite(trace.node[trace.output].value)))
     checks = []
     for name in trace.wrt:
         traced = trace.node[name].grad
@@ -40,17 +41,24 @@ def check_gradients(trace: Trace, derivatives: dict | None = None) -> tuple[Grad
             expr, derivative = derivatives[name]
             exact = evaluate_derivative(derivative, at)
         checks.append(_verdict(name, traced, expr, exact, numeric, kinked.get(name),
-                               skipped_why, scale))
+                               skipped_why, scale, output_finite))
     return tuple(checks)
 
 
-def _verdict(name, traced, expr, exact, numeric, kink_rule, skipped_why, scale):
+def _verdict(name, traced, expr, exact, numeric, kink_rule, skipped_why, scale,
+             output_finite=True):
     atol = NUMERIC_ATOL * scale
     agree_numeric = _close(traced, numeric, NUMERIC_RTOL, atol)
     agree_symbolic = exact is None or _close(traced, exact, SYMBOLIC_RTOL, SYMBOLIC_ATOL)
     notes = [skipped_why] if skipped_why else []
-    if not np.all(np.isfinite(traced)):
+    if not output_finite:
         status = "not finite"
+        notes.append("the output itself is not finite here")
+    elif not np.all(np.isfinite(traced)):
+        status = "not finite"
+    elif not np.all(np.isfinite(numeric)):
+        status = "not finite"
+        notes.append("the finite difference steps outside the domain here")
     elif agree_numeric and agree_symbolic:
         status = "agree"
     elif kink_rule:
@@ -132,8 +140,21 @@ def symbolic_derivatives(trace: Trace) -> dict[str, tuple[str, object]]:
     result = {}
     for name in trace.wrt:
         derivative = sp.diff(expr, symbols[name])
-        result[name] = (sp.sstr(derivative), derivative)
+        result[name] = (sp.sstr(_readable(derivative, sp)), derivative)
     return result
+
+
+SIMPLIFY_OP_LIMIT = 8  # simplify is cheap on small expressions and blows up on nested sigmoids
+
+
+def _readable(derivative, sp):
+    """The derivative to print: simplified when it is small enough for that to be cheap and
+    the result is shorter; as differentiated otherwise."""
+    size = sp.count_ops(derivative)
+    if size == 0 or size > SIMPLIFY_OP_LIMIT:
+        return derivative
+    simpler = sp.simplify(derivative)
+    return simpler if sp.count_ops(simpler) < size else derivative
 
 
 def evaluate_derivative(derivative, at: dict) -> np.ndarray:

@@ -57,11 +57,19 @@ class Graph:
 
 
 def constant_id(value: float) -> str:
-    """A constant is named by its value as written shortest: 1, 0.5, -3, 1e+100, inf."""
+    """A constant is named by its value as written shortest: 1, 0.5, -3, 1e+100, -0; the
+    non-finite ones as ∞, -∞ and (nan), which no variable name can be."""
     number = float(value)
-    if np.isfinite(number) and number == int(number) and abs(number) < 1e16:
+    if not np.isfinite(number):
+        return "(nan)" if np.isnan(number) else ("∞" if number > 0 else "-∞")
+    if number == 0 and np.signbit(number):
+        return "-0"
+    if number == int(number) and abs(number) < 1e16:
         return str(int(number))
     return repr(number)
+
+
+_PARSEABLE = {"∞": "1e999", "-∞": "-1e999", "(nan)": "(1e999 - 1e999)"}
 
 
 class GraphBuilder:
@@ -174,7 +182,7 @@ def to_expression(graph: Graph) -> str:
         if node.kind == "input":
             text[node.id] = (node.id, 9)
         elif node.kind == "const":
-            label = node.id if not node.id.startswith("#") else "const"
+            label = _PARSEABLE.get(node.id, node.id if not node.id.startswith("#") else "const")
             text[node.id] = (label, 9 if not label.startswith("-") else 3)
         else:
             written = _infix(node, text)
@@ -191,11 +199,10 @@ def _infix(node: Node, text) -> tuple[str, int]:
     def wrap(arg, minimum):
         return arg[0] if arg[1] >= minimum else f"({arg[0]})"
 
-    if node.op in ("add", "mul"):
-        symbol = " + " if node.op == "add" else "*"
-        return wrap(args[0], level) + symbol + wrap(args[1], level), level
-    if node.op in ("sub", "div"):
-        symbol = " - " if node.op == "sub" else "/"
+    if node.op in ("add", "mul", "sub", "div"):
+        symbol = {"add": " + ", "mul": "*", "sub": " - ", "div": "/"}[node.op]
+        # Left-associative: only a right operand of the same level needs parentheses, since
+        # floating-point x + (y + z) is not (x + y) + z.
         return wrap(args[0], level) + symbol + wrap(args[1], level + 1), level
     if node.op == "reciprocal":
         return "1/" + wrap(args[0], level + 1), level

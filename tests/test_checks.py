@@ -1,0 +1,123 @@
+"""The three-way gradient check: statuses, finite differences, default points, stable output."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from gradtrace.tracer.backprop import trace_graph
+from gradtrace.tracer.checks import SYMBOLIC_OP_LIMIT, central_difference, check_gradients
+from gradtrace.tracer.explain import explain
+from gradtrace.tracer.graph import from_text
+from gradtrace.tracer.values import default_value
+
+SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
+WORKED_POINT = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
+
+
+def statuses(trace) -> dict[str, str]:
+    return {check.input: check.status for check in trace.checks}
+
+
+def test_sigmoid_example_agrees_three_ways():
+    trace = explain(SIGMOID, WORKED_POINT)
+    assert statuses(trace) == {name: "agree" for name in WORKED_POINT}
+    by_input = {check.input: check for check in trace.checks}
+    # df/dw0 = σ(1-σ)·x0 = 0.19661193324148185 × (-1)
+    assert float(by_input["w0"].symbolic) == pytest.approx(-0.19661193324148185, rel=1e-15)
+    assert float(by_input["w0"].numeric) == pytest.approx(-0.19661193324148185, rel=1e-6)
+    assert trace.ok
+
+
+def test_relu_at_zero_is_a_kink_not_a_failure():
+    trace = explain("relu(x)", {"x": 0.0})
+    assert statuses(trace) == {"x": "kink"}
+    assert "relu'(0) = 0" in trace.checks[0].note
+    assert trace.gradients == {"x": 0.0}
+    assert trace.ok
+
+
+def test_max_tie_is_a_kink_for_both_inputs():
+    trace = explain("max(x, y)", {"x": 1.25, "y": 1.25})
+    assert statuses(trace) == {"x": "kink", "y": "kink"}
+    assert trace.gradients == {"x": 1.0, "y": 0.0}
+    assert trace.ok
+
+
+def test_kink_below_other_ops_is_still_a_kink():
+    trace = explain("3*relu(x*y) + y", {"x": 0.0, "y": 2.0})
+    assert statuses(trace)["x"] == "kink"
+
+
+def test_log_of_negative_number_is_not_finite():
+    trace = explain("log(x)", {"x": -1.0})
+    assert statuses(trace) == {"x": "not finite"}
+    assert not trace.ok
+
+
+def test_wrong_gradient_is_reported_as_disagree():
+    trace = trace_graph(from_text("x*x"), {"x": np.asarray(3.0)})
+    tampered = replace(trace, nodes=tuple(
+        replace(record, grad=np.asarray(7.0)) if record.id == "x" else record
+        for record in trace.nodes))
+    (check,) = check_gradients(tampered)
+    assert check.status == "disagree"
+    assert float(check.symbolic) == 6.0
+    assert float(check.numeric) == pytest.approx(6.0, rel=1e-8)
+
+
+@pytest.mark.parametrize("text, x, expected", [
+    ("x**3", 2.0, 12.0),               # 3x²
+    ("sin(x)", 0.5, 0.8775825618903728),  # cos(0.5)
+    ("exp(x)*x", 1.0, 5.43656365691809),  # (1+x)e^x = 2e
+])
+def test_central_difference_matches_hand_derivative(text, x, expected):
+    graph = from_text(text)
+    assert float(central_difference(graph, {"x": np.asarray(x)}, "x")) == pytest.approx(
+        expected, rel=1e-8)
+
+
+def test_central_difference_works_elementwise_on_arrays():
+    graph = from_text("x*x")
+    at = {"x": np.array([1.0, -2.0, 0.5])}
+    np.testing.assert_allclose(central_difference(graph, at, "x"), [2.0, -4.0, 1.0], rtol=1e-8)
+
+
+def test_symbolic_check_is_skipped_for_huge_graphs_with_a_note():
+    text = "+".join(["sin(x)"] * (SYMBOLIC_OP_LIMIT // 2 + 1))
+    trace = explain(text, {"x": 0.3})
+    (check,) = trace.checks
+    assert check.symbolic is None
+    assert "skipped" in check.note
+    assert check.status == "agree"
+
+
+# -- default points and byte-stable output ---------------------------------------------------
+
+
+def test_default_values_are_deterministic_and_depend_on_name_and_seed():
+    assert default_value("x") == default_value("x")
+    assert default_value("x", seed=3) == default_value("x", seed=3)
+    assert len({default_value(name) for name in ("w", "x", "y", "z", "b")}) == 5
+    assert default_value("x", seed=0) != default_value("x", seed=1)
+    for name in ("w", "x", "y", "z", "b", "long_name"):
+        value = default_value(name)
+        assert 0.1 <= abs(value) <= 2.0
+        assert round(value, 2) == value
+
+
+def test_defaults_do_not_move_when_a_variable_is_added():
+    alone = explain("x", check=False)
+    with_more = explain("x + y*z", check=False)
+    assert alone.defaults == ("x",)
+    assert with_more.defaults == ("x", "y", "z")
+    assert alone.node["x"].value == with_more.node["x"].value == default_value("x")
+
+
+def test_json_is_byte_identical_across_calls():
+    first = explain(SIGMOID, WORKED_POINT).to_json()
+    second = explain(SIGMOID, WORKED_POINT).to_json()
+    assert first == second
+    assert explain("x*y + relu(z)").to_json() == explain("x*y + relu(z)").to_json()

@@ -60,7 +60,7 @@ def test_log_of_negative_number_is_not_finite():
 def test_wrong_gradient_is_reported_as_disagree():
     trace = trace_graph(from_text("x*x"), {"x": np.asarray(3.0)})
     tampered = replace(trace, nodes=tuple(
-        replace(record, grad=np.asarray(7.0)) if record.id == "x" else record
+        record._replace(grad=np.asarray(7.0)) if record.id == "x" else record
         for record in trace.nodes))
     (check,) = check_gradients(tampered)
     assert check.status == "disagree"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -26,6 +25,8 @@ def ops(
 
     rows = [_row(op) for op in REGISTRY.values()]
     if output_format is Format.json:
+        import json
+
         print_output(json.dumps(rows, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
     elif output_format is Format.markdown:
         lines = ["| op | written | local derivatives | gate | at a kink |", "|---|---|---|---|---|"]

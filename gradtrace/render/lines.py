@@ -8,7 +8,7 @@ rest). Every number goes through `fmt`. Nothing here imports rich.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,8 +23,7 @@ _OPERATORS = set("+-−×*/·^²<>≤≥")
 _NAMED_GATES = ("distributor", "swapper", "router")  # the notes call these "<op> gate: ..."
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     parts: tuple[Segment, ...]
     note: str = ""  # a remark after the line: gate pattern, kink, path taken
     warning: str = ""  # a problem on this line (non-finite value or gradient)

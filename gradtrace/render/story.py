@@ -6,7 +6,7 @@ format tells the same story, in the same order, with the same numbers. Nothing h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,15 +17,13 @@ from .lines import (Line, accumulation_line, backward_line, chain_lines, fill_pa
 from .numbers import fmt
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     columns: tuple[str, ...]
     kinds: tuple[str, ...]  # segment kind of each column ("value", "grad", "name", "")
     rows: tuple[tuple[str, ...], ...]
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     title: str
     blocks: tuple  # each a str (prose), a Table, or a tuple of Lines
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from functools import cached_property
 
 import numpy as np
@@ -19,8 +20,7 @@ from . import parse as ast
 from .ops import REGISTRY
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     id: str
     kind: str  # "input" | "const" | "op"
     op: str | None = None

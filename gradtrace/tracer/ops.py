@@ -19,16 +19,14 @@ this table, so adding an op here brings it everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     name: str
     arity: int
     usage: str  # how a user writes it, with a, b for the inputs

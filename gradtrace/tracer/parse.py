@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ParseError
 from .ops import functions
@@ -28,43 +28,37 @@ MAX_NESTING = 100
 MAX_OPERATIONS = 5000
 
 
-@dataclass(frozen=True)
-class Num:
+class Num(NamedTuple):
     value: float
     text: str
     pos: int
 
 
-@dataclass(frozen=True)
-class Name:
+class Name(NamedTuple):
     id: str
     pos: int
 
 
-@dataclass(frozen=True)
-class Unary:
+class Unary(NamedTuple):
     op: str  # "neg"
     operand: object
     pos: int
 
 
-@dataclass(frozen=True)
-class Binary:
+class Binary(NamedTuple):
     op: str  # "add" | "sub" | "mul" | "div" | "pow"
     left: object
     right: object
     pos: int
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     func: str
     args: tuple
     pos: int
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "num" | "name" | "op" | "end"
     text: str
     pos: int

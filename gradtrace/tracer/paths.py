@@ -7,15 +7,14 @@ fan-out, so paths are counted exactly but listed only up to a limit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .trace import BackwardStep, Trace
 
 
-@dataclass(frozen=True)
-class Path:
+class Path(NamedTuple):
     edges: tuple[BackwardStep, ...]  # from the output down to the input
 
     @property

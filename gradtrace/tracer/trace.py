@@ -7,14 +7,14 @@ Renderers and checkers read a `Trace` and nothing else. Values are numpy arrays 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from .graph import Graph
 
 
-@dataclass(frozen=True)
-class NodeRecord:
+class NodeRecord(NamedTuple):
     id: str
     kind: str  # "input" | "const" | "op"
     op: str | None
@@ -23,8 +23,7 @@ class NodeRecord:
     grad: np.ndarray | None  # None where no gradient flows (constants, --wrt pruned)
 
 
-@dataclass(frozen=True)
-class ForwardStep:
+class ForwardStep(NamedTuple):
     node: str
     op: str
     inputs: tuple[str, ...]
@@ -34,8 +33,7 @@ class ForwardStep:
     kink: str | None = None  # set where the op sits on a non-differentiable point
 
 
-@dataclass(frozen=True)
-class BackwardStep:
+class BackwardStep(NamedTuple):
     node: str  # the op node sending the gradient back
     input: str  # the node receiving it
     index: int  # which input of `node` (0 = a, 1 = b)
@@ -51,8 +49,7 @@ class BackwardStep:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
-class GradientCheck:
+class GradientCheck(NamedTuple):
     """One input's gradient checked three ways."""
 
     input: str

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import EXIT_PROBLEM, Format, error_boundary, print_output, wants_colour
-from .options import AtOption, FuseOption, PrecisionOption, WrtOption
+from .options import ExpressionArgument, AtOption, FuseOption, PrecisionOption, WrtOption
 
 app = typer.Typer()
 
@@ -24,8 +24,7 @@ Examples:
 @app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
 @error_boundary
 def check(
-    expression: Annotated[str, typer.Argument(metavar="EXPRESSION", help="The expression, quoted.",
-                                              show_default=False)],
+    expression: ExpressionArgument,
     samples: Annotated[int, typer.Option(
         "--samples", "-n", min=1, max=100_000, metavar="N",
         help="How many random points. Example: --samples 200")] = 20,

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from .common import EXIT_PROBLEM, Format, error_boundary, print_output, wants_colour
-from .options import AtOption, FuseOption, PrecisionOption, SeedOption, WrtOption
+from .options import ExpressionArgument, AtOption, FuseOption, PrecisionOption, SeedOption, WrtOption
 
 app = typer.Typer()
 
@@ -25,9 +25,7 @@ Examples:
 @app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
 @error_boundary
 def explain(
-    expression: Annotated[str, typer.Argument(
-        metavar="EXPRESSION", help="The expression, quoted: numbers, names, + - * / ** and calls such as exp(x), "
-             "max(a, b). See `gradtrace ops` for every function.", show_default=False)],
+    expression: ExpressionArgument,
     at: AtOption = None,
     wrt: WrtOption = None,
     seed: SeedOption = 0,

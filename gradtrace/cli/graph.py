@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .common import error_boundary
-from .options import AtOption, FuseOption, PrecisionOption, SeedOption
+from .options import ExpressionArgument, AtOption, FuseOption, PrecisionOption, SeedOption
 
 app = typer.Typer()
 
@@ -24,8 +24,7 @@ Examples:
 @app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
 @error_boundary
 def graph(
-    expression: Annotated[str, typer.Argument(metavar="EXPRESSION", help="The expression, quoted.",
-                                              show_default=False)],
+    expression: ExpressionArgument,
     output: Annotated[Path, typer.Option(
         "--output", "-o", metavar="PATH", help="File to write; the format comes from the extension: .svg, "
                                ".png or .dot (Graphviz source). Example: -o sigmoid.svg",

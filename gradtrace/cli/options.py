@@ -6,6 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
+ExpressionArgument = Annotated[str, typer.Argument(
+    metavar="EXPRESSION", show_default=False,
+    help="The expression, quoted: numbers, names, + - * / ** and calls such as exp(x), "
+         "max(a, b). See `gradtrace ops` for every function. Example: \"1/(1+exp(-x))\"")]
 AtOption = Annotated[Optional[list[str]], typer.Option(
     "--at", "-a", metavar="NAME=VALUE,...",
     help="Values of the inputs, name=value, comma-separated; repeatable. Inputs left out get "

@@ -25,7 +25,9 @@ _LAZY = {
     "ParseError": ("gradtrace.errors", "ParseError"),
     "UsageError": ("gradtrace.errors", "UsageError"),
 }
-_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "max", "min")
+_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "max", "min",
+              "transpose", "reshape", "sum", "mean", "softmax", "log_softmax", "mse",
+              "cross_entropy")
 
 __all__ = sorted(_LAZY) + list(_FUNCTIONS)
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from gradtrace.tracer.backprop import trace_graph
-from gradtrace.tracer.checks import SYMBOLIC_OP_LIMIT, central_difference, check_gradients
+from gradtrace.tracer.checks import central_difference, check_gradients
+from gradtrace.tracer.symbolic import SYMBOLIC_OP_LIMIT
 from gradtrace.tracer.explain import explain
 from gradtrace.tracer.graph import from_text
 from gradtrace.tracer.values import default_value

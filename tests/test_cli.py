@@ -193,7 +193,7 @@ def test_unknown_name_in_at_is_a_usage_error():
 
 def test_unreadable_at_value_is_a_usage_error():
     result = run("explain", "x*y", "--at", "x=abc")
-    assert result.exit_code == 2 and "name=number" in result.output
+    assert result.exit_code == 2 and "is not a number" in result.output
 
 
 def test_svg_to_missing_directory_is_an_error_not_a_traceback(tmp_path):

@@ -12,7 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from gradtrace.errors import ParseError
+import gradtrace
+from gradtrace.errors import ParseError, UsageError
 from gradtrace.tracer.backprop import evaluate, trace_graph
 from gradtrace.tracer.graph import from_text, to_expression
 
@@ -122,6 +123,54 @@ def test_tower_of_powers_is_inf_quickly_not_a_huge_integer():
     assert all(isinstance(node.value, float) for node in graph.nodes if node.kind == "const")
 
 
+# -- arrays: @, .T, indexing, reductions and keyword attributes ------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("W @ x", [("h1", "matmul", ("W", "x"), ())]),
+    ("a + b @ c", [("h1", "matmul", ("b", "c"), ()), ("h2", "add", ("a", "h1"), ())]),
+    ("a * b @ c", [("h1", "mul", ("a", "b"), ()), ("h2", "matmul", ("h1", "c"), ())]),
+    ("a @ b * c", [("h1", "matmul", ("a", "b"), ()), ("h2", "mul", ("h1", "c"), ())]),
+    ("x @ y @ z", [("h1", "matmul", ("x", "y"), ()), ("h2", "matmul", ("h1", "z"), ())]),
+    ("x.T", [("h1", "transpose", ("x",), ())]),
+    ("transpose(x)", [("h1", "transpose", ("x",), ())]),
+    ("-x.T", [("h1", "transpose", ("x",), ()), ("h2", "neg", ("h1",), ())]),
+    ("x.T**2", [("h1", "transpose", ("x",), ()), ("h2", "pow", ("h1", "2"), ())]),
+    ("2**x[0]", [("h1", "index", ("x",), (("key", (0,)),)), ("h2", "pow", ("2", "h1"), ())]),
+    ("x[1:3, 0]", [("h1", "index", ("x",), (("key", ((1, 3, None), 0)),))]),
+    ("x[:, -1]", [("h1", "index", ("x",), (("key", ((None, None, None), -1)),))]),
+    ("x[::-2]", [("h1", "index", ("x",), (("key", ((None, None, -2),)),))]),
+    ("x[0][1]", [("h1", "index", ("x",), (("key", (0,)),)),
+                 ("h2", "index", ("h1",), (("key", (1,)),))]),
+    ("sum(x)", [("h1", "sum", ("x",), ())]),
+    ("sum(x, axis=0)", [("h1", "sum", ("x",), (("axis", 0),))]),
+    ("mean(x, axis=-1)", [("h1", "mean", ("x",), (("axis", -1),))]),
+    ("sum(x, axis=(0, 1))", [("h1", "sum", ("x",), (("axis", (0, 1)),))]),
+    ("sum(x, axis=None)", [("h1", "sum", ("x",), (("axis", None),))]),
+    ("max(x)", [("h1", "amax", ("x",), ())]),
+    ("max(x, y)", [("h1", "max", ("x", "y"), ())]),
+    ("max(x, axis=0)", [("h1", "amax", ("x",), (("axis", 0),))]),
+    ("min(x, axis=-1)", [("h1", "amin", ("x",), (("axis", -1),))]),
+    ("reshape(x, 2, 3)", [("h1", "reshape", ("x",), (("shape", (2, 3)),))]),
+    ("reshape(x, 2, -1)", [("h1", "reshape", ("x",), (("shape", (2, -1)),))]),
+    ("softmax(z, axis=-1)", [("h1", "softmax", ("z",), (("axis", -1),))]),
+    ("log_softmax(z)", [("h1", "log_softmax", ("z",), ())]),
+    ("cross_entropy(z, t)", [("h1", "cross_entropy", ("z", "t"), ())]),
+    ("mse(p, y)", [("h1", "mse", ("p", "y"), ())]),
+])
+def test_array_syntax_becomes_the_expected_nodes(text, expected):
+    assert [(n.id, n.op, n.inputs, n.attrs) for n in from_text(text).ops] == expected
+
+
+def test_shapes_that_do_not_fit_raise_a_shape_error_naming_the_node():
+    graph = from_text("W @ x + b")
+    with pytest.raises(UsageError) as caught:
+        evaluate(graph, {"W": np.ones((2, 3)), "x": np.ones(2), "b": np.ones(2)})
+    message = str(caught.value)
+    assert message.startswith("h1 = ") and "cannot be computed" in message
+    assert "W: (2, 3), x: (2,)" in message
+
+
 # -- hostile and mistaken input: ParseError, quickly, pointing at the problem ----------------
 
 
@@ -157,13 +206,38 @@ def test_99_nested_parentheses_parse():
     ("2x", {0, 1}, "2*x"),
     ("expp(x)", {0}, "did you mean 'exp'"),
     ("exp", {0}, "exp("),
-    ("max(x)", {4, 5}, "2 arguments"),
-    ("max(x,y,z)", {7, 8}, "2 arguments"),
+    ("max(x,y,z)", {7, 8}, "max takes 1 or 2 arguments"),
+    ("max()", {4}, "max takes 1 or 2 arguments"),
+    ("mse(a, b, c)", {8}, "mse takes 2 arguments"),
+    ("cross_entropy(z)", {15}, "2 arguments"),
+    ("x.real", {1}, "x.T"),
+    ("x..T", {1}, "x.T"),
+    ("x[]", {2}, "slice such as 1:3"),
+    ("x[1.5]", {2}, "whole numbers"),
+    ("x[None]", {2}, "slice such as 1:3"),
+    ("x[--1]", {3}, "whole number after '-'"),
+    ("x[1", {3}, "expected ']'"),
+    ("x @", {3}, "operand is missing"),
+    ("@ x", {0}, "found '@'"),
+    ("sum(x, axis=1.5)", {12}, "whole numbers"),
+    ("sum(x, axis=)", {12}, "whole number"),
+    ("sum(x, axis=0, axis=1)", {15}, "given twice"),
+    ("sum(x, shape=2)", {7}, "sum takes axis="),
+    ("exp(x, axis=0)", {7}, "exp takes no keyword arguments"),
+    ("max(x, y, axis=0)", {10}, "max takes no keyword arguments"),
+    ("transpose(x, axis=0)", {13}, "no keyword arguments"),
+    ("reshape(x, y)", {9}, "reshape(a, 2, 3)"),
 ])
 def test_mistakes_are_refused_with_a_helpful_message(text, positions, hint):
     error = parse_error(text)
     assert error.position in positions, error.message
     assert hint in error.message
+
+
+def test_an_unclosed_bracket_is_named_as_a_bracket():
+    # the '[' opened at position 2 (1-based), not a '('
+    assert "'[' at position 2" in parse_error("x[1").message
+    assert "'[' at position 2" in parse_error("x[1:2:3:4]").message
 
 
 def test_non_text_is_a_parse_error():
@@ -225,6 +299,55 @@ ROUND_TRIP = [
     "x**(1/y)", "(x + y)*(y - z)", "exp(-x)**2", "-(x + y)**-z",
     "x + (y + z)", "x*(y*z)", "x*(y/z)", "x*(1/y)", "x - (y + z)",
 ]
+
+
+ARRAY_ROUND_TRIP = [
+    ("W @ x + b", {"W": [[1.0, -2.0], [3.0, 4.0]], "x": [1.0, 2.0], "b": [0.5, -10.0]}),
+    ("sum(relu(W@x+b))", {"W": [[1.0, -2.0], [3.0, 4.0]], "x": [1.0, 2.0], "b": [0.5, -10.0]}),
+    ("x @ (y @ z)", {"x": [1.0, 2.0], "y": [[1.0, 2.0], [3.0, 4.0]], "z": [[0.5], [2.0]]}),
+    ("(x - y) @ z", {"x": [1.0, 2.0], "y": [3.0, 5.0], "z": [[0.5], [2.0]]}),
+    ("x/y @ z", {"x": [1.0, 2.0], "y": [3.0, 5.0], "z": [[0.5], [2.0]]}),
+    ("x @ -y", {"x": [1.0, 2.0], "y": [3.0, 5.0]}),
+    ("(x @ y).T", {"x": [[1.0, 2.0]], "y": [[3.0], [5.0]]}),
+    ("(-x).T + x.T**2", {"x": [[1.0, 2.0, 3.0]]}),
+    ("(x + y)[0] * x[1:, 0]", {"x": [[1.0], [2.0], [3.0]], "y": [[4.0], [5.0], [6.0]]}),
+    ("(x**2)[::-1, -1]", {"x": [[1.0, 2.0], [3.0, 4.0]]}),
+    ("(-3).T", {}),
+    ("(2).T * x", {"x": [1.0, 2.0]}),
+    ("(1e5).T * x", {"x": [1.0, 2.0]}),
+    ("sum(x, axis=(0, 1)) + mean(x, axis=-1) - max(x) * min(x, axis=0)",
+     {"x": [[1.0, 2.0], [3.0, 5.0]]}),
+    ("reshape(x, 3, -1) @ softmax(y, axis=0)", {"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                                               "y": [[1.0], [-1.0]]}),
+    ("cross_entropy(z, t) + mse(log_softmax(z), 0)", {"z": [[1.0, 2.0], [0.5, -1.0]],
+                                                      "t": [1.0, 0.0]}),
+]
+
+
+@pytest.mark.parametrize("text, at", ARRAY_ROUND_TRIP)
+def test_to_expression_round_trips_array_expressions(text, at):
+    graph = from_text(text)
+    written = to_expression(graph)
+    again = from_text(written)
+    assert [(n.op, n.attrs) for n in again.ops] == [(n.op, n.attrs) for n in graph.ops], written
+    point = {name: np.asarray(value) for name, value in at.items()}
+    np.testing.assert_array_equal(evaluate(again, point)[again.output],
+                                  evaluate(graph, point)[graph.output], err_msg=written)
+
+
+def python_api_graphs():
+    x = gradtrace.tensor(np.arange(6.0).reshape(2, 3), name="x")
+    return [x.sum(axis=(0,)), x.sum(axis=(0, 1)), x.mean(axis=-1), x.max(axis=0), x.min(),
+            x[1:2], x[:, 0], x[::-1, 2], x.T, x.reshape(3, 2), x @ x.T,
+            gradtrace.softmax(x, axis=0), gradtrace.log_softmax(x)]
+
+
+@pytest.mark.parametrize("index", range(len(python_api_graphs())))
+def test_expressions_of_python_api_graphs_parse_back(index):
+    # the expression a trace built with gradtrace.tensor carries (JSON, titles) is parseable
+    trace = python_api_graphs()[index].backward()
+    again = from_text(trace.graph.expression)
+    assert [(n.op, n.attrs) for n in again.ops] == [(n.op, n.attrs) for n in trace.graph.ops]
 
 
 @pytest.mark.parametrize("text", ROUND_TRIP)

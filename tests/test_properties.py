@@ -4,7 +4,8 @@ A random expression is built as a `Formula`: its text (fed to the parser) and it
 expression (the oracle) are written side by side from the same tree, by the code in this file,
 never by gradtrace's own `lower` rules. Arguments are made valid by construction (log(1 + a**2),
 a / (1 + b**2), positive bases with exponents in [-1, 1]), so most examples are usable; the rest
-are skipped with `assume`.
+are skipped with `assume`. Array ops appear on one-element arrays (reshape(a, 1) @ reshape(b, 1)
+is a·b), so every expression stays a scalar SymPy can check.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import gradtrace
-from gradtrace.errors import ParseError
-from gradtrace.tracer.backprop import trace_graph
+from gradtrace.errors import GradtraceError, ParseError
+from gradtrace.tracer.backprop import evaluate, trace_graph
 from gradtrace.tracer.checks import check_gradients
 from gradtrace.tracer.explain import explain
 from gradtrace.tracer.graph import Graph, from_text, to_expression
@@ -103,11 +104,34 @@ FORMS = {
     "abs": lambda a: call("abs", a, sym=sympy.Abs(a.sym), kink=a.sym),
     "max": lambda a, b: call("max", a, b, sym=sympy.Max(a.sym, b.sym), kink=a.sym - b.sym),
     "min": lambda a, b: call("min", a, b, sym=sympy.Min(a.sym, b.sym), kink=a.sym - b.sym),
+    # array ops, on one-element arrays
+    "matmul": lambda a, b: Formula(f"reshape({a.text}, 1) @ reshape({b.text}, 1)",
+                                   a.sym * b.sym, **_merge(a, b)),
+    "transpose": lambda a: Formula(f"({a.text}).T", a.sym, **_merge(a)),
+    "reshape": lambda a: Formula(f"reshape({a.text}, 1, 1)[0, 0]", a.sym, **_merge(a)),
+    "index": lambda a: Formula(f"reshape({a.text}, 1)[-1]", a.sym, **_merge(a)),
+    "sum": lambda a: Formula(f"sum(reshape({a.text}, 1, 1), axis=(0, 1))", a.sym, **_merge(a)),
+    "mean": lambda a: Formula(f"mean(reshape({a.text}, 1), axis=-1)", a.sym, **_merge(a)),
+    "amax": lambda a: call("max", a, sym=a.sym),  # one argument: the reduction
+    "amin": lambda a: Formula(f"min(reshape({a.text}, 1, 1), axis=None)", a.sym, **_merge(a)),
+    # softmax of one element is 1 whatever it is: the gradient through it is 0
+    "softmax": lambda a: Formula(f"softmax(reshape({a.text}, 1), axis=0)[0]", sympy.Integer(1),
+                                 **_merge(a)),
+    "log_softmax": lambda a: Formula(f"log_softmax(reshape({a.text}, 1))[0]", sympy.Integer(0),
+                                     **_merge(a)),
+    "mse": lambda a, b: call("mse", a, b, sym=(a.sym - b.sym) ** 2),
+    "cross_entropy": lambda a: Formula(f"cross_entropy(reshape({a.text}, 1), 0)",
+                                       sympy.Integer(0), **_merge(a)),
 }
 
 
 def test_every_registry_op_has_a_form_here():
     assert sorted(FORMS) == sorted(REGISTRY)
+
+
+def arity(name: str) -> int:
+    """How many random sub-expressions a form takes (cross_entropy's target is a constant)."""
+    return 1 if name == "cross_entropy" else REGISTRY[name].arity
 
 
 # -- strategies ------------------------------------------------------------------------------
@@ -119,8 +143,8 @@ leaves = variables | variables | constants
 
 
 def _apply(name: str):
-    arity = REGISTRY[name].arity
-    return lambda children: st.tuples(*[children] * arity).map(lambda args: FORMS[name](*args))
+    count = arity(name)
+    return lambda children: st.tuples(*[children] * count).map(lambda args: FORMS[name](*args))
 
 
 def extend(children):
@@ -130,11 +154,13 @@ def extend(children):
 formulas = st.recursive(leaves, extend, max_leaves=6)
 points = st.fixed_dictionaries({name: st.floats(-2.0, 2.0) for name in VARIABLES})
 
-expression_characters = "xyz0123456789.e+-*/(), " + "^[]{}'\"=!@#$%&|<>;:_\\`~\t\n"
+expression_characters = "xyzT0123456789.e+-*/(), " + "^[]{}'\"=!@#$%&|<>;:_\\`~\t\n"
 character_soup = st.text(alphabet=expression_characters, max_size=40)
 tokens = st.sampled_from(["x", "y", "1", "2.5", "1e999", ".5", "+", "-", "*", "/", "**", "(",
                           ")", ",", " ", "exp", "max", "log", "sqrt", "relu", "h1", "_", "^",
-                          "lambda", "if", ".", "'", "0"])
+                          "lambda", "if", ".", "'", "0", "@", ".T", "[", "]", ":", "-1", "=",
+                          "axis", "None", "sum", "mean", "min", "reshape", "softmax",
+                          "log_softmax", "mse", "cross_entropy", "transpose"])
 token_soup = st.lists(tokens, max_size=25).map("".join)
 any_text = st.text(max_size=60)
 
@@ -193,27 +219,38 @@ def test_to_expression_round_trips_random_expressions(formula, point):
 
 # -- random text: a Graph or a ParseError, nothing else --------------------------------------
 
+# every input gets this shape; 1.0, 2.0, ... in order, so no two elements tie
+input_shapes = st.sampled_from([(), (3,), (2, 3)])
 
-def parses_or_refuses(text: str):
+
+def parses_or_refuses(text: str, shape=()):
+    """Parsing gives a Graph or a ParseError; evaluating it, values or a GradtraceError (a
+    ShapeError for 0@0, an index out of range...); the backward pass then never raises."""
     try:
         graph = from_text(text)
     except ParseError as error:
         assert 0 <= error.position <= len(text)
         return
     assert isinstance(graph, Graph)
-    trace_graph(graph, {name: np.asarray(1.0) for name in graph.inputs})  # never raises
+    size = int(np.prod(shape, dtype=np.int64))
+    at = {name: np.arange(1.0, size + 1.0).reshape(shape) for name in graph.inputs}
+    try:
+        values = evaluate(graph, at)
+    except GradtraceError:
+        return
+    trace_graph(graph, at, values=values)
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=character_soup)
-def test_random_characters_give_a_graph_or_a_parse_error(text):
-    parses_or_refuses(text)
+@given(text=character_soup, shape=input_shapes)
+def test_random_characters_give_a_graph_or_a_parse_error(text, shape):
+    parses_or_refuses(text, shape)
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=token_soup)
-def test_random_tokens_give_a_graph_or_a_parse_error(text):
-    parses_or_refuses(text)
+@given(text=token_soup, shape=input_shapes)
+def test_random_tokens_give_a_graph_or_a_parse_error(text, shape):
+    parses_or_refuses(text, shape)
 
 
 @settings(max_examples=200, deadline=None)

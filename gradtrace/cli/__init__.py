@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from . import check, explain, graph, ops
+from . import check, explain, graph, jacobian, ops
 
 HELP = """See backpropagation: every value, local derivative and gradient of an expression,
 checked three ways and drawn.
@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for module in (explain, graph, check, ops):
+for module in (explain, graph, check, jacobian, ops):
     app.add_typer(module.app)
 
 

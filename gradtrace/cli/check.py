@@ -56,7 +56,7 @@ def check(
     from ..tracer.sampling import check_samples
     from ..tracer.values import parse_assignments
 
-    fixed = parse_assignments(at or [])
+    fixed = parse_assignments(at or [], seed)
     with _progress_bar(samples) as advance:
         report = check_samples(expression, samples, seed, low, high, fixed, wrt,
                                claim or (), fuse, progress=advance)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,7 +20,13 @@ Examples:
   gradtrace explain "(w*x+b-y)**2/2" --at x=1.5,w=0.8,b=0.2,y=0.8 --format markdown
   gradtrace explain "1/(1+exp(-(w*x+b)))" --fuse        # one sigmoid gate, σ(1−σ)
   gradtrace explain "max(x, y) * z" --wrt x,z --format json
+  gradtrace explain "1/(1+exp(-(w*x+b)))" --mode forward   # tangents flow with the values
 """
+
+
+class Mode(str, enum.Enum):
+    reverse = "reverse"
+    forward = "forward"
 
 
 @app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
@@ -44,6 +51,16 @@ def explain(
         "--check/--no-check",
         help="Check every gradient three ways: traced, symbolic (SymPy) and central finite "
              "differences. --no-check skips the second and third (faster).")] = True,
+    jacobians: Annotated[bool, typer.Option(
+        "--jacobians",
+        help="Also show each backward step's Jacobian: its entries (up to 64) or its shape, "
+             "structure and density, its sparsity pattern, and the VJP backprop computes "
+             "instead, with the largest difference between the two.")] = False,
+    mode: Annotated[Mode, typer.Option(
+        "--mode", metavar="reverse|forward",
+        help="reverse: backprop, one backward pass gives every gradient; forward: tangents "
+             "flow forward with the values, one pass per input (--wrt picks which). Example: "
+             "--mode forward")] = Mode.reverse,
 ) -> None:
     """Trace EXPRESSION forward and backward and explain every step.
 
@@ -55,35 +72,68 @@ def explain(
     from ..tracer.explain import explain as run_explain
     from ..tracer.values import parse_assignments
 
-    trace = run_explain(expression, parse_assignments(at or []), wrt, seed=seed, fuse=fuse,
-                        check=check)
-    print_output(render(trace, output_format, precision))
+    point = parse_assignments(at or [], seed)
+    if mode is Mode.forward:
+        ok = _explain_forward(expression, point, wrt, seed, fuse, output_format, precision)
+    else:
+        trace = run_explain(expression, point, wrt, seed=seed, fuse=fuse, check=check)
+        views = None
+        if jacobians:
+            from ..tracer.jacobian import jacobian_views
+
+            views = jacobian_views(trace)
+        print_output(render(trace, output_format, precision, views))
+        ok = trace.ok
     if svg is not None:
+        if mode is Mode.forward:  # the drawing needs the values and gradients only
+            trace = run_explain(expression, point, wrt, seed=seed, fuse=fuse, check=False)
         from ..render.image import write_graph
 
         written = write_graph(trace, svg, precision)
         typer.echo(f"wrote {written}", err=True)
-    if not trace.ok:
+    if not ok:
         raise typer.Exit(EXIT_PROBLEM)
 
 
-def render(trace, output_format: Format, precision: int) -> str:
-    """The trace in the asked format; the rich one goes straight to the terminal."""
+def _explain_forward(expression, at, wrt, seed, fuse, output_format, precision) -> bool:
+    """Forward mode narrated; True when every value and derivative is finite."""
+    from ..render import forward_mode, sections
+    from ..tracer.forward_mode import explain_forward
+
+    report = explain_forward(expression, at, wrt, seed=seed, fuse=fuse)
+    if output_format is Format.json:
+        print_output(forward_mode.render_forward_json(report))
+        return forward_mode.forward_ok(report)
+    story = forward_mode.forward_sections(report, precision)
+    if output_format is Format.markdown:
+        print_output(sections.render_markdown(story))
+    elif wants_colour(output_format):
+        from rich.console import Console
+
+        sections.render_rich(story, Console(highlight=False))
+    else:
+        print_output(sections.render_plain(story))
+    return forward_mode.forward_ok(report)
+
+
+def render(trace, output_format: Format, precision: int, jacobians=None) -> str:
+    """The trace in the asked format; the rich one goes straight to the terminal.
+    `jacobians`: JacobianViews to show (None: no Jacobian section)."""
     if output_format is Format.json:
         from ..render.json import render_json
 
-        return render_json(trace)
+        return render_json(trace, jacobians)
     if output_format is Format.markdown:
         from ..render.markdown import render_markdown
 
-        return render_markdown(trace, precision=precision)
+        return render_markdown(trace, precision=precision, jacobians=jacobians)
     if wants_colour(output_format):
         from rich.console import Console
 
         from ..render.text import render_rich
 
-        render_rich(trace, Console(highlight=False), precision=precision)
+        render_rich(trace, Console(highlight=False), precision=precision, jacobians=jacobians)
         return ""
     from ..render.text import render_plain
 
-    return render_plain(trace, precision=precision)
+    return render_plain(trace, precision=precision, jacobians=jacobians)

@@ -45,7 +45,7 @@ def graph(
     from ..tracer.explain import explain as run_explain
     from ..tracer.values import parse_assignments
 
-    trace = run_explain(expression, parse_assignments(at or []), seed=seed, fuse=fuse,
+    trace = run_explain(expression, parse_assignments(at or [], seed), seed=seed, fuse=fuse,
                         check=False)
     written = write_graph(trace, output, precision)
     typer.echo(f"wrote {written}")

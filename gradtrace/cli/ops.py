@@ -38,10 +38,16 @@ def ops(
 
 
 def _row(op) -> dict:
-    names = {"a": "a", "b": "b", "out": op.usage if op.arity == 1 else f"({op.usage})"}
-    local = [f"∂/∂{'ab'[i]} = {formula.format(**names)}" for i, formula in enumerate(op.formulas)]
+    out = op.usage if op.arity == 1 else f"({op.usage})"
+    names = {"a": "a", "b": "b", "out": out, "g": "g", "attrs": "", "shape": "shape",
+             "key": "key"}
+    if op.elementwise:  # a local derivative, multiplied by the upstream gradient
+        local = [f"∂/∂{'ab'[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
+    else:  # a Jacobian never built: the vector-Jacobian product itself, g = upstream
+        local = [f"grad_{'ab'[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
     return {"name": op.name, "usage": op.usage, "arity": op.arity, "local": local,
-            "gate": op.gate, "kink": op.kink_rule, "description": op.description}
+            "gate": op.gate, "kink": op.kink_rule, "description": op.description,
+            "elementwise": op.elementwise}
 
 
 def _table(rows) -> str:

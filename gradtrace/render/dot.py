@@ -12,6 +12,11 @@ the same bytes (the tests snapshot it). Node names are quoted DOT strings: a val
 by its node id ("w0", "h3"), the op circle that makes it by the id and " op" ("h3 op"), a
 constant's box by the op using it and the input's letter ("h3 b"); node ids never contain
 spaces, so these cannot collide. Labels are HTML-like and escaped.
+
+Arrays: when the trace holds any, each box gives its node's shape after the name and every
+edge into an op is labelled with the shape it carries. Few entries (fmt_array's limit) are
+all shown, a matrix one row per line; more are summarised by min, max and norm. An op with
+attributes (axis, shape, index) writes them under its symbol.
 """
 
 from __future__ import annotations
@@ -20,16 +25,16 @@ import html
 
 import numpy as np
 
-from ..tracer.ops import REGISTRY
+from ..tracer.ops import REGISTRY, attribute_texts
 from ..tracer.trace import NodeRecord, Trace
-from .numbers import fmt
+from .numbers import fmt_array, is_listed, shape_text
 
 VALUE_COLOUR = "#1a7f37"  # green
 GRADIENT_COLOUR = "#cf222e"  # red
 PROBLEM_COLOUR = "#e8590c"  # orange
 CONSTANT_FILL = "#f0f2f4"  # light grey: a constant is not something we differentiate by
 FONT = "Helvetica"
-MAX_NUMBERS_SHOWN = 8  # a bigger array is shown by its shape, or its box would be huge
+EDGE_LABEL = f'fontname="{FONT}", fontsize=9, fontcolor="#57606a"'
 MAX_TITLE_LENGTH = 120
 
 
@@ -37,15 +42,17 @@ def render_dot(trace: Trace, precision: int = 2) -> str:
     """The trace's graph as DOT source; `precision` decimals for every number."""
     problems = {step.node: step.problem for step in trace.forward if step.problem}
     records = trace.node
+    arrays = any(np.ndim(record.value) for record in trace.nodes)
 
     def box(record: NodeRecord, dot_name: str) -> str:
         return _value_box(record, dot_name, record.id == trace.output,
-                          problems.get(record.id), precision)
+                          problems.get(record.id), precision, arrays)
 
     lines = _header(trace)
     for record in trace.nodes:
         if record.kind == "op":
-            lines += _op_circle(record, records, box)
+            attrs = trace.graph.by_id[record.id].attrs
+            lines += _op_circle(record, records, box, attrs, arrays)
         if record.kind != "const" or record.id == trace.output:
             lines.append(box(record, _quote(record.id)))
     lines.append("}")
@@ -66,7 +73,8 @@ def _header(trace: Trace) -> list[str]:
     ]
 
 
-def _op_circle(record: NodeRecord, records: dict[str, NodeRecord], box) -> list[str]:
+def _op_circle(record: NodeRecord, records: dict[str, NodeRecord], box, attrs=(),
+               arrays: bool = False) -> list[str]:
     """The op's circle, its constants' boxes, the edges from its inputs into it, and its edge
     out to its value box.
 
@@ -74,7 +82,7 @@ def _op_circle(record: NodeRecord, records: dict[str, NodeRecord], box) -> list[
     ("h7 a"), as micrograd draws them: one shared "1" box would pull long edges across the
     whole picture, and many such edges make the layout very slow."""
     circle = _quote(f"{record.id} op")
-    symbol = _escape(REGISTRY[record.op].symbol)
+    symbol = _escape(REGISTRY[record.op].symbol) + _attribute_line(attrs)
     # ordering=in keeps the first input (a) above the second (b): a - b, a / b, a ** b read
     # top to bottom.
     lines = [f"  {circle} [shape=circle, style=solid, ordering=in, fontsize=12, width=0.3, "
@@ -85,18 +93,32 @@ def _op_circle(record: NodeRecord, records: dict[str, NodeRecord], box) -> list[
             lines.append(box(records[source], source_name))
         else:
             source_name = _quote(source)
-        lines.append(f"  {source_name} -> {circle};")
+        label = f" [label={_quote(shape_text(np.shape(records[source].value)))}, {EDGE_LABEL}]"
+        lines.append(f"  {source_name} -> {circle}{label if arrays else ''};")
     lines.append(f"  {circle} -> {_quote(record.id)};")
     return lines
 
 
+def _attribute_line(attrs) -> str:
+    """axis=0, the shape of a reshape or the index, small, under the op's symbol."""
+    if not attrs:
+        return ""
+    texts = attribute_texts(attrs)
+    text = texts["attrs"].removeprefix(", ") or texts["shape"] or f"[{texts['key']}]"
+    return f'<br/><font point-size="8">{_escape(text)}</font>'
+
+
 def _value_box(record: NodeRecord, dot_name: str, is_output: bool, problem: str | None,
-               precision: int) -> str:
-    """A box with the node's name, its value (green) and its gradient (red, if any)."""
+               precision: int, arrays: bool = False) -> str:
+    """A box with the node's name (and shape), its value (green) and its gradient (red, if
+    any)."""
     name = "const" if record.kind == "const" and record.id.startswith("#") else record.id
-    rows = [f"<b>{_escape(name)}</b>", _coloured(record.value, VALUE_COLOUR, precision)]
+    title = f"<b>{_escape(name)}</b>"
+    if arrays:
+        title += f' <font point-size="9">{_escape(shape_text(np.shape(record.value)))}</font>'
+    rows = [title, _coloured(record.value, VALUE_COLOUR, precision, arrays)]
     if record.grad is not None:
-        rows.append(_coloured(record.grad, GRADIENT_COLOUR, precision))
+        rows.append(_coloured(record.grad, GRADIENT_COLOUR, precision, arrays))
     attributes = []
     if record.kind == "const":
         attributes.append(f'style="rounded,filled", fillcolor="{CONSTANT_FILL}"')
@@ -109,15 +131,17 @@ def _value_box(record: NodeRecord, dot_name: str, is_output: bool, problem: str 
     return f"  {dot_name} [{', '.join(attributes)}];"
 
 
-def _coloured(value, colour: str, precision: int) -> str:
-    return f'<font color="{colour}">{_escape(_numbers(value, precision))}</font>'
+def _coloured(value, colour: str, precision: int, arrays: bool = False) -> str:
+    lines = _numbers(value, precision, with_shape=not arrays)
+    return "<br/>".join(f'<font color="{colour}">{_escape(line)}</font>' for line in lines)
 
 
-def _numbers(value, precision: int) -> str:
+def _numbers(value, precision: int, with_shape: bool) -> list[str]:
+    """The value's lines: a small matrix one row per line, else fmt_array's one line."""
     array = np.asarray(value)
-    if array.size > MAX_NUMBERS_SHOWN:
-        return "×".join(str(size) for size in array.shape) + " array"
-    return fmt(array, precision)
+    if array.ndim == 2 and is_listed(array) and array.shape[0] > 1:
+        return [fmt_array(row, precision) for row in array]
+    return [fmt_array(array, precision, with_shape=with_shape)]
 
 
 def _shorten(text: str) -> str:

@@ -3,6 +3,13 @@
 Later versions extend this schema and never break it. Keys are sorted and numbers are JSON
 numbers at full float64 precision; inf, -inf and nan (not JSON numbers) are the strings
 "inf", "-inf" and "nan". Arrays are nested lists.
+
+Extensions for arrays (absent from traces of scalars, so their bytes never change): an op
+with attributes carries `attrs` ({"axis": 0}, {"shape": [2, 3]}, {"key": ["1:3", 0]}); in a
+trace holding arrays every step carries shapes (`shape`, and `input_shapes` or
+`upstream_shape`). With Jacobian views (`--jacobians`) every backward step carries
+`jacobian`: {shape, structure, density, matrix (nested list, or null when not built or over
+64 entries), pattern, vjp, max_difference}.
 """
 
 from __future__ import annotations
@@ -12,7 +19,10 @@ import math
 
 import numpy as np
 
+from ..tracer.ops import REGISTRY
+
 SCHEMA = "gradtrace.trace/1"
+MAX_MATRIX_ENTRIES = 64  # a larger Jacobian is described (shape, structure), not listed
 
 
 def _number(value):
@@ -29,8 +39,11 @@ def _number(value):
     return number
 
 
-def trace_document(trace) -> dict:
-    """The trace as plain JSON-ready data."""
+def trace_document(trace, jacobians=None) -> dict:
+    """The trace as plain JSON-ready data; `jacobians`: JacobianViews, one per backward step."""
+    arrays = any(np.ndim(record.value) for record in trace.nodes)
+    views = _views_by_step(trace, jacobians)
+    attrs = {node.id: node.attrs for node in trace.graph.nodes}
     document = {
         "schema": SCHEMA,
         "expression": trace.expression,
@@ -40,9 +53,11 @@ def trace_document(trace) -> dict:
         "inputs": {name: _number(trace.node[name].value) for name in trace.inputs},
         "defaults": list(trace.defaults),
         "fused": trace.fused,
-        "nodes": [_node(record) for record in trace.nodes],
-        "steps": [_forward(step) for step in trace.forward]
-        + [_backward(step) for step in trace.backward],
+        "nodes": [_with_attrs(_node(record), record.op, attrs[record.id])
+                  for record in trace.nodes],
+        "steps": [_with_attrs(_forward(step, arrays), step.op, step.attrs)
+                  for step in trace.forward]
+        + [_backward(step, arrays, view) for step, view in zip(trace.backward, views)],
         "problems": [{"node": node, "why": why} for node, why in trace.problems],
         "kinks": [{"node": node, "rule": rule} for node, rule in trace.kinks],
         "checks": None if trace.checks is None else {c.input: _check(c) for c in trace.checks},
@@ -51,8 +66,35 @@ def trace_document(trace) -> dict:
     return document
 
 
-def render_json(trace) -> str:
-    return json.dumps(trace_document(trace), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+def render_json(trace, jacobians=None) -> str:
+    return json.dumps(trace_document(trace, jacobians), sort_keys=True, indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def _shape(value) -> list[int]:
+    return list(np.shape(value))
+
+
+def _with_attrs(entry: dict, op: str | None, attrs) -> dict:
+    """Ops that take attributes (axis, shape, index) say which they were given."""
+    if op is not None and REGISTRY[op].attrs:
+        entry["attrs"] = {name: _attribute(name, value) for name, value in attrs}
+    return entry
+
+
+def _attribute(name: str, value):
+    if name == "key":  # an index: integers, and slices written as "1:3" or "::2"
+        return [_index_part(part) for part in value]
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _index_part(part):
+    if not isinstance(part, tuple):
+        return part
+    start, stop, step = ("" if bound is None else str(bound) for bound in part)
+    return f"{start}:{stop}" + (f":{step}" if step else "")
 
 
 def _node(record) -> dict:
@@ -67,8 +109,8 @@ def _node(record) -> dict:
     }
 
 
-def _forward(step) -> dict:
-    return {
+def _forward(step, arrays: bool) -> dict:
+    entry = {
         "phase": "forward",
         "node": step.node,
         "op": step.op,
@@ -78,10 +120,14 @@ def _forward(step) -> dict:
         "problem": step.problem,
         "kink": step.kink,
     }
+    if arrays:
+        entry["shape"] = _shape(step.value)
+        entry["input_shapes"] = [_shape(x) for x in step.input_values]
+    return entry
 
 
-def _backward(step) -> dict:
-    return {
+def _backward(step, arrays: bool, view) -> dict:
+    entry = {
         "phase": "backward",
         "node": step.node,
         "input": step.input,
@@ -94,6 +140,37 @@ def _backward(step) -> dict:
         "arrival": step.arrival,
         "gate": step.gate,
         "problem": step.problem,
+    }
+    if arrays:
+        entry["shape"] = _shape(step.downstream)
+        entry["upstream_shape"] = _shape(step.upstream)
+    if view is not None:
+        entry["jacobian"] = _jacobian(view)
+    return entry
+
+
+def _views_by_step(trace, jacobians) -> list:
+    """The view of each backward step (None without views), matched by node and input in
+    order, so a step the views leave out gets none."""
+    if jacobians is None:
+        return [None] * len(trace.backward)
+    waiting: dict[tuple[str, str], list] = {}
+    for view in jacobians:
+        waiting.setdefault((view.node, view.input), []).append(view)
+    return [(waiting.get((step.node, step.input)) or [None]).pop(0) for step in trace.backward]
+
+
+def _jacobian(view) -> dict:
+    rows, columns = view.shape
+    listed = view.matrix is not None and rows * columns <= MAX_MATRIX_ENTRIES
+    return {
+        "shape": [int(rows), int(columns)],
+        "structure": view.structure,
+        "density": _number(view.density),
+        "matrix": _number(np.reshape(view.matrix, (rows, columns))) if listed else None,
+        "pattern": None if view.pattern is None else list(view.pattern),
+        "vjp": view.vjp_formula,
+        "max_difference": _number(view.max_difference),
     }
 
 

@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..tracer.ops import REGISTRY
+from ..tracer.ops import REGISTRY, attribute_texts
 from ..tracer.paths import chain_paths
 from ..tracer.trace import BackwardStep, ForwardStep, Trace
-from .numbers import fmt
+from .numbers import fmt, fmt_array, is_listed, shape_text
 
 Segment = tuple[str, str]
 _FORMATTER = string.Formatter()
@@ -34,24 +34,42 @@ class Line(NamedTuple):
 
 
 def forward_line(trace: Trace, step: ForwardStep, precision: int) -> Line:
-    """h1 = w0 × x0 = 2.00 × -1.00 = -2.00: the pattern once with names, once with values."""
+    """h1 = w0 × x0 = 2.00 × -1.00 = -2.00: the pattern once with names, once with values;
+    h1 = W @ x = (2, 2) @ (2,) → (2,) = [-3.00, 11.00]: shapes where values would not help."""
     pattern = REGISTRY[step.op].pattern
-    names, values = {}, {}
-    for key, source, value in zip("ab", step.inputs, step.input_values):
-        names[key] = source
-        values[key] = _value_text(trace, source, value, precision, _parens_rule(pattern, key))
-    parts = [(step.node, "name"), (" = ", "")] + fill_pattern(pattern, names, "")
+    names = dict(zip("ab", step.inputs))
+    parts = [(step.node, "name"), (" = ", "")] + fill_pattern(pattern, names, "", step.attrs)
     if any(not is_constant(trace, source) for source in step.inputs):  # else: said once
-        parts += [(" = ", "")] + fill_pattern(pattern, values, "value")
-    parts += [(" = ", ""), (fmt(step.value, precision), "value")]
+        parts += [(" = ", "")]
+        if _narrated_with_values(step):
+            values = {key: _value_text(trace, source, value, precision,
+                                       _parens_rule(pattern, key))
+                      for key, source, value in zip("ab", step.inputs, step.input_values)}
+            parts += fill_pattern(pattern, values, "value", step.attrs)
+        else:
+            shapes = {key: source if is_constant(trace, source) else shape_text(np.shape(value))
+                      for key, source, value in zip("ab", step.inputs, step.input_values)}
+            parts += fill_pattern(pattern, shapes, "", step.attrs)
+            parts += [(f" → {shape_text(np.shape(step.value))}", "")]
+    parts += [(" = ", ""), (fmt_array(step.value, precision), "value")]
     note = f"kink: {step.kink}" if step.kink else ""
     warning = f"not finite: {step.problem}" if step.problem else ""
     return Line(tuple(parts), note, warning)
 
 
+def _narrated_with_values(step: ForwardStep) -> bool:
+    """Values are written in for elementwise ops on few numbers (and any op on scalars); a
+    matmul, a reduction or a big array is written with its shapes instead."""
+    if not all(is_listed(value) for value in step.input_values):
+        return False
+    if REGISTRY[step.op].elementwise:
+        return True
+    return all(np.ndim(value) == 0 for value in step.input_values + (step.value,))
+
+
 def _value_text(trace, source, value, precision, parens: str) -> str:
     """A constant is written as itself (1, -3, 0.5); anything else as its formatted value."""
-    text = source if is_constant(trace, source) else fmt(value, precision)
+    text = source if is_constant(trace, source) else fmt_array(value, precision)
     wrap = parens == "always" or (parens == "negative" and text.startswith("-"))
     return f"({text})" if wrap else text
 
@@ -68,44 +86,103 @@ def _parens_rule(pattern: str, key: str) -> str:
     return "negative" if f"{{{key}}} **" in pattern else "never"
 
 
-def fill_pattern(pattern: str, mapping: dict[str, str], kind: str) -> list[Segment]:
+def fill_pattern(pattern: str, mapping: dict[str, str], kind: str, attrs=()) -> list[Segment]:
+    """The pattern's pieces with `mapping` (of a, b) in the fields, as segments of `kind`;
+    the op's attributes ({attrs}, {shape}, {key}) are written in as plain text."""
+    texts = attribute_texts(attrs)
     parts: list[Segment] = []
     for literal, field, _, _ in _FORMATTER.parse(pattern):
         if literal:
             parts.append((literal, ""))
-        if field:
+        if field in texts:
+            if texts[field]:
+                parts.append((texts[field], ""))
+        elif field:
             parts.append((mapping[field], kind))
     return parts
 
 
-def backward_line(step: BackwardStep, precision: int) -> Line:
+def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
     """h7 ← h8: 1.00 × (-1/h7²) at h7 = 1.37 = 1.00 × -0.53 = -0.53, shortened when the
-    local derivative is a plain number or a single name."""
-    upstream = (fmt(step.upstream, precision), "grad")
-    parts: list[Segment] = [(f"{step.input} ← {step.node}", "name"), (": ", ""), upstream,
-                            (" × ", "")]
+    local derivative is a plain number or a single name; for arrays × becomes ⊙ (entry by
+    entry). Where the local derivative is a Jacobian, or arrays too big to list, the VJP is
+    written instead."""
+    if step.local is None or not (is_listed(step.upstream) and is_listed(step.local)):
+        return vjp_line(trace, step, precision)
+    upstream = (fmt_array(step.upstream, precision), "grad")
+    times = " ⊙ " if np.ndim(step.upstream) else " × "
+    parts: list[Segment] = [(f"{step.input} ← {step.node}", "name"), (": ", ""), upstream]
     formula = step.formula
     if _as_number(formula) is not None:
         number = formula.strip("()")
-        parts.append((f"({number})" if number.startswith("-") else number, ""))
+        parts += [(" × ", ""), (f"({number})" if number.startswith("-") else number, "")]
     elif np.ndim(step.upstream) == 0 and len(step.bindings) == 1 and \
             formula == step.bindings[0][0]:
-        parts += [(formula, "")] + _bindings(step, precision)
+        parts += [(times, ""), (formula, "")] + _bindings(step, precision)
     else:
-        parts.append((_parenthesised(formula), ""))
+        parts += [(times, ""), (_parenthesised(formula), "")]
         parts += _bindings(step, precision)
-        parts += [(" = ", ""), upstream, (" × ", ""), (fmt(step.local, precision), "")]
-    parts += [(" = ", ""), (fmt(step.downstream, precision), "grad")]
+        parts += [(" = ", ""), upstream, (times, ""), (fmt_array(step.local, precision), "")]
+    parts += [(" = ", ""), (fmt_array(step.downstream, precision), "grad")]
     warning = f"not finite: {step.problem}" if step.problem else ""
     notes = [gate_label(step.op, step.gate), _broadcast_note(step)]
     return Line(tuple(parts), "; ".join(note for note in notes if note), warning)
 
 
+def vjp_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
+    """x ← h1: grad_x = Wᵀ · grad_h1 = (2, 2)ᵀ · (2,) → (2,) = [3.00, 4.00]: the vector–
+    Jacobian product backprop computes, in the notes' notation, with its shapes; for an
+    elementwise op, grad_h1 = grad_h2 ⊙ (1−h2²)."""
+    elementwise = step.local is not None
+    shapes = "" if elementwise else _vjp_shapes(trace, step)
+    parts: list[Segment] = [(f"{step.input} ← {step.node}", "name"), (": ", ""),
+                            (f"grad_{step.input} = {_vjp_formula(step)}", "")]
+    if shapes:
+        parts += [(" = ", ""), (shapes, "")]
+    parts += [(" = ", ""), (fmt_array(step.downstream, precision), "grad")]
+    flow = f"{shape_text(np.shape(step.upstream))} → {shape_text(np.shape(step.downstream))}"
+    summed = _broadcast_note(step) if elementwise else ""
+    notes = [gate_label(step.op, step.gate), "" if shapes or summed else f"shapes {flow}", summed]
+    warning = f"not finite: {step.problem}" if step.problem else ""
+    return Line(tuple(parts), "; ".join(note for note in notes if note), warning)
+
+
+def _vjp_formula(step: BackwardStep) -> str:
+    """The engine's VJP formula; for an elementwise op, upstream ⊙ its local derivative."""
+    if step.local is None:
+        return step.formula
+    if _as_number(step.formula) is not None:
+        return f"grad_{step.node} × {step.formula}"
+    times = "⊙" if np.ndim(step.upstream) else "×"
+    return f"grad_{step.node} {times} {_parenthesised(step.formula)}"
+
+
+_ALGEBRA = set(" ·ᵀ⊙()−+-×@")
+
+
+def _vjp_shapes(trace: Trace, step: BackwardStep) -> str:
+    """The VJP formula with shapes for names, ending in the gradient's shape, when the formula
+    is plain algebra on at most two arrays (g · bᵀ, gᵀ); "" otherwise."""
+    template = REGISTRY[step.op].formulas[step.index]
+    fields = [field for _, field, _, _ in _FORMATTER.parse(template) if field]
+    literals = "".join(literal for literal, _, _, _ in _FORMATTER.parse(template))
+    if len(fields) > 2 or not set(literals) <= _ALGEBRA:
+        return ""
+    node = trace.graph.by_id[step.node]
+    records = trace.node
+    shapes = {key: shape_text(np.shape(records[source].value))
+              for key, source in zip("ab", node.inputs)}
+    shapes["out"] = shape_text(np.shape(records[step.node].value))
+    shapes["g"] = shape_text(np.shape(step.upstream))
+    filled = template.format(**shapes, **attribute_texts(node.attrs))
+    return f"{filled} → {shape_text(np.shape(step.downstream))}"
+
+
 def accumulation_line(step: BackwardStep, before, precision: int) -> Line:
     """x: 0.39 + -0.20 = 0.20: a gradient arriving along another path adds to the total."""
-    parts = ((step.input, "name"), (": ", ""), (fmt(before, precision), "grad"), (" + ", ""),
-             (fmt(step.downstream, precision), "grad"), (" = ", ""),
-             (fmt(step.total, precision), "grad"))
+    parts = ((step.input, "name"), (": ", ""), (fmt_array(before, precision), "grad"),
+             (" + ", ""), (fmt_array(step.downstream, precision), "grad"), (" = ", ""),
+             (fmt_array(step.total, precision), "grad"))
     return Line(parts, f"gradients from {step.arrival} paths add")
 
 
@@ -130,7 +207,7 @@ def _bindings(step: BackwardStep, precision: int) -> list[Segment]:
     parts: list[Segment] = []
     for position, (name, value) in enumerate(step.bindings):
         parts += [(" at " if position == 0 else ", ", ""), (f"{name} = ", ""),
-                  (fmt(value, precision), "value")]
+                  (fmt_array(value, precision), "value")]
     return parts
 
 
@@ -195,4 +272,4 @@ def scalar_paths(trace: Trace) -> bool:
     """Path products need numbers: a 0-d output and 0-d local derivatives throughout."""
     if np.ndim(trace.node[trace.output].value) != 0:
         return False
-    return all(np.ndim(step.local) == 0 for step in trace.backward)
+    return all(step.local is not None and np.ndim(step.local) == 0 for step in trace.backward)

@@ -12,19 +12,19 @@ from __future__ import annotations
 import html
 
 from ..tracer.trace import Trace
-from .story import Line, Section, Table, story
+from .story import Line, Picture, Section, Table, story
 
 _MARKDOWN_SPECIALS = "\\`*_[]<>|#"
-_NUMERIC = ("value", "grad")
+_NUMERIC = ("value", "grad", "number")
 _HTML_COLOURS = {"value": "green", "grad": "#c00000"}  # as in the course figures
 _HTML_TABLES = ("Graph", "Gradients")
 
 
 # -- Markdown ------------------------------------------------------------------------------
 
-def render_markdown(trace: Trace, precision: int = 2) -> str:
+def render_markdown(trace: Trace, precision: int = 2, jacobians=None) -> str:
     parts: list[str] = []
-    for position, section in enumerate(story(trace, precision)):
+    for position, section in enumerate(story(trace, precision, jacobians)):
         level = "##" if position == 0 else "###"
         parts.append(f"{level} {_heading(section.title, position)}")
         parts += [markdown_block(block) for block in section.blocks]
@@ -41,6 +41,8 @@ def markdown_block(block) -> str:
         return _escape(block)
     if isinstance(block, Table):
         return markdown_table(block)
+    if isinstance(block, Picture):
+        return "\n".join(["```text", *block.rows, "```"])
     return "\n".join(markdown_line(line) for line in block)
 
 
@@ -75,9 +77,9 @@ def _escape(text: str) -> str:
 
 # -- HTML (Jupyter) --------------------------------------------------------------------------
 
-def render_html(trace: Trace, precision: int = 2) -> str:
+def render_html(trace: Trace, precision: int = 2, jacobians=None) -> str:
     """A self-contained fragment: inline styles only, no scripts, everything escaped."""
-    sections = story(trace, precision)
+    sections = story(trace, precision, jacobians)
     header, rest = sections[0], sections[1:]
     parts = ['<div class="gradtrace">', f"<h4><code>{html.escape(header.title)}</code></h4>"]
     parts += [html_block(block) for block in header.blocks]
@@ -102,8 +104,29 @@ def html_block(block) -> str:
         return f"<p>{html.escape(block)}</p>"
     if isinstance(block, Table):
         return html_table(block)
+    if isinstance(block, Picture):
+        return html_picture(block)
     lines = "\n".join(html_line(line) for line in block)
     return f'<pre style="line-height:1.4">{lines}</pre>'
+
+
+def html_picture(picture: Picture) -> str:
+    """A heatmap when the picture has shades (an inline SVG, one square per entry, darker for
+    larger |entry|), else its characters in a <pre>."""
+    if not picture.shades:
+        rows = "\n".join(html.escape(row) for row in picture.rows)
+        return f'<pre style="line-height:1">{rows}</pre>'
+    cell = max(4, min(16, 256 // max(len(picture.shades), len(picture.shades[0]))))
+    width, height = cell * len(picture.shades[0]), cell * len(picture.shades)
+    squares = []
+    for i, row in enumerate(picture.shades):
+        for j, shade in enumerate(row):
+            if shade > 0:  # a non-zero entry stays visible however small
+                opacity = round(0.2 + 0.8 * shade, 3)
+                squares.append(f'<rect x="{j * cell}" y="{i * cell}" width="{cell}" '
+                               f'height="{cell}" fill-opacity="{opacity}"/>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'style="border:1px solid #999"><g fill="#24292f">{"".join(squares)}</g></svg>')
 
 
 def html_table(table: Table) -> str:

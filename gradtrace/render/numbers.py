@@ -32,3 +32,40 @@ def fmt(value, precision: int = 2, compact: bool = False) -> str:
         return f"{number:.{max(precision, 1)}e}"
     text = f"{number:.{precision}f}"
     return text
+
+
+MAX_LISTED = 16  # arrays up to this many entries are printed entry by entry
+
+
+def is_listed(value) -> bool:
+    """True when `fmt_array` prints every entry (scalars included)."""
+    return np.size(value) <= MAX_LISTED
+
+
+def fmt_array(value, precision: int = 2, with_shape: bool = True) -> str:
+    """A scalar, or an array for people: every entry as a nested list when it has at most
+    MAX_LISTED ([[1.00, -2.00], [3.00, 4.00]]), else a summary: "(256, 784) array: min -0.12,
+    max 0.13, ‖·‖ 3.20" (`with_shape=False` leaves out the shape where a column shows it)."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return fmt(array, precision)
+    if is_listed(array):
+        return _nested(array, precision)
+    with np.errstate(all="ignore"):  # the norm of huge entries is inf, said as such
+        summary = (f"min {fmt(array.min(), precision)}, max {fmt(array.max(), precision)}, "
+                   f"‖·‖ {fmt(np.linalg.norm(array.ravel()), precision)}")
+    return f"{shape_text(array.shape)} array: {summary}" if with_shape else summary
+
+
+def _nested(array: np.ndarray, precision: int) -> str:
+    if array.ndim == 1:
+        return "[" + ", ".join(fmt(x, precision) for x in array) + "]"
+    return "[" + ", ".join(_nested(row, precision) for row in array) + "]"
+
+
+def shape_text(shape) -> str:
+    """(2, 3), (2,) as Python writes them; a 0-d shape is "scalar"."""
+    shape = tuple(shape)
+    if not shape:
+        return "scalar"
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"

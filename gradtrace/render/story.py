@@ -6,35 +6,28 @@ format tells the same story, in the same order, with the same numbers. Nothing h
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from ..tracer.ops import REGISTRY
 from ..tracer.trace import Trace
+from .blocks import Picture, Section, Table
+from .jacobians import jacobian_section
 from .lines import (Line, accumulation_line, backward_line, chain_lines, fill_pattern,
                     forward_line, scalar_paths)
-from .numbers import fmt
+from .numbers import fmt, fmt_array, shape_text
+
+__all__ = ["Line", "Picture", "Section", "Table", "story"]
 
 
-class Table(NamedTuple):
-    columns: tuple[str, ...]
-    kinds: tuple[str, ...]  # segment kind of each column ("value", "grad", "name", "")
-    rows: tuple[tuple[str, ...], ...]
-
-
-class Section(NamedTuple):
-    title: str
-    blocks: tuple  # each a str (prose), a Table, or a tuple of Lines
-
-
-def story(trace: Trace, precision: int = 2) -> list[Section]:
-    """The sections, in the order the story is told."""
+def story(trace: Trace, precision: int = 2, jacobians=None) -> list[Section]:
+    """The sections, in the order the story is told; `jacobians` (JacobianViews, one per
+    backward step) adds the Jacobian of every step after the backward pass."""
     sections = [
         header_section(trace, precision),
         graph_section(trace, precision),
         forward_section(trace, precision),
         backward_section(trace, precision),
+        None if jacobians is None else jacobian_section(trace, jacobians, precision),
         chain_section(trace, precision),
         gradients_section(trace, precision),
         problems_section(trace, precision),
@@ -48,33 +41,52 @@ def header_section(trace: Trace, precision: int) -> Section:
     records = trace.node
     lines = []
     for name in trace.inputs:
-        value = fmt(records[name].value, precision)
-        note = f"default; set it with --at {name}={value}" if name in trace.defaults else ""
-        lines.append(Line(((name, "name"), (" = ", ""), (value, "value")), note))
+        value = records[name].value
+        lines.append(Line(((name, "name"), (" = ", ""), (fmt_array(value, precision), "value")),
+                          _default_note(trace, name, value, precision)))
     output = records[trace.output].value
     lines.append(Line((("f", "name"), (" = ", ""), (trace.output, "name"), (" = ", ""),
-                       (fmt(output, precision), "value"))))
+                       (fmt_array(output, precision), "value"))))
     blocks: list = ["At the point:", tuple(lines)]
     if trace.fused:
         blocks.append("Recognised composites (such as sigmoid) are shown as single gates.")
     return Section(f"f = {trace.expression}", tuple(blocks))
 
 
+def _default_note(trace: Trace, name: str, value, precision: int) -> str:
+    if name not in trace.defaults:
+        return ""
+    if np.ndim(value):
+        return "default (seeded by --seed)"
+    return f"default; set it with --at {name}={fmt(value, precision)}"
+
+
+def has_arrays(trace: Trace) -> bool:
+    """True when some value in the trace is not a scalar: tables then get a shape column."""
+    return any(np.ndim(record.value) for record in trace.nodes)
+
+
 # -- 2. graph ----------------------------------------------------------------------------
 
 def graph_section(trace: Trace, precision: int) -> Section:
+    arrays = has_arrays(trace)
     rows = []
     for record in trace.nodes:
         if record.kind == "op":
-            names = {key: source for key, source in zip("ab", record.inputs)}
+            names = dict(zip("ab", record.inputs))
+            attrs = trace.graph.by_id[record.id].attrs
             pattern = REGISTRY[record.op].pattern
-            op = "".join(text for text, _ in fill_pattern(pattern, names, ""))
+            op = "".join(text for text, _ in fill_pattern(pattern, names, "", attrs))
         else:
             op = "input" if record.kind == "input" else "constant"
-        grad = "" if record.grad is None else fmt(record.grad, precision)
-        rows.append((record.id, op, ", ".join(record.inputs), fmt(record.value, precision), grad))
-    columns = ("node", "op", "inputs", "value", "gradient")
-    return Section("Graph", (Table(columns, ("name", "", "", "value", "grad"), tuple(rows)),))
+        value = fmt_array(record.value, precision, with_shape=not arrays)
+        grad = "" if record.grad is None else fmt_array(record.grad, precision,
+                                                        with_shape=not arrays)
+        shape = (shape_text(np.shape(record.value)),) if arrays else ()
+        rows.append((record.id, op, ", ".join(record.inputs)) + shape + (value, grad))
+    columns = ("node", "op", "inputs") + ("shape",) * arrays + ("value", "gradient")
+    kinds = ("name", "", "") + ("",) * arrays + ("value", "grad")
+    return Section("Graph", (Table(columns, kinds, tuple(rows)),))
 
 
 # -- 3. forward --------------------------------------------------------------------------
@@ -92,15 +104,24 @@ def backward_section(trace: Trace, precision: int) -> Section:
     output = trace.node[trace.output]
     seed = np.ones_like(np.asarray(output.value, dtype=np.float64))
     lines = [Line(((f"∂{trace.output}/∂{trace.output}", "name"), (" = ", ""),
-                   (fmt(seed, precision), "grad")), "the output's gradient starts at 1")]
+                   (fmt_array(seed, precision), "grad")), "the output's gradient starts at 1")]
     totals: dict[str, np.ndarray] = {}  # running gradient of each input, as printed so far
     for step in trace.backward:
-        lines.append(backward_line(step, precision))
+        lines.append(backward_line(trace, step, precision))
         if step.arrival > 1:
             lines.append(accumulation_line(step, totals[step.input], precision))
         totals[step.input] = step.total
-    return Section("Backward pass", ("Each step: input ← node: upstream × local = downstream.",
-                                     tuple(lines)))
+    return Section("Backward pass", (_backward_intro(trace), tuple(lines)))
+
+
+def _backward_intro(trace: Trace) -> str:
+    intro = "Each step: input ← node: upstream × local = downstream."
+    if has_arrays(trace):
+        intro += " With arrays, ⊙ multiplies entry by entry."
+    if any(step.local is None for step in trace.backward):
+        intro += (" Where the local derivative is a Jacobian, the step is the vector–Jacobian "
+                  "product backprop computes: grad_input = ... (the Jacobian is never built).")
+    return intro
 
 
 # -- 5. chain rule per path --------------------------------------------------------------
@@ -110,7 +131,8 @@ def chain_section(trace: Trace, precision: int) -> Section | None:
     if not trace.wrt:
         return None
     if not scalar_paths(trace):
-        return Section(title, ("Paths are written out for scalar graphs only.",))
+        return Section(title, ("Paths are written out for scalar graphs only (where every local "
+                               "derivative is a number, not a Jacobian).",))
     intro = ("∂f/∂input = the sum, over each path from f down to the input, of the product of "
              "the local derivatives on it (the leading 1 is ∂f/∂f).")
     lines: list[Line] = []
@@ -124,17 +146,21 @@ def chain_section(trace: Trace, precision: int) -> Section | None:
 def gradients_section(trace: Trace, precision: int) -> Section:
     records = trace.node
     checks = {check.input: check for check in trace.checks or ()}
-    columns, kinds = ("input", "value", "gradient"), ("name", "value", "grad")
+    arrays = has_arrays(trace)
+    columns = ("input",) + ("shape",) * arrays + ("value", "gradient")
+    kinds = ("name",) + ("",) * arrays + ("value", "grad")
     if trace.checks is not None:
         columns += ("symbolic", "numeric", "check")
         kinds += ("grad", "grad", "")
     rows = []
     for name in trace.inputs:
-        grad = records[name].grad
-        row = (name, fmt(records[name].value, precision),
-               "not traced" if grad is None else fmt(grad, precision))
+        value, grad = records[name].value, records[name].grad
+        row = (name,) + (shape_text(np.shape(value)),) * arrays
+        row += (fmt_array(value, precision, with_shape=not arrays),
+                "not traced" if grad is None else fmt_array(grad, precision,
+                                                            with_shape=not arrays))
         if trace.checks is not None:
-            row += _check_cells(checks.get(name), precision)
+            row += _check_cells(checks.get(name), precision, arrays)
         rows.append(row)
     blocks: list = [Table(columns, kinds, tuple(rows))]
     if trace.checks is None:
@@ -144,11 +170,13 @@ def gradients_section(trace: Trace, precision: int) -> Section:
     return Section("Gradients", tuple(blocks))
 
 
-def _check_cells(check, precision: int) -> tuple[str, str, str]:
+def _check_cells(check, precision: int, arrays: bool) -> tuple[str, str, str]:
     if check is None:
         return ("", "", "not checked")
-    symbolic = "—" if check.symbolic is None else fmt(check.symbolic, precision)
-    numeric = "—" if check.numeric is None else fmt(check.numeric, precision)
+    symbolic = "—" if check.symbolic is None else fmt_array(check.symbolic, precision,
+                                                             with_shape=not arrays)
+    numeric = "—" if check.numeric is None else fmt_array(check.numeric, precision,
+                                                           with_shape=not arrays)
     status = f"{check.status} ({check.note})" if check.note else check.status
     return (symbolic, numeric, status)
 
@@ -180,7 +208,7 @@ def problems_section(trace: Trace, precision: int) -> Section | None:
     lines = [Line(forward_line(trace, step, precision).parts, "", step.problem)
              for step in forward]
     lines += [Line(((f"{step.input} ← {step.node}", "name"), (": gradient ", ""),
-                    (fmt(step.downstream, precision), "grad")), "", step.problem)
+                    (fmt_array(step.downstream, precision), "grad")), "", step.problem)
               for step in backward]
     first, why = trace.problems[0]
     where = "value" if forward else "gradient"

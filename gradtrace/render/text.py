@@ -11,40 +11,42 @@ import io
 
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from ..tracer.trace import Trace
-from .story import Line, Section, Table, story
+from .story import Line, Picture, Section, Table, story
 
-STYLES = {"value": "green", "grad": "red", "name": "bold", "": ""}
+STYLES = {"value": "green", "grad": "red", "name": "bold", "number": "", "": ""}
+NUMERIC = {"value", "grad", "number"}  # right-aligned table columns
 NOTE_STYLE = "dim"
 WARNING_STYLE = "bold yellow"
 PLAIN_WIDTH = 120
 NOTE_COLUMN_LIMIT = 72  # notes of lines longer than this are not aligned with the others
 
 
-def build_renderables(trace: Trace, precision: int = 2) -> list:
+def build_renderables(trace: Trace, precision: int = 2, jacobians=None) -> list:
     """Headings, tables and narrated lines, in story order, as rich renderables."""
     renderables: list = []
-    for section in story(trace, precision):
+    for section in story(trace, precision, jacobians):
         renderables += section_renderables(section)
     return renderables[:-1]  # no blank line after the last section
 
 
-def render_rich(trace: Trace, console, precision: int = 2) -> None:
-    for renderable in build_renderables(trace, precision):
+def render_rich(trace: Trace, console, precision: int = 2, jacobians=None) -> None:
+    for renderable in build_renderables(trace, precision, jacobians):
         # Narrated lines are never wrapped by rich: the terminal (or the reader) wraps them.
         console.print(renderable, soft_wrap=isinstance(renderable, Text))
 
 
-def render_plain(trace: Trace, precision: int = 2) -> str:
+def render_plain(trace: Trace, precision: int = 2, jacobians=None) -> str:
     """The same story without colour: for pipes, NO_COLOR and --format text."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=PLAIN_WIDTH, color_system=None, force_terminal=False,
                       force_jupyter=False, legacy_windows=False, no_color=True, emoji=False,
                       highlight=False)
-    render_rich(trace, console, precision)
+    render_rich(trace, console, precision, jacobians)
     # Tables pad their cells with spaces; trailing spaces only get in the way in notes.
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
@@ -55,7 +57,10 @@ def section_renderables(section: Section) -> list:
         if isinstance(block, str):
             renderables.append(Text(block))
         elif isinstance(block, Table):
-            renderables.append(rich_table(block))
+            table = rich_table(block)
+            renderables.append(Padding(table, (0, 0, 0, block.indent)) if block.indent else table)
+        elif isinstance(block, Picture):
+            renderables += [Text(" " * block.indent + row) for row in block.rows]
         else:
             renderables += line_texts(block)
     renderables.append(Text(""))
@@ -63,15 +68,27 @@ def section_renderables(section: Section) -> list:
 
 
 def rich_table(table: Table) -> RichTable:
-    numeric = {"value", "grad"}
     result = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                        header_style="bold")
-    for column, kind in zip(table.columns, table.kinds):
-        result.add_column(Text(column), justify="right" if kind in numeric else "left",
-                          no_wrap=kind in numeric)
+    for position, (column, kind) in enumerate(zip(table.columns, table.kinds)):
+        # A number never breaks; a list of numbers may wrap between its entries.
+        lists = any(", " in row[position] for row in table.rows)
+        result.add_column(Text(column), justify="right" if kind in NUMERIC else "left",
+                          no_wrap=kind in NUMERIC and not lists)
     for row in table.rows:
-        result.add_row(*(Text(cell, style=STYLES[kind]) for cell, kind in zip(row, table.kinds)))
+        result.add_row(*(Text(matrix_lines(cell), style=STYLES[kind])
+                         for cell, kind in zip(row, table.kinds)))
     return result
+
+
+def matrix_lines(cell: str) -> str:
+    """A matrix cell one row per line, as numpy prints it; the lines padded to one width so a
+    right-aligned column keeps them aligned on the left too."""
+    if "], [" not in cell:
+        return cell
+    lines = cell.replace("], [", "],\n [").split("\n")
+    width = max(len(line) for line in lines)
+    return "\n".join(line.ljust(width) for line in lines)
 
 
 def line_texts(lines: tuple[Line, ...]) -> list[Text]:

@@ -12,7 +12,8 @@ import string
 import numpy as np
 
 from .graph import Graph, Node
-from .ops import REGISTRY
+from ..errors import UsageError
+from .ops import REGISTRY, attribute_texts, fill
 from .trace import BackwardStep, ForwardStep, NodeRecord, Trace
 
 _FORMATTER = string.Formatter()
@@ -34,7 +35,8 @@ def sum_to(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def evaluate(graph: Graph, at: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every node's forward value. Overflow and domain errors give inf/nan, never an exception."""
+    """Every node's forward value. Overflow and domain errors give inf/nan, never an exception;
+    shapes that do not fit raise ShapeError naming the node."""
     values: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for node in graph.nodes:
@@ -47,16 +49,48 @@ def _forward_value(node: Node, values, at) -> np.ndarray:
         return np.asarray(at[node.id], dtype=np.float64)
     if node.kind == "const":
         return np.asarray(node.value, dtype=np.float64)
-    return REGISTRY[node.op].forward(*(values[source] for source in node.inputs))
+    inputs = tuple(values[source] for source in node.inputs)
+    try:
+        return REGISTRY[node.op].evaluate(inputs, dict(node.attrs))
+    except (ValueError, IndexError, TypeError) as error:
+        raise ShapeError(node, inputs, error) from None
+
+
+class ShapeError(UsageError):
+    """An op got arrays whose shapes it cannot combine (or an index out of range)."""
+
+    def __init__(self, node: Node, inputs, error: Exception):
+        shapes = ", ".join(f"{source}: {_shape_text(value)}"
+                           for source, value in zip(node.inputs, inputs))
+        written = fill(REGISTRY[node.op].pattern, dict(zip("ab", node.inputs)), node.attrs)
+        super().__init__(f"{node.id} = {written} cannot be computed for shapes {shapes}: "
+                         f"{error}")
+
+
+def _shape_text(value) -> str:
+    shape = np.shape(value)
+    return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + ("," * (len(shape) == 1)) + ")"
 
 
 def needs_gradient(graph: Graph, wrt: tuple[str, ...]) -> set[str]:
-    """The nodes through which a gradient reaches one of `wrt`."""
+    """The nodes through which a gradient reaches one of `wrt` (not through inputs an op does
+    not differentiate, such as cross_entropy's class indices)."""
     needed = set(wrt)
     for node in graph.ops:
-        if any(source in needed for source in node.inputs):
+        op = REGISTRY[node.op]
+        if any(source in needed and op.takes_gradient(i) for i, source in enumerate(node.inputs)):
             needed.add(node.id)
     return needed
+
+
+def reaches_output(graph: Graph) -> set[str]:
+    """The inputs from which a differentiable path leads to the output."""
+    reached = {graph.output}
+    for node in reversed(graph.ops):
+        if node.id in reached:
+            op = REGISTRY[node.op]
+            reached.update(s for i, s in enumerate(node.inputs) if op.takes_gradient(i))
+    return reached
 
 
 def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
@@ -66,7 +100,9 @@ def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
     `wrt` limits the inputs whose gradients are traced (all by default). `values` may carry
     forward values already computed (the Python API computes them eagerly).
     """
-    wrt = tuple(name for name in graph.inputs if wrt is None or name in wrt)
+    reached = reaches_output(graph)
+    wrt = tuple(name for name in graph.inputs
+                if (wrt is None or name in wrt) and name in reached)
     if values is None:
         values = evaluate(graph, at)
     with np.errstate(all="ignore"):
@@ -88,8 +124,9 @@ def _forward_steps(graph: Graph, values) -> tuple[ForwardStep, ...]:
         problem = None
         if not np.all(np.isfinite(value)) and all(np.all(np.isfinite(x)) for x in inputs):
             problem = (op.trouble(*inputs) if op.trouble else None) or "the result is not finite"
-        kink = op.kink_rule if op.at_kink(inputs) else None
-        steps.append(ForwardStep(node.id, node.op, node.inputs, inputs, value, problem, kink))
+        kink = op.kink_rule if op.at_kink(inputs, dict(node.attrs)) else None
+        steps.append(ForwardStep(node.id, node.op, node.inputs, inputs, value, problem, kink,
+                                 node.attrs))
     return tuple(steps)
 
 
@@ -105,13 +142,14 @@ def _backward_steps(graph: Graph, values, needed: set[str]):
         op = REGISTRY[node.op]
         inputs = tuple(values[source] for source in node.inputs)
         out, upstream = values[node.id], grads[node.id]
-        wanted = tuple(source in needed for source in node.inputs)
-        vjps = op.vjp(upstream, inputs, out, wanted)
+        wanted = tuple(source in needed and op.takes_gradient(i)
+                       for i, source in enumerate(node.inputs))
+        vjps = op.vjp(upstream, inputs, out, wanted, dict(node.attrs))
         if len(vjps) != len(node.inputs):
             raise RuntimeError(f"{node.op}: the VJP rule gave {len(vjps)} gradients "
                                f"for {len(node.inputs)} inputs")
         for index, source in enumerate(node.inputs):
-            if not wanted[index]:
+            if not wanted[index] or vjps[index] is None:
                 continue
             downstream = sum_to(vjps[index], np.shape(values[source]))
             total = downstream if source not in grads else np.asarray(grads[source] + downstream)
@@ -124,7 +162,8 @@ def _backward_steps(graph: Graph, values, needed: set[str]):
                 problem = f"the local derivative {formula} is not finite here"
             steps.append(BackwardStep(
                 node=node.id, input=source, index=index, op=node.op, upstream=upstream,
-                formula=formula, bindings=bindings, local=op.local(index, inputs, out),
+                formula=formula, bindings=bindings,
+                local=op.local(index, inputs, out) if op.elementwise else None,
                 downstream=downstream, total=total, arrival=arrivals[source], gate=op.gate,
                 problem=problem,
             ))
@@ -133,10 +172,12 @@ def _backward_steps(graph: Graph, values, needed: set[str]):
 
 def _formula(template: str, node: Node, graph: Graph, values) -> tuple[str, tuple]:
     """Fill a registry formula with node names; constants are written as their values."""
-    names = {"out": node.id}
+    names = {"out": node.id, "g": f"grad_{node.id}"}
     for key, source in zip("ab", node.inputs):
         names[key] = source
-    fields = [field for _, field, _, _ in _FORMATTER.parse(template) if field]
+    texts = attribute_texts(node.attrs)
+    fields = [field for _, field, _, _ in _FORMATTER.parse(template)
+              if field and field not in ("g",) and field not in texts]
     filled: dict[str, str] = {}
     bindings: list[tuple[str, np.ndarray]] = []
     for field in fields:
@@ -147,4 +188,4 @@ def _formula(template: str, node: Node, graph: Graph, values) -> tuple[str, tupl
             filled[field] = source
             if all(source != bound for bound, _ in bindings):
                 bindings.append((source, values[source]))
-    return template.format(**filled), tuple(bindings)
+    return template.format(**filled, g=names["g"], **texts), tuple(bindings)

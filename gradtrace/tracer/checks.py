@@ -1,22 +1,19 @@
 """Every traced gradient checked two more ways: symbolically (SymPy differentiates the graph's
-expression and evaluates the derivative at the point) and numerically (central differences).
+expression and evaluates the derivative at the point, see symbolic.py) and numerically
+(central differences, element by element).
 
-SymPy is imported here, lazily, only when a check runs. The expression SymPy sees is built from
-the graph through each op's `lower` rule, never from the user's text.
+SymPy is imported lazily, only when a check runs.
 """
 
 from __future__ import annotations
-
-from fractions import Fraction
 
 import numpy as np
 
 from .backprop import evaluate
 from .graph import Graph
-from .ops import REGISTRY
+from .symbolic import evaluate_derivative, symbolic_derivatives, symbolic_skip_reason
 from .trace import GradientCheck, Trace
 
-SYMBOLIC_OP_LIMIT = 200  # SymPy's derivatives grow fast with depth; beyond this, skip it
 SYMBOLIC_RTOL, SYMBOLIC_ATOL = 1e-9, 1e-12
 NUMERIC_RTOL, NUMERIC_ATOL = 1e-5, 1e-6
 _STEP = np.finfo(np.float64).eps ** (1 / 3)  # balances truncation against rounding error
@@ -117,89 +114,3 @@ def _inputs_below_kinks(trace: Trace) -> dict[str, str]:
                 found.setdefault(current, rule)
             stack.extend(node.inputs)
     return found
-
-
-def symbolic_skip_reason(trace: Trace) -> str:
-    """Why SymPy is not asked (empty when it is)."""
-    values = [record.value for record in trace.nodes]
-    if any(np.ndim(value) for value in values):
-        return "symbolic check is for scalar expressions"
-    if len(trace.graph.ops) > SYMBOLIC_OP_LIMIT:
-        return (f"symbolic check skipped: {len(trace.graph.ops)} operations "
-                f"(limit {SYMBOLIC_OP_LIMIT})")
-    return ""
-
-
-def symbolic_derivatives(trace: Trace) -> dict[str, tuple[str, object]]:
-    """{input: (d output / d input as text, as a SymPy expression)}."""
-    import sympy as sp
-
-    graph = trace.graph
-    symbols = {name: sp.Symbol(name, real=True) for name in graph.inputs}
-    expr = _lower(graph, trace, symbols, sp)
-    result = {}
-    for name in trace.wrt:
-        derivative = sp.diff(expr, symbols[name])
-        result[name] = (sp.sstr(_readable(derivative, sp)), derivative)
-    return result
-
-
-SIMPLIFY_OP_LIMIT = 8  # simplify is cheap on small expressions and blows up on nested sigmoids
-
-
-def _readable(derivative, sp):
-    """The derivative to print: simplified when it is small enough for that to be cheap and
-    the result is shorter; as differentiated otherwise."""
-    size = sp.count_ops(derivative)
-    if size == 0 or size > SIMPLIFY_OP_LIMIT:
-        return derivative
-    simpler = sp.simplify(derivative)
-    return simpler if sp.count_ops(simpler) < size else derivative
-
-
-def evaluate_derivative(derivative, at: dict) -> np.ndarray:
-    """A SymPy derivative's value at the point, to 30 digits, as float64."""
-    import sympy as sp
-
-    point = {sp.Symbol(name, real=True): sp.Float(float(value), 30)
-             for name, value in at.items()}
-    try:
-        value = derivative.xreplace(point).evalf(30)
-        if value.is_real is False or value.has(sp.zoo, sp.nan):
-            return np.asarray(np.nan)
-        if value in (sp.oo, -sp.oo):
-            return np.asarray(np.inf if value == sp.oo else -np.inf)
-        return np.asarray(float(value))
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-        return np.asarray(np.nan)
-
-
-def _lower(graph: Graph, trace: Trace, symbols, sp):
-    """The graph as one SymPy expression. A node fed only by constants becomes its float64
-    value, so SymPy never computes something like 10**10**10 exactly."""
-    exprs, constant = {}, set()
-    for node in graph.nodes:
-        if node.kind == "input":
-            exprs[node.id] = symbols[node.id]
-        elif node.kind == "const":
-            exprs[node.id] = _number(node.value, sp)
-            constant.add(node.id)
-        elif all(source in constant for source in node.inputs):
-            exprs[node.id] = _number(trace.node[node.id].value, sp, exact=False)
-            constant.add(node.id)
-        else:
-            args = [exprs[source] for source in node.inputs]
-            exprs[node.id] = REGISTRY[node.op].lower(sp, *args)
-    return exprs[graph.output]
-
-
-def _number(value, sp, exact=True):
-    number = float(value)
-    if np.isnan(number):
-        return sp.nan
-    if np.isinf(number):
-        return sp.oo if number > 0 else -sp.oo
-    if exact:  # keep the number as the user wrote it: 0.1 is 1/10, 2 is 2
-        fraction = Fraction(repr(number))
-        return sp.Rational(fraction.numerator, fraction.denominator)
-    return sp.Float(number)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .backprop import trace_graph
+from ..errors import UsageError
+from .backprop import ShapeError, trace_graph
 from .graph import Graph, from_text
 from .values import parse_wrt, resolve_point
 
@@ -27,9 +28,18 @@ def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
         wrt = parse_wrt(wrt, graph)
     elif wrt is not None:
         wrt = parse_wrt(",".join(wrt), graph)
-    trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse)
-    if check:
-        from .checks import check_gradients
+    try:
+        trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse)
+    except ShapeError as error:
+        if not defaults:
+            raise
+        names = ", ".join(defaults)
+        raise UsageError(f"{error}; {names} got a default scalar value: give arrays with "
+                         "--at, e.g. --at \"x=[1,2,3]\" or --at W=randn(3,4)") from None
+    return _checked(trace) if check else trace
 
-        trace = trace.with_checks(check_gradients(trace))
-    return trace
+
+def _checked(trace):
+    from .checks import check_gradients
+
+    return trace.with_checks(check_gradients(trace))

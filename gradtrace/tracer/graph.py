@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from . import parse as ast
-from .ops import REGISTRY
+from .ops import REGISTRY, attribute_texts
 
 
 class Node(NamedTuple):
@@ -26,6 +26,7 @@ class Node(NamedTuple):
     op: str | None = None
     inputs: tuple[str, ...] = ()
     value: object = None  # constants only: a float, or a numpy array from the Python API
+    attrs: tuple = ()  # static attributes of an op as (name, value) pairs: (("axis", 0),)
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,13 @@ class GraphBuilder:
             self.nodes.append(Node(node_id, "const", value=value))
         return node_id
 
-    def op(self, name: str, inputs: tuple[str, ...]) -> str:
+    def op(self, name: str, inputs: tuple[str, ...], attrs: tuple = ()) -> str:
         op = REGISTRY[name]
         if len(inputs) != op.arity:
             raise ValueError(f"{name} takes {op.arity} inputs, got {len(inputs)}")
         self.op_count += 1
         node_id = f"{self.prefix}{self.op_count}"
-        self.nodes.append(Node(node_id, "op", name, tuple(inputs)))
+        self.nodes.append(Node(node_id, "op", name, tuple(inputs), attrs=tuple(attrs)))
         return node_id
 
     def build(self, output: str) -> Graph:
@@ -114,16 +115,16 @@ def _op_prefix(input_names) -> str:
     return "node_"
 
 
-def _children(tree) -> tuple[str, tuple]:
-    """The op an AST node becomes and the AST children that feed it."""
+def _children(tree) -> tuple[str, tuple, tuple]:
+    """The op an AST node becomes, the AST children that feed it, and its attributes."""
     if isinstance(tree, ast.Unary):
-        return tree.op, (tree.operand,)
+        return tree.op, (tree.operand,), ()
     if isinstance(tree, ast.Binary):
         if tree.op == "div" and isinstance(tree.left, ast.Num) and tree.left.value == 1.0:
-            return "reciprocal", (tree.right,)  # 1/x is a reciprocal gate, as written
-        return tree.op, (tree.left, tree.right)
+            return "reciprocal", (tree.right,), ()  # 1/x is a reciprocal gate, as written
+        return tree.op, (tree.left, tree.right), ()
     if isinstance(tree, ast.Call):
-        return tree.func, tree.args
+        return tree.func, tree.args, tree.attrs
     raise TypeError(f"not an AST node: {tree!r}")
 
 
@@ -154,10 +155,10 @@ def lower(tree, expression: str) -> Graph:
         elif isinstance(node, ast.Name):
             results.append(node.id)
         elif children_done:
-            op_name, children = _children(node)
+            op_name, children, attrs = _children(node)
             args = tuple(results[len(results) - len(children):])
             del results[len(results) - len(children):]
-            results.append(builder.op(op_name, args))
+            results.append(builder.op(op_name, args, attrs))
         else:
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(_children(node)[1]))
@@ -172,7 +173,8 @@ def from_text(expression: str) -> Graph:
 # -- writing a graph back as text --------------------------------------------------------
 
 MAX_SUBEXPRESSION = 300
-_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "reciprocal": 2, "neg": 3, "pow": 4}
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "reciprocal": 2, "neg": 3,
+               "pow": 4}
 
 
 def to_expression(graph: Graph) -> str:
@@ -180,15 +182,16 @@ def to_expression(graph: Graph) -> str:
     text: dict[str, tuple[str, int]] = {}
     for node in graph.nodes:
         if node.kind == "input":
-            text[node.id] = (node.id, 9)
+            text[node.id] = (node.id, 10)
         elif node.kind == "const":
             label = _PARSEABLE.get(node.id, node.id if not node.id.startswith("#") else "const")
+            # a number needs parentheses before .T or [..] (2.T would read as 2. and T)
             text[node.id] = (label, 9 if not label.startswith("-") else 3)
         else:
             written = _infix(node, text)
             # Past a few hundred characters, refer to the node by name: keeps this linear.
             too_long = len(written[0]) > MAX_SUBEXPRESSION and node.id != graph.output
-            text[node.id] = (node.id, 9) if too_long else written
+            text[node.id] = (node.id, 10) if too_long else written
     return text[graph.output][0]
 
 
@@ -199,8 +202,8 @@ def _infix(node: Node, text) -> tuple[str, int]:
     def wrap(arg, minimum):
         return arg[0] if arg[1] >= minimum else f"({arg[0]})"
 
-    if node.op in ("add", "mul", "sub", "div"):
-        symbol = {"add": " + ", "mul": "*", "sub": " - ", "div": "/"}[node.op]
+    if node.op in ("add", "mul", "sub", "div", "matmul"):
+        symbol = {"add": " + ", "mul": "*", "sub": " - ", "div": "/", "matmul": " @ "}[node.op]
         # Left-associative: only a right operand of the same level needs parentheses, since
         # floating-point x + (y + z) is not (x + y) + z.
         return wrap(args[0], level) + symbol + wrap(args[1], level + 1), level
@@ -210,4 +213,11 @@ def _infix(node: Node, text) -> tuple[str, int]:
         return "-" + wrap(args[0], level), level
     if node.op == "pow":
         return wrap(args[0], level + 1) + "**" + wrap(args[1], level), level
-    return f"{node.op}({', '.join(arg[0] for arg in args)})", 9
+    texts = attribute_texts(node.attrs)
+    if node.op == "transpose":
+        return wrap(args[0], 10) + ".T", 10
+    if node.op == "index":
+        return wrap(args[0], 10) + f"[{texts['key']}]", 10
+    name = REGISTRY[node.op].user_name
+    extra = f", {texts['shape']}" if texts["shape"] else texts["attrs"]
+    return f"{name}({', '.join(arg[0] for arg in args)}{extra})", 10

@@ -33,8 +33,8 @@ class Op(NamedTuple):
     pattern: str  # how the narration writes it, with {a}, {b}
     symbol: str  # short label for graph pictures
     forward: Callable[..., Array]
-    partials: tuple[Callable[..., Array], ...]
-    formulas: tuple[str, ...]
+    partials: tuple[Callable[..., Array], ...] | None  # None: not elementwise, see vjp_rule
+    formulas: tuple[str, ...]  # elementwise: local derivatives; otherwise the VJP, with {g}
     lower: Callable
     description: str
     gate: str | None = None
@@ -43,29 +43,57 @@ class Op(NamedTuple):
     trouble: Callable[..., str | None] | None = None
     callable_by_name: bool = False  # written as name(...) in expressions
     commutative: bool = False
+    # Ops that are not elementwise (matmul, sum, softmax...) give their rules directly:
+    vjp_rule: Callable | None = None  # (upstream, inputs, out, needed, **attrs) -> grads
+    jvp_rule: Callable | None = None  # (tangents, inputs, out, **attrs) -> output tangent
+    attrs: tuple[str, ...] = ()  # static attributes (axis, shape, index), from the expression
+    call_name: str | None = None  # the function name users type, when it is not `name`
+    differentiable: tuple[bool, ...] | None = None  # None: every input
+    lower_array: Callable | None = None  # (sympy, *object arrays, **attrs) -> object array
+
+    @property
+    def elementwise(self) -> bool:
+        return self.partials is not None
+
+    @property
+    def user_name(self) -> str:
+        return self.call_name or self.name
+
+    def takes_gradient(self, index: int) -> bool:
+        return self.differentiable is None or self.differentiable[index]
+
+    def evaluate(self, inputs: tuple[Array, ...], attrs: dict) -> Array:
+        return np.asarray(self.forward(*inputs, **attrs))
 
     def local(self, index: int, inputs: tuple[Array, ...], out: Array) -> Array:
         """d out / d inputs[index], elementwise, at this point."""
         return np.asarray(self.partials[index](*inputs, out), dtype=np.float64)
 
-    def vjp(self, upstream: Array, inputs: tuple[Array, ...], out: Array, needed) -> tuple:
-        """upstream × local for each input that needs a gradient (None for the others).
-        Broadcasting is undone by the engine, not here."""
+    def vjp(self, upstream: Array, inputs: tuple[Array, ...], out: Array, needed,
+            attrs: dict | None = None) -> tuple:
+        """The gradient for each input that needs one (None for the others): upstream × local
+        for elementwise ops. Broadcasting is undone by the engine, not here."""
+        if self.vjp_rule is not None:
+            return tuple(self.vjp_rule(upstream, inputs, out, needed, **(attrs or {})))
         return tuple(
             upstream * self.local(i, inputs, out) if needed[i] else None
             for i in range(self.arity)
         )
 
-    def jvp(self, tangents: tuple[Array | None, ...], inputs: tuple[Array, ...], out: Array) -> Array:
+    def jvp(self, tangents: tuple[Array | None, ...], inputs: tuple[Array, ...], out: Array,
+            attrs: dict | None = None) -> Array:
         """The tangent of the output: sum over inputs of local × tangent."""
+        if self.jvp_rule is not None:
+            return np.asarray(self.jvp_rule(tangents, inputs, out, **(attrs or {})),
+                              dtype=np.float64)
         total = np.zeros_like(out, dtype=np.float64)
         for i, tangent in enumerate(tangents):
             if tangent is not None:
                 total = total + self.local(i, inputs, out) * tangent
         return total
 
-    def at_kink(self, inputs: tuple[Array, ...]) -> bool:
-        return self.kink is not None and bool(np.any(self.kink(*inputs)))
+    def at_kink(self, inputs: tuple[Array, ...], attrs: dict | None = None) -> bool:
+        return self.kink is not None and bool(np.any(self.kink(*inputs, **(attrs or {}))))
 
 
 REGISTRY: dict[str, Op] = {}
@@ -74,15 +102,53 @@ REGISTRY: dict[str, Op] = {}
 def register(op: Op) -> Op:
     if op.name in REGISTRY:
         raise ValueError(f"op {op.name!r} registered twice")
-    if len(op.partials) != op.arity or len(op.formulas) != op.arity:
+    if len(op.formulas) != op.arity or (op.elementwise and len(op.partials) != op.arity):
         raise ValueError(f"op {op.name!r}: one partial and one formula per input")
+    if not op.elementwise and (op.vjp_rule is None or op.jvp_rule is None):
+        raise ValueError(f"op {op.name!r}: an op that is not elementwise needs VJP and JVP rules")
     REGISTRY[op.name] = op
     return op
 
 
-def functions() -> dict[str, Op]:
-    """The ops written as calls, name(...), by the name users type."""
-    return {name: op for name, op in REGISTRY.items() if op.callable_by_name}
+def functions() -> dict[str, list[Op]]:
+    """The ops written as calls, name(...), by the name users type; one name may stand for
+    several ops told apart by their number of arguments (max(a, b) and max(x, axis=0))."""
+    found: dict[str, list[Op]] = {}
+    for op in REGISTRY.values():
+        if op.callable_by_name:
+            found.setdefault(op.user_name, []).append(op)
+    return found
+
+
+def attribute_texts(attrs) -> dict[str, str]:
+    """How an op's attributes are written back into its pattern: {attrs} is ", axis=0" (or
+    empty), {shape} is "2, 3" and {key} is "1:3, 0"."""
+    values = dict(attrs)
+    keyword = [f"{name}={_attribute(value)}" for name, value in sorted(values.items())
+               if name not in ("shape", "key")]
+    return {
+        "attrs": "".join(f", {text}" for text in keyword),
+        "shape": ", ".join(str(n) for n in values.get("shape", ())),
+        "key": ", ".join(_index_part(part) for part in values.get("key", ())),
+    }
+
+
+def _attribute(value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(str(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return str(value)
+
+
+def _index_part(part) -> str:
+    if not isinstance(part, tuple):
+        return str(part)
+    start, stop, step = (("" if bound is None else str(bound)) for bound in part)
+    return f"{start}:{stop}" + (f":{step}" if step else "")
+
+
+def fill(pattern: str, names: dict[str, str], attrs=()) -> str:
+    """An op's pattern with its inputs' names (or values) and its attributes written in."""
+    return pattern.format(**names, **attribute_texts(attrs))
 
 
 def _ones(*args):
@@ -264,3 +330,6 @@ register(Op(
     callable_by_name=True, commutative=True,
     description="minimum: the smaller input gets the whole upstream gradient, the other 0",
 ))
+
+
+from . import tensor_ops  # noqa: E402,F401  (registers matmul, sum, softmax...)

@@ -53,9 +53,10 @@ class Binary(NamedTuple):
 
 
 class Call(NamedTuple):
-    func: str
+    func: str  # a registry op name
     args: tuple
     pos: int
+    attrs: tuple = ()  # static attributes as (name, value) pairs: axis, shape, index key
 
 
 class Token(NamedTuple):
@@ -65,19 +66,15 @@ class Token(NamedTuple):
 
 
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_OPERATORS = ("**", "+", "-", "*", "/", "(", ")", ",")
+_OPERATORS = ("**", "+", "-", "*", "/", "@", "(", ")", ",", "[", "]", ":", ".", "=")
 _HINTS = {
     "^": "use ** for powers (x**2), ^ is not an operator here",
-    "[": "square brackets are not part of scalar expressions",
-    "]": "square brackets are not part of scalar expressions",
-    ".": "attribute access is not allowed; numbers are written 0.5 or .5",
     "'": "strings are not allowed in expressions",
     '"': "strings are not allowed in expressions",
-    "=": "an expression has no '='; give values with --at name=value",
     "{": "braces are not part of expressions",
     "}": "braces are not part of expressions",
 }
-_BINARY = {"+": ("add", 10), "-": ("sub", 10), "*": ("mul", 20), "/": ("div", 20)}
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
 
 
 def tokenize(text: str) -> list[Token]:
@@ -144,7 +141,7 @@ class _Parser:
         if token.kind in ("num", "name") or (token.kind == "op" and token.text == "("):
             self.fail_adjacent(token)
         found = "the end of the expression" if token.kind == "end" else repr(token.text)
-        extra = f" to close the '(' at position {opened.pos + 1}" if opened else ""
+        extra = f" to close the {opened.text!r} at position {opened.pos + 1}" if opened else ""
         self.fail(f"expected {text!r}{extra}, found {found}", token)
 
     def count_operation(self, token: Token):
@@ -180,6 +177,8 @@ class _Parser:
                       "names, + - * / **, parentheses and function calls", token)
         if token.kind == "op" and token.text == "(":
             self.fail("missing operator before '(' (write x*(...) for a product)", token)
+        if token.kind == "op" and token.text == "=":
+            self.fail("an expression has no '='; give values with --at name=value", token)
         self.fail(f"missing operator before {token.text!r}", token)
 
     def expr(self):
@@ -187,15 +186,15 @@ class _Parser:
         while (token := self.peek()).kind == "op" and token.text in ("+", "-"):
             self.take()
             self.count_operation(token)
-            left = Binary(_BINARY[token.text][0], left, self.term(), token.pos)
+            left = Binary(_BINARY[token.text], left, self.term(), token.pos)
         return left
 
     def term(self):
         left = self.unary()
-        while (token := self.peek()).kind == "op" and token.text in ("*", "/"):
+        while (token := self.peek()).kind == "op" and token.text in ("*", "/", "@"):
             self.take()
             self.count_operation(token)
-            left = Binary(_BINARY[token.text][0], left, self.unary(), token.pos)
+            left = Binary(_BINARY[token.text], left, self.unary(), token.pos)
         return left
 
     def unary(self):
@@ -214,7 +213,7 @@ class _Parser:
         return self.power()
 
     def power(self):
-        base = self.atom()
+        base = self.postfix(self.atom())
         token = self.peek()
         if token.kind == "op" and token.text == "**":
             self.take()
@@ -224,6 +223,55 @@ class _Parser:
             self.leave()
             return Binary("pow", base, exponent, token.pos)
         return base
+
+    def postfix(self, target):
+        """x[...] and x.T, any number of times."""
+        while (token := self.peek()).kind == "op" and token.text in ("[", "."):
+            self.take()
+            self.count_operation(token)
+            if token.text == ".":
+                name = self.take()
+                if name.kind != "name" or name.text != "T":
+                    self.fail("after '.' only T (transpose) is allowed: write x.T", token)
+                target = Call("transpose", (target,), token.pos)
+            else:
+                target = Call("index", (target,), token.pos, (("key", self.index_key(token)),))
+        return target
+
+    def index_key(self, opened: Token) -> tuple:
+        """The inside of [...]: integers and slices (1:3, ::2, :), comma-separated."""
+        parts = [self.index_part()]
+        while self.peek().kind == "op" and self.peek().text == ",":
+            self.take()
+            parts.append(self.index_part())
+        self.expect("]", opened)
+        return tuple(parts)
+
+    def index_part(self):
+        bounds: list[int | None] = [self.optional_integer()]
+        while self.peek().kind == "op" and self.peek().text == ":" and len(bounds) < 3:
+            self.take()
+            bounds.append(self.optional_integer())
+        if len(bounds) == 1:
+            if bounds[0] is None:
+                self.fail("an index is a whole number or a slice such as 1:3", self.peek())
+            return bounds[0]
+        return tuple(bounds + [None] * (3 - len(bounds)))
+
+    def optional_integer(self) -> int | None:
+        token = self.peek()
+        sign = 1
+        if token.kind == "op" and token.text == "-":
+            self.take()
+            sign, token = -1, self.peek()
+        if token.kind != "num":
+            if sign < 0:
+                self.fail("expected a whole number after '-'", token)
+            return None
+        self.take()
+        if not re.fullmatch(r"\d+", token.text) or len(token.text) > 9:
+            self.fail("indices and sizes are whole numbers (such as 0, 2, -1)", token)
+        return sign * int(token.text)
 
     def atom(self):
         token = self.take()
@@ -265,26 +313,91 @@ class _Parser:
         return f"unknown function {name!r}; the functions are: {', '.join(known)}"
 
     def call(self, name_token: Token):
-        op = self.functions[name_token.text]
+        """name(args) with keyword attributes (axis=0); the op is chosen by how many
+        expression arguments there are: max(a, b) is elementwise, max(x, axis=0) reduces."""
+        candidates = self.functions[name_token.text]
         opened = self.take()
         self.enter(opened)
         self.count_operation(name_token)
-        args = []
-        if self.peek().kind == "op" and self.peek().text == ")":
-            self.fail(f"{op.name} takes {op.arity} argument{'s' * (op.arity > 1)}: "
-                      f"{op.usage}", self.peek())
-        args.append(self.expr())
-        while self.peek().kind == "op" and self.peek().text == ",":
-            comma = self.take()
-            if len(args) == op.arity:
-                self.fail(f"{op.name} takes {op.arity} argument{'s' * (op.arity > 1)}: "
-                          f"{op.usage}", comma)
-            args.append(self.expr())
-        if len(args) != op.arity:
-            self.fail(f"{op.name} takes {op.arity} arguments: {op.usage}", self.peek())
+        args, keywords, places = [], {}, []
+        if not (self.peek().kind == "op" and self.peek().text == ")"):
+            places.append(self.peek())
+            self.argument(args, keywords)
+            while self.peek().kind == "op" and self.peek().text == ",":
+                places.append(self.take())
+                self.argument(args, keywords)
+        op, attrs = self.choose_op(name_token, candidates, args, keywords, places)
         self.expect(")", opened)
         self.leave()
-        return Call(op.name, tuple(args), name_token.pos)
+        return Call(op.name, tuple(args[: op.arity]), name_token.pos, attrs)
+
+    def argument(self, args: list, keywords: dict):
+        token = self.peek()
+        after = self.tokens[min(self.index + 1, len(self.tokens) - 1)]
+        if token.kind == "name" and after.kind == "op" and after.text == "=":
+            self.take()
+            self.take()
+            if token.text in keywords:
+                self.fail(f"{token.text}= is given twice", token)
+            keywords[token.text] = (self.attribute_value(), token)
+        else:
+            args.append(self.expr())
+
+    def attribute_value(self):
+        """axis=0, axis=-1, axis=None, axis=(0, 1)."""
+        token = self.peek()
+        if token.kind == "name" and token.text == "None":
+            self.take()
+            return None
+        if token.kind == "op" and token.text == "(":
+            self.take()
+            values = [self.required_integer()]
+            while self.peek().kind == "op" and self.peek().text == ",":
+                self.take()
+                if self.peek().kind == "op" and self.peek().text == ")":
+                    break  # (0,) is a one-axis tuple, as in Python
+                values.append(self.required_integer())
+            self.expect(")", token)
+            return tuple(values)
+        return self.required_integer()
+
+    def required_integer(self) -> int:
+        value = self.optional_integer()
+        if value is None:
+            self.fail("expected a whole number", self.peek())
+        return value
+
+    def choose_op(self, name_token: Token, candidates, args: list, keywords: dict, places):
+        by_arity = {op.arity: op for op in candidates}
+        op = by_arity.get(len(args))
+        attrs: dict = {}
+        if op is None:  # reshape(x, 2, 3): the whole numbers after x are the shape
+            op = next((c for c in candidates if "shape" in c.attrs), None)
+            shape = args[1:] if op else []
+            if op is None or not shape or not all(_whole(arg) for arg in shape):
+                usages = " or ".join(c.usage for c in candidates)
+                most = max(c.arity for c in candidates)
+                # point at the first argument too many, or at ')' when one is missing
+                where = places[most] if len(places) > most else self.peek()
+                self.fail(f"{name_token.text} takes {self.arity_words(candidates)}: {usages}",
+                          where)
+            attrs["shape"] = tuple(int(arg.value) for arg in shape)
+        for key, (value, token) in keywords.items():
+            if key not in op.attrs:
+                allowed = ", ".join(f"{a}=" for a in op.attrs) or "no keyword arguments"
+                self.fail(f"{op.user_name} takes {allowed}", token)
+            attrs[key] = value
+        return op, tuple(sorted(attrs.items()))
+
+    @staticmethod
+    def arity_words(candidates) -> str:
+        counts = sorted({op.arity for op in candidates})
+        words = " or ".join(str(n) for n in counts)
+        return f"{words} argument{'s' * (counts[-1] > 1)}"
+
+
+def _whole(arg) -> bool:
+    return isinstance(arg, Num) and arg.value == int(arg.value) and abs(arg.value) < 1e9
 
 
 def parse(text: str):

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import UsageError
 from .backprop import evaluate, trace_graph
-from .checks import check_gradients, symbolic_derivatives, symbolic_skip_reason
+from .checks import check_gradients
+from .symbolic import symbolic_derivatives, symbolic_skip_reason
 from .explain import build_graph
 from .graph import from_text
 from .values import parse_wrt

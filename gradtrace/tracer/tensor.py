@@ -23,13 +23,15 @@ class Tensor:
     __array_priority__ = 1000  # numpy defers to our operators: array * tensor is a Tensor
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = True,
-                 _op: str | None = None, _parents: tuple["Tensor", ...] = ()):
+                 _op: str | None = None, _parents: tuple["Tensor", ...] = (),
+                 _attrs: tuple = ()):
         self.value = np.asarray(value, dtype=np.float64)
         self.name = name
         self.requires_grad = requires_grad
         self.grad: np.ndarray | None = None
         self._op = _op
         self._parents = _parents
+        self._attrs = _attrs
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -48,11 +50,11 @@ class Tensor:
         return f"tensor({np.array2string(self.value)}{label}{grad})"
 
     # -- recording ops -------------------------------------------------------------------
-    def _apply(self, op_name: str, *others) -> "Tensor":
+    def _apply(self, op_name: str, *others, attrs: tuple = ()) -> "Tensor":
         parents = (self,) + tuple(_as_tensor(other) for other in others)
         with np.errstate(all="ignore"):
-            value = REGISTRY[op_name].forward(*(parent.value for parent in parents))
-        return Tensor(value, _op=op_name, _parents=parents)
+            value = REGISTRY[op_name].evaluate(tuple(p.value for p in parents), dict(attrs))
+        return Tensor(value, _op=op_name, _parents=parents, _attrs=attrs)
 
     def __add__(self, other): return self._apply("add", other)
     def __radd__(self, other): return _as_tensor(other)._apply("add", self)
@@ -63,8 +65,34 @@ class Tensor:
     def __truediv__(self, other): return self._apply("div", other)
     def __pow__(self, other): return self._apply("pow", other)
     def __rpow__(self, other): return _as_tensor(other)._apply("pow", self)
+    def __matmul__(self, other): return self._apply("matmul", other)
+    def __rmatmul__(self, other): return _as_tensor(other)._apply("matmul", self)
     def __neg__(self): return self._apply("neg")
     def __abs__(self): return self._apply("abs")
+
+    @property
+    def T(self) -> "Tensor":
+        return self._apply("transpose")
+
+    def __getitem__(self, key) -> "Tensor":
+        return self._apply("index", attrs=plain_attrs({"key": key}))
+
+    def sum(self, axis=None) -> "Tensor":
+        return self._apply("sum", attrs=plain_attrs({"axis": axis}))
+
+    def mean(self, axis=None) -> "Tensor":
+        return self._apply("mean", attrs=plain_attrs({"axis": axis}))
+
+    def max(self, axis=None) -> "Tensor":
+        return self._apply("amax", attrs=plain_attrs({"axis": axis}))
+
+    def min(self, axis=None) -> "Tensor":
+        return self._apply("amin", attrs=plain_attrs({"axis": axis}))
+
+    def reshape(self, *shape) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return self._apply("reshape", attrs=(("shape", tuple(int(n) for n in shape)),))
 
     def __rtruediv__(self, other):
         if np.ndim(other) == 0 and not isinstance(other, Tensor) and float(other) == 1.0:
@@ -80,6 +108,22 @@ class Tensor:
         for node_id, leaf in leaves.items():
             leaf.grad = trace.node[node_id].grad
         return trace
+
+
+def plain_attrs(attrs: dict) -> tuple:
+    """Attributes as the plain, sorted (name, value) pairs a graph node stores: an index key
+    becomes a tuple of ints and (start, stop, step) triples."""
+    plain = {}
+    for name, value in attrs.items():
+        if name == "key":
+            key = value if isinstance(value, tuple) else (value,)
+            value = tuple((part.start, part.stop, part.step) if isinstance(part, slice)
+                          else int(part) for part in key)
+        elif isinstance(value, list):
+            value = tuple(value)
+        if value is not None or name != "axis":
+            plain[name] = value
+    return tuple(sorted(plain.items()))
 
 
 def _as_tensor(value) -> Tensor:
@@ -126,7 +170,8 @@ def _graph_of(output: Tensor):
         if current._op is None:  # a constant: a Python number or an array that needs no grad
             node_id = builder.const(current.value)
         else:
-            node_id = builder.op(current._op, tuple(ids[id(p)] for p in current._parents))
+            node_id = builder.op(current._op, tuple(ids[id(p)] for p in current._parents),
+                                 current._attrs)
         ids[id(current)] = node_id
         values[node_id] = current.value
     graph = builder.build(ids[id(output)])

@@ -31,6 +31,7 @@ class ForwardStep(NamedTuple):
     value: np.ndarray
     problem: str | None = None  # set where a non-finite value first appears, with the reason
     kink: str | None = None  # set where the op sits on a non-differentiable point
+    attrs: tuple = ()  # the op's static attributes: (("axis", 0),)
 
 
 class BackwardStep(NamedTuple):
@@ -41,7 +42,7 @@ class BackwardStep(NamedTuple):
     upstream: np.ndarray  # d output / d node
     formula: str  # the local derivative d node / d input, in node names ("-1/h7²")
     bindings: tuple[tuple[str, np.ndarray], ...]  # the names in `formula` with their values
-    local: np.ndarray  # the local derivative's value
+    local: np.ndarray | None  # the local derivative's value; None where it is a Jacobian
     downstream: np.ndarray  # upstream × local, summed back over broadcast axes
     total: np.ndarray  # d output / d input so far (running total over paths)
     arrival: int  # 1 for the first gradient to reach `input`, 2 for the second, ...
@@ -126,20 +127,29 @@ class Trace:
         return replace(self, checks=tuple(checks))
 
     # -- output (renderers are imported only when asked for) -----------------------------
-    def to_json(self, precision: int = 2) -> str:
+    def jacobian_views(self) -> tuple:
+        """Each backward step's Jacobian, built to be shown (JacobianView, one per step)."""
+        from .jacobian import jacobian_views
+
+        return jacobian_views(self)
+
+    def _views(self, jacobians: bool):
+        return self.jacobian_views() if jacobians else None
+
+    def to_json(self, precision: int = 2, jacobians: bool = False) -> str:
         from ..render.json import render_json
 
-        return render_json(self)
+        return render_json(self, self._views(jacobians))
 
-    def to_markdown(self, precision: int = 2) -> str:
+    def to_markdown(self, precision: int = 2, jacobians: bool = False) -> str:
         from ..render.markdown import render_markdown
 
-        return render_markdown(self, precision=precision)
+        return render_markdown(self, precision=precision, jacobians=self._views(jacobians))
 
-    def to_text(self, precision: int = 2) -> str:
+    def to_text(self, precision: int = 2, jacobians: bool = False) -> str:
         from ..render.text import render_plain
 
-        return render_plain(self, precision=precision)
+        return render_plain(self, precision=precision, jacobians=self._views(jacobians))
 
     def to_dot(self, precision: int = 2) -> str:
         from ..render.dot import render_dot
@@ -161,7 +171,9 @@ class Trace:
     def _repr_html_(self) -> str:
         from ..render.markdown import render_html
 
-        return render_html(self)
+        # With arrays, the notebook view shows each step's Jacobian and its pattern too.
+        arrays = any(np.ndim(record.value) for record in self.nodes)
+        return render_html(self, jacobians=self._views(arrays))
 
     def __repr__(self) -> str:
         grads = ", ".join(f"{name}={_short(value)}" for name, value in self.gradients.items())

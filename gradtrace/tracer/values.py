@@ -1,5 +1,8 @@
 """The point an expression is evaluated at: `--at w=2,x=-1` text, and seeded defaults.
 
+Arrays are written as nested lists ([1, 2], [[1, -2], [3, 4]]) or made by seeded generators
+(randn(3, 4), rand, zeros, ones, arange(n), eye(n)), each seeded by --seed and its own name.
+
 Values are read with a regular expression, never evaluated. A variable with no value gets a
 default that depends only on its name and the seed, so adding a variable never changes the
 others' defaults.
@@ -12,31 +15,161 @@ import zlib
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import ParseError, UsageError
 from .graph import Graph
+from .parse import tokenize
 
-_NAME = r"[^\W\d]\w*"
-_NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)"
-_ASSIGNMENT = re.compile(rf"\s*({_NAME})\s*=\s*({_NUMBER})\s*$")
+_NAME = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)$", re.S)
+GENERATORS = ("randn", "rand", "zeros", "ones", "arange", "eye")
+MAX_ELEMENTS = 10_000_000
+MAX_NESTING = 32
 
 
-def parse_assignments(texts) -> dict[str, float]:
-    """'w=2,x=-1' (and more such strings) to {'w': 2.0, 'x': -1.0}."""
-    values: dict[str, float] = {}
+def split_assignments(text: str) -> list[str]:
+    """'w=2,x=[1,2],W=randn(3,4)' → ['w=2', 'x=[1,2]', 'W=randn(3,4)']: commas inside
+    brackets or parentheses belong to the value."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part for part in parts if part.strip()]
+
+
+def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
+    """'w=2,x=-1' (and more such strings) to {'w': 2.0, 'x': -1.0}; values may be arrays
+    ([1, 2], [[1, -2], [3, 4]]) or seeded generators (randn(3, 4), zeros(2), eye(3)...)."""
+    values: dict[str, np.ndarray] = {}
     for text in texts:
-        for part in text.split(","):
-            if not part.strip():
-                continue
-            match = _ASSIGNMENT.match(part)
+        for part in split_assignments(text):
+            match = _NAME.match(part)
             if not match:
                 raise UsageError(
-                    f"cannot read {part.strip()!r} as name=number "
-                    "(for example --at w=2,x=-1,b=-3)")
-            name, number = match.groups()
+                    f"cannot read {part.strip()!r} as name=value "
+                    "(for example --at w=2,x=-1 or --at \"x=[1,2,3]\" or --at W=randn(3,4))")
+            name, value_text = match.groups()
             if name in values:
                 raise UsageError(f"{name} is given twice in --at")
-            values[name] = float(number)
+            values[name] = parse_value(value_text, _rng(seed, name), name)
     return values
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def parse_value(text: str, rng: np.random.Generator, name: str = "value") -> np.ndarray:
+    """A number, a nested list of numbers, or a generator call, read by the expression
+    parser's tokenizer and a grammar of its own: nothing is evaluated."""
+    try:
+        tokens = [t for t in tokenize(text) if t.kind != "end"]
+    except ParseError as error:
+        raise UsageError(f"--at {name}={text.strip()}: {error.message}") from None
+    reader = _ValueReader(tokens, text, name, rng)
+    value = reader.value()
+    if reader.index != len(tokens):
+        reader.fail("unexpected text after the value")
+    return value
+
+
+class _ValueReader:
+    def __init__(self, tokens, text, name, rng):
+        self.tokens, self.text, self.name, self.rng = tokens, text.strip(), name, rng
+        self.index = 0
+        self.depth = 0
+
+    def fail(self, why: str):
+        raise UsageError(f"--at {self.name}={self.text}: {why} (numbers such as -1.5 or inf, "
+                         f"lists such as [[1,-2],[3,4]], or {', '.join(GENERATORS)}(...))")
+
+    def peek(self, text: str) -> bool:
+        return self.index < len(self.tokens) and self.tokens[self.index].text == text
+
+    def take(self):
+        if self.index >= len(self.tokens):
+            self.fail("the value ends too early")
+        self.index += 1
+        return self.tokens[self.index - 1]
+
+    def value(self) -> np.ndarray:
+        if self.peek("["):
+            return self.array()
+        token = self.tokens[self.index] if self.index < len(self.tokens) else None
+        if token is not None and token.kind == "name" and token.text in GENERATORS:
+            return self.generator()
+        return np.asarray(self.number())
+
+    def number(self) -> float:
+        sign = -1.0 if self.peek("-") else 1.0
+        if self.peek("-") or self.peek("+"):
+            self.take()
+        token = self.take()
+        if token.kind == "num":
+            return sign * float(token.text)
+        if token.kind == "name" and token.text in ("inf", "nan"):
+            return sign * float(token.text)
+        self.fail(f"{token.text!r} is not a number")
+
+    def array(self) -> np.ndarray:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(f"lists nested more than {MAX_NESTING} deep")
+        self.take()  # [
+        items = [] if self.peek("]") else [self.value()]
+        while self.peek(","):
+            self.take()
+            items.append(self.value())
+        if not self.peek("]"):
+            self.fail("a list needs its closing ']'")
+        self.take()
+        self.depth -= 1
+        shapes = {item.shape for item in items}
+        if len(shapes) > 1:
+            self.fail("rows of different lengths")
+        return np.array(items, dtype=np.float64)
+
+    def generator(self) -> np.ndarray:
+        name = self.take().text
+        if not self.peek("("):
+            self.fail(f"{name} needs its sizes in parentheses, e.g. {name}(3)")
+        self.take()
+        sizes = [] if self.peek(")") else [self.size()]
+        while self.peek(","):
+            self.take()
+            sizes.append(self.size())
+        if not self.peek(")"):
+            self.fail(f"{name}(...) needs its closing ')'")
+        self.take()
+        if int(np.prod(sizes, dtype=np.int64)) > MAX_ELEMENTS:
+            self.fail(f"more than {MAX_ELEMENTS:,} elements")
+        return _generate(name, sizes, self.rng, self.fail)
+
+    def size(self) -> int:
+        token = self.take()
+        if token.kind != "num" or not token.text.isdigit():
+            self.fail(f"sizes are whole numbers, not {token.text!r}")
+        return int(token.text)
+
+
+def _generate(name: str, sizes: list[int], rng, fail) -> np.ndarray:
+    if name in ("arange", "eye") and len(sizes) != 1:
+        fail(f"{name} takes one size, e.g. {name}(4)")
+    if name == "randn":
+        return rng.standard_normal(sizes)
+    if name == "rand":
+        return rng.random(sizes)
+    if name == "zeros":
+        return np.zeros(sizes)
+    if name == "ones":
+        return np.ones(sizes)
+    if name == "arange":
+        return np.arange(sizes[0], dtype=np.float64)
+    return np.eye(sizes[0])
 
 
 def default_value(name: str, seed: int = 0) -> float:

@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "explain": ("gradtrace.tracer.explain", "explain"),
+    "jacobian": ("gradtrace.tracer.jacobian", "explain_jacobian"),
     "tensor": ("gradtrace.tracer.tensor", "tensor"),
     "Tensor": ("gradtrace.tracer.tensor", "Tensor"),
     "Trace": ("gradtrace.tracer.trace", "Trace"),

@@ -4,8 +4,6 @@ Only typer is imported at start-up; numpy, SymPy, rich and Graphviz are imported
 command that needs them, so `gradtrace --help` is quick.
 """
 
-from __future__ import annotations
-
 import typer
 
 from . import check, explain, graph, jacobian, ops

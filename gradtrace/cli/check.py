@@ -1,7 +1,5 @@
 """`gradtrace check`: the three-way gradient comparison at many random points."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated, Optional
 

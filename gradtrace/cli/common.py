@@ -1,7 +1,5 @@
 """What every command shares: output formats, the error boundary, where output goes."""
 
-from __future__ import annotations
-
 import enum
 import functools
 import os

@@ -1,7 +1,5 @@
 """`gradtrace explain`: the whole story of one expression."""
 
-from __future__ import annotations
-
 import enum
 from pathlib import Path
 from typing import Annotated, Optional

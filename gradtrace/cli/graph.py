@@ -1,7 +1,5 @@
 """`gradtrace graph`: draw the annotated computation graph to a file."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

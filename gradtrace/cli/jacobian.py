@@ -1,8 +1,6 @@
 """`gradtrace jacobian`: the whole Jacobian of an output with respect to one input, built in
 reverse mode and in forward mode, with the passes and the time each took."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

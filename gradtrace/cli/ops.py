@@ -1,7 +1,5 @@
 """`gradtrace ops`: every op in the registry with its local-derivative rule."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """Options several commands share, declared once with their help text."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

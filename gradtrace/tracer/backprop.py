@@ -13,7 +13,7 @@ import numpy as np
 
 from .graph import Graph, Node
 from ..errors import UsageError
-from .ops import REGISTRY, attribute_texts, fill
+from .ops import REGISTRY, as_float, attribute_texts, fill, float_type, same_width
 from .trace import BackwardStep, ForwardStep, NodeRecord, Trace
 
 _FORMATTER = string.Formatter()
@@ -46,10 +46,10 @@ def evaluate(graph: Graph, at: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def _forward_value(node: Node, values, at) -> np.ndarray:
     if node.kind == "input":
-        return np.asarray(at[node.id], dtype=np.float64)
+        return as_float(at[node.id])
     if node.kind == "const":
-        return np.asarray(node.value, dtype=np.float64)
-    inputs = tuple(values[source] for source in node.inputs)
+        return as_float(node.value)
+    inputs = same_width(tuple(values[source] for source in node.inputs))
     try:
         return REGISTRY[node.op].evaluate(inputs, dict(node.attrs))
     except (ValueError, IndexError, TypeError) as error:
@@ -119,7 +119,7 @@ def _forward_steps(graph: Graph, values) -> tuple[ForwardStep, ...]:
     steps = []
     for node in graph.ops:
         op = REGISTRY[node.op]
-        inputs = tuple(values[source] for source in node.inputs)
+        inputs = same_width(tuple(values[source] for source in node.inputs))
         value = values[node.id]
         problem = None
         if not np.all(np.isfinite(value)) and all(np.all(np.isfinite(x)) for x in inputs):
@@ -135,12 +135,12 @@ def _backward_steps(graph: Graph, values, needed: set[str]):
     arrivals: dict[str, int] = {}
     steps: list[BackwardStep] = []
     if graph.output in needed:
-        grads[graph.output] = np.ones_like(values[graph.output], dtype=np.float64)
+        grads[graph.output] = np.ones_like(values[graph.output], dtype=float_type(values[graph.output]))
     for node in reversed(graph.ops):
         if node.id not in grads:
             continue
         op = REGISTRY[node.op]
-        inputs = tuple(values[source] for source in node.inputs)
+        inputs = same_width(tuple(values[source] for source in node.inputs))
         out, upstream = values[node.id], grads[node.id]
         wanted = tuple(source in needed and op.takes_gradient(i)
                        for i, source in enumerate(node.inputs))

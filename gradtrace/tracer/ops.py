@@ -67,7 +67,7 @@ class Op(NamedTuple):
 
     def local(self, index: int, inputs: tuple[Array, ...], out: Array) -> Array:
         """d out / d inputs[index], elementwise, at this point."""
-        return np.asarray(self.partials[index](*inputs, out), dtype=np.float64)
+        return np.asarray(self.partials[index](*inputs, out), dtype=float_type(out))
 
     def vjp(self, upstream: Array, inputs: tuple[Array, ...], out: Array, needed,
             attrs: dict | None = None) -> tuple:
@@ -85,8 +85,8 @@ class Op(NamedTuple):
         """The tangent of the output: sum over inputs of local × tangent."""
         if self.jvp_rule is not None:
             return np.asarray(self.jvp_rule(tangents, inputs, out, **(attrs or {})),
-                              dtype=np.float64)
-        total = np.zeros_like(out, dtype=np.float64)
+                              dtype=float_type(out))
+        total = np.zeros_like(out, dtype=float_type(out))
         for i, tangent in enumerate(tangents):
             if tangent is not None:
                 total = total + self.local(i, inputs, out) * tangent
@@ -151,12 +151,35 @@ def fill(pattern: str, names: dict[str, str], attrs=()) -> str:
     return pattern.format(**names, **attribute_texts(attrs))
 
 
+def float_type(array) -> np.dtype:
+    """The float type a result keeps: float32 stays float32 end to end; integers and booleans
+    compute in float64."""
+    dtype = np.asarray(array).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def as_float(value) -> np.ndarray:
+    value = np.asarray(value)
+    return value if value.dtype.kind == "f" else value.astype(np.float64)
+
+
+def same_width(inputs: tuple) -> tuple:
+    """A number written in an expression (a 0-d float64 constant) takes the float type of
+    the arrays it meets, so float32 stays float32 (numpy would widen it to float64)."""
+    if len(inputs) < 2 or all(x.dtype == np.float64 for x in inputs):
+        return inputs
+    widths = [x.dtype for x in inputs if x.ndim > 0] or [
+        x.dtype for x in inputs if x.dtype != np.float64]  # all 0-d: the narrower one wins
+    target = np.result_type(*widths)
+    return tuple(x.astype(target) if x.ndim == 0 and x.dtype != target else x for x in inputs)
+
+
 def _ones(*args):
-    return np.ones_like(args[-1], dtype=np.float64)
+    return np.ones_like(args[-1], dtype=float_type(args[-1]))
 
 
 def _minus_ones(*args):
-    return -np.ones_like(args[-1], dtype=np.float64)
+    return -np.ones_like(args[-1], dtype=float_type(args[-1]))
 
 
 def _why_division(a, b):
@@ -195,7 +218,7 @@ def _sigmoid(a):
 
 def _elementwise(fn):
     """Wrap a numpy function so 0-d inputs give 0-d arrays, not numpy scalars."""
-    return lambda *args: np.asarray(fn(*(np.asarray(x, dtype=np.float64) for x in args)))
+    return lambda *args: np.asarray(fn(*(as_float(x) for x in args)))
 
 
 register(Op(
@@ -295,7 +318,7 @@ register(Op(
 register(Op(
     name="relu", arity=1, usage="relu(a)", pattern="relu({a})", symbol="relu",
     forward=_elementwise(lambda a: np.maximum(a, 0.0)),
-    partials=(lambda a, out: (a > 0).astype(np.float64),), formulas=("[{a} > 0]",),
+    partials=(lambda a, out: (a > 0),), formulas=("[{a} > 0]",),
     lower=lambda sp, a: sp.Max(0, a), kink=lambda a: a == 0, kink_rule="relu'(0) = 0",
     gate="switch", callable_by_name=True,
     description="rectified linear unit max(0, a): passes the gradient where a > 0, blocks it elsewhere",
@@ -310,8 +333,8 @@ register(Op(
     name="max", arity=2, usage="max(a, b)", pattern="max({a}, {b})", symbol="max",
     forward=_elementwise(np.maximum),
     partials=(
-        lambda a, b, out: (a >= b).astype(np.float64),
-        lambda a, b, out: (a < b).astype(np.float64),
+        lambda a, b, out: (a >= b),
+        lambda a, b, out: (a < b),
     ),
     formulas=("[{a} ≥ {b}]", "[{b} > {a}]"), lower=lambda sp, a, b: sp.Max(a, b),
     gate="router", kink=lambda a, b: a == b, kink_rule="at a tie the first argument gets it all",
@@ -322,8 +345,8 @@ register(Op(
     name="min", arity=2, usage="min(a, b)", pattern="min({a}, {b})", symbol="min",
     forward=_elementwise(np.minimum),
     partials=(
-        lambda a, b, out: (a <= b).astype(np.float64),
-        lambda a, b, out: (a > b).astype(np.float64),
+        lambda a, b, out: (a <= b),
+        lambda a, b, out: (a > b),
     ),
     formulas=("[{a} ≤ {b}]", "[{b} < {a}]"), lower=lambda sp, a, b: sp.Min(a, b),
     gate="router", kink=lambda a, b: a == b, kink_rule="at a tie the first argument gets it all",

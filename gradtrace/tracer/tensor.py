@@ -14,7 +14,7 @@ import numpy as np
 
 from .backprop import trace_graph
 from .graph import GraphBuilder, to_expression
-from .ops import REGISTRY
+from .ops import REGISTRY, as_float, same_width
 
 
 class Tensor:
@@ -25,7 +25,7 @@ class Tensor:
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = True,
                  _op: str | None = None, _parents: tuple["Tensor", ...] = (),
                  _attrs: tuple = ()):
-        self.value = np.asarray(value, dtype=np.float64)
+        self.value = as_float(value)
         self.name = name
         self.requires_grad = requires_grad
         self.grad: np.ndarray | None = None
@@ -53,7 +53,8 @@ class Tensor:
     def _apply(self, op_name: str, *others, attrs: tuple = ()) -> "Tensor":
         parents = (self,) + tuple(_as_tensor(other) for other in others)
         with np.errstate(all="ignore"):
-            value = REGISTRY[op_name].evaluate(tuple(p.value for p in parents), dict(attrs))
+            value = REGISTRY[op_name].evaluate(same_width(tuple(p.value for p in parents)),
+                                               dict(attrs))
         return Tensor(value, _op=op_name, _parents=parents, _attrs=attrs)
 
     def __add__(self, other): return self._apply("add", other)

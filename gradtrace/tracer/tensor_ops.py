@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ops import Op, register
+from .ops import Op, float_type, register
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
@@ -61,7 +61,7 @@ def _sum_to_shape(gradient, shape):
 def _matmul_jvp(tangents, inputs, out):
     a, b = inputs
     ta, tb = tangents
-    total = np.zeros_like(out, dtype=np.float64)
+    total = np.zeros_like(out, dtype=float_type(out))
     if ta is not None:
         total = total + np.matmul(ta, b)
     if tb is not None:
@@ -120,7 +120,7 @@ def as_index(key) -> tuple:
 
 
 def _index_vjp(g, inputs, out, needed, key=()):
-    grad = np.zeros_like(inputs[0], dtype=np.float64)
+    grad = np.zeros_like(inputs[0], dtype=float_type(g))
     np.add.at(grad, as_index(key), g)  # add.at: a repeated index would collect every part
     return (grad,)
 
@@ -176,7 +176,7 @@ def _first_extreme_mask(a, axis, pick):
     kept = [i for i in range(a.ndim) if i not in axes]
     moved = np.transpose(a, kept + list(axes)).reshape([a.shape[i] for i in kept] + [-1])
     winner = pick(moved, axis=-1)
-    mask = np.zeros_like(moved, dtype=np.float64)
+    mask = np.zeros_like(moved, dtype=float_type(a))
     np.put_along_axis(mask, np.expand_dims(winner, -1), 1.0, axis=-1)
     mask = mask.reshape([a.shape[i] for i in kept] + [a.shape[i] for i in axes])
     return np.transpose(mask, np.argsort(kept + list(axes)))
@@ -287,7 +287,7 @@ def one_hot_target(logits, target) -> np.ndarray:
     """Class indices (N,) or one-hot rows (N, C) as one-hot rows shaped like the logits."""
     target = np.asarray(target)
     if target.shape == logits.shape:
-        return target.astype(np.float64)
+        return target.astype(float_type(logits))
     indices = target.astype(np.int64)
     if indices.shape != logits.shape[:-1] or np.any(indices != target):
         raise ValueError(f"cross_entropy: the target must be class indices of shape "
@@ -296,7 +296,7 @@ def one_hot_target(logits, target) -> np.ndarray:
     classes = logits.shape[-1]
     if np.any((indices < 0) | (indices >= classes)):
         raise ValueError(f"cross_entropy: class indices must lie in 0..{classes - 1}")
-    return np.eye(classes)[indices]
+    return np.eye(classes, dtype=float_type(logits))[indices]
 
 
 def _batch(logits) -> int:

@@ -19,6 +19,11 @@ from .trace import BackwardStep, ForwardStep, NodeRecord, Trace
 _FORMATTER = string.Formatter()
 
 
+def all_finite(array) -> bool:
+    """No inf or nan anywhere."""
+    return bool(np.all(np.isfinite(array)))
+
+
 def sum_to(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum a gradient back to `shape`, undoing numpy broadcasting (leading axes, then size-1
     axes), so every op's rule can ignore broadcasting."""
@@ -122,7 +127,7 @@ def _forward_steps(graph: Graph, values) -> tuple[ForwardStep, ...]:
         inputs = same_width(tuple(values[source] for source in node.inputs))
         value = values[node.id]
         problem = None
-        if not np.all(np.isfinite(value)) and all(np.all(np.isfinite(x)) for x in inputs):
+        if not all_finite(value) and all(all_finite(x) for x in inputs):
             problem = (op.trouble(*inputs) if op.trouble else None) or "the result is not finite"
         kink = op.kink_rule if op.at_kink(inputs, dict(node.attrs)) else None
         steps.append(ForwardStep(node.id, node.op, node.inputs, inputs, value, problem, kink,
@@ -157,17 +162,28 @@ def _backward_steps(graph: Graph, values, needed: set[str]):
             arrivals[source] = arrivals.get(source, 0) + 1
             formula, bindings = _formula(op.formulas[index], node, graph, values)
             problem = None
-            if not np.all(np.isfinite(downstream)) and np.all(np.isfinite(upstream)) and all(
-                    np.all(np.isfinite(x)) for x in inputs):
+            if not all_finite(downstream) and all_finite(upstream) and all(
+                    all_finite(x) for x in inputs):
                 problem = f"the local derivative {formula} is not finite here"
             steps.append(BackwardStep(
                 node=node.id, input=source, index=index, op=node.op, upstream=upstream,
                 formula=formula, bindings=bindings,
-                local=op.local(index, inputs, out) if op.elementwise else None,
+                local=_shown_local(op, index, inputs, out),
                 downstream=downstream, total=total, arrival=arrivals[source], gate=op.gate,
                 problem=problem,
             ))
     return grads, tuple(steps)
+
+
+SHOWN_LOCAL_LIMIT = 4096  # elements; beyond this the narration summarises, so skip the work
+
+
+def _shown_local(op, index: int, inputs: tuple, out: np.ndarray):
+    """The local derivative's value for the narration: elementwise ops on arrays small enough
+    to be shown (for big ones the VJP alone is recorded, as it is for Jacobians)."""
+    if not op.elementwise or np.size(out) > SHOWN_LOCAL_LIMIT:
+        return None
+    return op.local(index, inputs, out)
 
 
 def _formula(template: str, node: Node, graph: Graph, values) -> tuple[str, tuple]:

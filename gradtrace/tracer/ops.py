@@ -225,12 +225,15 @@ register(Op(
     name="add", arity=2, usage="a + b", pattern="{a} + {b}", symbol="+",
     forward=_elementwise(np.add), partials=(_ones, _ones), formulas=("1", "1"),
     lower=lambda sp, a, b: a + b, gate="distributor", commutative=True,
+    vjp_rule=lambda g, inputs, out, needed: (g if needed[0] else None, g if needed[1] else None),
     description="addition: every input receives the upstream gradient unchanged",
 ))
 register(Op(
     name="sub", arity=2, usage="a - b", pattern="{a} - {b}", symbol="−",
     forward=_elementwise(np.subtract), partials=(_ones, _minus_ones), formulas=("1", "-1"),
     lower=lambda sp, a, b: a - b, gate="distributor",
+    vjp_rule=lambda g, inputs, out, needed: (g if needed[0] else None,
+                                             -g if needed[1] else None),
     description="subtraction: a gets the upstream gradient, b gets it negated",
 ))
 register(Op(

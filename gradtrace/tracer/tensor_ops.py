@@ -39,7 +39,11 @@ def _as_matrices(a, b):
 def _matmul_vjp(g, inputs, out, needed):
     a, b = inputs
     a2, b2 = _as_matrices(a, b)
-    g2 = np.asarray(g).reshape(np.matmul(a2, b2).shape)
+    g2 = np.asarray(g)  # the upstream gradient, with the axes a 1-d operand dropped put back
+    if b.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    if a.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
     grad_a = grad_b = None
     if needed[0]:
         grad_a = _sum_to_shape(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)

@@ -30,12 +30,16 @@ _FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "ab
               "transpose", "reshape", "sum", "mean", "softmax", "log_softmax", "mse",
               "cross_entropy")
 
-__all__ = sorted(_LAZY) + list(_FUNCTIONS)
+_SUBMODULES = ("nn", "optim")  # gradtrace.nn (layers, PyTorch names), gradtrace.optim
+
+__all__ = sorted(_LAZY) + list(_FUNCTIONS) + list(_SUBMODULES)
 
 
 def __getattr__(name: str):
     import importlib
 
+    if name in _SUBMODULES:
+        return importlib.import_module(f"gradtrace.{name}")
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(importlib.import_module(module), attribute)

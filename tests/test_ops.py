@@ -26,6 +26,7 @@ from gradtrace.errors import ParseError
 from gradtrace.tracer.backprop import sum_to
 from gradtrace.tracer.graph import from_text
 from gradtrace.tracer.ops import REGISTRY, attribute_texts
+from layer_cases import LAYER_CASES
 
 OP_NAMES = sorted(REGISTRY)
 ELEMENTWISE = [name for name in OP_NAMES if REGISTRY[name].elementwise]
@@ -67,6 +68,7 @@ ELEMENTS = {
     "abs": (nonzero,),
     "max": (near_whole, near_half),
     "min": (near_half, near_whole),
+    "softplus": (wide,),
 }
 
 
@@ -261,6 +263,7 @@ CASES = {
     "log_softmax": softmax_cases(),
     "mse": mse_cases(),
     "cross_entropy": cross_entropy_cases(),
+    **LAYER_CASES,
 }
 
 
@@ -419,7 +422,7 @@ def test_sympy_lowering_agrees_with_forward_and_vjp(name, data):
     case = data.draw(cases_for(name), label="case")
     inputs, attrs = case
     # inputs that are data (class indices) stay numbers; the others become symbols
-    symbols = tuple(symbol_array("ab"[i], x.shape) if op.takes_gradient(i) else x
+    symbols = tuple(symbol_array("abcde"[i], x.shape) if op.takes_gradient(i) else x
                     for i, x in enumerate(inputs))
     point = {s: sympy.Float(float(v), 30)
              for i, x in enumerate(inputs) if op.takes_gradient(i)
@@ -691,9 +694,12 @@ def test_max_and_min_reductions_give_a_tie_to_the_first_extreme_element(name, ex
 # -- the registry as seen by the parser and the narration ------------------------------------
 
 
+ARGUMENTS = ("x", "y", "z", "u", "v")  # enough for the op with most inputs (batch_norm_eval)
+
+
 def call_text(name: str) -> str:
     op = REGISTRY[name]
-    arguments = ", ".join(["x", "y"][: op.arity])
+    arguments = ", ".join(ARGUMENTS[: op.arity])
     return f"{op.user_name}({arguments})"
 
 
@@ -701,7 +707,7 @@ def call_text(name: str) -> str:
 def test_parser_accepts_every_callable_op_as_a_function(name):
     graph = from_text(call_text(name))
     assert [(node.op, node.inputs) for node in graph.ops] == [
-        (name, ("x", "y")[: REGISTRY[name].arity])]
+        (name, ARGUMENTS[: REGISTRY[name].arity])]
 
 
 @pytest.mark.parametrize("name", [n for n in OP_NAMES if not REGISTRY[n].callable_by_name])
@@ -713,7 +719,7 @@ def test_parser_refuses_operator_ops_written_as_calls(name):
 @pytest.mark.parametrize("name", OP_NAMES)
 def test_formulas_use_only_the_op_inputs_output_upstream_and_attributes(name):
     op = REGISTRY[name]
-    names = dict(zip("ab", ["A", "B"][: op.arity]), out="OUT", g="G")
+    names = dict(zip("abcde", ["A", "B", "C", "D", "E"][: op.arity]), out="OUT", g="G")
     for formula in op.formulas:
         # a KeyError here is a placeholder the narration cannot fill
         formula.format(**names, **attribute_texts(()))

@@ -122,6 +122,38 @@ FORMS = {
     "mse": lambda a, b: call("mse", a, b, sym=(a.sym - b.sym) ** 2),
     "cross_entropy": lambda a: Formula(f"cross_entropy(reshape({a.text}, 1), 0)",
                                        sympy.Integer(0), **_merge(a)),
+    # layers, on one-element arrays too
+    "linear": lambda a, b, c: Formula(
+        f"linear(reshape({a.text}, 1), reshape({b.text}, 1, 1), reshape({c.text}, 1))[0]",
+        a.sym * b.sym + c.sym, **_merge(a, b, c)),
+    "leaky_relu": lambda a: call("leaky_relu", a, sym=sympy.Piecewise(
+        (a.sym, a.sym > 0), (sympy.Rational(1, 100) * a.sym, True)), kink=a.sym),
+    # alpha = 1: the slope is continuous at 0 but the curvature jumps, which finite
+    # differences straddling 0 feel
+    "elu": lambda a: call("elu", a, sym=sympy.Piecewise(
+        (a.sym, a.sym > 0), (sympy.exp(a.sym) - 1, True)), kink=a.sym),
+    "softplus": lambda a: call("softplus", a, sym=sympy.log(1 + sympy.exp(a.sym))),
+    "conv2d": lambda a, b, c: Formula(
+        f"conv2d(reshape({a.text}, 1, 1, 1, 1), reshape({b.text}, 1, 1, 1, 1), "
+        f"reshape({c.text}, 1), padding=1)[0, 0, 1, 1]", a.sym * b.sym + c.sym,
+        **_merge(a, b, c)),
+    "im2col": lambda a: Formula(f"im2col(reshape({a.text}, 1, 1, 1, 1), kernel=(1, 1))[0, 0, 0, 0]",
+                                a.sym, **_merge(a)),
+    "max_pool2d": lambda a: Formula(
+        f"max_pool2d(reshape({a.text}, 1, 1, 1, 1), kernel=1)[0, 0, 0, 0]", a.sym, **_merge(a)),
+    "avg_pool2d": lambda a: Formula(
+        f"avg_pool2d(reshape({a.text}, 1, 1, 1, 1), kernel=1)[0, 0, 0, 0]", a.sym, **_merge(a)),
+    # a batch of one: x̂ = 0 whatever x is, so the output is beta
+    "batch_norm": lambda a, b, c: Formula(
+        f"batch_norm(reshape({a.text}, 1, 1), reshape({b.text}, 1), reshape({c.text}, 1))[0, 0]",
+        c.sym, **_merge(a, b, c)),
+    "batch_norm_eval": lambda a, b, c: Formula(
+        f"batch_norm_eval(reshape({a.text}, 1, 1), reshape({b.text}, 1), reshape({c.text}, 1), "
+        f"reshape(0.5, 1), reshape(2, 1))[0, 0]",
+        b.sym * (a.sym - sympy.Rational(1, 2)) / sympy.sqrt(2 + sympy.Float(1e-5, 30)) + c.sym,
+        **_merge(a, b, c)),
+    "dropout": lambda a: Formula(f"dropout({a.text}, 1)", 2 * a.sym, **_merge(a)),
+    "flatten": lambda a: Formula(f"flatten(reshape({a.text}, 1, 1))[0]", a.sym, **_merge(a)),
 }
 
 
@@ -129,9 +161,13 @@ def test_every_registry_op_has_a_form_here():
     assert sorted(FORMS) == sorted(REGISTRY)
 
 
+# forms whose data inputs (targets, masks, running statistics) are constants
+DATA_INPUTS = {"cross_entropy": 1, "dropout": 1, "batch_norm_eval": 2}
+
+
 def arity(name: str) -> int:
-    """How many random sub-expressions a form takes (cross_entropy's target is a constant)."""
-    return 1 if name == "cross_entropy" else REGISTRY[name].arity
+    """How many random sub-expressions a form takes (data inputs are constants)."""
+    return REGISTRY[name].arity - DATA_INPUTS.get(name, 0)
 
 
 # -- strategies ------------------------------------------------------------------------------

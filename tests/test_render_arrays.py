@@ -282,6 +282,19 @@ def test_a_big_array_is_summarised_and_rendering_stays_fast():
     assert time.perf_counter() - started < 3
 
 
+IMAGE = np.array([[[[0.5, -1.0, 2.0], [1.5, 0.25, -0.5], [-2.0, 3.0, 1.0]]]])  # (1, 1, 3, 3)
+LAYER_OPS = {
+    "linear": ("linear(M, V, y[0:2])", {"V": [[1.0, 0.5, -1.0], [2.0, -0.5, 0.25]]}),
+    "leaky_relu": ("leaky_relu(x)", {}), "elu": ("elu(x)", {}), "softplus": ("softplus(x)", {}),
+    "conv2d": ("conv2d(X, K, y[0:2], padding=1)", {"X": IMAGE, "K": np.ones((2, 1, 2, 2))}),
+    "im2col": ("im2col(X, kernel=(2, 2))", {"X": IMAGE}),
+    "max_pool2d": ("max_pool2d(X, kernel=2, stride=1)", {"X": IMAGE}),
+    "avg_pool2d": ("avg_pool2d(X, kernel=2, stride=1)", {"X": IMAGE}),
+    "batch_norm": ("batch_norm(M, x, y)", {}),
+    "batch_norm_eval": ("batch_norm_eval(M, x, y, x, y)", {}),
+    "dropout": ("dropout(M, m)", {"m": [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]}),
+    "flatten": ("flatten(X)", {"X": IMAGE}),
+}
 EVERY_OP = {
     "add": ("x + y", {}), "sub": ("x - y", {}), "mul": ("x * y", {}), "div": ("x / y", {}),
     "reciprocal": ("1 / x", {}), "pow": ("x ** 2", {}), "neg": ("-x", {}),
@@ -294,6 +307,7 @@ EVERY_OP = {
     "amax": ("max(M, axis=0)", {}), "amin": ("min(M)", {}),
     "softmax": ("softmax(M, axis=1)", {}), "log_softmax": ("log_softmax(M)", {}),
     "mse": ("mse(x, y)", {}), "cross_entropy": ("cross_entropy(M, t)", {"t": [0.0, 2.0]}),
+    **LAYER_OPS,
 }
 OP_POINT = dict(x=np.array([0.3, -1.2, 2.0]), y=np.array([0.5, 2.0, 1.5]),
                 M=np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]))

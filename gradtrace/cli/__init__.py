@@ -30,6 +30,13 @@ app = typer.Typer(
 )
 for module in (explain, graph, check, jacobian, ops):
     app.add_typer(module.app)
+from . import optimize, train  # noqa: E402
+app.add_typer(train.app)
+app.add_typer(optimize.app)
+from . import cnn, gradcheck, mlp  # noqa: E402  (layers, issue 4)
+app.add_typer(mlp.app)
+app.add_typer(cnn.app)
+app.add_typer(gradcheck.app)
 
 
 def main() -> None:

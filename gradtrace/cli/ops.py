@@ -37,12 +37,12 @@ def ops(
 
 def _row(op) -> dict:
     out = op.usage if op.arity == 1 else f"({op.usage})"
-    names = {"a": "a", "b": "b", "out": out, "g": "g", "attrs": "", "shape": "shape",
+    names = {**{letter: letter for letter in "abcde"}, "out": out, "g": "g", "attrs": "", "shape": "shape",
              "key": "key"}
     if op.elementwise:  # a local derivative, multiplied by the upstream gradient
-        local = [f"∂/∂{'ab'[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
+        local = [f"∂/∂{'abcde'[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
     else:  # a Jacobian never built: the vector-Jacobian product itself, g = upstream
-        local = [f"grad_{'ab'[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
+        local = [f"grad_{'abcde'[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
     return {"name": op.name, "usage": op.usage, "arity": op.arity, "local": local,
             "gate": op.gate, "kink": op.kink_rule, "description": op.description,
             "elementwise": op.elementwise}

@@ -87,7 +87,7 @@ def _op_circle(record: NodeRecord, records: dict[str, NodeRecord], box, attrs=()
     # top to bottom.
     lines = [f"  {circle} [shape=circle, style=solid, ordering=in, fontsize=12, width=0.3, "
              f"margin=0.02, label=<{symbol}>];"]
-    for letter, source in zip("ab", record.inputs):
+    for letter, source in zip("abcde", record.inputs):
         if records[source].kind == "const":
             source_name = _quote(f"{record.id} {letter}")
             lines.append(box(records[source], source_name))

@@ -86,7 +86,7 @@ def _terms(step: TangentStep, precision: int) -> tuple[str, str]:
     if not op.elementwise:
         return _jvp_terms(step, moving), ""
     names = {"out": step.node, **{key: _as_operand(source)
-                                  for key, source in zip("ab", step.inputs)}}
+                                  for key, source in zip("abcde", step.inputs)}}
     times = "·" if np.ndim(step.value) == 0 else "⊙"
     symbolic, numeric = [], []
     for i in moving:
@@ -122,8 +122,8 @@ def _jvp_terms(step: TangentStep, moving: list[int]) -> str:
     if step.op in _LINEAR or step.op == "matmul":  # linear in each input: the op on ȧ
         terms = []
         for i in moving:
-            names = {key: source for key, source in zip("ab", step.inputs)}
-            names["ab"[i]] = dotted(step.inputs[i])
+            names = {key: source for key, source in zip("abcde", step.inputs)}
+            names["abcde"[i]] = dotted(step.inputs[i])
             terms.append(fill(op.pattern, names, step.attrs))
         return " + ".join(terms)
     return " + ".join(f"∂{step.node}/∂{step.inputs[i]}·{dotted(step.inputs[i])}"

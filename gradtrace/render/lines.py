@@ -37,18 +37,18 @@ def forward_line(trace: Trace, step: ForwardStep, precision: int) -> Line:
     """h1 = w0 × x0 = 2.00 × -1.00 = -2.00: the pattern once with names, once with values;
     h1 = W @ x = (2, 2) @ (2,) → (2,) = [-3.00, 11.00]: shapes where values would not help."""
     pattern = REGISTRY[step.op].pattern
-    names = dict(zip("ab", step.inputs))
+    names = dict(zip("abcde", step.inputs))
     parts = [(step.node, "name"), (" = ", "")] + fill_pattern(pattern, names, "", step.attrs)
     if any(not is_constant(trace, source) for source in step.inputs):  # else: said once
         parts += [(" = ", "")]
         if _narrated_with_values(step):
             values = {key: _value_text(trace, source, value, precision,
                                        _parens_rule(pattern, key))
-                      for key, source, value in zip("ab", step.inputs, step.input_values)}
+                      for key, source, value in zip("abcde", step.inputs, step.input_values)}
             parts += fill_pattern(pattern, values, "value", step.attrs)
         else:
             shapes = {key: source if is_constant(trace, source) else shape_text(np.shape(value))
-                      for key, source, value in zip("ab", step.inputs, step.input_values)}
+                      for key, source, value in zip("abcde", step.inputs, step.input_values)}
             parts += fill_pattern(pattern, shapes, "", step.attrs)
             parts += [(f" → {shape_text(np.shape(step.value))}", "")]
     parts += [(" = ", ""), (fmt_array(step.value, precision), "value")]
@@ -171,7 +171,7 @@ def _vjp_shapes(trace: Trace, step: BackwardStep) -> str:
     node = trace.graph.by_id[step.node]
     records = trace.node
     shapes = {key: shape_text(np.shape(records[source].value))
-              for key, source in zip("ab", node.inputs)}
+              for key, source in zip("abcde", node.inputs)}
     shapes["out"] = shape_text(np.shape(records[step.node].value))
     shapes["g"] = shape_text(np.shape(step.upstream))
     filled = template.format(**shapes, **attribute_texts(node.attrs))

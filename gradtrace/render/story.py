@@ -73,7 +73,7 @@ def graph_section(trace: Trace, precision: int) -> Section:
     rows = []
     for record in trace.nodes:
         if record.kind == "op":
-            names = dict(zip("ab", record.inputs))
+            names = dict(zip("abcde", record.inputs))
             attrs = trace.graph.by_id[record.id].attrs
             pattern = REGISTRY[record.op].pattern
             op = "".join(text for text, _ in fill_pattern(pattern, names, "", attrs))

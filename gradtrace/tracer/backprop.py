@@ -67,7 +67,7 @@ class ShapeError(UsageError):
     def __init__(self, node: Node, inputs, error: Exception):
         shapes = ", ".join(f"{source}: {_shape_text(value)}"
                            for source, value in zip(node.inputs, inputs))
-        written = fill(REGISTRY[node.op].pattern, dict(zip("ab", node.inputs)), node.attrs)
+        written = fill(REGISTRY[node.op].pattern, dict(zip("abcde", node.inputs)), node.attrs)
         super().__init__(f"{node.id} = {written} cannot be computed for shapes {shapes}: "
                          f"{error}")
 
@@ -189,7 +189,7 @@ def _shown_local(op, index: int, inputs: tuple, out: np.ndarray):
 def _formula(template: str, node: Node, graph: Graph, values) -> tuple[str, tuple]:
     """Fill a registry formula with node names; constants are written as their values."""
     names = {"out": node.id, "g": f"grad_{node.id}"}
-    for key, source in zip("ab", node.inputs):
+    for key, source in zip("abcde", node.inputs):
         names[key] = source
     texts = attribute_texts(node.attrs)
     fields = [field for _, field, _, _ in _FORMATTER.parse(template)

@@ -359,3 +359,4 @@ register(Op(
 
 
 from . import tensor_ops  # noqa: E402,F401  (registers matmul, sum, softmax...)
+from . import layer_ops  # noqa: E402,F401  (registers linear, conv2d, pooling, batch norm...)

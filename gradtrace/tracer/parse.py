@@ -17,12 +17,13 @@ capped at MAX_NESTING.
 from __future__ import annotations
 
 import difflib
+import functools
 import keyword
 import re
 from typing import NamedTuple
 
 from ..errors import ParseError
-from .ops import functions
+from .ops import REGISTRY, functions
 
 MAX_NESTING = 100
 MAX_OPERATIONS = 5000
@@ -339,12 +340,13 @@ class _Parser:
             self.take()
             if token.text in keywords:
                 self.fail(f"{token.text}= is given twice", token)
-            keywords[token.text] = (self.attribute_value(), token)
+            keywords[token.text] = (self.attribute_value(token.text in _fractional()), token)
         else:
             args.append(self.expr())
 
-    def attribute_value(self):
-        """axis=0, axis=-1, axis=None, axis=(0, 1)."""
+    def attribute_value(self, fraction_allowed: bool = False):
+        """axis=0, axis=-1, axis=None, axis=(0, 1); negative_slope=0.2 where a fraction is
+        allowed."""
         token = self.peek()
         if token.kind == "name" and token.text == "None":
             self.take()
@@ -359,6 +361,15 @@ class _Parser:
                 values.append(self.required_integer())
             self.expect(")", token)
             return tuple(values)
+        number = self.tokens[min(self.index + 1, len(self.tokens) - 1)] if (
+            token.kind == "op" and token.text == "-") else token
+        if fraction_allowed and number.kind == "num" and not re.fullmatch(r"\d+", number.text):
+            sign = 1.0
+            if number is not token:
+                self.take()  # the minus sign
+                sign = -1.0
+            self.take()
+            return sign * float(number.text)
         return self.required_integer()
 
     def required_integer(self) -> int:
@@ -405,3 +416,14 @@ def parse(text: str):
     if not isinstance(text, str):
         raise ParseError("the expression must be text", "", 0)
     return _Parser(text).parse()
+
+
+@functools.cache
+def _fractional() -> frozenset[str]:
+    """Attributes that may be fractions (negative_slope, alpha, p, eps): those whose default in
+    an op's forward rule is a float; every other attribute (axis, kernel...) is a whole number."""
+    import inspect  # only when an expression has keyword arguments
+
+    return frozenset(name for op in REGISTRY.values()
+                     for name, parameter in inspect.signature(op.forward).parameters.items()
+                     if isinstance(parameter.default, float))

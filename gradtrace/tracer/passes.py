@@ -14,7 +14,7 @@ import numpy as np
 
 from .backprop import needs_gradient, sum_to
 from .graph import Graph, Node
-from .ops import REGISTRY
+from .ops import REGISTRY, float_type
 
 
 def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:
@@ -26,7 +26,7 @@ def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:
     output_shape = np.shape(values[graph.output])
     grads: dict[str, np.ndarray] = {}
     if graph.output in needed:
-        grads[graph.output] = np.broadcast_to(np.asarray(seed, dtype=np.float64), output_shape)
+        grads[graph.output] = np.broadcast_to(np.asarray(seed, dtype=float_type(values[graph.output])), output_shape)
     with np.errstate(all="ignore"):
         for node in reversed(graph.ops):
             if node.id in grads:

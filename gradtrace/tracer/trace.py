@@ -7,6 +7,7 @@ Renderers and checkers read a `Trace` and nothing else. Values are numpy arrays 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -81,7 +82,7 @@ class Trace:
     def output(self) -> str:
         return self.graph.output
 
-    @property
+    @cached_property  # read once per leaf by backward(): build the index once
     def node(self) -> dict[str, NodeRecord]:
         return {record.id: record for record in self.nodes}
 

@@ -1,0 +1,418 @@
+"""Layers against the framework-free limit, for issue 4 (a benchmark, not a test: it never fails).
+
+Run side by side in one process, interleaved so they share the machine's noise:
+
+W2  MLP 784-256-256-10, ReLU, softmax cross-entropy, batch 128, float32:
+    forward + backward + SGD step.
+W3  (64,1,28,28) → conv 16×3×3 pad 1 → ReLU → max-pool 2 → linear 3136→10 → softmax
+    cross-entropy, float32: forward + backward (no gradient for the input images).
+
+each three ways: gradtrace (tensors with tracing on: `loss.backward()` records the trace), a
+hand-written numpy forward + backward doing the same BLAS calls (the framework-free limit), and
+PyTorch on the CPU with the same thread count, when it is installed (skipped otherwise).
+Reported: median milliseconds, ratio to the numpy limit, peak memory above the start of a step
+(tracemalloc sees what numpy allocates; PyTorch's own allocator is invisible to it: n/a).
+Targets: W2 ≤ 1.15× the limit, W3 ≤ 1.3×, peak memory ≤ 1.5× the limit's.
+
+S   micrograd's demo: an MLP 2-16-16-1 on 100 points written op by op on 0-d tensors (every
+    weight a scalar), max-margin loss + L2: seconds per training step (micrograd: 1.3 s here).
+
+    .venv/bin/python bench/bench_layers.py [--runs 31] [--threads 1] [--only W2,W3,S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+
+
+def _threads_from_argv() -> str:
+    """--threads must be known before numpy is imported (BLAS reads it once, at load)."""
+    for index, arg in enumerate(sys.argv):
+        if arg == "--threads" and index + 1 < len(sys.argv):
+            return sys.argv[index + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+THREADS = _threads_from_argv()
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = THREADS
+
+import numpy as np  # noqa: E402  (after the thread settings)
+from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
+
+TARGETS = {"W2": 1.15, "W3": 1.3}
+MEMORY_TARGET = 1.5
+LR = np.float32(0.01)
+F32 = np.float32
+
+
+# -- the same parameters and data for every implementation -------------------------------
+
+def w2_problem(rng):
+    """Weights in PyTorch's (out, in) layout, He-scaled; a batch of 128 and its labels."""
+    sizes = [784, 256, 256, 10]
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        params.append((rng.standard_normal((fan_out, fan_in)) * np.sqrt(2 / fan_in)).astype(F32))
+        params.append(np.zeros(fan_out, dtype=F32))
+    x = rng.standard_normal((128, 784)).astype(F32)
+    return params, x, rng.integers(0, 10, 128)
+
+
+def w3_problem(rng):
+    conv_W = (rng.standard_normal((16, 1, 3, 3)) * np.sqrt(2 / 9)).astype(F32)
+    conv_b = np.zeros(16, dtype=F32)
+    fc_W = (rng.standard_normal((10, 3136)) * np.sqrt(1 / 3136)).astype(F32)
+    fc_b = np.zeros(10, dtype=F32)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(F32)
+    return [conv_W, conv_b, fc_W, fc_b], x, rng.integers(0, 10, 64)
+
+
+# -- the framework-free limit: numpy by hand ---------------------------------------------
+
+def softmax_ce_grad(logits, labels):
+    """Mean softmax cross-entropy and its gradient with respect to the logits."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(len(labels))
+    loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, labels]))
+    exp /= total
+    exp[rows, labels] -= 1
+    exp /= F32(len(labels))
+    return loss, exp
+
+
+def numpy_w2_step(params, x, labels):
+    """Forward, backward and SGD step of the 784-256-256-10 ReLU MLP; returns the loss."""
+    W1, b1, W2, b2, W3, b3 = params
+    a1 = x @ W1.T
+    a1 += b1
+    np.maximum(a1, 0, out=a1)
+    a2 = a1 @ W2.T
+    a2 += b2
+    np.maximum(a2, 0, out=a2)
+    logits = a2 @ W3.T
+    logits += b3
+    loss, d3 = softmax_ce_grad(logits, labels)
+    dW3, db3 = d3.T @ a2, d3.sum(axis=0)
+    d2 = d3 @ W3
+    d2 *= a2 > 0
+    dW2, db2 = d2.T @ a1, d2.sum(axis=0)
+    d1 = d2 @ W2
+    d1 *= a1 > 0
+    dW1, db1 = d1.T @ x, d1.sum(axis=0)
+    for param, grad in zip(params, (dW1, db1, dW2, db2, dW3, db3)):
+        grad *= LR
+        param -= grad
+    return loss
+
+
+def numpy_w3_step(params, x, labels):
+    """Forward and backward of conv 3×3 pad 1 → ReLU → max-pool 2 → linear → CE; im2col by
+    sliding_window_view, the convolution as one (N·H·W, 9) @ (9, 16) product, channels last
+    inside, (C, H, W) order where the linear layer flattens. Returns the loss and gradients."""
+    conv_W, conv_b, fc_W, fc_b = params
+    N = x.shape[0]
+    padded = np.pad(x[:, 0], ((0, 0), (1, 1), (1, 1)))
+    cols = sliding_window_view(padded, (3, 3), axis=(1, 2)).reshape(N * 784, 9)
+    conv = cols @ conv_W.reshape(16, 9).T                       # (N·28·28, 16)
+    conv += conv_b
+    np.maximum(conv, 0, out=conv)
+    windows = conv.reshape(N, 14, 2, 14, 2, 16)
+    # Four strided maxima: several times faster than .max(axis=(2, 4)) on these shapes.
+    pooled = np.maximum(np.maximum(windows[:, :, 0, :, 0], windows[:, :, 0, :, 1]),
+                        np.maximum(windows[:, :, 1, :, 0], windows[:, :, 1, :, 1]))
+    flat = pooled.transpose(0, 3, 1, 2).reshape(N, 3136)
+    logits = flat @ fc_W.T
+    logits += fc_b
+    loss, d_logits = softmax_ce_grad(logits, labels)
+    d_fc_W, d_fc_b = d_logits.T @ flat, d_logits.sum(axis=0)
+    d_pooled = (d_logits @ fc_W).reshape(N, 16, 14, 14).transpose(0, 2, 3, 1)
+    winners = windows == pooled[:, :, None, :, None, :]        # ReLU'd zeros never win a grad
+    d_conv = (winners * d_pooled[:, :, None, :, None, :]).reshape(N * 784, 16)
+    d_conv *= conv > 0
+    d_conv_W = (d_conv.T @ cols).reshape(16, 1, 3, 3)
+    d_conv_b = np.ones(N * 784, dtype=F32) @ d_conv             # a GEMV beats sum(axis=0)
+    return loss, (d_conv_W, d_conv_b, d_fc_W, d_fc_b)
+
+
+# -- gradtrace -----------------------------------------------------------------------------
+
+def gradtrace_w2(params, x, labels):
+    """The same MLP with gradtrace.nn and gradtrace.optim; one step per call."""
+    from gradtrace import nn, optim
+    from gradtrace.tracer.tensor import tensor
+
+    kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights replaced just below
+    model = nn.Sequential(nn.Linear(784, 256, **kw), nn.ReLU(), nn.Linear(256, 256, **kw),
+                          nn.ReLU(), nn.Linear(256, 10, **kw))
+    for parameter, value in zip(model.parameters(), params):
+        parameter.value = value.copy()
+    sgd = optim.SGD(model.parameters(), lr=float(LR))
+    inputs = tensor(x, "x", requires_grad=False)
+
+    def step():
+        sgd.zero_grad()
+        loss = nn.functional.cross_entropy(model(inputs), labels)
+        loss.backward()
+        sgd.step()
+        return loss.item()
+
+    return step, model
+
+
+def gradtrace_w3(params, x, labels):
+    """The same network with gradtrace.nn: forward + backward per call."""
+    from gradtrace import nn
+    from gradtrace.tracer.tensor import tensor
+
+    kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights replaced just below
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, **kw), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(3136, 10, **kw))
+    for parameter, value in zip(model.parameters(), params):
+        parameter.value = value.copy()
+    inputs = tensor(x, "x", requires_grad=False)
+
+    def step():
+        model.zero_grad()
+        loss = nn.functional.cross_entropy(model(inputs), labels)
+        loss.backward()
+        return loss.item()
+
+    return step, model
+
+
+# -- PyTorch -------------------------------------------------------------------------------
+
+def torch_modules():
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(int(THREADS))
+    return torch
+
+
+def torch_w2(torch, params, x, labels):
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                          nn.Linear(256, 10))
+    with torch.no_grad():
+        for parameter, value in zip(model.parameters(), params):
+            parameter.copy_(torch.from_numpy(value))
+    sgd = torch.optim.SGD(model.parameters(), lr=float(LR))
+    inputs, targets = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def step():
+        sgd.zero_grad()
+        loss = nn.functional.cross_entropy(model(inputs), targets)
+        loss.backward()
+        sgd.step()
+        return loss.item()
+
+    return step, model
+
+
+def torch_w3(torch, params, x, labels):
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(3136, 10))
+    with torch.no_grad():
+        for parameter, value in zip(model.parameters(), params):
+            parameter.copy_(torch.from_numpy(value))
+    inputs, targets = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def step():
+        model.zero_grad()
+        loss = nn.functional.cross_entropy(model(inputs), targets)
+        loss.backward()
+        return loss.item()
+
+    return step, model
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+def interleaved_medians(works: dict, runs: int) -> dict[str, float]:
+    """Median seconds of each piece of work, run in turn so they share the machine's noise."""
+    for work in works.values():  # warm caches and allocators
+        work()
+        work()
+    times = {name: [] for name in works}
+    for _ in range(runs):
+        for name, work in works.items():
+            start = time.perf_counter()
+            work()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def peak_bytes(work) -> int:
+    """The most memory one call of `work` held above what existed when it started."""
+    work()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    work()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak - baseline
+
+
+def workload(name: str, problem, numpy_step, gradtrace_setup, torch_setup, torch, runs: int):
+    """Check the implementations agree on the loss, then time them and measure memory."""
+    params, x, labels = problem
+    limit_params = [p.copy() for p in params]
+    works = {"numpy limit": lambda: numpy_step(limit_params, x, labels)}
+    losses = {"numpy limit": _loss(numpy_step([p.copy() for p in params], x, labels))}
+    try:
+        step, model = gradtrace_setup(params, x, labels)
+        losses["gradtrace"] = step()
+        works["gradtrace"] = step
+        print(f"  {name} gradtrace against the limit after one call: max |difference| "
+              f"{_difference(numpy_step, problem, model):.2e}")
+    except (ImportError, AttributeError, TypeError) as error:
+        print(f"  {name}: gradtrace skipped ({type(error).__name__}: {error})")
+    if torch is not None:
+        step, _ = torch_setup(torch, params, x, labels)
+        losses["PyTorch"] = step()
+        works["PyTorch"] = step
+    print(f"  {name} first-step losses: " + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
+    medians = interleaved_medians(works, runs)
+    peaks = {label: (None if label == "PyTorch" else peak_bytes(work))
+             for label, work in works.items()}
+    return medians, peaks
+
+
+def _difference(numpy_step, problem, model) -> float:
+    """Largest gap between the limit and gradtrace after one call: in the gradients when the
+    step returns them (W3), else in the parameters after the SGD step (W2)."""
+    params, x, labels = problem
+    mine = [p.copy() for p in params]
+    result = numpy_step(mine, x, labels)
+    expected = result[1] if isinstance(result, tuple) else mine
+    found = [p.grad if isinstance(result, tuple) else p.value for p in model.parameters()]
+    return max(float(np.max(np.abs(e - f))) for e, f in zip(expected, found))
+
+
+def _loss(result) -> float:
+    return result[0] if isinstance(result, tuple) else result
+
+
+def report(name: str, medians: dict, peaks: dict) -> list[str]:
+    limit, limit_peak = medians["numpy limit"], peaks["numpy limit"]
+    lines = []
+    for label, seconds in medians.items():
+        ratio = seconds / limit
+        peak = peaks[label]
+        memory = "n/a" if peak is None else f"{peak / 2**20:.1f} MiB ({peak / limit_peak:.2f}×)"
+        verdict = ""
+        if label == "gradtrace":
+            time_ok = ratio <= TARGETS[name]
+            memory_ok = peak / limit_peak <= MEMORY_TARGET
+            verdict = (f"time ≤ {TARGETS[name]}×: {'met' if time_ok else 'missed'}; memory ≤ "
+                       f"{MEMORY_TARGET}×: {'met' if memory_ok else 'missed'}")
+        lines.append(f"| {name} | {label} | {seconds * 1e3:.2f} | {ratio:.2f}× | {memory} | "
+                     f"{verdict} |")
+    return lines
+
+
+# -- the scalar MLP (micrograd's demo) -----------------------------------------------------
+
+def moons(rng, n=100, noise=0.1):
+    from gradtrace.data import moons as make_moons
+
+    X, y = make_moons(rng, n, noise)
+    return X, 2 * y - 1  # labels ±1 for the max-margin loss
+
+
+def scalar_mlp_step(rng):
+    """One training step of micrograd's demo, every number a 0-d gradtrace tensor."""
+    from gradtrace.tracer.tensor import tensor
+
+    X, y = moons(rng)
+    sizes = [2, 16, 16, 1]
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers.append([([tensor(rng.uniform(-1, 1), f"w{len(layers)}") for _ in range(fan_in)],
+                        tensor(0.0, "b")) for _ in range(fan_out)])
+    params = [p for layer in layers for weights, bias in layer for p in (*weights, bias)]
+    inputs = [[tensor(float(v), requires_grad=False) for v in row] for row in X]
+
+    def forward(row):
+        values = row
+        for depth, layer in enumerate(layers):
+            outputs = []
+            for weights, bias in layer:
+                total = bias
+                for weight, value in zip(weights, values):
+                    total = total + weight * value
+                outputs.append(total if depth == len(layers) - 1 else _relu(total))
+            values = outputs
+        return values[0]
+
+    def step():
+        scores = [forward(row) for row in inputs]
+        margins = [_relu(1 + score * float(-label)) for score, label in zip(scores, y)]
+        loss = sum(margins[1:], margins[0]) * (1.0 / len(margins))
+        squares = [p * p for p in params]
+        loss = loss + sum(squares[1:], squares[0]) * 1e-4
+        loss.backward()
+        for p in params:
+            p.value = p.value - 0.01 * p.grad
+        return loss.item()
+
+    return step, len(params)
+
+
+def _relu(t):
+    from gradtrace.tracer.functional import relu
+
+    return relu(t)
+
+
+# -- main ----------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=31)
+    parser.add_argument("--threads", default="1")
+    parser.add_argument("--only", default="W2,W3,S")
+    args = parser.parse_args()
+    chosen = set(args.only.split(","))
+    torch = torch_modules()
+    print(f"threads {THREADS}, {args.runs} runs, numpy {np.__version__}, "
+          f"PyTorch {torch.__version__ if torch else 'not installed (skipped)'}")
+    rows = ["| workload | implementation | median ms | ratio to limit | peak memory | targets |",
+            "|---|---|---:|---:|---:|---|"]
+    if "W2" in chosen:
+        medians, peaks = workload("W2", w2_problem(np.random.default_rng(0)), numpy_w2_step,
+                                  gradtrace_w2, torch_w2, torch, args.runs)
+        rows += report("W2", medians, peaks)
+    if "W3" in chosen:
+        medians, peaks = workload("W3", w3_problem(np.random.default_rng(0)), numpy_w3_step,
+                                  gradtrace_w3, torch_w3, torch, args.runs)
+        rows += report("W3", medians, peaks)
+    print("\n".join(rows))
+    if "S" in chosen:
+        step, count = scalar_mlp_step(np.random.default_rng(0))
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            loss = step()
+            times.append(time.perf_counter() - start)
+        print(f"S  scalar MLP 2-16-16-1 ({count} scalar parameters) on 100 points, op by op: "
+              f"{statistics.median(times):.2f} s a step (median of 3; loss {loss:.4f}); "
+              f"micrograd: 1.3 s a step on this machine")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""`gradtrace cnn`: one training step of a small convolutional network, conv → act → pool per
+--conv, then flatten → linear → loss."""
+
+import enum
+from typing import Annotated, Optional
+
+import typer
+
+from .common import Format, error_boundary, fail
+from .mlp import (ActOption, Activation, BatchOption, ExpandOption, FormatOption, GainOption,
+                  Init, InitOption, Loss, LossOption, LrOption, SeedOption, SvgOption, run_step)
+from .options import PrecisionOption
+
+app = typer.Typer()
+
+EXAMPLES = """
+\b
+Shapes are written with x: --input CxHxW (channels, height, width), --conv FxKHxKW (F filters
+of KH×KW, over all input channels). The network, for every --conv given (in order):
+  conv2d(F filters, --stride, --padding) → --act → --pool-kind pool of --pool×--pool
+then flatten → linear to --classes → loss.
+\b
+Examples:
+  gradtrace cnn --input 1x8x8 --conv 4x3x3 --pool 2 --classes 3 --batch 2
+  gradtrace cnn --input 3x16x16 --conv 8x3x3 --conv 16x3x3 --padding 1 --classes 10
+  gradtrace cnn --input 1x6x6 --conv 2x3x3 --pool 1 --format markdown   # no pooling
+  gradtrace cnn --input 1x8x8 --conv 4x3x3 --pool-kind avg --svg cnn.svg --expand conv1
+  gradtrace cnn --input 1x28x28 --conv 16x3x3 --padding 1 --batch 64 --format json
+"""
+
+
+class PoolKind(str, enum.Enum):
+    max = "max"
+    avg = "avg"
+
+
+@app.command(epilog=EXAMPLES)
+@error_boundary
+def cnn(
+    input_shape: Annotated[str, typer.Option(
+        "--input", metavar="CxHxW", help="One sample's shape: channels x height x width. "
+                                         "Example: --input 1x8x8")] = "1x8x8",
+    conv: Annotated[Optional[list[str]], typer.Option(
+        "--conv", metavar="FxKHxKW",
+        help="A convolution layer: F filters of KH×KW; repeat for more layers (4x3x3 when "
+             "none is given). Example: --conv 4x3x3 --conv 8x3x3", show_default=False)] = None,
+    stride: Annotated[int, typer.Option(
+        "--stride", min=1, metavar="S",
+        help="Stride of every convolution. Example: --stride 2")] = 1,
+    padding: Annotated[int, typer.Option(
+        "--padding", min=0, metavar="P",
+        help="Zeros added around every convolution's input. Example: --padding 1")] = 0,
+    pool: Annotated[int, typer.Option(
+        "--pool", min=1, metavar="K",
+        help="Pool K×K windows with stride K after each convolution; 1 for no pooling. "
+             "Example: --pool 2")] = 2,
+    pool_kind: Annotated[PoolKind, typer.Option(
+        "--pool-kind", metavar="max|avg",
+        help="max: each window's gradient goes to its largest entry; avg: shared equally. "
+             "Example: --pool-kind avg")] = PoolKind.max,
+    classes: Annotated[int, typer.Option(
+        "--classes", min=1, metavar="N", help="Outputs of the final linear layer. "
+                                               "Example: --classes 10")] = 3,
+    act: ActOption = Activation.relu,
+    batch: BatchOption = 2,
+    seed: SeedOption = 0,
+    init: InitOption = Init.he,
+    gain: GainOption = 1.0,
+    loss: LossOption = Loss.ce,
+    lr: LrOption = 0.1,
+    output_format: FormatOption = Format.rich,
+    svg: SvgOption = None,
+    expand: ExpandOption = None,
+    precision: PrecisionOption = 2,
+) -> None:
+    """Trace ONE training step of a convolutional network on a random batch: each layer's
+    forward shapes, δ⁽ˡ⁾ and parameter gradients on the way back, the SGD update, the conv
+    Jacobians' sparsity (local connectivity, weight sharing) and the gradient's health. Exit
+    code 1 if a value or gradient is not finite, 2 for a usage error.
+    """
+    import numpy as np
+
+    from ..tracer import networks
+
+    sample = _dims(input_shape, 3, "--input", "1x8x8")
+    convs = [_conv(text, stride, padding) for text in (conv or ["4x3x3"])]
+    _check_fits(sample, convs, pool)
+    rng = np.random.default_rng(seed)
+    specs = networks.cnn_specs(sample, convs, (pool_kind.value, pool), classes, act.value,
+                               init.value, loss.value, rng, gain)
+    data = networks.batch((batch,) + sample, classes, loss.value, rng)
+    layout = " → ".join(f"conv {c.filters}×{c.kernel[0]}×{c.kernel[1]}" for c in convs)
+    title = (f"CNN {'x'.join(map(str, sample))} → {layout} → {classes} classes, {act.value}, "
+             f"{pool_kind.value} pool {pool}, batch {batch}: one SGD step")
+    network = {"kind": "cnn", "input": list(sample), "convs": [list(c[:2]) for c in convs],
+               "stride": stride, "padding": padding, "pool": pool, "pool_kind": pool_kind.value,
+               "classes": classes, "act": act.value, "init": init.value, "gain": gain,
+               "loss": loss.value, "batch": batch, "seed": seed}
+    run_step(specs, data, lr, expand, title, network, output_format, svg, precision)
+
+
+def _dims(text: str, count: int, option: str, example: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        dims = ()
+    if len(dims) != count or min(dims) < 1:
+        fail(f"{option} {text}: write {count} whole numbers joined by x, e.g. {example}")
+    return dims
+
+
+def _conv(text: str, stride: int, padding: int):
+    from ..tracer.networks import ConvSpec
+
+    filters, kh, kw = _dims(text, 3, "--conv", "4x3x3")
+    return ConvSpec(filters, (kh, kw), stride, padding)
+
+
+def _check_fits(sample, convs, pool: int) -> None:
+    """Every convolution and pooling window must fit in what reaches it."""
+    height, width = sample[1:]
+    for conv in convs:
+        height = (height + 2 * conv.padding - conv.kernel[0]) // conv.stride + 1
+        width = (width + 2 * conv.padding - conv.kernel[1]) // conv.stride + 1
+        if height < 1 or width < 1:
+            fail(f"--conv {conv.filters}x{conv.kernel[0]}x{conv.kernel[1]} does not fit the "
+                 f"{sample[1]}x{sample[2]} input after the layers before it")
+        height, width = height // pool, width // pool
+        if height < 1 or width < 1:
+            fail(f"--pool {pool} is larger than the feature map it pools")

@@ -1,0 +1,189 @@
+"""`gradtrace mlp`: one training step of a multilayer perceptron, layer by layer. The options
+and the step itself are shared with `gradtrace cnn`."""
+
+import enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import EXIT_PROBLEM, Format, error_boundary, fail, print_output, wants_colour
+from .options import PrecisionOption
+
+app = typer.Typer()
+
+EXAMPLES = """
+\b
+Examples:
+  gradtrace mlp --layers 4,5,3                      # the notes' 4-5-3 network, relu, batch 2
+  gradtrace mlp --layers 4,5,3 --act sigmoid --loss mse --format markdown
+  gradtrace mlp --layers 4,5,3 --depth 10 --act sigmoid --init normal   # vanishing
+  gradtrace mlp --layers 4,5,3 --depth 10 --act relu --init he          # kept
+  gradtrace mlp --layers 4,5,3 --depth 10 --act relu --init he --gain 5 # exploding
+  gradtrace mlp --layers 4,5,5,3 --init constant    # symmetric hidden units flagged
+  gradtrace mlp --layers 784,256,10 --batch 64 --format json
+  gradtrace mlp --layers 4,5,3 --svg mlp.svg --expand fc1
+"""
+
+
+class Activation(str, enum.Enum):
+    relu = "relu"
+    sigmoid = "sigmoid"
+    tanh = "tanh"
+    leaky_relu = "leaky_relu"
+    elu = "elu"
+    softplus = "softplus"
+
+
+class Init(str, enum.Enum):
+    xavier = "xavier"
+    he = "he"
+    normal = "normal"
+    zeros = "zeros"
+    constant = "constant"
+
+
+class Loss(str, enum.Enum):
+    ce = "ce"
+    mse = "mse"
+
+
+ActOption = Annotated[Activation, typer.Option(
+    "--act", metavar="relu|sigmoid|tanh|leaky_relu|elu|softplus",
+    help="Activation after every hidden layer (the last layer feeds the loss directly). "
+         "Example: --act sigmoid")]
+InitOption = Annotated[Init, typer.Option(
+    "--init", metavar="xavier|he|normal|zeros|constant",
+    help="Initial weights (biases start at 0): xavier N(0, 2/(fan_in+fan_out)), he "
+         "N(0, 2/fan_in), normal N(0, 1), zeros, constant (every weight 0.5: shows the "
+         "symmetry problem). Example: --init he")]
+GainOption = Annotated[float, typer.Option(
+    "--gain", metavar="G", help="Multiply every initial weight by G; a large G makes "
+                                "gradients explode. Example: --gain 5")]
+LossOption = Annotated[Loss, typer.Option(
+    "--loss", metavar="ce|mse",
+    help="ce: softmax cross-entropy against random class labels; mse: mean squared error "
+         "against their one-hot rows. Example: --loss mse")]
+BatchOption = Annotated[int, typer.Option(
+    "--batch", min=1, metavar="N",
+    help="Samples in the batch, drawn from N(0, 1). Example: --batch 8")]
+LrOption = Annotated[float, typer.Option(
+    "--lr", metavar="η",
+    help="Learning rate of the SGD step W ← W − η·∂L/∂W. Example: --lr 0.5")]
+FormatOption = Annotated[Format, typer.Option(
+    "--format", "-f", metavar="rich|text|markdown|json",
+    help="rich or text: the step narrated layer by layer; markdown: the same to paste into "
+         "notes; json: {loss, layers: [{name, output_shape, grad_norm, param_grad_norms}], "
+         "health, symmetry} (schema gradtrace.layers/1). Example: --format json")]
+SvgOption = Annotated[Optional[Path], typer.Option(
+    "--svg", metavar="PATH",
+    help="Also draw the layer graph (one box per layer with its shapes, gradient norms on the "
+         "edges) to this file; .png or .dot work too. Example: --svg net.svg")]
+SeedOption = Annotated[int, typer.Option(
+    "--seed", metavar="N", help="Seed of the one random generator behind the initial weights, "
+                                "the batch and its labels. Example: --seed 7")]
+ExpandOption = Annotated[Optional[str], typer.Option(
+    "--expand", metavar="LAYER",
+    help="Show this layer as the primitive ops it is made of (matmul, transpose, add, "
+         "im2col...), narrated and drawn. Example: --expand fc1")]
+
+
+@app.command(epilog=EXAMPLES)
+@error_boundary
+def mlp(
+    layers: Annotated[str, typer.Option(
+        "--layers", metavar="N0,N1,...",
+        help="Layer widths from input to output, comma-separated. Example: --layers 4,5,3")
+    ] = "4,5,3",
+    act: ActOption = Activation.relu,
+    batch: BatchOption = 2,
+    seed: SeedOption = 0,
+    init: InitOption = Init.xavier,
+    gain: GainOption = 1.0,
+    loss: LossOption = Loss.ce,
+    depth: Annotated[Optional[int], typer.Option(
+        "--depth", min=2, metavar="N",
+        help="N linear layers instead: every hidden layer as wide as the first hidden width "
+             "in --layers. Example: --depth 10", show_default=False)] = None,
+    lr: LrOption = 0.1,
+    output_format: FormatOption = Format.rich,
+    svg: SvgOption = None,
+    expand: ExpandOption = None,
+    precision: PrecisionOption = 2,
+) -> None:
+    """Trace ONE training step of a multilayer perceptron on a random batch: the forward pass
+    layer by layer with shapes (z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾), the backward pass (δ⁽ˡ⁾, ∂L/∂W⁽ˡ⁾ =
+    δ⁽ˡ⁾a⁽ˡ⁻¹⁾ᵀ, ∂L/∂b⁽ˡ⁾), the SGD update, layer Jacobians, and the gradient's health over
+    depth (vanishing, exploding, symmetric units). Exit code 1 if a value or gradient is not
+    finite, 2 for a usage error.
+    """
+    import numpy as np
+
+    from ..tracer import networks
+
+    sizes = _widths(layers)
+    sizes = networks.mlp_sizes(sizes, depth)
+    rng = np.random.default_rng(seed)
+    specs = networks.mlp_specs(sizes, act.value, init.value, loss.value, rng, gain)
+    data = networks.batch((batch, sizes[0]), sizes[-1], loss.value, rng)
+    title = (f"MLP {_widths_text(sizes)}, {act.value}, {init.value} init"
+             f"{f' ×{gain:g}' if gain != 1 else ''}, batch {batch}, "
+             f"{'cross-entropy' if loss is Loss.ce else 'mse'}: one SGD step")
+    network = {"kind": "mlp", "sizes": sizes, "act": act.value, "init": init.value,
+               "gain": gain, "loss": loss.value, "batch": batch, "seed": seed}
+    run_step(specs, data, lr, expand, title, network, output_format, svg, precision)
+
+
+def _widths(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        fail(f"--layers {text}: widths are whole numbers separated by commas, e.g. 4,5,3")
+    if len(sizes) < 2 or min(sizes) < 1:
+        fail(f"--layers {text}: give at least an input and an output width, each 1 or more")
+    return sizes
+
+
+def _widths_text(sizes: list[int]) -> str:
+    """4-5-5-5-3 written 4-5×3-3 when a width repeats, so a deep net's title stays short."""
+    runs: list[list[int]] = []
+    for size in sizes:
+        if runs and runs[-1][0] == size:
+            runs[-1][1] += 1
+        else:
+            runs.append([size, 1])
+    return "-".join(f"{size}×{count}" if count > 2 else "-".join([str(size)] * count)
+                    for size, count in runs)
+
+
+def run_step(specs, data, lr, expand, title, network, output_format, svg, precision) -> None:
+    """Trace the step, print it in the format asked for, draw it if asked; exit 1 when a value
+    or gradient is not finite."""
+    from ..tracer.layer_trace import trace_step
+
+    result = trace_step(specs, data.data, data.target, lr, expand)
+    print_output(_render(result, title, network, output_format, precision))
+    if svg is not None:
+        from ..render.image import write_graph
+        from ..render.layer_graph import render_layer_dot
+
+        written = write_graph(render_layer_dot(result, title, precision), svg, precision)
+        typer.echo(f"wrote {written}", err=True)
+    if not result.trace.finite:
+        raise typer.Exit(EXIT_PROBLEM)
+
+
+def _render(result, title, network, output_format: Format, precision: int) -> str:
+    from ..render import layers, sections
+
+    if output_format is Format.json:
+        return layers.render_layers_json(result, network)
+    story = layers.layer_sections(result, title, precision)
+    if output_format is Format.markdown:
+        return sections.render_markdown(story)
+    if wants_colour(output_format):
+        from rich.console import Console
+
+        sections.render_rich(story, Console(highlight=False))
+        return ""
+    return sections.render_plain(story)

@@ -1,0 +1,24 @@
+"""Neural-network layers on gradtrace tensors, in PyTorch's naming.
+
+    import numpy as np
+    from gradtrace import nn, optim
+    import gradtrace.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    net = nn.Sequential(nn.Linear(2, 4, rng=rng), nn.Tanh(), nn.Linear(4, 2, rng=rng))
+    opt = optim.Adam(net.parameters(), lr=0.05)
+    loss = F.cross_entropy(net(x), labels)      # x, labels: numpy arrays (data, no gradient)
+    trace = loss.backward()                     # fills p.grad for p in net.parameters()
+    opt.step()
+
+Each layer is one op of the registry, so `trace` narrates the step layer by layer.
+"""
+
+from . import functional, init
+from .module import Module, Parameter, Sequential
+from .modules import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten,
+                      LeakyReLU, Linear, MaxPool2d, ReLU, Sigmoid, Softplus, Tanh)
+
+__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "Linear", "Conv2d",
+           "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "ReLU", "Sigmoid",
+           "Tanh", "LeakyReLU", "ELU", "Softplus", "Flatten"]

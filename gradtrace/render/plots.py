@@ -1,0 +1,116 @@
+"""Pictures of training: the loss curve, a decision boundary, optimiser paths on a contour plot.
+
+matplotlib is an optional extra (`pip install "gradtrace[plot]"`): it is imported here, on first
+use, with the Agg backend (no display needed), so the core package and its start-up stay light.
+Every picture is rendered to bytes and written atomically; the format follows the file's suffix
+(.png or .svg).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GradtraceError
+from .image import write_atomic
+
+INSTALL_HINT = 'pip install "gradtrace[plot]"'
+FORMATS = (".png", ".svg")
+
+
+class PlottingUnavailable(GradtraceError):
+    """matplotlib is not installed."""
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, or PlottingUnavailable with the fix."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise PlottingUnavailable(
+            f"pictures need matplotlib, which is not installed; run: {INSTALL_HINT}") from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure, path) -> Path:
+    """Render `figure` in the format of `path`'s suffix and write it atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise GradtraceError(f"cannot draw {path}: the name must end in .png or .svg")
+    import matplotlib
+
+    buffer = io.BytesIO()
+    # No date or software tag and a fixed salt for SVG ids keep the bytes the same each run.
+    metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
+    with matplotlib.rc_context({"svg.hashsalt": "gradtrace"}):
+        figure.savefig(buffer, format=suffix[1:], dpi=110, bbox_inches="tight",
+                       metadata=metadata)
+    pyplot().close(figure)
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
+def loss_curve(losses, accuracies, path, title: str = "") -> Path:
+    """Loss per epoch (log scale) and, on a second axis, accuracy per epoch."""
+    plt = pyplot()
+    figure, loss_axis = plt.subplots(figsize=(6, 3.6))
+    epochs = np.arange(1, len(losses) + 1)
+    loss_axis.plot(epochs, losses, color="tab:blue", label="loss")
+    loss_axis.set_yscale("log")
+    loss_axis.set_xlabel("epoch")
+    loss_axis.set_ylabel("loss", color="tab:blue")
+    accuracy_axis = loss_axis.twinx()
+    accuracy_axis.plot(epochs, np.asarray(accuracies) * 100, color="tab:orange", label="accuracy")
+    accuracy_axis.set_ylim(0, 105)
+    accuracy_axis.set_ylabel("accuracy (%)", color="tab:orange")
+    loss_axis.set_title(title or "training loss and accuracy")
+    return _save(figure, path)
+
+
+def grid_around(X: np.ndarray, steps: int = 200, margin: float = 0.5):
+    """A steps×steps grid covering the points X (N, 2) with a margin: (xx, yy, points)."""
+    low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps))
+    return xx, yy, np.stack([xx.ravel(), yy.ravel()], axis=1)
+
+
+def decision_boundary(X, y, xx, yy, predicted, path, title: str = "") -> Path:
+    """The predicted class over the grid (xx, yy) as coloured regions, the data on top."""
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(5, 5))
+    classes = int(max(np.max(y), np.max(predicted))) + 1
+    levels = np.arange(classes + 1) - 0.5
+    axis.contourf(xx, yy, predicted.reshape(xx.shape), levels=levels, cmap="coolwarm", alpha=0.35)
+    axis.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", vmin=0, vmax=max(classes - 1, 1),
+                 edgecolors="black", linewidths=0.5, s=30)
+    axis.set_xlabel("x₁")
+    axis.set_ylabel("x₂")
+    axis.set_title(title or "decision boundary")
+    return _save(figure, path)
+
+
+def optimiser_paths(xx, yy, zz, paths: dict, path, title: str = "") -> Path:
+    """Contour lines of f over (xx, yy) and each optimiser's path of points (steps+1, 2), one
+    panel per optimiser (as in the notes' figure)."""
+    plt = pyplot()
+    count = len(paths)
+    columns = min(count, 2)
+    rows = (count + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.6 * rows), squeeze=False)
+    for axis in axes.ravel()[count:]:
+        axis.set_visible(False)
+    for axis, (name, points) in zip(axes.ravel(), paths.items()):
+        axis.contour(xx, yy, zz, levels=20, cmap="Greens", linewidths=0.8)
+        axis.plot(points[:, 0], points[:, 1], "o-", color="tab:red", markersize=3, linewidth=1)
+        axis.set_title(name)
+        axis.set_xlim(xx.min(), xx.max())
+        axis.set_ylim(yy.min(), yy.max())
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)

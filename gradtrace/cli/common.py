@@ -65,3 +65,17 @@ def print_output(text: str):
     """Write text to stdout exactly as given (the renderers end their own lines)."""
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def render_sections(story, output_format: "Format") -> str:
+    """A story of sections in the asked format; the rich one goes straight to the terminal."""
+    from ..render import sections
+
+    if output_format is Format.markdown:
+        return sections.render_markdown(story)
+    if wants_colour(output_format):
+        from rich.console import Console
+
+        sections.render_rich(story, Console(highlight=False))
+        return ""
+    return sections.render_plain(story)

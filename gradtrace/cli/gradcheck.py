@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, error_boundary, fail, print_output, wants_colour
+from .common import EXIT_PROBLEM, Format, error_boundary, fail, print_output, render_sections
 
 app = typer.Typer()
 
@@ -86,7 +86,6 @@ def gradcheck(
 
 
 def _render(result, output_format: Format) -> str:
-    from ..render import sections
     from ..render.blocks import Section, Table
     from ..render.numbers import fmt, shape_text
 
@@ -104,14 +103,7 @@ def _render(result, output_format: Format) -> str:
                      (f"Output shape {shape_text(result.output_shape)}; float64, h = "
                       f"{result.step:g}, pass below relative error {result.tolerance:g}.",
                       table, verdict))]
-    if output_format is Format.markdown:
-        return sections.render_markdown(story)
-    if wants_colour(output_format):
-        from rich.console import Console
-
-        sections.render_rich(story, Console(highlight=False))
-        return ""
-    return sections.render_plain(story)
+    return render_sections(story, output_format)
 
 
 def _json(result) -> str:

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, error_boundary, print_output, wants_colour
+from .common import EXIT_PROBLEM, Format, error_boundary, print_output, render_sections
 from .options import AtOption, ExpressionArgument, PrecisionOption, SeedOption
 
 app = typer.Typer()
@@ -65,16 +65,9 @@ def _agree(result) -> bool:
 
 
 def _render(report, output_format: Format, precision: int) -> str:
-    from ..render import full_jacobian, sections
+    from ..render import full_jacobian
 
     if output_format is Format.json:
         return full_jacobian.render_jacobian_json(report)
     story = full_jacobian.jacobian_sections(report, precision)
-    if output_format is Format.markdown:
-        return sections.render_markdown(story)
-    if wants_colour(output_format):
-        from rich.console import Console
-
-        sections.render_rich(story, Console(highlight=False))
-        return ""
-    return sections.render_plain(story)
+    return render_sections(story, output_format)

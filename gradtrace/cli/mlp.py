@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, error_boundary, fail, print_output, wants_colour
+from .common import EXIT_PROBLEM, Format, error_boundary, fail, print_output, render_sections
 from .options import PrecisionOption
 
 app = typer.Typer()
@@ -174,16 +174,9 @@ def run_step(specs, data, lr, expand, title, network, output_format, svg, precis
 
 
 def _render(result, title, network, output_format: Format, precision: int) -> str:
-    from ..render import layers, sections
+    from ..render import layers
 
     if output_format is Format.json:
         return layers.render_layers_json(result, network)
     story = layers.layer_sections(result, title, precision)
-    if output_format is Format.markdown:
-        return sections.render_markdown(story)
-    if wants_colour(output_format):
-        from rich.console import Console
-
-        sections.render_rich(story, Console(highlight=False))
-        return ""
-    return sections.render_plain(story)
+    return render_sections(story, output_format)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gradtrace.tracer.backprop import trace_graph
+from gradtrace.tracer.narrate import all_finite
 from gradtrace.tracer.checks import central_difference, check_gradients
 from gradtrace.tracer.symbolic import SYMBOLIC_OP_LIMIT
 from gradtrace.tracer.explain import explain
@@ -60,9 +61,7 @@ def test_log_of_negative_number_is_not_finite():
 
 def test_wrong_gradient_is_reported_as_disagree():
     trace = trace_graph(from_text("x*x"), {"x": np.asarray(3.0)})
-    tampered = replace(trace, nodes=tuple(
-        record._replace(grad=np.asarray(7.0)) if record.id == "x" else record
-        for record in trace.nodes))
+    tampered = replace(trace, grads={**trace.grads, "x": np.asarray(7.0)})
     (check,) = check_gradients(tampered)
     assert check.status == "disagree"
     assert float(check.symbolic) == 6.0
@@ -122,3 +121,15 @@ def test_json_is_byte_identical_across_calls():
     second = explain(SIGMOID, WORKED_POINT).to_json()
     assert first == second
     assert explain("x*y + relu(z)").to_json() == explain("x*y + relu(z)").to_json()
+
+
+@pytest.mark.parametrize("array, expected", [
+    (np.full(4, 1e308), True),  # the sum overflows, yet every element is finite
+    (np.float32([3e38, 3e38]), True),
+    (np.array([1.0, np.inf]), False),
+    (np.array([np.nan, 1.0]), False),
+    (np.array([np.inf, -np.inf]), False),  # the sum is nan
+    (np.asarray(-np.inf), False),
+])
+def test_all_finite_screens_by_the_sum_without_being_fooled_by_overflow(array, expected):
+    assert all_finite(array) is expected

@@ -95,7 +95,7 @@ def test_non_finite_value_gets_an_orange_border_and_the_reason():
 
 
 def test_text_in_labels_is_escaped(neuron):
-    odd = dataclasses.replace(neuron, expression='a<b & "c"')
+    odd = dataclasses.replace(neuron, graph=dataclasses.replace(neuron.graph, text='a<b & "c"'))
     assert '<b>a&lt;b &amp; "c"</b>' in render_dot(odd)
 
 

@@ -279,7 +279,7 @@ def test_build_renderables_returns_rich_renderables(neuron):
 
 
 def test_html_escapes_everything(neuron):
-    tricky = dataclasses.replace(neuron, expression="a<b & c")
+    tricky = dataclasses.replace(neuron, graph=dataclasses.replace(neuron.graph, text="a<b & c"))
     fragment = render_html(tricky)
     assert "a&lt;b &amp; c" in fragment
     assert "a<b" not in fragment

@@ -1,27 +1,19 @@
-"""Forward values and the backward pass over a Graph, recorded step by step into a Trace.
+"""Forward values and the backward pass over a Graph, kept in a Trace.
 
 Shared work lives here, once, for every op: undoing numpy broadcasting on the way back (sum_to),
 adding up gradients that reach a node along several paths (fan-out), checking that a rule gave
-one gradient per input, and noting where a value first stops being finite.
+one gradient per input. The narration of each step (formulas, local derivatives, where a value
+first stops being finite) is written from what is kept here, by narrate.py, when first read.
 """
 
 from __future__ import annotations
-
-import string
 
 import numpy as np
 
 from .graph import Graph, Node
 from ..errors import UsageError
-from .ops import REGISTRY, as_float, attribute_texts, fill, float_type, same_width
-from .trace import BackwardStep, ForwardStep, NodeRecord, Trace
-
-_FORMATTER = string.Formatter()
-
-
-def all_finite(array) -> bool:
-    """No inf or nan anywhere."""
-    return bool(np.all(np.isfinite(array)))
+from .ops import REGISTRY, as_float, fill, float_type, same_width
+from .trace import GradientFlow, Trace
 
 
 def sum_to(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -82,8 +74,7 @@ def needs_gradient(graph: Graph, wrt: tuple[str, ...]) -> set[str]:
     not differentiate, such as cross_entropy's class indices)."""
     needed = set(wrt)
     for node in graph.ops:
-        op = REGISTRY[node.op]
-        if any(source in needed and op.takes_gradient(i) for i, source in enumerate(node.inputs)):
+        if not needed.isdisjoint(_differentiated(node)):
             needed.add(node.id)
     return needed
 
@@ -93,14 +84,23 @@ def reaches_output(graph: Graph) -> set[str]:
     reached = {graph.output}
     for node in reversed(graph.ops):
         if node.id in reached:
-            op = REGISTRY[node.op]
-            reached.update(s for i, s in enumerate(node.inputs) if op.takes_gradient(i))
+            reached.update(_differentiated(node))
     return reached
+
+
+def _differentiated(node: Node) -> tuple[str, ...]:
+    """The inputs of an op node that its op takes a gradient for."""
+    flags = REGISTRY[node.op].differentiable
+    if flags is None:
+        return node.inputs
+    return tuple(source for source, flag in zip(node.inputs, flags) if flag)
 
 
 def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
                 values: dict | None = None) -> Trace:
-    """Run forward and backward over `graph` at the point `at`, recording every step.
+    """Run forward and backward over `graph` at the point `at`, keeping every value, every
+    gradient sent along an edge and the running totals. The narration of each step is built from
+    them when first read (narrate.py).
 
     `wrt` limits the inputs whose gradients are traced (all by default). `values` may carry
     forward values already computed (the Python API computes them eagerly).
@@ -111,97 +111,44 @@ def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
     if values is None:
         values = evaluate(graph, at)
     with np.errstate(all="ignore"):
-        forward = _forward_steps(graph, values)
-        grads, backward = _backward_steps(graph, values, needs_gradient(graph, wrt))
-    nodes = tuple(
-        NodeRecord(node.id, node.kind, node.op, node.inputs, values[node.id], grads.get(node.id))
-        for node in graph.nodes
-    )
-    return Trace(graph.expression, graph, nodes, forward, backward, wrt, tuple(defaults), fused)
+        grads, flows = backward_flows(graph, values, needs_gradient(graph, wrt))
+    return Trace(graph, values, grads, flows, wrt, tuple(defaults), fused)
 
 
-def _forward_steps(graph: Graph, values) -> tuple[ForwardStep, ...]:
-    steps = []
-    for node in graph.ops:
-        op = REGISTRY[node.op]
-        inputs = same_width(tuple(values[source] for source in node.inputs))
-        value = values[node.id]
-        problem = None
-        if not all_finite(value) and all(all_finite(x) for x in inputs):
-            problem = (op.trouble(*inputs) if op.trouble else None) or "the result is not finite"
-        kink = op.kink_rule if op.at_kink(inputs, dict(node.attrs)) else None
-        steps.append(ForwardStep(node.id, node.op, node.inputs, inputs, value, problem, kink,
-                                 node.attrs))
-    return tuple(steps)
-
-
-def _backward_steps(graph: Graph, values, needed: set[str]):
+def backward_flows(graph: Graph, values, needed: set[str]):
+    """Reverse-mode over the graph: each op's VJP, summed back over broadcast axes, added up
+    where a node feeds several ops. Returns every node's gradient and the flow along each
+    edge, in the order sent."""
     grads: dict[str, np.ndarray] = {}
     arrivals: dict[str, int] = {}
-    steps: list[BackwardStep] = []
+    flows: list[GradientFlow] = []
+    output = values[graph.output]
     if graph.output in needed:
-        grads[graph.output] = np.ones_like(values[graph.output], dtype=float_type(values[graph.output]))
+        grads[graph.output] = np.ones_like(output, dtype=float_type(output))
     for node in reversed(graph.ops):
-        if node.id not in grads:
+        upstream = grads.get(node.id)
+        if upstream is None:
             continue
         op = REGISTRY[node.op]
-        inputs = same_width(tuple(values[source] for source in node.inputs))
-        out, upstream = values[node.id], grads[node.id]
-        wanted = tuple(source in needed and op.takes_gradient(i)
-                       for i, source in enumerate(node.inputs))
-        vjps = op.vjp(upstream, inputs, out, wanted, dict(node.attrs))
-        if len(vjps) != len(node.inputs):
-            raise RuntimeError(f"{node.op}: the VJP rule gave {len(vjps)} gradients "
-                               f"for {len(node.inputs)} inputs")
-        for index, source in enumerate(node.inputs):
-            if not wanted[index] or vjps[index] is None:
-                continue
-            downstream = sum_to(vjps[index], np.shape(values[source]))
-            total = downstream if source not in grads else np.asarray(grads[source] + downstream)
-            grads[source] = total
-            arrivals[source] = arrivals.get(source, 0) + 1
-            formula, bindings = _formula(op.formulas[index], node, graph, values)
-            problem = None
-            if not all_finite(downstream) and all_finite(upstream) and all(
-                    all_finite(x) for x in inputs):
-                problem = f"the local derivative {formula} is not finite here"
-            steps.append(BackwardStep(
-                node=node.id, input=source, index=index, op=node.op, upstream=upstream,
-                formula=formula, bindings=bindings,
-                local=_shown_local(op, index, inputs, out),
-                downstream=downstream, total=total, arrival=arrivals[source], gate=op.gate,
-                problem=problem,
-            ))
-    return grads, tuple(steps)
-
-
-SHOWN_LOCAL_LIMIT = 4096  # elements; beyond this the narration summarises, so skip the work
-
-
-def _shown_local(op, index: int, inputs: tuple, out: np.ndarray):
-    """The local derivative's value for the narration: elementwise ops on arrays small enough
-    to be shown (for big ones the VJP alone is recorded, as it is for Jacobians)."""
-    if not op.elementwise or np.size(out) > SHOWN_LOCAL_LIMIT:
-        return None
-    return op.local(index, inputs, out)
-
-
-def _formula(template: str, node: Node, graph: Graph, values) -> tuple[str, tuple]:
-    """Fill a registry formula with node names; constants are written as their values."""
-    names = {"out": node.id, "g": f"grad_{node.id}"}
-    for key, source in zip("abcde", node.inputs):
-        names[key] = source
-    texts = attribute_texts(node.attrs)
-    fields = [field for _, field, _, _ in _FORMATTER.parse(template)
-              if field and field not in ("g",) and field not in texts]
-    filled: dict[str, str] = {}
-    bindings: list[tuple[str, np.ndarray]] = []
-    for field in fields:
-        source = names[field]
-        if graph.by_id[source].kind == "const" and not source.startswith("#"):
-            filled[field] = f"({source})" if source.startswith("-") else source
+        sources = node.inputs
+        inputs = same_width(tuple([values[source] for source in sources]))
+        if op.differentiable is None:
+            wanted = tuple([source in needed for source in sources])
         else:
-            filled[field] = source
-            if all(source != bound for bound, _ in bindings):
-                bindings.append((source, values[source]))
-    return template.format(**filled, g=names["g"], **texts), tuple(bindings)
+            wanted = tuple([source in needed and differentiable
+                            for source, differentiable in zip(sources, op.differentiable)])
+        vjps = op.vjp(upstream, inputs, values[node.id], wanted, dict(node.attrs) if node.attrs else None)
+        if len(vjps) != len(sources):
+            raise RuntimeError(f"{node.op}: the VJP rule gave {len(vjps)} gradients "
+                               f"for {len(sources)} inputs")
+        for index, gradient in enumerate(vjps):
+            if gradient is None or not wanted[index]:
+                continue
+            source = sources[index]
+            downstream = sum_to(gradient, values[source].shape)
+            previous = grads.get(source)
+            total = downstream if previous is None else np.asarray(previous + downstream)
+            grads[source] = total
+            arrival = arrivals[source] = arrivals.get(source, 0) + 1
+            flows.append(GradientFlow(node.id, source, index, downstream, total, arrival))
+    return grads, tuple(flows)

@@ -33,7 +33,11 @@ class Node(NamedTuple):
 class Graph:
     nodes: tuple[Node, ...]
     output: str
-    expression: str
+    text: str | None = None  # the expression as written; None: written from the nodes
+
+    @cached_property
+    def expression(self) -> str:
+        return self.text if self.text is not None else to_expression(self)
 
     @cached_property
     def by_id(self) -> dict[str, Node]:
@@ -76,7 +80,7 @@ _PARSEABLE = {"∞": "1e999", "-∞": "-1e999", "(nan)": "(1e999 - 1e999)"}
 class GraphBuilder:
     """Collects nodes in creation order; op ids are given when the graph is built."""
 
-    def __init__(self, expression: str, input_names: list[str]):
+    def __init__(self, expression: str | None, input_names: list[str]):
         self.expression = expression
         self.prefix = _op_prefix(input_names)
         self.nodes: list[Node] = [Node(name, "input") for name in input_names]

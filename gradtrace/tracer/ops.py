@@ -43,7 +43,8 @@ class Op(NamedTuple):
     trouble: Callable[..., str | None] | None = None
     callable_by_name: bool = False  # written as name(...) in expressions
     commutative: bool = False
-    # Ops that are not elementwise (matmul, sum, softmax...) give their rules directly:
+    # Ops that are not elementwise (matmul, sum, softmax...) give their rules directly; an
+    # elementwise op may too, as a faster upstream × local (mul, relu: no array of ones):
     vjp_rule: Callable | None = None  # (upstream, inputs, out, needed, **attrs) -> grads
     jvp_rule: Callable | None = None  # (tangents, inputs, out, **attrs) -> output tangent
     attrs: tuple[str, ...] = ()  # static attributes (axis, shape, index), from the expression
@@ -163,10 +164,18 @@ def as_float(value) -> np.ndarray:
     return value if value.dtype.kind == "f" else value.astype(np.float64)
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def same_width(inputs: tuple) -> tuple:
     """A number written in an expression (a 0-d float64 constant) takes the float type of
     the arrays it meets, so float32 stays float32 (numpy would widen it to float64)."""
-    if len(inputs) < 2 or all(x.dtype == np.float64 for x in inputs):
+    if len(inputs) < 2:
+        return inputs
+    for x in inputs:  # a loop, not all(...): this runs for every op of a scalar network
+        if x.dtype != _FLOAT64:
+            break
+    else:
         return inputs
     widths = [x.dtype for x in inputs if x.ndim > 0] or [
         x.dtype for x in inputs if x.dtype != np.float64]  # all 0-d: the narrower one wins
@@ -218,7 +227,7 @@ def _sigmoid(a):
 
 def _elementwise(fn):
     """Wrap a numpy function so 0-d inputs give 0-d arrays, not numpy scalars."""
-    return lambda *args: np.asarray(fn(*(as_float(x) for x in args)))
+    return lambda *args: np.asarray(fn(*map(as_float, args)))
 
 
 register(Op(
@@ -242,6 +251,8 @@ register(Op(
     partials=(lambda a, b, out: b * np.ones_like(a), lambda a, b, out: a * np.ones_like(b)),
     formulas=("{b}", "{a}"), lower=lambda sp, a, b: a * b, gate="swapper",
     commutative=True,
+    vjp_rule=lambda g, inputs, out, needed: (g * inputs[1] if needed[0] else None,
+                                             g * inputs[0] if needed[1] else None),
     description="multiplication: each input gets the upstream gradient times the other input",
 ))
 register(Op(
@@ -273,6 +284,7 @@ register(Op(
     name="neg", arity=1, usage="-a", pattern="-{a}", symbol="−x",
     forward=_elementwise(np.negative), partials=(_minus_ones,), formulas=("-1",),
     lower=lambda sp, a: -a, gate="sign flip",
+    vjp_rule=lambda g, inputs, out, needed: (-g if needed[0] else None,),
     description="negation: the upstream gradient comes back with its sign flipped",
 ))
 register(Op(
@@ -322,6 +334,7 @@ register(Op(
     name="relu", arity=1, usage="relu(a)", pattern="relu({a})", symbol="relu",
     forward=_elementwise(lambda a: np.maximum(a, 0.0)),
     partials=(lambda a, out: (a > 0),), formulas=("[{a} > 0]",),
+    vjp_rule=lambda g, inputs, out, needed: (g * (inputs[0] > 0) if needed[0] else None,),
     lower=lambda sp, a: sp.Max(0, a), kink=lambda a: a == 0, kink_rule="relu'(0) = 0",
     gate="switch", callable_by_name=True,
     description="rectified linear unit max(0, a): passes the gradient where a > 0, blocks it elsewhere",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backprop import trace_graph
-from .graph import GraphBuilder, to_expression
+from .graph import GraphBuilder
 from .ops import REGISTRY, as_float, same_width
 
 
@@ -107,7 +107,7 @@ class Tensor:
         graph, values, leaves = _graph_of(self)
         trace = trace_graph(graph, {}, wrt=wrt, values=values)
         for node_id, leaf in leaves.items():
-            leaf.grad = trace.node[node_id].grad
+            leaf.grad = trace.grads.get(node_id)
         return trace
 
 
@@ -139,22 +139,22 @@ def tensor(value, name: str | None = None, requires_grad: bool = True) -> Tensor
 
 
 def _in_order(output: Tensor) -> list[Tensor]:
-    """Every tensor that fed `output`, parents before children, left to right (explicit stack,
-    so a chain of any length works)."""
+    """Every tensor that fed `output`, parents before children, left to right: a depth-first
+    walk on an explicit stack of (tensor, its parents still to visit), so a chain of any length
+    works."""
     order: list[Tensor] = []
-    done: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(output, False)]
+    seen = {id(output)}
+    stack = [(output, iter(output._parents))]
     while stack:
-        current, parents_done = stack.pop()
-        if id(current) in done:
-            continue
-        if parents_done:
-            done.add(id(current))
+        current, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, iter(parent._parents)))
+                break
+        else:
+            stack.pop()
             order.append(current)
-            continue
-        stack.append((current, True))
-        stack.extend((parent, False) for parent in reversed(current._parents)
-                     if id(parent) not in done)
     return order
 
 
@@ -162,7 +162,7 @@ def _graph_of(output: Tensor):
     order = _in_order(output)
     leaves = [t for t in order if t._op is None and t.requires_grad]
     names = _leaf_names(leaves)
-    builder = GraphBuilder("", list(names.values()))
+    builder = GraphBuilder(None, list(names.values()))  # the expression is written when read
     ids: dict[int, str] = {id(leaf): names[id(leaf)] for leaf in leaves}
     values = {names[id(leaf)]: leaf.value for leaf in leaves}
     for current in order:
@@ -171,12 +171,11 @@ def _graph_of(output: Tensor):
         if current._op is None:  # a constant: a Python number or an array that needs no grad
             node_id = builder.const(current.value)
         else:
-            node_id = builder.op(current._op, tuple(ids[id(p)] for p in current._parents),
+            node_id = builder.op(current._op, tuple([ids[id(p)] for p in current._parents]),
                                  current._attrs)
         ids[id(current)] = node_id
         values[node_id] = current.value
     graph = builder.build(ids[id(output)])
-    graph = type(graph)(graph.nodes, graph.output, to_expression(graph))
     return graph, values, {names[id(leaf)]: leaf for leaf in leaves}
 
 

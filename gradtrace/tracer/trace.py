@@ -51,6 +51,17 @@ class BackwardStep(NamedTuple):
     problem: str | None = None
 
 
+class GradientFlow(NamedTuple):
+    """What the engine keeps of one gradient sent along an edge; BackwardStep adds the rest."""
+
+    node: str
+    input: str
+    index: int
+    downstream: np.ndarray
+    total: np.ndarray
+    arrival: int
+
+
 class GradientCheck(NamedTuple):
     """One input's gradient checked three ways."""
 
@@ -67,11 +78,13 @@ class GradientCheck(NamedTuple):
 
 @dataclass(frozen=True)
 class Trace:
-    expression: str
+    """Every value and gradient, as plain records. `forward` and `backward`, the step-by-step
+    narration, are written from them the first time they are read."""
+
     graph: Graph
-    nodes: tuple[NodeRecord, ...]
-    forward: tuple[ForwardStep, ...]
-    backward: tuple[BackwardStep, ...]
+    values: dict[str, np.ndarray]  # every node's forward value, by node id
+    grads: dict[str, np.ndarray]  # d output / d node, for the nodes a gradient reached
+    flows: tuple[GradientFlow, ...]  # each gradient sent along an edge, in the order sent
     wrt: tuple[str, ...]  # inputs whose gradients were traced, in input order
     defaults: tuple[str, ...] = ()  # inputs that were given a default value
     fused: bool = False
@@ -79,10 +92,33 @@ class Trace:
 
     # -- reading -------------------------------------------------------------------------
     @property
+    def expression(self) -> str:
+        return self.graph.expression
+
+    @property
     def output(self) -> str:
         return self.graph.output
 
-    @cached_property  # read once per leaf by backward(): build the index once
+    @cached_property
+    def forward(self) -> tuple[ForwardStep, ...]:
+        from .narrate import forward_steps
+
+        return forward_steps(self.graph, self.values)
+
+    @cached_property
+    def backward(self) -> tuple[BackwardStep, ...]:
+        from .narrate import backward_steps
+
+        return backward_steps(self.graph, self.values, self.grads, self.flows)
+
+    @cached_property
+    def nodes(self) -> tuple[NodeRecord, ...]:
+        """One record per graph node, in forward order."""
+        values, grads = self.values, self.grads
+        return tuple(NodeRecord(node.id, node.kind, node.op, node.inputs, values[node.id],
+                                grads.get(node.id)) for node in self.graph.nodes)
+
+    @cached_property
     def node(self) -> dict[str, NodeRecord]:
         return {record.id: record for record in self.nodes}
 
@@ -93,13 +129,12 @@ class Trace:
     @property
     def value(self):
         """The output's forward value (a float for a scalar output)."""
-        return _plain(self.node[self.output].value)
+        return _plain(self.values[self.output])
 
     @property
     def gradients(self) -> dict:
         """d output / d input for each traced input, in input order."""
-        records = self.node
-        return {name: _plain(records[name].grad) for name in self.wrt}
+        return {name: _plain(self.grads.get(name)) for name in self.wrt}
 
     @property
     def problems(self) -> tuple[tuple[str, str], ...]:
@@ -114,8 +149,7 @@ class Trace:
 
     @property
     def finite(self) -> bool:
-        records = self.node
-        arrays = [records[self.output].value] + [records[name].grad for name in self.wrt]
+        arrays = [self.values[self.output]] + [self.grads.get(name) for name in self.wrt]
         return all(np.all(np.isfinite(a)) for a in arrays if a is not None)
 
     @property
@@ -125,7 +159,11 @@ class Trace:
         return self.finite and not disagreed
 
     def with_checks(self, checks) -> "Trace":
-        return replace(self, checks=tuple(checks))
+        checked = replace(self, checks=tuple(checks))
+        for written in ("nodes", "node", "forward", "backward"):  # built already: keep them
+            if written in self.__dict__:
+                checked.__dict__[written] = self.__dict__[written]
+        return checked
 
     # -- output (renderers are imported only when asked for) -----------------------------
     def jacobian_views(self) -> tuple:

@@ -15,7 +15,8 @@ Reported: median milliseconds, ratio to the numpy limit, peak memory above the s
 Targets: W2 ≤ 1.15× the limit, W3 ≤ 1.3×, peak memory ≤ 1.5× the limit's.
 
 S   micrograd's demo: an MLP 2-16-16-1 on 100 points written op by op on 0-d tensors (every
-    weight a scalar), max-margin loss + L2: seconds per training step (micrograd: 1.3 s here).
+    weight a scalar), max-margin loss + L2: seconds per training step, against micrograd itself
+    when it is installed (`pip install micrograd`; target: faster than micrograd).
 
     .venv/bin/python bench/bench_layers.py [--runs 31] [--threads 1] [--only W2,W3,S]
 """
@@ -23,6 +24,7 @@ S   micrograd's demo: an MLP 2-16-16-1 on 100 points written op by op on 0-d ten
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -334,37 +336,52 @@ def moons(rng, n=100, noise=0.1):
     return X, 2 * y - 1  # labels ±1 for the max-margin loss
 
 
-def scalar_mlp_step(rng):
-    """One training step of micrograd's demo, every number a 0-d gradtrace tensor."""
-    from gradtrace.tracer.tensor import tensor
-
+def scalar_problem(rng):
+    """micrograd's demo data and an MLP 2-16-16-1 as plain floats: per layer, per unit,
+    (weights, bias), weights uniform in [-1, 1] and biases 0, as micrograd starts."""
     X, y = moons(rng)
     sizes = [2, 16, 16, 1]
-    layers = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        layers.append([([tensor(rng.uniform(-1, 1), f"w{len(layers)}") for _ in range(fan_in)],
-                        tensor(0.0, "b")) for _ in range(fan_out)])
+    layers = [[([float(w) for w in rng.uniform(-1, 1, fan_in)], 0.0) for _ in range(fan_out)]
+              for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    return X, y, layers
+
+
+def scalar_forward(layers, row, relu):
+    """micrograd's Neuron: b + w·x unit by unit, ReLU on every layer but the last."""
+    values = row
+    for depth, layer in enumerate(layers):
+        outputs = []
+        for weights, bias in layer:
+            total = bias
+            for weight, value in zip(weights, values):
+                total = total + weight * value
+            outputs.append(total if depth == len(layers) - 1 else relu(total))
+        values = outputs
+    return values[0]
+
+
+def scalar_loss(layers, params, inputs, y, relu):
+    """Max-margin loss averaged over the points, plus 1e-4 × the sum of squared parameters."""
+    scores = [scalar_forward(layers, row, relu) for row in inputs]
+    margins = [relu(1 + score * float(-label)) for score, label in zip(scores, y)]
+    loss = sum(margins[1:], margins[0]) * (1.0 / len(margins))
+    squares = [p * p for p in params]
+    return loss + sum(squares[1:], squares[0]) * 1e-4
+
+
+def gradtrace_scalar_step(problem):
+    """One training step with every number a 0-d gradtrace tensor, traced."""
+    from gradtrace.tracer.functional import relu
+    from gradtrace.tracer.tensor import tensor
+
+    X, y, start = problem
+    layers = [[([tensor(w, f"w{depth}") for w in weights], tensor(bias, "b"))
+               for weights, bias in layer] for depth, layer in enumerate(start)]
     params = [p for layer in layers for weights, bias in layer for p in (*weights, bias)]
     inputs = [[tensor(float(v), requires_grad=False) for v in row] for row in X]
 
-    def forward(row):
-        values = row
-        for depth, layer in enumerate(layers):
-            outputs = []
-            for weights, bias in layer:
-                total = bias
-                for weight, value in zip(weights, values):
-                    total = total + weight * value
-                outputs.append(total if depth == len(layers) - 1 else _relu(total))
-            values = outputs
-        return values[0]
-
     def step():
-        scores = [forward(row) for row in inputs]
-        margins = [_relu(1 + score * float(-label)) for score, label in zip(scores, y)]
-        loss = sum(margins[1:], margins[0]) * (1.0 / len(margins))
-        squares = [p * p for p in params]
-        loss = loss + sum(squares[1:], squares[0]) * 1e-4
+        loss = scalar_loss(layers, params, inputs, y, relu)
         loss.backward()
         for p in params:
             p.value = p.value - 0.01 * p.grad
@@ -373,10 +390,53 @@ def scalar_mlp_step(rng):
     return step, len(params)
 
 
-def _relu(t):
-    from gradtrace.tracer.functional import relu
+def micrograd_scalar_step(problem):
+    """The same step in micrograd (Karpathy's engine), when it is installed."""
+    try:
+        from micrograd.engine import Value
+    except ImportError:
+        return None
+    X, y, start = problem
+    layers = [[([Value(w) for w in weights], Value(bias)) for weights, bias in layer]
+              for layer in start]
+    params = [p for layer in layers for weights, bias in layer for p in (*weights, bias)]
 
-    return relu(t)
+    def step():
+        inputs = [[Value(float(v)) for v in row] for row in X]
+        loss = scalar_loss(layers, params, inputs, y, lambda v: v.relu())
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= 0.01 * p.grad
+        return loss.data
+
+    return step
+
+
+def scalar_report(problem) -> str:
+    """Seconds a step, gradtrace against micrograd run in turn (median of 3 each)."""
+    works = {"gradtrace": gradtrace_scalar_step(problem)[0]}
+    micrograd = micrograd_scalar_step(problem)
+    if micrograd is not None:
+        works["micrograd"] = micrograd
+    times = {name: [] for name in works}
+    losses = {}
+    for _ in range(3):
+        for name, work in works.items():
+            gc.collect()  # micrograd leaves cyclic garbage: collect it before, not during, the next
+            start = time.perf_counter()
+            losses.setdefault(name, work())
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    text = (f"S  scalar MLP 2-16-16-1 (337 scalar parameters) on 100 points, op by op, first loss "
+            + ", ".join(f"{name} {loss:.6f}" for name, loss in losses.items()) + ":\n"
+            + f"   gradtrace {medians['gradtrace']:.2f} s a step (traced)")
+    if micrograd is None:
+        return text + "; micrograd not installed (pip install micrograd): skipped"
+    ratio = medians["gradtrace"] / medians["micrograd"]
+    return (text + f", micrograd {medians['micrograd']:.2f} s: {ratio:.2f}× micrograd's time "
+            f"(target < 1×: {'met' if ratio < 1 else 'missed'})")
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -388,9 +448,15 @@ def main() -> None:
     parser.add_argument("--only", default="W2,W3,S")
     args = parser.parse_args()
     chosen = set(args.only.split(","))
+    print(f"threads {THREADS}, {args.runs} runs, numpy {np.__version__}")
+    if "S" in chosen:
+        # First, before PyTorch is imported: its hundreds of thousands of Python objects would
+        # slow every garbage collection, and micrograd's speed is mostly garbage collection.
+        print(scalar_report(scalar_problem(np.random.default_rng(0))))
+    if not chosen & {"W2", "W3"}:
+        return
     torch = torch_modules()
-    print(f"threads {THREADS}, {args.runs} runs, numpy {np.__version__}, "
-          f"PyTorch {torch.__version__ if torch else 'not installed (skipped)'}")
+    print(f"PyTorch {torch.__version__ if torch else 'not installed (skipped)'}")
     rows = ["| workload | implementation | median ms | ratio to limit | peak memory | targets |",
             "|---|---|---:|---:|---:|---|"]
     if "W2" in chosen:
@@ -402,16 +468,6 @@ def main() -> None:
                                   gradtrace_w3, torch_w3, torch, args.runs)
         rows += report("W3", medians, peaks)
     print("\n".join(rows))
-    if "S" in chosen:
-        step, count = scalar_mlp_step(np.random.default_rng(0))
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            loss = step()
-            times.append(time.perf_counter() - start)
-        print(f"S  scalar MLP 2-16-16-1 ({count} scalar parameters) on 100 points, op by op: "
-              f"{statistics.median(times):.2f} s a step (median of 3; loss {loss:.4f}); "
-              f"micrograd: 1.3 s a step on this machine")
 
 
 if __name__ == "__main__":

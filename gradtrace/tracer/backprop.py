@@ -115,12 +115,15 @@ def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
     return Trace(graph, values, grads, flows, wrt, tuple(defaults), fused)
 
 
+_new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
+
+
 def backward_flows(graph: Graph, values, needed: set[str]):
     """Reverse-mode over the graph: each op's VJP, summed back over broadcast axes, added up
     where a node feeds several ops. Returns every node's gradient and the flow along each
-    edge, in the order sent."""
+    edge, in the order sent. (This loop runs once per op of a network written op by op on
+    scalars, hence its plainness.)"""
     grads: dict[str, np.ndarray] = {}
-    arrivals: dict[str, int] = {}
     flows: list[GradientFlow] = []
     output = values[graph.output]
     if graph.output in needed:
@@ -137,7 +140,8 @@ def backward_flows(graph: Graph, values, needed: set[str]):
         else:
             wanted = tuple([source in needed and differentiable
                             for source, differentiable in zip(sources, op.differentiable)])
-        vjps = op.vjp(upstream, inputs, values[node.id], wanted, dict(node.attrs) if node.attrs else None)
+        vjps = op.vjp(upstream, inputs, values[node.id], wanted,
+                      dict(node.attrs) if node.attrs else None)
         if len(vjps) != len(sources):
             raise RuntimeError(f"{node.op}: the VJP rule gave {len(vjps)} gradients "
                                f"for {len(sources)} inputs")
@@ -145,10 +149,11 @@ def backward_flows(graph: Graph, values, needed: set[str]):
             if gradient is None or not wanted[index]:
                 continue
             source = sources[index]
-            downstream = sum_to(gradient, values[source].shape)
+            shape = values[source].shape
+            if type(gradient) is not np.ndarray or gradient.shape != shape:
+                gradient = sum_to(gradient, shape)
             previous = grads.get(source)
-            total = downstream if previous is None else np.asarray(previous + downstream)
-            grads[source] = total
-            arrival = arrivals[source] = arrivals.get(source, 0) + 1
-            flows.append(GradientFlow(node.id, source, index, downstream, total, arrival))
+            grads[source] = total = (gradient if previous is None
+                                     else np.asarray(previous + gradient))
+            flows.append(_new_flow(GradientFlow, (node.id, source, index, gradient, total)))
     return grads, tuple(flows)

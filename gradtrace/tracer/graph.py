@@ -104,7 +104,7 @@ class GraphBuilder:
             raise ValueError(f"{name} takes {op.arity} inputs, got {len(inputs)}")
         self.op_count += 1
         node_id = f"{self.prefix}{self.op_count}"
-        self.nodes.append(Node(node_id, "op", name, tuple(inputs), attrs=tuple(attrs)))
+        self.nodes.append(Node(node_id, "op", name, tuple(inputs), None, tuple(attrs)))
         return node_id
 
     def build(self, output: str) -> Graph:

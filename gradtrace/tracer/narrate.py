@@ -57,8 +57,10 @@ def backward_steps(graph: Graph, values: dict, grads: dict,
     the node was reached (reverse topological order)."""
     steps = []
     by_id = graph.by_id
+    arrivals: dict[str, int] = {}
     with np.errstate(all="ignore"):
         for flow in flows:
+            arrival = arrivals[flow.input] = arrivals.get(flow.input, 0) + 1
             node = by_id[flow.node]
             op = REGISTRY[node.op]
             inputs = same_width(tuple(values[source] for source in node.inputs))
@@ -72,7 +74,7 @@ def backward_steps(graph: Graph, values: dict, grads: dict,
                 node=node.id, input=flow.input, index=flow.index, op=node.op, upstream=upstream,
                 formula=formula, bindings=bindings,
                 local=_shown_local(op, flow.index, inputs, out),
-                downstream=flow.downstream, total=flow.total, arrival=flow.arrival,
+                downstream=flow.downstream, total=flow.total, arrival=arrival,
                 gate=op.gate, problem=problem,
             ))
     return tuple(steps)

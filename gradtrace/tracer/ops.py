@@ -75,7 +75,9 @@ class Op(NamedTuple):
         """The gradient for each input that needs one (None for the others): upstream × local
         for elementwise ops. Broadcasting is undone by the engine, not here."""
         if self.vjp_rule is not None:
-            return tuple(self.vjp_rule(upstream, inputs, out, needed, **(attrs or {})))
+            if attrs:
+                return tuple(self.vjp_rule(upstream, inputs, out, needed, **attrs))
+            return tuple(self.vjp_rule(upstream, inputs, out, needed))
         return tuple(
             upstream * self.local(i, inputs, out) if needed[i] else None
             for i in range(self.arity)

@@ -10,6 +10,8 @@ ops into the same Graph the parser builds and traces it, so every renderer works
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 
 from .backprop import trace_graph
@@ -21,6 +23,8 @@ class Tensor:
     """A value (numpy array; a scalar is 0-d) that remembers the op that made it."""
 
     __array_priority__ = 1000  # numpy defers to our operators: array * tensor is a Tensor
+    # No per-tensor __dict__: a network written op by op makes tens of thousands of these.
+    __slots__ = ("value", "name", "requires_grad", "grad", "_op", "_parents", "_attrs")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = True,
                  _op: str | None = None, _parents: tuple["Tensor", ...] = (),
@@ -51,11 +55,14 @@ class Tensor:
 
     # -- recording ops -------------------------------------------------------------------
     def _apply(self, op_name: str, *others, attrs: tuple = ()) -> "Tensor":
-        parents = (self,) + tuple(_as_tensor(other) for other in others)
+        parents = (self, *map(_as_tensor, others))
         with np.errstate(all="ignore"):
-            value = REGISTRY[op_name].evaluate(same_width(tuple(p.value for p in parents)),
-                                               dict(attrs))
-        return Tensor(value, _op=op_name, _parents=parents, _attrs=attrs)
+            value = REGISTRY[op_name].evaluate(same_width(tuple([p.value for p in parents])),
+                                               dict(attrs) if attrs else {})
+        made = Tensor.__new__(Tensor)  # slots set directly: this runs for every op
+        made.value, made.name, made.requires_grad, made.grad = as_float(value), None, True, None
+        made._op, made._parents, made._attrs = op_name, parents, attrs
+        return made
 
     def __add__(self, other): return self._apply("add", other)
     def __radd__(self, other): return _as_tensor(other)._apply("add", self)
@@ -104,8 +111,14 @@ class Tensor:
     def backward(self, wrt=None):
         """Trace the backward pass from this tensor, set `.grad` on every named or leaf input
         and return the Trace (print it, `.to_markdown()`, `.to_svg()`...)."""
-        graph, values, leaves = _graph_of(self)
-        trace = trace_graph(graph, {}, wrt=wrt, values=values)
+        collecting = gc.isenabled()
+        gc.disable()  # what is built here holds no cycles: don't scan it over and over as it grows
+        try:
+            graph, values, leaves = _graph_of(self)
+            trace = trace_graph(graph, {}, wrt=wrt, values=values)
+        finally:
+            if collecting:
+                gc.enable()
         for node_id, leaf in leaves.items():
             leaf.grad = trace.grads.get(node_id)
         return trace

@@ -59,7 +59,6 @@ class GradientFlow(NamedTuple):
     index: int
     downstream: np.ndarray
     total: np.ndarray
-    arrival: int
 
 
 class GradientCheck(NamedTuple):

@@ -111,12 +111,13 @@ class GraphBuilder:
         return Graph(tuple(self.nodes), output, self.expression)
 
 
+_NUMBERED = re.compile(r"(h|v|u|node)\d+$")
+
+
 def _op_prefix(input_names) -> str:
-    for prefix in ("h", "v", "u", "node"):
-        pattern = re.compile(rf"{prefix}\d+$")
-        if not any(pattern.match(name) for name in input_names):
-            return prefix
-    return "node_"
+    """h, unless an input is already called h1, h2...; then v, u, node, node_."""
+    taken = {found.group(1) for found in map(_NUMBERED.match, input_names) if found}
+    return next((prefix for prefix in ("h", "v", "u", "node") if prefix not in taken), "node_")
 
 
 def _children(tree) -> tuple[str, tuple, tuple]:

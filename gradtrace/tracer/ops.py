@@ -166,19 +166,17 @@ def as_float(value) -> np.ndarray:
     return value if value.dtype.kind == "f" else value.astype(np.float64)
 
 
-_FLOAT64 = np.dtype(np.float64)
-
-
 def same_width(inputs: tuple) -> tuple:
     """A number written in an expression (a 0-d float64 constant) takes the float type of
     the arrays it meets, so float32 stays float32 (numpy would widen it to float64)."""
     if len(inputs) < 2:
         return inputs
+    first = inputs[0].dtype
     for x in inputs:  # a loop, not all(...): this runs for every op of a scalar network
-        if x.dtype != _FLOAT64:
+        if x.dtype != first:
             break
     else:
-        return inputs
+        return inputs  # one type throughout: nothing to match
     widths = [x.dtype for x in inputs if x.ndim > 0] or [
         x.dtype for x in inputs if x.dtype != np.float64]  # all 0-d: the narrower one wins
     target = np.result_type(*widths)

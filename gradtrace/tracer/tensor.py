@@ -172,6 +172,7 @@ def _in_order(output: Tensor) -> list[Tensor]:
 
 
 def _graph_of(output: Tensor):
+    """The Graph of everything that fed `output`, each node's value, and the leaves by name."""
     order = _in_order(output)
     leaves = [t for t in order if t._op is None and t.requires_grad]
     names = _leaf_names(leaves)
@@ -179,14 +180,15 @@ def _graph_of(output: Tensor):
     ids: dict[int, str] = {id(leaf): names[id(leaf)] for leaf in leaves}
     values = {names[id(leaf)]: leaf.value for leaf in leaves}
     for current in order:
-        if id(current) in ids:
+        key = id(current)
+        if key in ids:
             continue
         if current._op is None:  # a constant: a Python number or an array that needs no grad
             node_id = builder.const(current.value)
         else:
             node_id = builder.op(current._op, tuple([ids[id(p)] for p in current._parents]),
                                  current._attrs)
-        ids[id(current)] = node_id
+        ids[key] = node_id
         values[node_id] = current.value
     graph = builder.build(ids[id(output)])
     return graph, values, {names[id(leaf)]: leaf for leaf in leaves}

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from .ops import Op, _elementwise, _sigmoid, float_type, register
-from .windows import (col2im, first_max_masks, geometry, im2col, pair, scatter_windows,
-                      window_reduce, windows)
+from .windows import (col2im, first_max_masks, geometry, im2col, image_batches, pair,
+                      route_to_first_max, scatter_windows, window_reduce, windows)
 
 
 def _on_each(sp_rule):
@@ -127,17 +127,40 @@ register(Op(
 # -- conv2d and im2col ---------------------------------------------------------------------
 
 def _correlate(x, W, stride, padding):
-    """x ⋆ W without bias, as (N, OH, OW, F): one im2col and one matmul."""
+    """x ⋆ W without bias, as (N, OH, OW, F): im2col and one matmul per batch of images."""
     if np.ndim(W) != 4 or np.ndim(x) != 4 or x.shape[1] != W.shape[1]:
         raise ValueError(f"conv2d needs x (N, C, H, W) and W (F, C, KH, KW) with the same C: "
                          f"got x {np.shape(x)}, W {np.shape(W)}")
-    cols = im2col(x, W.shape[2:], pair(stride), pair(padding))
-    return cols @ W.reshape(W.shape[0], -1).T
+    kernel, stride, padding = W.shape[2:], pair(stride), pair(padding)
+    oh, ow = geometry(x.shape, kernel, stride, padding)
+    filters = W.shape[0]
+    weights = W.reshape(filters, -1).T  # (C·KH·KW, F)
+    out = np.empty((x.shape[0], oh, ow, filters), dtype=np.result_type(x, W))
+    for part in _batches(x, weights.shape[0], oh * ow):
+        cols = im2col(x[part], kernel, stride, padding)
+        # 2-d operands: a 4-d one would make matmul loop over N·OH small products
+        np.matmul(cols.reshape(-1, cols.shape[-1]), weights, out=out[part].reshape(-1, filters))
+    return out
+
+
+def _batches(x, row_length, rows_per_image):
+    return image_batches(x.shape[0], row_length * rows_per_image * x.itemsize)
+
+
+def _add_bias(out, b):
+    """out (N, OH, OW, F) += b (F,), in place. Added as one long row of b repeated per image:
+    numpy's loop over rows of only F numbers costs four times as much."""
+    n, oh, ow, filters = out.shape
+    if np.shape(b) == (filters,) and out.flags.c_contiguous:
+        images = out.reshape(n, oh * ow * filters)  # a view: the additions land in out
+        images += np.tile(b, oh * ow)
+    else:
+        out += b  # also where b does not fit: numpy's own broadcasting error
+    return out
 
 
 def _conv2d(x, W, b, stride=1, padding=0):
-    out = _correlate(x, W, stride, padding)
-    out += b  # b (F,) along the last axis, in place
+    out = _add_bias(_correlate(x, W, stride, padding), b)
     return out.transpose(0, 3, 1, 2)
 
 
@@ -150,11 +173,23 @@ def _conv2d_vjp(g, inputs, out, needed, stride=1, padding=0):
         cols = rows @ W.reshape(filters, -1)  # (N·OH·OW, C·KH·KW): each window's share
         grad_x = col2im(cols, x.shape, W.shape[2:], pair(stride), pair(padding))
     if needed[1]:
-        cols = im2col(x, W.shape[2:], pair(stride), pair(padding)).reshape(rows.shape[0], -1)
-        grad_W = (rows.T @ cols).reshape(W.shape)
+        grad_W = _filter_gradient(g, x, W, pair(stride), pair(padding))
     if needed[2]:
-        grad_b = rows.sum(axis=0)
+        # Σ over the rows as a product with ones: BLAS, against numpy's slow sum down axis 0
+        grad_b = np.ones(rows.shape[0], dtype=rows.dtype) @ rows
     return grad_x, grad_W, grad_b
+
+
+def _filter_gradient(g, x, W, stride, padding):
+    """grad_W = gᵀ · im2col(x), with g as rows (N·OH·OW, F), summed batch of images by batch
+    (see _correlate)."""
+    filters, length = W.shape[0], int(np.prod(W.shape[1:]))
+    rows = np.transpose(g, (0, 2, 3, 1))  # (N, OH, OW, F)
+    total = np.zeros((filters, length), dtype=np.result_type(g, x))
+    for part in _batches(x, length, g.shape[2] * g.shape[3]):
+        cols = im2col(x[part], W.shape[2:], stride, padding).reshape(-1, length)
+        total += rows[part].reshape(-1, filters).T @ cols
+    return total.reshape(W.shape)
 
 
 def _conv2d_jvp(tangents, inputs, out, stride=1, padding=0):
@@ -219,8 +254,10 @@ def _max_pool_vjp(g, inputs, out, needed, kernel=2, stride=None):
     (sh, sw), (oh, ow) = s, out.shape[2:]
     # every array in x's memory order (conv2d's output is channels-last underneath): numpy
     # runs several times faster when its operands' layouts agree
-    grad = np.zeros_like(x, dtype=float_type(g))
     g = _in_layout_of(out, g)
+    if k == s:  # the usual case: windows side by side
+        return (route_to_first_max(g, x, out, k),)
+    grad = np.zeros_like(x, dtype=float_type(g))
     overlapping = s[0] < k[0] or s[1] < k[1]
     for i, j, winner in first_max_masks(windows(x, k, s), out):
         target = grad[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw]

@@ -289,9 +289,17 @@ register(Op(
 
 def one_hot_target(logits, target) -> np.ndarray:
     """Class indices (N,) or one-hot rows (N, C) as one-hot rows shaped like the logits."""
+    indices = _class_indices(logits, target)
+    if indices is None:
+        return np.asarray(target).astype(float_type(logits))
+    return np.eye(logits.shape[-1], dtype=float_type(logits))[indices]
+
+
+def _class_indices(logits, target):
+    """The target's class indices, checked; None when it is one-hot rows already."""
     target = np.asarray(target)
     if target.shape == logits.shape:
-        return target.astype(float_type(logits))
+        return None
     indices = target.astype(np.int64)
     if indices.shape != logits.shape[:-1] or np.any(indices != target):
         raise ValueError(f"cross_entropy: the target must be class indices of shape "
@@ -300,7 +308,19 @@ def one_hot_target(logits, target) -> np.ndarray:
     classes = logits.shape[-1]
     if np.any((indices < 0) | (indices >= classes)):
         raise ValueError(f"cross_entropy: class indices must lie in 0..{classes - 1}")
-    return np.eye(classes, dtype=float_type(logits))[indices]
+    return indices
+
+
+def _minus_target(probs, logits, target):
+    """probs − onehot(target), in place: with class indices only one number per row changes,
+    so no one-hot rows are built."""
+    indices = _class_indices(logits, target)
+    if indices is None:
+        probs -= np.asarray(target).astype(float_type(logits))
+    else:
+        rows = probs.reshape(-1, probs.shape[-1])  # probs is fresh, so this is a view
+        rows[np.arange(rows.shape[0]), indices.ravel()] -= 1
+    return probs
 
 
 def _batch(logits) -> int:
@@ -314,9 +334,10 @@ def _cross_entropy(logits, target):
 
 
 def _cross_entropy_vjp(g, inputs, out, needed):
+    if not needed[0]:
+        return None, None
     logits, target = inputs
-    grad = g * (softmax(logits) - one_hot_target(logits, target)) / _batch(logits)
-    return (grad if needed[0] else None), None
+    return g * _minus_target(softmax(logits), logits, target) / _batch(logits), None
 
 
 def _cross_entropy_lower(sp, logits, target):

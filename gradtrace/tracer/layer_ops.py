@@ -44,7 +44,12 @@ def _linear_vjp(g, inputs, out, needed):
     rows = np.reshape(g, (-1, W.shape[0]))  # every sample of the batch as one row
     grad_x = g @ W if needed[0] else None
     grad_W = rows.T @ np.reshape(x, (-1, W.shape[1])) if needed[1] else None
-    grad_b = g if needed[2] else None  # the engine sums it back over the batch (sum_to)
+    grad_b = None
+    if needed[2]:
+        # Σ over the batch as a product with ones (BLAS beats numpy's sum down axis 0); a bias
+        # of another shape gets g, which the engine sums back over the broadcast axes
+        grad_b = (np.ones(rows.shape[0], dtype=rows.dtype) @ rows
+                  if np.shape(b) == (W.shape[0],) else g)
     return grad_x, grad_W, grad_b
 
 

@@ -226,8 +226,9 @@ def _sigmoid(a):
 
 
 def _elementwise(fn):
-    """Wrap a numpy function so 0-d inputs give 0-d arrays, not numpy scalars."""
-    return lambda *args: np.asarray(fn(*map(as_float, args)))
+    """Wrap a numpy function so 0-d inputs give 0-d arrays, not numpy scalars. (Inputs are
+    float arrays already: the engine makes every value one with as_float.)"""
+    return lambda *args: np.asarray(fn(*args))
 
 
 register(Op(

@@ -8,6 +8,8 @@ directly. Notation: g is the upstream gradient (same shape as the output), N the
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .ops import Op, float_type, register
@@ -306,7 +308,7 @@ def _class_indices(logits, target):
                          f"{logits.shape[:-1]} or one-hot rows of shape {logits.shape}, "
                          f"not {target.shape}")
     classes = logits.shape[-1]
-    if np.any((indices < 0) | (indices >= classes)):
+    if indices.size and (indices.min() < 0 or indices.max() >= classes):
         raise ValueError(f"cross_entropy: class indices must lie in 0..{classes - 1}")
     return indices
 
@@ -324,20 +326,29 @@ def _minus_target(probs, logits, target):
 
 
 def _batch(logits) -> int:
-    return int(np.prod(logits.shape[:-1], dtype=np.int64)) if logits.ndim > 1 else 1
+    return math.prod(logits.shape[:-1])  # 1 for a single row of logits (C,)
 
 
 def _cross_entropy(logits, target):
     if np.ndim(logits) == 0:
         raise ValueError("cross_entropy needs logits with a class axis (shape (C,) or (N, C))")
-    return -np.sum(one_hot_target(logits, target) * log_softmax(logits)) / _batch(logits)
+    log_p = log_softmax(logits)
+    indices = _class_indices(logits, target)
+    if indices is None:
+        return -np.sum(np.asarray(target).astype(log_p.dtype) * log_p) / _batch(logits)
+    # each row's log-probability of its class, picked: no one-hot rows (and no 0·(−∞) = nan
+    # where another class's probability underflows)
+    rows = log_p.reshape(-1, log_p.shape[-1])
+    return -np.sum(rows[np.arange(rows.shape[0]), indices.ravel()]) / _batch(logits)
 
 
 def _cross_entropy_vjp(g, inputs, out, needed):
     if not needed[0]:
         return None, None
     logits, target = inputs
-    return g * _minus_target(softmax(logits), logits, target) / _batch(logits), None
+    grad = _minus_target(softmax(logits), logits, target)
+    grad *= g / _batch(logits)  # grad is fresh: scale it in place
+    return grad, None
 
 
 def _cross_entropy_lower(sp, logits, target):

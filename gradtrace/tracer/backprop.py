@@ -149,8 +149,10 @@ def backward_flows(graph: Graph, values, needed: set[str]):
             if gradient is None or not wanted[index]:
                 continue
             source = sources[index]
+            if type(gradient) is not np.ndarray:  # a numpy scalar, from ops on 0-d arrays
+                gradient = np.asarray(gradient)
             shape = values[source].shape
-            if type(gradient) is not np.ndarray or gradient.shape != shape:
+            if gradient.shape != shape:
                 gradient = sum_to(gradient, shape)
             previous = grads.get(source)
             grads[source] = total = (gradient if previous is None

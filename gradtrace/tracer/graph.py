@@ -77,6 +77,9 @@ def constant_id(value: float) -> str:
 _PARSEABLE = {"∞": "1e999", "-∞": "-1e999", "(nan)": "(1e999 - 1e999)"}
 
 
+_new_node = tuple.__new__  # a Node made without its Python-level __new__: one per op
+
+
 class GraphBuilder:
     """Collects nodes in creation order; op ids are given when the graph is built."""
 
@@ -99,12 +102,11 @@ class GraphBuilder:
         return node_id
 
     def op(self, name: str, inputs: tuple[str, ...], attrs: tuple = ()) -> str:
-        op = REGISTRY[name]
-        if len(inputs) != op.arity:
-            raise ValueError(f"{name} takes {op.arity} inputs, got {len(inputs)}")
+        if len(inputs) != REGISTRY[name].arity:
+            raise ValueError(f"{name} takes {REGISTRY[name].arity} inputs, got {len(inputs)}")
         self.op_count += 1
-        node_id = f"{self.prefix}{self.op_count}"
-        self.nodes.append(Node(node_id, "op", name, tuple(inputs), None, tuple(attrs)))
+        node_id = self.prefix + str(self.op_count)
+        self.nodes.append(_new_node(Node, (node_id, "op", name, tuple(inputs), None, tuple(attrs))))
         return node_id
 
     def build(self, output: str) -> Graph:

@@ -150,6 +150,17 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot_over_batch(batch, one_h
     np.testing.assert_allclose(z.grad, expected, rtol=1e-12, atol=1e-15)
 
 
+def test_cross_entropy_is_finite_when_another_class_has_no_chance():
+    # log p = −∞ for class 1 must not meet a 0 from the one-hot rows: 0·(−∞) is nan
+    z = gradtrace.tensor(np.array([[2.0, -np.inf, 0.0]]), name="z")
+    loss = gradtrace.cross_entropy(z, np.array([0]))
+    expected = -(2.0 - np.log(np.exp(2.0) + 1.0))
+    assert loss.item() == pytest.approx(expected, rel=1e-15)
+    loss.backward()
+    p = np.exp([2.0, 0.0]) / (np.exp(2.0) + 1.0)
+    np.testing.assert_allclose(z.grad, [[p[0] - 1.0, 0.0, p[1]]], rtol=1e-15)
+
+
 layers = st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)).flatmap(
     lambda nkm: st.tuples(*[hnp.arrays(np.float64, shape, elements=st.floats(-3.0, 3.0))
                             for shape in ((nkm[0], nkm[1]), (nkm[1], nkm[2]),

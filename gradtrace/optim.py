@@ -6,9 +6,10 @@ t the step count. With weight decay λ the L2 penalty ½λ‖θ‖² is added to
 gradient λθ is added to g before the update (seed 003 §6.4.2): g ← g + λθ.
 
 Updates run in place on the parameters' numpy arrays, in their own float type (float32 stays
-float32), with scratch buffers kept per parameter so a step allocates nothing. A Trace keeps
-references to the parameter arrays it was computed with: copy what you want to show from it
-before calling `step()`. Parameters whose `.grad` is None (not reached by the loss) are skipped.
+float32), with scratch buffers kept per parameter so a step allocates nothing. The one
+exception: while a Trace from `loss.backward()` is still held, it shows the values it was
+computed with, so the parameter gets a fresh copy to update. Parameters whose `.grad` is None
+(not reached by the loss) are skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class Optimizer:
             if parameter.grad is None:
                 continue
             theta = parameter.value
+            held = getattr(parameter, "held_by_trace", None)
+            if held is not None and held():
+                theta = parameter.value = theta.copy()  # the trace keeps the old array
             grad = np.asarray(parameter.grad, dtype=theta.dtype)
             if self.weight_decay:
                 grad = np.multiply(theta, self.weight_decay, out=self._scratch[index])

@@ -124,3 +124,21 @@ def test_each_optimiser_minimises_an_elongated_bowl_through_backward(optimiser, 
         (x**2 / 20 + y**2).backward()
         opt.step()
     assert abs(x.item()) < 0.5 and abs(y.item()) < 0.1, optimiser.__name__
+
+
+def test_a_trace_still_held_keeps_the_values_it_was_computed_with():
+    w = nn.Parameter(np.array([1.0, -2.0]), name="w")
+    trace = (w * w).sum().backward()
+    optim.SGD([w], lr=0.25).step()
+    np.testing.assert_array_equal(w.value, [0.5, -1.0])  # w − 0.25 · 2w
+    np.testing.assert_array_equal(trace.values["w"], [1.0, -2.0])
+    assert "w = [1.00, -2.00]" in trace.to_text()
+
+
+def test_without_a_held_trace_the_update_is_in_place():
+    w = nn.Parameter(np.array([1.0, -2.0]), name="w")
+    array = w.value
+    (w * w).sum().backward()  # the trace is dropped at once
+    optim.SGD([w], lr=0.25).step()
+    assert w.value is array  # no copy: training loops allocate nothing per step
+    np.testing.assert_array_equal(array, [0.5, -1.0])

@@ -11,6 +11,7 @@ ops into the same Graph the parser builds and traces it, so every renderer works
 from __future__ import annotations
 
 import gc
+import weakref
 
 import numpy as np
 
@@ -24,7 +25,8 @@ class Tensor:
 
     __array_priority__ = 1000  # numpy defers to our operators: array * tensor is a Tensor
     # No per-tensor __dict__: a network written op by op makes tens of thousands of these.
-    __slots__ = ("value", "name", "requires_grad", "grad", "_op", "_parents", "_attrs")
+    __slots__ = ("value", "name", "requires_grad", "grad", "_op", "_parents", "_attrs",
+                 "_trace")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = True,
                  _op: str | None = None, _parents: tuple["Tensor", ...] = (),
@@ -36,6 +38,7 @@ class Tensor:
         self._op = _op
         self._parents = _parents
         self._attrs = _attrs
+        self._trace = None  # a leaf: the last Trace made from it (weakly), see held_by_trace
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -119,9 +122,17 @@ class Tensor:
         finally:
             if collecting:
                 gc.enable()
+        recorded = weakref.ref(trace)
         for node_id, leaf in leaves.items():
             leaf.grad = trace.grads.get(node_id)
+            leaf._trace = recorded
         return trace
+
+    def held_by_trace(self) -> bool:
+        """True while a Trace made by backward() from this leaf is still alive: it holds this
+        very array, so an optimiser updates a copy instead of the array in place."""
+        recorded = getattr(self, "_trace", None)
+        return recorded is not None and recorded() is not None
 
 
 def plain_attrs(attrs: dict) -> tuple:

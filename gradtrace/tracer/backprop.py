@@ -74,7 +74,9 @@ def needs_gradient(graph: Graph, wrt: tuple[str, ...]) -> set[str]:
     not differentiate, such as cross_entropy's class indices)."""
     needed = set(wrt)
     for node in graph.ops:
-        if not needed.isdisjoint(_differentiated(node)):
+        flags = REGISTRY[node.op].differentiable
+        sources = node.inputs if flags is None else _differentiated(node.inputs, flags)
+        if not needed.isdisjoint(sources):
             needed.add(node.id)
     return needed
 
@@ -84,16 +86,14 @@ def reaches_output(graph: Graph) -> set[str]:
     reached = {graph.output}
     for node in reversed(graph.ops):
         if node.id in reached:
-            reached.update(_differentiated(node))
+            flags = REGISTRY[node.op].differentiable
+            reached.update(node.inputs if flags is None else _differentiated(node.inputs, flags))
     return reached
 
 
-def _differentiated(node: Node) -> tuple[str, ...]:
+def _differentiated(sources: tuple[str, ...], flags: tuple[bool, ...]) -> tuple[str, ...]:
     """The inputs of an op node that its op takes a gradient for."""
-    flags = REGISTRY[node.op].differentiable
-    if flags is None:
-        return node.inputs
-    return tuple(source for source, flag in zip(node.inputs, flags) if flag)
+    return tuple(source for source, flag in zip(sources, flags) if flag)
 
 
 def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
@@ -121,13 +121,18 @@ _new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
 def backward_flows(graph: Graph, values, needed: set[str]):
     """Reverse-mode over the graph: each op's VJP, summed back over broadcast axes, added up
     where a node feeds several ops. Returns every node's gradient and the flow along each
-    edge, in the order sent. (This loop runs once per op of a network written op by op on
-    scalars, hence its plainness.)"""
+    edge, in the order sent.
+
+    This loop runs once per op of a network written op by op on scalars, hence its plainness,
+    and 0-d values are worked on as numpy scalars: their arithmetic is several times faster
+    than on 0-d arrays. So a 0-d gradient here is a numpy scalar; the records made from these
+    (NodeRecord, BackwardStep, `.grad`) turn them back into 0-d arrays."""
     grads: dict[str, np.ndarray] = {}
     flows: list[GradientFlow] = []
+    values = {key: (value[()] if value.ndim == 0 else value) for key, value in values.items()}
     output = values[graph.output]
     if graph.output in needed:
-        grads[graph.output] = np.ones_like(output, dtype=float_type(output))
+        grads[graph.output] = np.ones_like(output, dtype=float_type(output))[()]
     for node in reversed(graph.ops):
         upstream = grads.get(node.id)
         if upstream is None:
@@ -149,13 +154,14 @@ def backward_flows(graph: Graph, values, needed: set[str]):
             if gradient is None or not wanted[index]:
                 continue
             source = sources[index]
-            if type(gradient) is not np.ndarray:  # a numpy scalar, from ops on 0-d arrays
+            if not isinstance(gradient, (np.ndarray, np.generic)):  # a Python number
                 gradient = np.asarray(gradient)
             shape = values[source].shape
             if gradient.shape != shape:
                 gradient = sum_to(gradient, shape)
+                if not shape:
+                    gradient = gradient[()]
             previous = grads.get(source)
-            grads[source] = total = (gradient if previous is None
-                                     else np.asarray(previous + gradient))
+            grads[source] = total = gradient if previous is None else previous + gradient
             flows.append(_new_flow(GradientFlow, (node.id, source, index, gradient, total)))
     return grads, tuple(flows)

@@ -50,7 +50,7 @@ def forward_steps(graph: Graph, values: dict) -> tuple[ForwardStep, ...]:
     return tuple(steps)
 
 
-def backward_steps(graph: Graph, values: dict, grads: dict,
+def backward_steps(graph: Graph, values: dict, records: dict,
                    flows: tuple[GradientFlow, ...]) -> tuple[BackwardStep, ...]:
     """One record per gradient that travelled an edge, in the order the engine sent them. The
     upstream gradient of a node is its final gradient: every consumer had sent its share before
@@ -64,17 +64,18 @@ def backward_steps(graph: Graph, values: dict, grads: dict,
             node = by_id[flow.node]
             op = REGISTRY[node.op]
             inputs = same_width(tuple(values[source] for source in node.inputs))
-            out, upstream = values[node.id], grads[node.id]
+            out, upstream = values[node.id], records[node.id].grad
+            downstream, total = np.asarray(flow.downstream), np.asarray(flow.total)
             formula, bindings = _formula(op.formulas[flow.index], node, graph, values)
             problem = None
-            if not all_finite(flow.downstream) and all_finite(upstream) and all(
+            if not all_finite(downstream) and all_finite(upstream) and all(
                     all_finite(x) for x in inputs):
                 problem = f"the local derivative {formula} is not finite here"
             steps.append(BackwardStep(
                 node=node.id, input=flow.input, index=flow.index, op=node.op, upstream=upstream,
                 formula=formula, bindings=bindings,
                 local=_shown_local(op, flow.index, inputs, out),
-                downstream=flow.downstream, total=flow.total, arrival=arrival,
+                downstream=downstream, total=total, arrival=arrival,
                 gate=op.gate, problem=problem,
             ))
     return tuple(steps)

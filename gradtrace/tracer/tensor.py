@@ -18,6 +18,7 @@ import numpy as np
 from .backprop import trace_graph
 from .graph import GraphBuilder
 from .ops import REGISTRY, as_float, same_width
+from .trace import record_array
 
 
 class Tensor:
@@ -58,11 +59,13 @@ class Tensor:
 
     # -- recording ops -------------------------------------------------------------------
     def _apply(self, op_name: str, *others, attrs: tuple = ()) -> "Tensor":
+        # This runs for every op: hence the plain code (no Op.evaluate, slots set directly).
         parents = (self, *map(_as_tensor, others))
+        inputs = same_width(tuple([p.value for p in parents]))
+        forward = REGISTRY[op_name].forward
         with np.errstate(all="ignore"):
-            value = REGISTRY[op_name].evaluate(same_width(tuple([p.value for p in parents])),
-                                               dict(attrs) if attrs else {})
-        made = Tensor.__new__(Tensor)  # slots set directly: this runs for every op
+            value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
+        made = Tensor.__new__(Tensor)
         made.value, made.name, made.requires_grad, made.grad = as_float(value), None, True, None
         made._op, made._parents, made._attrs = op_name, parents, attrs
         return made
@@ -124,7 +127,7 @@ class Tensor:
                 gc.enable()
         recorded = weakref.ref(trace)
         for node_id, leaf in leaves.items():
-            leaf.grad = trace.grads.get(node_id)
+            leaf.grad = record_array(trace.grads.get(node_id))
             leaf._trace = recorded
         return trace
 
@@ -162,18 +165,20 @@ def tensor(value, name: str | None = None, requires_grad: bool = True) -> Tensor
     return Tensor(value, name, requires_grad=requires_grad)
 
 
+# Tensors define no __eq__, so they hash by identity: sets and dicts below hold them directly.
+
 def _in_order(output: Tensor) -> list[Tensor]:
     """Every tensor that fed `output`, parents before children, left to right: a depth-first
     walk on an explicit stack of (tensor, its parents still to visit), so a chain of any length
     works."""
     order: list[Tensor] = []
-    seen = {id(output)}
+    seen = {output}
     stack = [(output, iter(output._parents))]
     while stack:
         current, parents = stack[-1]
         for parent in parents:
-            if id(parent) not in seen:
-                seen.add(id(parent))
+            if parent not in seen:
+                seen.add(parent)
                 stack.append((parent, iter(parent._parents)))
                 break
         else:
@@ -185,29 +190,27 @@ def _in_order(output: Tensor) -> list[Tensor]:
 def _graph_of(output: Tensor):
     """The Graph of everything that fed `output`, each node's value, and the leaves by name."""
     order = _in_order(output)
-    leaves = [t for t in order if t._op is None and t.requires_grad]
-    names = _leaf_names(leaves)
+    names = _leaf_names([t for t in order if t._op is None and t.requires_grad])
     builder = GraphBuilder(None, list(names.values()))  # the expression is written when read
-    ids: dict[int, str] = {id(leaf): names[id(leaf)] for leaf in leaves}
-    values = {names[id(leaf)]: leaf.value for leaf in leaves}
+    ids: dict[Tensor, str] = dict(names)
+    values = {name: leaf.value for leaf, name in names.items()}
     for current in order:
-        key = id(current)
-        if key in ids:
+        if current in ids:
             continue
         if current._op is None:  # a constant: a Python number or an array that needs no grad
             node_id = builder.const(current.value)
         else:
-            node_id = builder.op(current._op, tuple([ids[id(p)] for p in current._parents]),
+            node_id = builder.op(current._op, tuple([ids[p] for p in current._parents]),
                                  current._attrs)
-        ids[key] = node_id
+        ids[current] = node_id
         values[node_id] = current.value
-    graph = builder.build(ids[id(output)])
-    return graph, values, {names[id(leaf)]: leaf for leaf in leaves}
+    graph = builder.build(ids[output])
+    return graph, values, {name: leaf for leaf, name in names.items()}
 
 
-def _leaf_names(leaves: list[Tensor]) -> dict[int, str]:
+def _leaf_names(leaves: list[Tensor]) -> dict[Tensor, str]:
     """Names for the leaves: their own, made unique with _2, _3...; t1, t2... for unnamed."""
-    names: dict[int, str] = {}
+    names: dict[Tensor, str] = {}
     taken: set[str] = set()
     unnamed = 0
     for leaf in leaves:
@@ -220,5 +223,5 @@ def _leaf_names(leaves: list[Tensor]) -> dict[int, str]:
             suffix += 1
             name = f"{base}_{suffix}"
         taken.add(name)
-        names[id(leaf)] = name
+        names[leaf] = name
     return names

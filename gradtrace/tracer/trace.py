@@ -82,7 +82,7 @@ class Trace:
 
     graph: Graph
     values: dict[str, np.ndarray]  # every node's forward value, by node id
-    grads: dict[str, np.ndarray]  # d output / d node, for the nodes a gradient reached
+    grads: dict[str, np.ndarray]  # d output / d node where a gradient reached (0-d: a numpy scalar)
     flows: tuple[GradientFlow, ...]  # each gradient sent along an edge, in the order sent
     wrt: tuple[str, ...]  # inputs whose gradients were traced, in input order
     defaults: tuple[str, ...] = ()  # inputs that were given a default value
@@ -108,14 +108,14 @@ class Trace:
     def backward(self) -> tuple[BackwardStep, ...]:
         from .narrate import backward_steps
 
-        return backward_steps(self.graph, self.values, self.grads, self.flows)
+        return backward_steps(self.graph, self.values, self.node, self.flows)
 
     @cached_property
     def nodes(self) -> tuple[NodeRecord, ...]:
         """One record per graph node, in forward order."""
         values, grads = self.values, self.grads
         return tuple(NodeRecord(node.id, node.kind, node.op, node.inputs, values[node.id],
-                                grads.get(node.id)) for node in self.graph.nodes)
+                                record_array(grads.get(node.id))) for node in self.graph.nodes)
 
     @cached_property
     def node(self) -> dict[str, NodeRecord]:
@@ -216,6 +216,11 @@ class Trace:
     def __repr__(self) -> str:
         grads = ", ".join(f"{name}={_short(value)}" for name, value in self.gradients.items())
         return f"<Trace {self.expression!r} value={_short(self.value)} gradients: {grads}>"
+
+
+def record_array(gradient):
+    """A 0-d gradient (a numpy scalar in the engine) as the 0-d array every record holds."""
+    return gradient if gradient is None or isinstance(gradient, np.ndarray) else np.asarray(gradient)
 
 
 def _plain(array):

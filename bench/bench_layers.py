@@ -415,14 +415,15 @@ def micrograd_scalar_step(problem):
 
 
 def scalar_report(problem) -> str:
-    """Seconds a step, gradtrace against micrograd run in turn (median of 3 each)."""
+    """Seconds a step, gradtrace against micrograd run in turn (median of 5 each; the first
+    step, which warms caches, counts like the others)."""
     works = {"gradtrace": gradtrace_scalar_step(problem)[0]}
     micrograd = micrograd_scalar_step(problem)
     if micrograd is not None:
         works["micrograd"] = micrograd
     times = {name: [] for name in works}
     losses = {}
-    for _ in range(3):
+    for _ in range(5):
         for name, work in works.items():
             gc.collect()  # micrograd leaves cyclic garbage: collect it before, not during, the next
             start = time.perf_counter()

@@ -225,15 +225,20 @@ _extreme_op("amin", "min", np.min, np.argmin, lambda sp, x, y: sp.Min(x, y), "sm
 
 # -- softmax family and losses -------------------------------------------------------------
 
+# Array methods and in-place steps on the fresh `shifted`: numpy's np.max/np.sum wrappers
+# cost more than the arithmetic on a batch of logits.
+
 def softmax(a, axis=-1):
-    shifted = a - np.max(a, axis=axis, keepdims=True)  # exp never overflows
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    shifted = a - a.max(axis=axis, keepdims=True)  # exp never overflows
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=axis, keepdims=True)
+    return shifted
 
 
 def log_softmax(a, axis=-1):
-    shifted = a - np.max(a, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = a - a.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
 
 
 def _sympy_softmax(sp, a, axis=-1):

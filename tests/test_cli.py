@@ -215,6 +215,31 @@ def test_help_explains_with_examples(command):
             assert option in result.output
 
 
+def test_help_lists_every_command_module_with_its_line():
+    import pkgutil
+
+    import gradtrace.cli
+    from gradtrace.cli import COMMANDS
+
+    modules = {info.name for info in pkgutil.iter_modules(gradtrace.cli.__path__)}
+    with_app = {name for name in modules
+                if hasattr(__import__(f"gradtrace.cli.{name}", fromlist=["app"]), "app")}
+    assert {module for module, _ in COMMANDS.values()} == with_app
+    listed = run("--help").output
+    for name, (_, line) in COMMANDS.items():
+        assert f"  {name}" in listed and line in listed
+        assert run(name, "--help").exit_code == 0
+
+
+def test_top_level_help_imports_no_command_module():
+    code = ("import sys\nfrom gradtrace.cli import app\n"
+            "try:\n    app(['--help'], prog_name='gradtrace')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('gradtrace.cli.')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_ops_lists_every_registry_op():
     from gradtrace.tracer.ops import REGISTRY
 

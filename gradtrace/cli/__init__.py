@@ -1,12 +1,16 @@
-"""The `gradtrace` command: one Typer app per command module, joined here.
+"""The `gradtrace` command: one Typer app per command module, loaded when its command runs.
 
-Only typer is imported at start-up; numpy, SymPy, rich and Graphviz are imported by the
-command that needs them, so `gradtrace --help` is quick.
+Only typer is imported at start-up. `gradtrace --help` lists the commands from the table below
+without importing their modules, and each module imports numpy, SymPy, rich or Graphviz only
+when it needs them, so asking for help stays quick.
 """
 
-import typer
+from collections.abc import Mapping
+from importlib import import_module
 
-from . import check, explain, graph, jacobian, ops
+import typer
+import typer.core
+import typer.main
 
 HELP = """See backpropagation: every value, local derivative and gradient of an expression,
 checked three ways and drawn.
@@ -20,7 +24,58 @@ Start here:
 Exit codes: 0 ok; 1 a value is not finite or a check disagreed; 2 a usage or parse error.
 """
 
+# Each command: its module in this package (which defines `app`) and its line in `gradtrace
+# --help`. The tests check that this table names every command module.
+COMMANDS = {
+    "explain": ("explain", "Trace an expression forward and backward and explain every step."),
+    "graph": ("graph", "Draw an expression's computation graph (SVG, PNG or DOT)."),
+    "check": ("check", "Compare traced, symbolic and finite-difference gradients."),
+    "jacobian": ("jacobian", "Build a Jacobian in reverse and in forward mode; compare."),
+    "ops": ("ops", "List every op with its local derivative and gate pattern."),
+    "train": ("train", "Train an MLP on XOR, moons or spirals; draw loss and boundary."),
+    "optimize": ("optimize", "Run the optimisers on a 2-D surface and draw their paths."),
+    "mlp": ("mlp", "Trace one training step of an MLP, layer by layer."),
+    "cnn": ("cnn", "Trace one training step of a CNN, layer by layer."),
+    "gradcheck": ("gradcheck", "Check a layer's gradients numerically, in float64."),
+}
+
+
+class _CommandsOnDemand(Mapping):
+    """The commands by name; a command's module is imported the first time it is looked up."""
+
+    def __init__(self):
+        self._loaded: dict[str, typer.core.TyperCommand] = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._loaded:
+            module = import_module(f"{__name__}.{COMMANDS[name][0]}")
+            self._loaded[name] = typer.main.get_command(module.app)
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class _Gradtrace(typer.core.TyperGroup):
+    """typer's group, with its commands loaded on demand and listed from COMMANDS."""
+
+    def __init__(self, **attrs):
+        super().__init__(**attrs)
+        self.commands = _CommandsOnDemand()
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def format_commands(self, ctx, formatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, line) for name, (_, line) in COMMANDS.items()])
+
+
 app = typer.Typer(
+    cls=_Gradtrace,
     help=HELP,
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: fast to start and clean when pasted
@@ -28,15 +83,11 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for module in (explain, graph, check, jacobian, ops):
-    app.add_typer(module.app)
-from . import optimize, train  # noqa: E402
-app.add_typer(train.app)
-app.add_typer(optimize.app)
-from . import cnn, gradcheck, mlp  # noqa: E402  (layers, issue 4)
-app.add_typer(mlp.app)
-app.add_typer(cnn.app)
-app.add_typer(gradcheck.app)
+
+
+@app.callback()
+def _gradtrace() -> None:
+    """Only there to make `gradtrace` a group of commands; HELP is its help."""
 
 
 def main() -> None:

@@ -6,12 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Format, error_boundary, fail
+from .common import Format, command_app, error_boundary, fail
 from .mlp import (ActOption, Activation, BatchOption, ExpandOption, FormatOption, GainOption,
                   Init, InitOption, Loss, LossOption, LrOption, SeedOption, SvgOption, run_step)
 from .options import PrecisionOption
 
-app = typer.Typer()
+app = command_app()
 
 EXAMPLES = """
 \b

@@ -9,6 +9,13 @@ import typer
 
 from ..errors import GradtraceError, ParseError
 
+
+def command_app() -> typer.Typer:
+    """The Typer app of one command module, with the settings of the `gradtrace` group (plain
+    help, no completion options): `gradtrace` loads each module's app on its own."""
+    return typer.Typer(add_completion=False, rich_markup_mode=None)
+
+
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 

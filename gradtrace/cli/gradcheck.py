@@ -4,9 +4,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, error_boundary, fail, print_output, render_sections
+from .common import (EXIT_PROBLEM, Format, command_app, error_boundary, fail, print_output,
+                     render_sections)
 
-app = typer.Typer()
+app = command_app()
 
 EXAMPLES = """
 \b

@@ -5,10 +5,10 @@ from typing import Annotated
 
 import typer
 
-from .common import error_boundary
+from .common import command_app, error_boundary
 from .options import ExpressionArgument, AtOption, FuseOption, PrecisionOption, SeedOption
 
-app = typer.Typer()
+app = command_app()
 
 EXAMPLES = """
 \b

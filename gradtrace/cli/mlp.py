@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, error_boundary, fail, print_output, render_sections
+from .common import (EXIT_PROBLEM, Format, command_app, error_boundary, fail, print_output,
+                     render_sections)
 from .options import PrecisionOption
 
-app = typer.Typer()
+app = command_app()
 
 EXAMPLES = """
 \b

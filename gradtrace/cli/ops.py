@@ -4,9 +4,9 @@ from typing import Annotated
 
 import typer
 
-from .common import Format, error_boundary, print_output
+from .common import Format, command_app, error_boundary, print_output
 
-app = typer.Typer()
+app = command_app()
 
 
 @app.command(epilog="\b\nExamples:\n  gradtrace ops\n  gradtrace ops --format markdown")

@@ -5,10 +5,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, error_boundary, print_output
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, print_output
 from .train import ImageFormat, ImageOption, check_folder
 
-app = typer.Typer()
+app = command_app()
 
 EXAMPLES = """
 \b

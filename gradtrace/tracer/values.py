@@ -55,7 +55,7 @@ def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
             name, value_text = match.groups()
             if name in values:
                 raise UsageError(f"{name} is given twice in --at")
-            values[name] = parse_value(value_text, _rng(seed, name), name)
+            values[name] = parse_value(value_text, seed, name)
     return values
 
 
@@ -63,14 +63,15 @@ def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
-def parse_value(text: str, rng: np.random.Generator, name: str = "value") -> np.ndarray:
+def parse_value(text: str, seed: int = 0, name: str = "value") -> np.ndarray:
     """A number, a nested list of numbers, or a generator call, read by the expression
-    parser's tokenizer and a grammar of its own: nothing is evaluated."""
+    parser's tokenizer and a grammar of its own: nothing is evaluated. Generators draw from
+    a numpy Generator seeded by `seed` and the name."""
     try:
         tokens = [t for t in tokenize(text) if t.kind != "end"]
     except ParseError as error:
         raise UsageError(f"--at {name}={text.strip()}: {error.message}") from None
-    reader = _ValueReader(tokens, text, name, rng)
+    reader = _ValueReader(tokens, text, name, seed)
     value = reader.value()
     if reader.index != len(tokens):
         reader.fail("unexpected text after the value")
@@ -78,8 +79,8 @@ def parse_value(text: str, rng: np.random.Generator, name: str = "value") -> np.
 
 
 class _ValueReader:
-    def __init__(self, tokens, text, name, rng):
-        self.tokens, self.text, self.name, self.rng = tokens, text.strip(), name, rng
+    def __init__(self, tokens, text, name, seed):
+        self.tokens, self.text, self.name, self.seed = tokens, text.strip(), name, seed
         self.index = 0
         self.depth = 0
 
@@ -147,7 +148,8 @@ class _ValueReader:
         self.take()
         if int(np.prod(sizes, dtype=np.int64)) > MAX_ELEMENTS:
             self.fail(f"more than {MAX_ELEMENTS:,} elements")
-        return _generate(name, sizes, self.rng, self.fail)
+        # made here, not before: numpy.random takes longer to import than plain numbers to read
+        return _generate(name, sizes, _rng(self.seed, self.name), self.fail)
 
     def size(self) -> int:
         token = self.take()
@@ -174,7 +176,7 @@ def _generate(name: str, sizes: list[int], rng, fail) -> np.ndarray:
 
 def default_value(name: str, seed: int = 0) -> float:
     """A value in ±[0.1, 2] with two decimals, fixed by the name and the seed."""
-    rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+    rng = _rng(seed, name)
     magnitude = rng.uniform(0.1, 2.0)
     sign = -1.0 if rng.random() < 0.5 else 1.0
     return round(sign * magnitude, 2)

@@ -240,12 +240,12 @@ def _bracketed(text: str) -> bool:
     return False
 
 
-def chain_lines(trace: Trace, name: str, precision: int) -> list[Line]:
+def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Line]:
     gradient = trace.node[name].grad
     label = (f"∂f/∂{name}", "name")
     if name == trace.output:
         return [Line((label, (" = ", ""), ("1", "grad")), f"{name} is the output")]
-    paths, count = chain_paths(trace, name)
+    paths, count = chain_paths(trace, name, index=index)
     if count == 0:
         return [Line((label, (" = ", ""), ("0", "grad")), f"no path leads from f to {name}")]
     lines = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer.ops import REGISTRY
+from ..tracer.paths import path_index
 from ..tracer.trace import Trace
 from .blocks import Picture, Section, Table
 from .jacobians import jacobian_section
@@ -136,8 +137,9 @@ def chain_section(trace: Trace, precision: int) -> Section | None:
     intro = ("∂f/∂input = the sum, over each path from f down to the input, of the product of "
              "the local derivatives on it (the leading 1 is ∂f/∂f).")
     lines: list[Line] = []
+    index = path_index(trace)
     for name in trace.wrt:
-        lines += chain_lines(trace, name, precision)
+        lines += chain_lines(trace, name, precision, index)
     return Section(title, (intro, tuple(lines)))
 
 

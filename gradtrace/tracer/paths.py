@@ -26,27 +26,36 @@ class Path(NamedTuple):
         return float(np.prod([float(step.local) for step in self.edges]))
 
 
-def _edges_into(trace: Trace) -> dict[str, list[BackwardStep]]:
-    """For each node, the backward steps leaving it (gradient flowing from it to an input)."""
+class PathIndex(NamedTuple):
+    """What listing paths needs, built once per trace (not once per input)."""
+
+    leaving: dict[str, list[BackwardStep]]  # node → steps sending gradient from it to an input
+    entering: dict[str, list[str]]  # input → the nodes that send it gradient
+    counts: dict[str, int]  # node → how many paths lead from the output to it (exact)
+
+
+def path_index(trace: Trace) -> PathIndex:
     leaving: dict[str, list[BackwardStep]] = {}
-    for step in trace.backward:
+    entering: dict[str, list[str]] = {}
+    counts: dict[str, int] = {trace.output: 1}
+    for step in trace.backward:  # the steps run in reverse topological order of their nodes
         leaving.setdefault(step.node, []).append(step)
-    return leaving
+        entering.setdefault(step.input, []).append(step.node)
+        counts[step.input] = counts.get(step.input, 0) + counts.get(step.node, 0)
+    return PathIndex(leaving, entering, counts)
 
 
 def count_paths(trace: Trace, name: str) -> int:
     """How many distinct paths lead from the output to `name` (exact, however many)."""
-    counts: dict[str, int] = {trace.output: 1}
-    for step in trace.backward:  # the steps run in reverse topological order of their nodes
-        counts[step.input] = counts.get(step.input, 0) + counts.get(step.node, 0)
-    return counts.get(name, 0)
+    return path_index(trace).counts.get(name, 0)
 
 
-def chain_paths(trace: Trace, name: str, limit: int = 12) -> tuple[list[Path], int]:
+def chain_paths(trace: Trace, name: str, limit: int = 12,
+                index: PathIndex | None = None) -> tuple[list[Path], int]:
     """Up to `limit` paths from the output to `name`, and how many there are in all.
     Only for scalar traces: the local derivatives must be numbers to multiply."""
-    total = count_paths(trace, name)
-    leaving = _edges_into(trace)
+    index = index or path_index(trace)
+    above = _reaching(index.entering, name)  # the walk down never enters a dead end
     found: list[Path] = []
     stack: list[tuple[str, tuple[BackwardStep, ...]]] = [(trace.output, ())]
     while stack and len(found) < limit:
@@ -54,6 +63,19 @@ def chain_paths(trace: Trace, name: str, limit: int = 12) -> tuple[list[Path], i
         if node == name and edges:
             found.append(Path(edges))
             continue
-        for step in reversed(leaving.get(node, [])):
-            stack.append((step.input, edges + (step,)))
-    return found, total
+        for step in reversed(index.leaving.get(node, [])):
+            if step.input in above:
+                stack.append((step.input, edges + (step,)))
+    return found, index.counts.get(name, 0)
+
+
+def _reaching(entering: dict[str, list[str]], name: str) -> set[str]:
+    """`name` and every node from which gradient flows down to it."""
+    found = {name}
+    stack = [name]
+    while stack:
+        for node in entering.get(stack.pop(), ()):
+            if node not in found:
+                found.add(node)
+                stack.append(node)
+    return found

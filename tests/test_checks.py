@@ -133,3 +133,20 @@ def test_json_is_byte_identical_across_calls():
 ])
 def test_all_finite_screens_by_the_sum_without_being_fooled_by_overflow(array, expected):
     assert all_finite(array) is expected
+
+
+def test_large_arrays_are_differenced_at_evenly_spread_elements(monkeypatch):
+    from gradtrace.tracer import checks
+
+    monkeypatch.setattr(checks, "NUMERIC_SECONDS", 2e-4)  # a budget far below 900 elements
+    rng = np.random.default_rng(3)
+    trace = trace_graph(from_text("sum(tanh(W@x))"),
+                        {"W": rng.standard_normal((30, 30)), "x": rng.standard_normal(30)})
+    plan = checks.numeric_plan(trace)
+    assert plan["W"] is not None and 1 <= len(plan["W"]) < 900
+    assert plan["W"][0] == 0 and plan["W"][-1] == 899  # spread from the first to the last
+    wrt_w = check_gradients(trace)[0]
+    assert wrt_w.status == "agree" and wrt_w.numeric is None
+    assert f"numeric: {len(plan['W'])} of 900 elements" in wrt_w.note
+    off = replace(trace, grads={**trace.grads, "W": trace.grads["W"] * 1.01})
+    assert check_gradients(off)[0].status == "disagree"  # the sample still catches a wrong W

@@ -179,6 +179,25 @@ def test_many_paths_are_counted_not_all_listed():
     assert "∂f/∂x = the sum over all 14 paths = 14.00" in text
 
 
+def test_a_long_path_shows_its_ends_and_the_whole_product():
+    # x·2·3·…·30: one path of 29 local derivatives 30, 29, ..., 2; d/dx = 30! at x = 1
+    text = render_plain(trace_of("*".join(["x"] + [str(k) for k in range(2, 31)]), dict(x=1)))
+    line = line_with(text, "∂f/∂x = 1 × 30 × 29 × 28")
+    assert "× … 13 more … ×" in line and line.count(" × ") == 17  # 1, 8 factors, …, 8 factors
+    assert "= 2.65e+32" in line  # 30! = 2.6525e32: every factor multiplied, shown or not
+    assert "h28 → h27" in line and "… 14 more … →" in line and line.rstrip().endswith("h1 → x")
+
+
+def test_a_large_graph_summarises_its_paths():
+    from gradtrace.render.story import CHAIN_OP_LIMIT
+
+    terms = CHAIN_OP_LIMIT // 2 + 1  # x0*y0 + x1*y1 + ...: 2·terms − 1 ops
+    expression = " + ".join(f"x{i}*y{i}" for i in range(terms))
+    text = render_plain(trace_of(expression, {f"{v}{i}": 1.0 for i in range(terms) for v in "xy"}))
+    assert f"up to {CHAIN_OP_LIMIT} ops; this one has {2 * terms - 1}" in text
+    assert "(path 1)" not in text and "∂f/∂x0 = 1 ×" not in text
+
+
 # -- problems ---------------------------------------------------------------------------------
 
 def test_division_by_zero_marks_the_node():

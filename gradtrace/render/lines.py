@@ -250,12 +250,12 @@ def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Lin
         return [Line((label, (" = ", ""), ("0", "grad")), f"no path leads from f to {name}")]
     lines = []
     for number, path in enumerate(paths, start=1):
-        factors = " × ".join(["1"] + [fmt(step.local, precision, compact=True)
-                                      for step in path.edges])
+        factors = " × ".join(["1"] + _ends(path.edges, lambda step: fmt(
+            step.local, precision, compact=True)))
         head = [label, (" = " if count == 1 else f" (path {number}) = ", "")]
         lines.append(Line(tuple(head + [(factors, ""), (" = ", ""),
                                         (fmt(path.product, precision), "grad")]),
-                          " → ".join(path.nodes)))
+                          " → ".join(_ends(path.nodes, str))))
     if count == 1:
         return lines
     if count > len(paths):
@@ -266,6 +266,19 @@ def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Lin
     lines.append(Line((label, (" = ", ""), (terms, ""), (" = ", ""),
                        (fmt(gradient, precision), "grad")), f"gradients from {count} paths add"))
     return lines
+
+
+PATH_SHOWN = 20  # a path with more factors (or nodes) shows PATH_ENDS at each end, "…" between
+PATH_ENDS = 8
+
+
+def _ends(items, write) -> list[str]:
+    """Each item written, or for a long path only those at its two ends with "…" between: the
+    line stays readable, and a graph of thousands of ops is not written out quadratically."""
+    if len(items) <= PATH_SHOWN:
+        return [write(item) for item in items]
+    return ([write(item) for item in items[:PATH_ENDS]] + [f"… {len(items) - 2 * PATH_ENDS} more …"]
+            + [write(item) for item in items[-PATH_ENDS:]])
 
 
 def scalar_paths(trace: Trace) -> bool:

@@ -127,6 +127,9 @@ def _backward_intro(trace: Trace) -> str:
 
 # -- 5. chain rule per path --------------------------------------------------------------
 
+CHAIN_OP_LIMIT = 500  # beyond this many ops, paths are long and many: a summary instead
+
+
 def chain_section(trace: Trace, precision: int) -> Section | None:
     title = "Chain rule, path by path"
     if not trace.wrt:
@@ -134,6 +137,11 @@ def chain_section(trace: Trace, precision: int) -> Section | None:
     if not scalar_paths(trace):
         return Section(title, ("Paths are written out for scalar graphs only (where every local "
                                "derivative is a number, not a Jacobian).",))
+    ops = len(trace.graph.ops)
+    if ops > CHAIN_OP_LIMIT:
+        return Section(title, (f"Paths are written out for graphs of up to {CHAIN_OP_LIMIT} ops; "
+                               f"this one has {ops}. The backward steps above already add up "
+                               "every path's share.",))
     intro = ("∂f/∂input = the sum, over each path from f down to the input, of the product of "
              "the local derivatives on it (the leading 1 is ∂f/∂f).")
     lines: list[Line] = []

@@ -17,6 +17,10 @@ from .trace import GradientCheck, Trace
 SYMBOLIC_RTOL, SYMBOLIC_ATOL = 1e-9, 1e-12
 NUMERIC_RTOL, NUMERIC_ATOL = 1e-5, 1e-6
 _STEP = np.finfo(np.float64).eps ** (1 / 3)  # balances truncation against rounding error
+# Central differences run the whole graph twice per element. Past this many seconds (estimated
+# from the graph's size before running), large arrays are checked at evenly spread elements.
+NUMERIC_SECONDS = 2.0
+_SECONDS_PER_OP, _SECONDS_PER_NUMBER = 5e-6, 2e-9
 
 
 def check_gradients(trace: Trace, derivatives: dict | None = None) -> tuple[GradientCheck, ...]:
@@ -29,31 +33,55 @@ def check_gradients(trace: Trace, derivatives: dict | None = None) -> tuple[Grad
         derivatives = symbolic_derivatives(trace)
     kinked = _inputs_below_kinks(trace)
     output_finite = bool(np.all(np.isfinite(trace.node[trace.output].value)))
+    plan = numeric_plan(trace)
     checks = []
     for name in trace.wrt:
         traced = trace.node[name].grad
-        numeric = central_difference(trace.graph, at, name)
+        numeric = central_difference(trace.graph, at, name, plan[name])
         expr = exact = None
         if not skipped_why:
             expr, derivative = derivatives[name]
             exact = evaluate_derivative(derivative, at)
         checks.append(_verdict(name, traced, expr, exact, numeric, kinked.get(name),
-                               skipped_why, scale, output_finite))
+                               skipped_why, scale, output_finite, plan[name]))
     return tuple(checks)
 
 
+def numeric_plan(trace: Trace) -> dict[str, np.ndarray | None]:
+    """For each traced input, which elements (flat indices) to difference: all (None), unless
+    that would take longer than NUMERIC_SECONDS; then an equal share of evenly spread elements
+    for each input too large for it (at least one element each)."""
+    per_run = (len(trace.graph.ops) * _SECONDS_PER_OP
+               + sum(np.size(record.value) for record in trace.nodes) * _SECONDS_PER_NUMBER)
+    sizes = {name: int(np.size(trace.node[name].value)) for name in trace.wrt}
+    affordable = int(NUMERIC_SECONDS / (2 * per_run))
+    if sum(sizes.values()) <= affordable:
+        return dict.fromkeys(sizes)
+    share = max(1, affordable // max(len(sizes), 1))
+    return {name: None if size <= share else
+            np.unique(np.linspace(0, size - 1, share).round().astype(np.intp))
+            for name, size in sizes.items()}
+
+
 def _verdict(name, traced, expr, exact, numeric, kink_rule, skipped_why, scale,
-             output_finite=True):
+             output_finite=True, elements=None):
     atol = NUMERIC_ATOL * scale
-    agree_numeric = _close(traced, numeric, NUMERIC_RTOL, atol)
-    agree_symbolic = exact is None or _close(traced, exact, SYMBOLIC_RTOL, SYMBOLIC_ATOL)
     notes = [skipped_why] if skipped_why else []
+    if elements is not None:  # only these elements were differenced: judge by them
+        notes.append(f"numeric: {len(elements):,} of {np.size(traced):,} elements, spread "
+                     "evenly (all of them would take too long)")
+        compared = np.ravel(traced)[elements]
+        numeric_part, numeric = np.ravel(numeric)[elements], None
+    else:
+        compared, numeric_part = traced, numeric
+    agree_numeric = _close(compared, numeric_part, NUMERIC_RTOL, atol)
+    agree_symbolic = exact is None or _close(traced, exact, SYMBOLIC_RTOL, SYMBOLIC_ATOL)
     if not output_finite:
         status = "not finite"
         notes.append("the output itself is not finite here")
     elif not np.all(np.isfinite(traced)):
         status = "not finite"
-    elif not np.all(np.isfinite(numeric)):
+    elif not np.all(np.isfinite(numeric_part)):
         status = "not finite"
         notes.append("the finite difference steps outside the domain here")
     elif agree_numeric and agree_symbolic:
@@ -83,11 +111,16 @@ def _output_scale(trace: Trace) -> float:
     return float(max(1.0, np.max(finite, initial=1.0)))
 
 
-def central_difference(graph: Graph, at: dict, name: str) -> np.ndarray:
-    """d output / d name by (f(x + h) - f(x - h)) / 2h, one element of `name` at a time."""
+def central_difference(graph: Graph, at: dict, name: str, elements=None) -> np.ndarray:
+    """d output / d name by (f(x + h) - f(x - h)) / 2h, one element of `name` at a time: every
+    element, or only those at the flat indices `elements` (the others are left nan)."""
     base = np.asarray(at[name], dtype=np.float64)
-    gradient = np.zeros_like(base)
-    for index in np.ndindex(base.shape):
+    if elements is None:
+        gradient, indices = np.zeros_like(base), np.ndindex(base.shape)
+    else:
+        gradient = np.full_like(base, np.nan)
+        indices = (np.unravel_index(flat, base.shape) for flat in elements)
+    for index in indices:
         h = _STEP * max(1.0, abs(float(base[index])))
         plus, minus = base.copy(), base.copy()
         plus[index] += h

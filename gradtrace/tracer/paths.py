@@ -57,16 +57,27 @@ def chain_paths(trace: Trace, name: str, limit: int = 12,
     index = index or path_index(trace)
     above = _reaching(index.entering, name)  # the walk down never enters a dead end
     found: list[Path] = []
-    stack: list[tuple[str, tuple[BackwardStep, ...]]] = [(trace.output, ())]
+    # Each stack entry carries its path as a linked list (step, rest): extending a path is
+    # then one small tuple, not a copy of the whole path.
+    stack: list[tuple[str, tuple | None]] = [(trace.output, None)]
     while stack and len(found) < limit:
-        node, edges = stack.pop()
-        if node == name and edges:
-            found.append(Path(edges))
+        node, path = stack.pop()
+        if node == name and path is not None:
+            found.append(Path(_unlinked(path)))
             continue
         for step in reversed(index.leaving.get(node, [])):
             if step.input in above:
-                stack.append((step.input, edges + (step,)))
+                stack.append((step.input, (step, path)))
     return found, index.counts.get(name, 0)
+
+
+def _unlinked(path: tuple) -> tuple[BackwardStep, ...]:
+    """A linked path (last step, (previous step, (...))) as a tuple from the output down."""
+    steps = []
+    while path is not None:
+        step, path = path
+        steps.append(step)
+    return tuple(reversed(steps))
 
 
 def _reaching(entering: dict[str, list[str]], name: str) -> set[str]:

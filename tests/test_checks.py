@@ -135,18 +135,39 @@ def test_all_finite_screens_by_the_sum_without_being_fooled_by_overflow(array, e
     assert all_finite(array) is expected
 
 
-def test_large_arrays_are_differenced_at_evenly_spread_elements(monkeypatch):
+def test_past_the_time_budget_the_rest_is_checked_along_a_random_direction(monkeypatch):
     from gradtrace.tracer import checks
 
-    monkeypatch.setattr(checks, "NUMERIC_SECONDS", 2e-4)  # a budget far below 900 elements
+    monkeypatch.setattr(checks, "NUMERIC_SECONDS", 2e-4)  # a budget far below 930 elements
     rng = np.random.default_rng(3)
     trace = trace_graph(from_text("sum(tanh(W@x))"),
                         {"W": rng.standard_normal((30, 30)), "x": rng.standard_normal(30)})
     plan = checks.numeric_plan(trace)
-    assert plan["W"] is not None and 1 <= len(plan["W"]) < 900
-    assert plan["W"][0] == 0 and plan["W"][-1] == 899  # spread from the first to the last
-    wrt_w = check_gradients(trace)[0]
-    assert wrt_w.status == "agree" and wrt_w.numeric is None
-    assert f"numeric: {len(plan['W'])} of 900 elements" in wrt_w.note
-    off = replace(trace, grads={**trace.grads, "W": trace.grads["W"] * 1.01})
-    assert check_gradients(off)[0].status == "disagree"  # the sample still catches a wrong W
+    assert plan["W"] is not None and 1 <= len(plan["W"]) < 900 and plan["W"][0] == 0
+    assert plan["x"] is not None and plan["x"][-1] == 29  # spread over W's elements, then x's
+    wrt_w, wrt_x = check_gradients(trace)
+    assert (wrt_w.status, wrt_x.status) == ("agree", "agree") and wrt_w.numeric is None
+    assert f"numeric: {len(plan['W'])} of 900 elements one by one, the other " in wrt_w.note
+    left_out = next(i for i in range(900) if i not in set(plan["W"]))
+    grad = trace.grads["W"].copy()
+    grad.ravel()[left_out] += 0.1  # wrong only where no one-by-one difference looks
+    assert check_gradients(replace(trace, grads={**trace.grads, "W": grad}))[0].status == \
+        "disagree"
+
+
+def test_inputs_left_out_entirely_are_still_checked(monkeypatch):
+    from gradtrace.tracer import checks
+
+    monkeypatch.setattr(checks, "NUMERIC_SECONDS", 1e-4)
+    expression = " + ".join(f"x{i}*y{i}" for i in range(20))
+    at = {f"{v}{i}": float(i + 1) * (1 if v == "x" else -0.5) for i in range(20) for v in "xy"}
+    trace = trace_graph(from_text(expression), {k: np.asarray(v) for k, v in at.items()})
+    plan = checks.numeric_plan(trace)
+    skipped = [name for name, elements in plan.items() if elements is not None and not len(elements)]
+    assert skipped, plan
+    by_input = {check.input: check for check in check_gradients(trace)}
+    assert all(check.status == "agree" for check in by_input.values())
+    assert "numeric: along one random direction" in by_input[skipped[0]].note
+    wrong = replace(trace, grads={**trace.grads, skipped[0]: trace.grads[skipped[0]] + 1.0})
+    assert {check.input: check.status for check in check_gradients(wrong)}[skipped[0]] == \
+        "disagree"

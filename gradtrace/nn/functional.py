@@ -25,7 +25,8 @@ __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropou
 
 def _op(name: str, first, *others, **attrs) -> Tensor:
     """Record registry op `name`; attributes left at None take the op's default."""
-    given = tuple(sorted((key, value) for key, value in attrs.items() if value is not None))
+    given = tuple(sorted((key, value) for key, value in attrs.items() if value is not None)
+                  ) if attrs else ()
     return _as_tensor(first)._apply(name, *others, attrs=given)
 
 

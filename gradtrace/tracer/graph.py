@@ -86,8 +86,10 @@ class GraphBuilder:
     def __init__(self, expression: str | None, input_names: list[str]):
         self.expression = expression
         self.prefix = _op_prefix(input_names)
+        self.input_names = list(input_names)
         self.nodes: list[Node] = [Node(name, "input") for name in input_names]
-        self.known = {name for name in input_names}
+        self.op_nodes: list[Node] = []
+        self.known = set(input_names)
         self.op_count = 0
 
     def const(self, value) -> str:
@@ -106,11 +108,17 @@ class GraphBuilder:
             raise ValueError(f"{name} takes {REGISTRY[name].arity} inputs, got {len(inputs)}")
         self.op_count += 1
         node_id = self.prefix + str(self.op_count)
-        self.nodes.append(_new_node(Node, (node_id, "op", name, tuple(inputs), None, tuple(attrs))))
+        node = _new_node(Node, (node_id, "op", name, tuple(inputs), None, tuple(attrs)))
+        self.nodes.append(node)
+        self.op_nodes.append(node)
         return node_id
 
     def build(self, output: str) -> Graph:
-        return Graph(tuple(self.nodes), output, self.expression)
+        graph = Graph(tuple(self.nodes), output, self.expression)
+        # known already: fill Graph's cached properties instead of walking the nodes again
+        graph.__dict__["inputs"] = tuple(self.input_names)
+        graph.__dict__["ops"] = tuple(self.op_nodes)
+        return graph
 
 
 _NUMBERED = re.compile(r"(h|v|u|node)\d+$")

@@ -31,7 +31,7 @@ def _sp_float(sp, value):
 # -- linear: x (..., in) @ W (out, in)ᵀ + b (out,) ------------------------------------------
 
 def _linear(x, W, b):
-    if np.ndim(x) == 0 or np.ndim(W) != 2 or x.shape[-1] != W.shape[1]:
+    if x.ndim == 0 or W.ndim != 2 or x.shape[-1] != W.shape[1]:
         raise ValueError(f"linear needs x (..., in) and W (out, in): got x {np.shape(x)}, "
                          f"W {np.shape(W)}")
     out = x @ W.T

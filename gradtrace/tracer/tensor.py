@@ -69,8 +69,9 @@ class Tensor:
             value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
         made = Tensor.__new__(Tensor)
         made.value, made.name, made.requires_grad, made.grad = as_float(value), None, True, None
-        made._op, made._attrs = op_name, attrs
-        made._first, made._second, made._others = _inputs_in_slots(parents)
+        made._op, made._attrs, made._first = op_name, attrs, self
+        made._second = parents[1] if others else None
+        made._others = parents[2:]
         return made
 
     @property

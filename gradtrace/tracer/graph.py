@@ -126,7 +126,8 @@ _NUMBERED = re.compile(r"(h|v|u|node)\d+$")
 
 def _op_prefix(input_names) -> str:
     """h, unless an input is already called h1, h2...; then v, u, node, node_."""
-    taken = {found.group(1) for found in map(_NUMBERED.match, input_names) if found}
+    candidates = [name for name in input_names if name[:1] in "hvun"]  # cheap test first
+    taken = {found.group(1) for found in map(_NUMBERED.match, candidates) if found}
     return next((prefix for prefix in ("h", "v", "u", "node") if prefix not in taken), "node_")
 
 

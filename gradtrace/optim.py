@@ -44,8 +44,8 @@ class Optimizer:
             if parameter.grad is None:
                 continue
             theta = parameter.value
-            recorded = getattr(parameter, "_trace", None)  # see Tensor.held_by_trace
-            if recorded is not None and recorded() is not None:
+            held = getattr(parameter, "held_by_trace", None)  # any object with .value works
+            if held is not None and held():
                 theta = parameter.value = theta.copy()  # the trace keeps the old array
             grad = np.asarray(parameter.grad, dtype=theta.dtype)
             if self.weight_decay:

@@ -64,7 +64,7 @@ def numeric_plan(trace: Trace) -> dict[str, np.ndarray | None]:
     them (None), unless that would take longer than NUMERIC_SECONDS; then as many as fit,
     spread evenly over the inputs' elements taken in order (an input may get none)."""
     per_run = (len(trace.graph.ops) * _SECONDS_PER_OP
-               + sum(np.size(record.value) for record in trace.nodes) * _SECONDS_PER_NUMBER)
+               + sum(np.size(value) for value in trace.values.values()) * _SECONDS_PER_NUMBER)
     sizes = {name: int(np.size(trace.node[name].value)) for name in trace.wrt}
     total = sum(sizes.values())
     affordable = int(NUMERIC_SECONDS / (2 * per_run))

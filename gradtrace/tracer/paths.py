@@ -45,11 +45,6 @@ def path_index(trace: Trace) -> PathIndex:
     return PathIndex(leaving, entering, counts)
 
 
-def count_paths(trace: Trace, name: str) -> int:
-    """How many distinct paths lead from the output to `name` (exact, however many)."""
-    return path_index(trace).counts.get(name, 0)
-
-
 def chain_paths(trace: Trace, name: str, limit: int = 12,
                 index: PathIndex | None = None) -> tuple[list[Path], int]:
     """Up to `limit` paths from the output to `name`, and how many there are in all.

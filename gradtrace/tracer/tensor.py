@@ -31,17 +31,16 @@ class Tensor:
     __slots__ = ("value", "name", "requires_grad", "grad", "_op", "_first", "_second",
                  "_others", "_attrs", "_trace")
 
-    def __init__(self, value, name: str | None = None, *, requires_grad: bool = True,
-                 _op: str | None = None, _parents: tuple["Tensor", ...] = (),
-                 _attrs: tuple = ()):
+    def __init__(self, value, name: str | None = None, *, requires_grad: bool = True):
+        """A leaf; tensors computed by ops are made by `_apply`."""
         self.value = as_float(value)
         self.name = name
         self.requires_grad = requires_grad
         self.grad: np.ndarray | None = None
-        self._op = _op
-        self._first, self._second, self._others = _inputs_in_slots(_parents)
-        self._attrs = _attrs
-        self._trace = None  # a leaf: the last Trace made from it (weakly), see held_by_trace
+        self._op, self._attrs = None, ()
+        self._first = self._second = None
+        self._others = ()
+        self._trace = None  # the last Trace made from this leaf (weakly), see held_by_trace
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -149,12 +148,6 @@ class Tensor:
         very array, so an optimiser updates a copy instead of the array in place."""
         recorded = getattr(self, "_trace", None)
         return recorded is not None and recorded() is not None
-
-
-def _inputs_in_slots(parents: tuple) -> tuple:
-    """(first, second, the rest) of an op's input tensors, None where there is none."""
-    count = len(parents)
-    return (parents[0] if count else None, parents[1] if count > 1 else None, parents[2:])
 
 
 def plain_attrs(attrs: dict) -> tuple:

@@ -66,9 +66,8 @@ def interleaved_medians(works: list, runs: int) -> list[float]:
 
 
 def gradient_against_forward(runs: int) -> None:
-    from gradtrace.tracer.backprop import evaluate, trace_graph
-    from gradtrace.tracer.graph import from_text
-    from gradtrace.tracer.passes import vjp_pass
+    from gradtrace.core.backprop import evaluate, trace_graph, vjp_pass
+    from gradtrace.expr.to_graph import graph_from_text as from_text
 
     print(f"(a) gradient of a scalar loss over 10^6 parameters, median of {runs} interleaved "
           f"runs, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")

@@ -151,7 +151,7 @@ def numpy_w3_step(params, x, labels):
 def gradtrace_w2(params, x, labels):
     """The same MLP with gradtrace.nn and gradtrace.optim; one step per call."""
     from gradtrace import nn, optim
-    from gradtrace.tracer.tensor import tensor
+    from gradtrace import tensor
 
     kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights replaced just below
     model = nn.Sequential(nn.Linear(784, 256, **kw), nn.ReLU(), nn.Linear(256, 256, **kw),
@@ -174,7 +174,7 @@ def gradtrace_w2(params, x, labels):
 def gradtrace_w3(params, x, labels):
     """The same network with gradtrace.nn: forward + backward per call."""
     from gradtrace import nn
-    from gradtrace.tracer.tensor import tensor
+    from gradtrace import tensor
 
     kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights replaced just below
     model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, **kw), nn.ReLU(), nn.MaxPool2d(2),
@@ -330,7 +330,7 @@ def report(name: str, medians: dict, peaks: dict) -> list[str]:
 # -- the scalar MLP (micrograd's demo) -----------------------------------------------------
 
 def moons(rng, n=100, noise=0.1):
-    from gradtrace.data import moons as make_moons
+    from gradtrace.layers.datasets import moons as make_moons
 
     X, y = make_moons(rng, n, noise)
     return X, 2 * y - 1  # labels ±1 for the max-margin loss
@@ -371,8 +371,8 @@ def scalar_loss(layers, params, inputs, y, relu):
 
 def gradtrace_scalar_step(problem):
     """One training step with every number a 0-d gradtrace tensor, traced."""
-    from gradtrace.tracer.functional import relu
-    from gradtrace.tracer.tensor import tensor
+    from gradtrace import relu
+    from gradtrace import tensor
 
     X, y, start = problem
     layers = [[([tensor(w, f"w{depth}") for w in weights], tensor(bias, "b"))

@@ -1,16 +1,15 @@
-"""04 — Catching a sign slip in the notes (seed 002, "神经网络梯度计算").
+"""04 — Catching a sign slip in the notes (the backprop notes, "神经网络梯度计算").
 
 The notes write ∂L/∂ω = (y − ŷ) ŷ (1 − ŷ) α for L = ½(y − ŷ)², ŷ = σ(ω α + c).
 The traced gradient disagrees; the corrected (ŷ − y) ŷ (1 − ŷ) α agrees at every point.
 """
 
-from gradtrace.render.sampling import report_plain
-from gradtrace.tracer.sampling import check_samples
+import gradtrace
 
 LOSS = "(y - sigmoid(w*a + c))**2/2"
 Y_HAT = "sigmoid(w*a + c)"
 AS_WRITTEN = f"w=(y - {Y_HAT})*{Y_HAT}*(1 - {Y_HAT})*a"
 CORRECTED = f"w=({Y_HAT} - y)*{Y_HAT}*(1 - {Y_HAT})*a"
 
-report = check_samples(LOSS, samples=20, seed=4, claims=[AS_WRITTEN, CORRECTED], wrt="w")
-print(report_plain(report))
+report = gradtrace.check(LOSS, samples=20, seed=4, claims=[AS_WRITTEN, CORRECTED], wrt="w")
+print(report.to_text())

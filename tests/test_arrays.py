@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gradtrace
-from gradtrace.tracer.backprop import trace_graph
-from gradtrace.tracer.explain import explain
-from gradtrace.tracer.graph import from_text
+from gradtrace.core.backprop import trace_graph
+from gradtrace.expr.pipeline import explain
+from gradtrace.expr.to_graph import graph_from_text as from_text
 
 SETTINGS = settings(max_examples=25, deadline=None)
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gradtrace.tracer.backprop import trace_graph
-from gradtrace.tracer.narrate import all_finite
-from gradtrace.tracer.checks import central_difference, check_gradients
-from gradtrace.tracer.symbolic import SYMBOLIC_OP_LIMIT
-from gradtrace.tracer.explain import explain
-from gradtrace.tracer.graph import from_text
-from gradtrace.tracer.values import default_value
+from gradtrace.core.backprop import trace_graph
+from gradtrace.core.steps import all_finite
+from gradtrace.checks.gradients import central_difference, check_gradients
+from gradtrace.checks.symbolic import SYMBOLIC_OP_LIMIT
+from gradtrace.expr.pipeline import explain
+from gradtrace.expr.to_graph import graph_from_text as from_text
+from gradtrace.expr.point import default_value
 
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 WORKED_POINT = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
@@ -61,7 +61,7 @@ def test_log_of_negative_number_is_not_finite():
 
 def test_wrong_gradient_is_reported_as_disagree():
     trace = trace_graph(from_text("x*x"), {"x": np.asarray(3.0)})
-    tampered = replace(trace, grads={**trace.grads, "x": np.asarray(7.0)})
+    tampered = replace(trace, node_grads={**trace.node_grads, "x": np.asarray(7.0)})
     (check,) = check_gradients(tampered)
     assert check.status == "disagree"
     assert float(check.symbolic) == 6.0
@@ -113,7 +113,7 @@ def test_defaults_do_not_move_when_a_variable_is_added():
     with_more = explain("x + y*z", check=False)
     assert alone.defaults == ("x",)
     assert with_more.defaults == ("x", "y", "z")
-    assert alone.node["x"].value == with_more.node["x"].value == default_value("x")
+    assert alone.by_id["x"].value == with_more.by_id["x"].value == default_value("x")
 
 
 def test_json_is_byte_identical_across_calls():
@@ -136,7 +136,7 @@ def test_all_finite_screens_by_the_sum_without_being_fooled_by_overflow(array, e
 
 
 def test_past_the_time_budget_the_rest_is_checked_along_a_random_direction(monkeypatch):
-    from gradtrace.tracer import checks
+    from gradtrace.checks import gradients as checks
 
     monkeypatch.setattr(checks, "NUMERIC_SECONDS", 2e-4)  # a budget far below 930 elements
     rng = np.random.default_rng(3)
@@ -149,14 +149,14 @@ def test_past_the_time_budget_the_rest_is_checked_along_a_random_direction(monke
     assert (wrt_w.status, wrt_x.status) == ("agree", "agree") and wrt_w.numeric is None
     assert f"numeric: {len(plan['W'])} of 900 elements one by one, the other " in wrt_w.note
     left_out = next(i for i in range(900) if i not in set(plan["W"]))
-    grad = trace.grads["W"].copy()
+    grad = trace.node_grads["W"].copy()
     grad.ravel()[left_out] += 0.1  # wrong only where no one-by-one difference looks
-    assert check_gradients(replace(trace, grads={**trace.grads, "W": grad}))[0].status == \
+    assert check_gradients(replace(trace, node_grads={**trace.node_grads, "W": grad}))[0].status == \
         "disagree"
 
 
 def test_inputs_left_out_entirely_are_still_checked(monkeypatch):
-    from gradtrace.tracer import checks
+    from gradtrace.checks import gradients as checks
 
     monkeypatch.setattr(checks, "NUMERIC_SECONDS", 1e-4)
     expression = " + ".join(f"x{i}*y{i}" for i in range(20))
@@ -168,6 +168,6 @@ def test_inputs_left_out_entirely_are_still_checked(monkeypatch):
     by_input = {check.input: check for check in check_gradients(trace)}
     assert all(check.status == "agree" for check in by_input.values())
     assert "numeric: along one random direction" in by_input[skipped[0]].note
-    wrong = replace(trace, grads={**trace.grads, skipped[0]: trace.grads[skipped[0]] + 1.0})
+    wrong = replace(trace, node_grads={**trace.node_grads, skipped[0]: trace.node_grads[skipped[0]] + 1.0})
     assert {check.input: check.status for check in check_gradients(wrong)}[skipped[0]] == \
         "disagree"

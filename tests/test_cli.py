@@ -241,7 +241,7 @@ def test_top_level_help_imports_no_command_module():
 
 
 def test_ops_lists_every_registry_op():
-    from gradtrace.tracer.ops import REGISTRY
+    from gradtrace.ops import REGISTRY
 
     result = run("ops", "--format", "json")
     assert result.exit_code == 0, result.output

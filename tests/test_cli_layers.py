@@ -11,8 +11,8 @@ import typer
 from typer.testing import CliRunner
 
 from gradtrace.cli import app
-from gradtrace.tracer import networks
-from gradtrace.tracer.layer_trace import trace_step
+from gradtrace.layers import networks
+from gradtrace.layers.step import trace_step
 from gradtrace.render.layer_graph import MAX_DRAWN_NODES, render_layer_dot
 
 runner = CliRunner()
@@ -264,7 +264,7 @@ def test_gradcheck_text_names_each_tensor():
 
 
 def test_gradcheck_catches_a_wrong_vjp(monkeypatch):
-    from gradtrace.tracer.ops import REGISTRY
+    from gradtrace.ops import REGISTRY
 
     linear = REGISTRY["linear"]
 
@@ -307,7 +307,7 @@ def test_summarise_a_trace_from_gradtrace_nn():
     import gradtrace
     from gradtrace import nn
     from gradtrace.nn import functional as F
-    from gradtrace.tracer.layer_trace import gradient_health, summarise
+    from gradtrace.layers.step import gradient_health, summarise
 
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(4, 5, rng=rng), nn.Sigmoid(), nn.Linear(5, 3, rng=rng))

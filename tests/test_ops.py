@@ -22,10 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradtrace.errors import ParseError
-from gradtrace.tracer.backprop import sum_to
-from gradtrace.tracer.graph import from_text
-from gradtrace.tracer.ops import REGISTRY, attribute_texts
+from gradtrace.core.errors import ParseError
+from gradtrace.core.backprop import sum_to
+from gradtrace.expr.to_graph import graph_from_text as from_text
+from gradtrace.checks.symbolic import sympy_of_op
+from gradtrace.core.registry import attribute_texts
+from gradtrace.ops import REGISTRY
 from layer_cases import LAYER_CASES
 
 OP_NAMES = sorted(REGISTRY)
@@ -394,12 +396,8 @@ def test_vjp_and_jvp_agree_with_finite_differences_and_the_explicit_jacobian(nam
 
 
 def lowered(op, symbols: tuple, attrs: dict) -> np.ndarray:
-    """The op in SymPy on object arrays: elementwise ops element by element (`lower`), the
-    others through `lower_array`."""
-    if op.elementwise:
-        elementwise = np.frompyfunc(lambda *xs: op.lower(sympy, *xs), op.arity, 1)
-        return np.asarray(elementwise(*symbols), dtype=object)
-    return np.asarray(op.lower_array(sympy, *symbols, **attrs), dtype=object)
+    """The op in SymPy on object arrays, as the symbolic check writes it."""
+    return sympy_of_op(op, [np.asarray(s, dtype=object) for s in symbols], attrs, sympy)
 
 
 def symbol_array(prefix: str, shape) -> np.ndarray:
@@ -513,7 +511,7 @@ def sympy_form(name: str):
     """(symbols, the op's SymPy lowering, its derivative by each symbol)."""
     op = REGISTRY[name]
     symbols = sympy.symbols("a b", real=True)[: op.arity]
-    expression = op.lower(sympy, *symbols)
+    expression = lowered(op, symbols, {}).item()
     derivatives = tuple(sympy.diff(expression, symbol) for symbol in symbols)
     return symbols, expression, derivatives
 
@@ -724,7 +722,7 @@ def test_formulas_use_only_the_op_inputs_output_upstream_and_attributes(name):
     names = dict(zip("abcde", ["A", "B", "C", "D", "E"][: op.arity]), out="OUT", g="G")
     for formula in op.formulas:
         # a KeyError here is a placeholder the narration cannot fill
-        formula.format(**names, **attribute_texts(()))
+        formula.format(**names, **attribute_texts(op.attrs))
     op.pattern.format(**names, **attribute_texts(()))
     if op.elementwise:
         assert not any("{g}" in formula for formula in op.formulas), "local derivatives only"

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 import gradtrace
-from gradtrace.errors import ParseError, UsageError
-from gradtrace.tracer.backprop import evaluate, trace_graph
-from gradtrace.tracer.graph import from_text, to_expression
+from gradtrace.core.errors import ParseError, UsageError
+from gradtrace.core.backprop import evaluate, trace_graph
+from gradtrace.expr.to_graph import graph_from_text as from_text
+from gradtrace.core.graph import to_expression
 
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 WORKED_POINT = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}

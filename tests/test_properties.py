@@ -20,12 +20,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import gradtrace
-from gradtrace.errors import GradtraceError, ParseError
-from gradtrace.tracer.backprop import evaluate, trace_graph
-from gradtrace.tracer.checks import check_gradients
-from gradtrace.tracer.explain import explain
-from gradtrace.tracer.graph import Graph, from_text, to_expression
-from gradtrace.tracer.ops import REGISTRY
+from gradtrace.core.errors import GradtraceError, ParseError
+from gradtrace.core.backprop import evaluate, trace_graph
+from gradtrace.checks.gradients import check_gradients
+from gradtrace.expr.pipeline import explain
+from gradtrace.core.graph import Graph, to_expression
+from gradtrace.expr.to_graph import graph_from_text as from_text
+from gradtrace.ops import REGISTRY
 
 VARIABLES = ("x", "y", "z")
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in VARIABLES}

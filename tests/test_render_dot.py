@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from gradtrace.errors import GradtraceError, UsageError
+from gradtrace.core.errors import GradtraceError, UsageError
 from gradtrace.render.dot import render_dot
 from gradtrace.render.image import (
     RenderError, WriteError, find_engine, render_image, write_atomic, write_graph,
 )
-from gradtrace.tracer.backprop import trace_graph
-from gradtrace.tracer.graph import from_text
+from gradtrace.core.backprop import trace_graph
+from gradtrace.expr.to_graph import graph_from_text as from_text
 
 NEURON = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 NEURON_POINT = dict(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from gradtrace.render.markdown import render_html, render_markdown
-from gradtrace.render.text import build_renderables, render_plain, render_rich
-from gradtrace.tracer.backprop import trace_graph
-from gradtrace.tracer.graph import from_text
-from gradtrace.tracer.trace import GradientCheck
+from trace_views import render_html, render_markdown
+from trace_views import build_renderables, render_plain, render_rich
+from gradtrace.core.backprop import trace_graph
+from gradtrace.expr.to_graph import graph_from_text as from_text
+from gradtrace.core.trace import GradientCheck
 
 NEURON = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 NEURON_POINT = dict(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)
@@ -189,7 +189,7 @@ def test_a_long_path_shows_its_ends_and_the_whole_product():
 
 
 def test_a_large_graph_summarises_its_paths():
-    from gradtrace.render.story import CHAIN_OP_LIMIT
+    from gradtrace.narrate.story import CHAIN_OP_LIMIT
 
     terms = CHAIN_OP_LIMIT // 2 + 1  # x0*y0 + x1*y1 + ...: 2·terms − 1 ops
     expression = " + ".join(f"x{i}*y{i}" for i in range(terms))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from gradtrace import data
+from gradtrace.layers import datasets as data
 from gradtrace.cli import app
 
 runner = CliRunner()
@@ -94,8 +94,8 @@ def test_spirals_use_softmax_over_three_classes():
 def test_text_table_shows_every_kth_epoch():
     result = invoke("train", "--epochs", "20", "--every", "5", "--format", "text")
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["epoch", "loss", "accuracy"]
-    assert [line.split()[0] for line in lines[1:]] == ["1", "5", "10", "15", "20"]
+    assert lines[1].split() == ["epoch", "loss", "accuracy"]
+    assert [line.split()[0] for line in lines[3:]] == ["1", "5", "10", "15", "20"]
     assert "training" not in result.stderr  # no progress bar when stderr is not a terminal
 
 
@@ -108,7 +108,7 @@ def test_train_writes_the_loss_curve_and_decision_boundary(tmp_path, image, chec
 
 
 @pytest.mark.parametrize("layers, message", [("3,4,1", "start with 2"), ("2,4,3", "end with"),
-                                             ("2", "positive sizes")])
+                                             ("2", "at least an input and an output width")])
 def test_layer_sizes_must_fit_the_data(layers, message):
     result = runner.invoke(app, ["train", "--data", "xor", "--layers", layers])
     assert result.exit_code == 2 and message in result.output
@@ -153,7 +153,8 @@ def test_the_notes_figure_sgd_zigzags_and_the_others_damp_it():
 
 def test_optimize_text_names_each_optimiser_and_its_final_point():
     result = invoke("optimize", NOTES_FUNCTION, *NOTES_SETTINGS, "--format", "text")
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[2:]}
+    lines = result.stdout.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines[1:2] + lines[3:]}
     assert list(rows) == ["optimiser", "sgd", "momentum", "adagrad", "adam"]
     assert rows["sgd"][1:4] == ["0.95", "-0.3504", "0.0848"]
 

@@ -6,10 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Format, command_app, error_boundary, fail
+from ..core.errors import UsageError
+from .common import Format, command_app, error_boundary
 from .mlp import (ActOption, Activation, BatchOption, ExpandOption, FormatOption, GainOption,
-                  Init, InitOption, Loss, LossOption, LrOption, SeedOption, SvgOption, run_step)
-from .options import PrecisionOption
+                  Init, InitOption, Loss, LossOption, LrOption, SvgOption, run_step)
+from .options import PrecisionOption, SeedOption, dims
 
 app = command_app()
 
@@ -61,10 +62,10 @@ def cnn(
     classes: Annotated[int, typer.Option(
         "--classes", min=1, metavar="N", help="Outputs of the final linear layer. "
                                                "Example: --classes 10")] = 3,
-    act: ActOption = Activation.relu,
+    act: ActOption = Activation["relu"],
     batch: BatchOption = 2,
     seed: SeedOption = 0,
-    init: InitOption = Init.he,
+    init: InitOption = Init["he"],
     gain: GainOption = 1.0,
     loss: LossOption = Loss.ce,
     lr: LrOption = 0.1,
@@ -80,9 +81,9 @@ def cnn(
     """
     import numpy as np
 
-    from ..tracer import networks
+    from ..layers import networks
 
-    sample = _dims(input_shape, 3, "--input", "1x8x8")
+    sample = dims(input_shape, "input", 3, "1x8x8")
     convs = [_conv(text, stride, padding) for text in (conv or ["4x3x3"])]
     _check_fits(sample, convs, pool)
     rng = np.random.default_rng(seed)
@@ -99,20 +100,10 @@ def cnn(
     run_step(specs, data, lr, expand, title, network, output_format, svg, precision)
 
 
-def _dims(text: str, count: int, option: str, example: str) -> tuple[int, ...]:
-    try:
-        dims = tuple(int(part) for part in text.lower().split("x"))
-    except ValueError:
-        dims = ()
-    if len(dims) != count or min(dims) < 1:
-        fail(f"{option} {text}: write {count} whole numbers joined by x, e.g. {example}")
-    return dims
-
-
 def _conv(text: str, stride: int, padding: int):
-    from ..tracer.networks import ConvSpec
+    from ..layers.networks import ConvSpec
 
-    filters, kh, kw = _dims(text, 3, "--conv", "4x3x3")
+    filters, kh, kw = dims(text, "conv", 3, "4x3x3")
     return ConvSpec(filters, (kh, kw), stride, padding)
 
 
@@ -123,8 +114,8 @@ def _check_fits(sample, convs, pool: int) -> None:
         height = (height + 2 * conv.padding - conv.kernel[0]) // conv.stride + 1
         width = (width + 2 * conv.padding - conv.kernel[1]) // conv.stride + 1
         if height < 1 or width < 1:
-            fail(f"--conv {conv.filters}x{conv.kernel[0]}x{conv.kernel[1]} does not fit the "
-                 f"{sample[1]}x{sample[2]} input after the layers before it")
+            raise UsageError(f"{conv.filters}x{conv.kernel[0]}x{conv.kernel[1]} does not fit the "
+                             f"{sample[1]}x{sample[2]} input after the layers before it", "conv")
         height, width = height // pool, width // pool
         if height < 1 or width < 1:
-            fail(f"--pool {pool} is larger than the feature map it pools")
+            raise UsageError(f"{pool} is larger than the feature map it pools", "pool")

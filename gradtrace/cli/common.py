@@ -1,4 +1,5 @@
-"""What every command shares: output formats, the error boundary, where output goes."""
+"""What every command shares: the error boundary, output through the one format dispatcher,
+a progress bar for long work, and writing to stdout."""
 
 import enum
 import functools
@@ -7,7 +8,7 @@ import sys
 
 import typer
 
-from ..errors import GradtraceError, ParseError
+from ..core.errors import GradtraceError, ParseError, UsageError
 
 
 def command_app() -> typer.Typer:
@@ -35,6 +36,25 @@ def wants_colour(output_format: Format) -> bool:
     return sys.stdout.isatty()
 
 
+def show(output_format: Format, sections, document) -> None:
+    """Write a command's output in the asked format (see gradtrace.render.formats): `sections`
+    and `document` are functions giving the story and the JSON text."""
+    from ..render.formats import present
+
+    console = None
+    colour = wants_colour(output_format)
+    if colour:
+        from rich.console import Console
+
+        console = Console(highlight=False)
+    print_output(present(output_format.value, sections, document, colour, console))
+
+
+def flag(parameter: str) -> str:
+    """The command-line option for a parameter of the Python API: wrt → --wrt."""
+    return "--" + parameter.replace("_", "-")
+
+
 def fail(message: str, code: int = EXIT_USAGE):
     """Print an error to stderr and stop with `code`."""
     typer.echo(f"error: {message}", err=True)
@@ -43,8 +63,8 @@ def fail(message: str, code: int = EXIT_USAGE):
 
 def error_boundary(command):
     """The one place errors become messages and exit codes: a GradtraceError prints its message
-    (a ParseError with a caret under the problem); anything else is a bug, reported in one line
-    (set GRADTRACE_DEBUG=1 for the traceback)."""
+    (a ParseError with a caret under the problem, a UsageError naming the option at fault);
+    anything else is a bug, reported in one line (set GRADTRACE_DEBUG=1 for the traceback)."""
 
     @functools.wraps(command)
     def guarded(*args, **kwargs):
@@ -55,6 +75,9 @@ def error_boundary(command):
         except ParseError as error:
             typer.echo(f"error: cannot parse the expression\n{error.caret()}", err=True)
             raise typer.Exit(error.exit_code) from None
+        except UsageError as error:
+            where = f"{flag(error.parameter)}: " if error.parameter else ""
+            fail(where + error.message, error.exit_code)
         except GradtraceError as error:
             fail(str(error), error.exit_code)
         except RecursionError:
@@ -74,15 +97,37 @@ def print_output(text: str):
     sys.stdout.flush()
 
 
-def render_sections(story, output_format: "Format") -> str:
-    """A story of sections in the asked format; the rich one goes straight to the terminal."""
-    from ..render import sections
+class progress_bar:
+    """A progress bar on stderr for long work in a terminal; silent otherwise (a pipe, a test).
+    Used as a context manager giving `advance(done=None, **fields)`, or None when silent."""
 
-    if output_format is Format.markdown:
-        return sections.render_markdown(story)
-    if wants_colour(output_format):
+    def __init__(self, total: int, label: str, fields: dict | None = None, minimum: int = 1):
+        self.total, self.label, self.fields, self.minimum = total, label, fields or {}, minimum
+        self.bar = None
+
+    def __enter__(self):
+        if self.total < self.minimum or not sys.stderr.isatty():
+            return None
         from rich.console import Console
+        from rich.progress import Progress
 
-        sections.render_rich(story, Console(highlight=False))
-        return ""
-    return sections.render_plain(story)
+        columns = [*Progress.get_default_columns(),
+                   *(f"{name} {{task.fields[{name}]}}" for name in self.fields)]
+        self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total, **self.fields)
+
+        def advance(done: int | None = None, **fields) -> None:
+            if done is None:
+                self.bar.advance(task)
+            else:
+                fields["completed"] = done
+            if fields:
+                self.bar.update(task, **fields)
+
+        return advance
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False

@@ -6,8 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, print_output, wants_colour
-from .options import ExpressionArgument, AtOption, FuseOption, PrecisionOption, SeedOption, WrtOption
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
+from .options import (AtOption, ExpressionArgument, FuseOption, PrecisionOption, SeedOption,
+                      WrtOption, format_option)
 
 app = command_app()
 
@@ -34,11 +35,7 @@ def explain(
     at: AtOption = None,
     wrt: WrtOption = None,
     seed: SeedOption = 0,
-    output_format: Annotated[Format, typer.Option(
-        "--format", "-f", metavar="rich|text|markdown|json",
-        help="rich: coloured tables in a terminal (plain text when piped or NO_COLOR is set); "
-             "text: plain text; markdown: tables to paste into notes; json: the whole trace "
-             "(schema gradtrace.trace/1). Example: --format markdown")] = Format.rich,
+    output_format: format_option("the whole trace (schema gradtrace.trace/1).") = Format.rich,
     precision: PrecisionOption = 2,
     svg: Annotated[Optional[Path], typer.Option(
         "--svg", metavar="PATH", help="Also draw the annotated graph (values green, gradients red) to this "
@@ -67,20 +64,15 @@ def explain(
     gradient checked three ways. Exit code 0 when all is well, 1 when a value is not finite or
     a check disagrees, 2 for a usage or parse error.
     """
-    from ..tracer.explain import explain as run_explain
-    from ..tracer.values import parse_assignments
+    from ..expr.pipeline import explain as run_explain
+    from ..expr.point import parse_assignments
 
     point = parse_assignments(at or [], seed)
     if mode is Mode.forward:
         ok = _explain_forward(expression, point, wrt, seed, fuse, output_format, precision)
     else:
         trace = run_explain(expression, point, wrt, seed=seed, fuse=fuse, check=check)
-        views = None
-        if jacobians:
-            from ..tracer.jacobian import jacobian_views
-
-            views = jacobian_views(trace)
-        print_output(render(trace, output_format, precision, views))
+        _show_trace(trace, output_format, precision, jacobians)
         ok = trace.ok
     if svg is not None:
         if mode is Mode.forward:  # the drawing needs the values and gradients only
@@ -93,45 +85,23 @@ def explain(
         raise typer.Exit(EXIT_PROBLEM)
 
 
+def _show_trace(trace, output_format: Format, precision: int, jacobians: bool) -> None:
+    from ..jacobians.local import jacobian_views
+    from ..narrate.story import story
+    from ..render.json import render_json
+
+    views = jacobian_views(trace) if jacobians else None
+    show(output_format, lambda: story(trace, precision, views),
+         lambda: render_json(trace, views))
+
+
 def _explain_forward(expression, at, wrt, seed, fuse, output_format, precision) -> bool:
     """Forward mode narrated; True when every value and derivative is finite."""
-    from ..render import forward_mode, sections
-    from ..tracer.forward_mode import explain_forward
+    from ..expr.pipeline import explain_forward
+    from ..narrate.forward_mode import forward_sections
+    from ..render.json_reports import forward_json
 
     report = explain_forward(expression, at, wrt, seed=seed, fuse=fuse)
-    if output_format is Format.json:
-        print_output(forward_mode.render_forward_json(report))
-        return forward_mode.forward_ok(report)
-    story = forward_mode.forward_sections(report, precision)
-    if output_format is Format.markdown:
-        print_output(sections.render_markdown(story))
-    elif wants_colour(output_format):
-        from rich.console import Console
-
-        sections.render_rich(story, Console(highlight=False))
-    else:
-        print_output(sections.render_plain(story))
-    return forward_mode.forward_ok(report)
-
-
-def render(trace, output_format: Format, precision: int, jacobians=None) -> str:
-    """The trace in the asked format; the rich one goes straight to the terminal.
-    `jacobians`: JacobianViews to show (None: no Jacobian section)."""
-    if output_format is Format.json:
-        from ..render.json import render_json
-
-        return render_json(trace, jacobians)
-    if output_format is Format.markdown:
-        from ..render.markdown import render_markdown
-
-        return render_markdown(trace, precision=precision, jacobians=jacobians)
-    if wants_colour(output_format):
-        from rich.console import Console
-
-        from ..render.text import render_rich
-
-        render_rich(trace, Console(highlight=False), precision=precision, jacobians=jacobians)
-        return ""
-    from ..render.text import render_plain
-
-    return render_plain(trace, precision=precision, jacobians=jacobians)
+    show(output_format, lambda: forward_sections(report, precision),
+         lambda: forward_json(report))
+    return report.ok

@@ -39,9 +39,9 @@ def graph(
     `graphviz-pure` program that `pip install gradtrace` brings along. The file is written
     atomically: a failure never leaves a partial file.
     """
+    from ..expr.pipeline import explain as run_explain
+    from ..expr.point import parse_assignments
     from ..render.image import write_graph
-    from ..tracer.explain import explain as run_explain
-    from ..tracer.values import parse_assignments
 
     trace = run_explain(expression, parse_assignments(at or [], seed), seed=seed, fuse=fuse,
                         check=False)

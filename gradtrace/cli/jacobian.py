@@ -5,8 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, print_output, render_sections
-from .options import AtOption, ExpressionArgument, PrecisionOption, SeedOption
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
+from .options import AtOption, ExpressionArgument, PrecisionOption, SeedOption, format_option
 
 app = command_app()
 
@@ -31,12 +31,8 @@ def jacobian(
              "more than one input. Example: --wrt x", show_default=False)] = None,
     at: AtOption = None,
     seed: SeedOption = 0,
-    output_format: Annotated[Format, typer.Option(
-        "--format", "-f", metavar="rich|text|markdown|json",
-        help="rich or text: the Jacobian as a table (its sparsity picture when large); "
-             "markdown: the same to paste into notes; json: {jacobian, shape, passes, "
-             "seconds, ...} (schema gradtrace.jacobian/1). Example: --format json")
-    ] = Format.rich,
+    output_format: format_option("{jacobian, shape, passes, seconds, ...} (schema "
+                                 "gradtrace.jacobian/1).") = Format.rich,
     precision: PrecisionOption = 2,
 ) -> None:
     """Build the Jacobian ∂f/∂x of EXPRESSION's output f with respect to the input x, twice.
@@ -46,11 +42,14 @@ def jacobian(
     Both are shown with their pass counts and times, and compared. Exit code 1 if an entry is
     not finite or the two disagree, 2 for a usage or parse error.
     """
-    from ..tracer.jacobian import explain_jacobian
-    from ..tracer.values import parse_assignments
+    from ..expr.pipeline import explain_jacobian
+    from ..expr.point import parse_assignments
+    from ..narrate.full_jacobian import jacobian_sections
+    from ..render.json_reports import jacobian_json
 
     report = explain_jacobian(expression, parse_assignments(at or [], seed), wrt, seed=seed)
-    print_output(_render(report, output_format, precision))
+    show(output_format, lambda: jacobian_sections(report, precision),
+         lambda: jacobian_json(report))
     if not _agree(report.jacobian):
         raise typer.Exit(EXIT_PROBLEM)
 
@@ -62,12 +61,3 @@ def _agree(result) -> bool:
         return False
     largest = float(np.max(np.abs(result.reverse))) if result.reverse.size else 0.0
     return result.max_difference <= AGREEMENT * max(1.0, largest)
-
-
-def _render(report, output_format: Format, precision: int) -> str:
-    from ..render import full_jacobian
-
-    if output_format is Format.json:
-        return full_jacobian.render_jacobian_json(report)
-    story = full_jacobian.jacobian_sections(report, precision)
-    return render_sections(story, output_format)

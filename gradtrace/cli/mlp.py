@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import (EXIT_PROBLEM, Format, command_app, error_boundary, fail, print_output,
-                     render_sections)
-from .options import PrecisionOption
+from ..core.registry import activations
+from ..nn.init import INITS
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
+from .options import PrecisionOption, SeedOption, format_option, widths
 
 app = command_app()
 
@@ -27,21 +28,14 @@ Examples:
 """
 
 
-class Activation(str, enum.Enum):
-    relu = "relu"
-    sigmoid = "sigmoid"
-    tanh = "tanh"
-    leaky_relu = "leaky_relu"
-    elu = "elu"
-    softplus = "softplus"
+def _choices(name: str, values) -> type:
+    """A str Enum typer can offer, from names the library declares."""
+    return enum.Enum(name, {value: value for value in values}, type=str)
 
 
-class Init(str, enum.Enum):
-    xavier = "xavier"
-    he = "he"
-    normal = "normal"
-    zeros = "zeros"
-    constant = "constant"
+# The activations and initialisations the library has (the op registry, gradtrace.nn.init).
+Activation = _choices("Activation", [op.name for op in activations()])
+Init = _choices("Init", INITS)
 
 
 class Loss(str, enum.Enum):
@@ -50,11 +44,11 @@ class Loss(str, enum.Enum):
 
 
 ActOption = Annotated[Activation, typer.Option(
-    "--act", metavar="relu|sigmoid|tanh|leaky_relu|elu|softplus",
+    "--act", metavar="|".join(Activation.__members__),
     help="Activation after every hidden layer (the last layer feeds the loss directly). "
          "Example: --act sigmoid")]
 InitOption = Annotated[Init, typer.Option(
-    "--init", metavar="xavier|he|normal|zeros|constant",
+    "--init", metavar="|".join(Init.__members__),
     help="Initial weights (biases start at 0): xavier N(0, 2/(fan_in+fan_out)), he "
          "N(0, 2/fan_in), normal N(0, 1), zeros, constant (every weight 0.5: shows the "
          "symmetry problem). Example: --init he")]
@@ -71,18 +65,12 @@ BatchOption = Annotated[int, typer.Option(
 LrOption = Annotated[float, typer.Option(
     "--lr", metavar="η",
     help="Learning rate of the SGD step W ← W − η·∂L/∂W. Example: --lr 0.5")]
-FormatOption = Annotated[Format, typer.Option(
-    "--format", "-f", metavar="rich|text|markdown|json",
-    help="rich or text: the step narrated layer by layer; markdown: the same to paste into "
-         "notes; json: {loss, layers: [{name, output_shape, grad_norm, param_grad_norms}], "
-         "health, symmetry} (schema gradtrace.layers/1). Example: --format json")]
+FormatOption = format_option("{loss, layers: [{name, output_shape, grad_norm, "
+                             "param_grad_norms}], health, symmetry} (schema gradtrace.layers/1).")
 SvgOption = Annotated[Optional[Path], typer.Option(
     "--svg", metavar="PATH",
     help="Also draw the layer graph (one box per layer with its shapes, gradient norms on the "
          "edges) to this file; .png or .dot work too. Example: --svg net.svg")]
-SeedOption = Annotated[int, typer.Option(
-    "--seed", metavar="N", help="Seed of the one random generator behind the initial weights, "
-                                "the batch and its labels. Example: --seed 7")]
 ExpandOption = Annotated[Optional[str], typer.Option(
     "--expand", metavar="LAYER",
     help="Show this layer as the primitive ops it is made of (matmul, transpose, add, "
@@ -96,10 +84,10 @@ def mlp(
         "--layers", metavar="N0,N1,...",
         help="Layer widths from input to output, comma-separated. Example: --layers 4,5,3")
     ] = "4,5,3",
-    act: ActOption = Activation.relu,
+    act: ActOption = Activation["relu"],
     batch: BatchOption = 2,
     seed: SeedOption = 0,
-    init: InitOption = Init.xavier,
+    init: InitOption = Init["xavier"],
     gain: GainOption = 1.0,
     loss: LossOption = Loss.ce,
     depth: Annotated[Optional[int], typer.Option(
@@ -120,10 +108,9 @@ def mlp(
     """
     import numpy as np
 
-    from ..tracer import networks
+    from ..layers import networks
 
-    sizes = _widths(layers)
-    sizes = networks.mlp_sizes(sizes, depth)
+    sizes = networks.mlp_sizes(widths(layers), depth)
     rng = np.random.default_rng(seed)
     specs = networks.mlp_specs(sizes, act.value, init.value, loss.value, rng, gain)
     data = networks.batch((batch, sizes[0]), sizes[-1], loss.value, rng)
@@ -133,16 +120,6 @@ def mlp(
     network = {"kind": "mlp", "sizes": sizes, "act": act.value, "init": init.value,
                "gain": gain, "loss": loss.value, "batch": batch, "seed": seed}
     run_step(specs, data, lr, expand, title, network, output_format, svg, precision)
-
-
-def _widths(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        fail(f"--layers {text}: widths are whole numbers separated by commas, e.g. 4,5,3")
-    if len(sizes) < 2 or min(sizes) < 1:
-        fail(f"--layers {text}: give at least an input and an output width, each 1 or more")
-    return sizes
 
 
 def _widths_text(sizes: list[int]) -> str:
@@ -160,10 +137,13 @@ def _widths_text(sizes: list[int]) -> str:
 def run_step(specs, data, lr, expand, title, network, output_format, svg, precision) -> None:
     """Trace the step, print it in the format asked for, draw it if asked; exit 1 when a value
     or gradient is not finite."""
-    from ..tracer.layer_trace import trace_step
+    from ..layers.step import trace_step
+    from ..narrate.layers import layer_sections
+    from ..render.json_reports import layers_json
 
     result = trace_step(specs, data.data, data.target, lr, expand)
-    print_output(_render(result, title, network, output_format, precision))
+    show(output_format, lambda: layer_sections(result, title, precision),
+         lambda: layers_json(result, network))
     if svg is not None:
         from ..render.image import write_graph
         from ..render.layer_graph import render_layer_dot
@@ -172,12 +152,3 @@ def run_step(specs, data, lr, expand, title, network, output_format, svg, precis
         typer.echo(f"wrote {written}", err=True)
     if not result.trace.finite:
         raise typer.Exit(EXIT_PROBLEM)
-
-
-def _render(result, title, network, output_format: Format, precision: int) -> str:
-    from ..render import layers
-
-    if output_format is Format.json:
-        return layers.render_layers_json(result, network)
-    story = layers.layer_sections(result, title, precision)
-    return render_sections(story, output_format)

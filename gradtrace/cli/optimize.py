@@ -1,11 +1,12 @@
 """`gradtrace optimize`: several optimisers walk down the same function of two variables; their
-final points in a table and their paths drawn on the contour plot (seed 003 §6.1)."""
+final points in a table and their paths drawn on the contour plot."""
 
 from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, print_output
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
+from .options import format_option
 from .train import ImageFormat, ImageOption, check_folder
 
 app = command_app()
@@ -17,7 +18,6 @@ Examples:
   gradtrace optimize "x**2/20 + y**2" --opt sgd,adam --lr 0.1 --out pictures --image svg
   gradtrace optimize "(1-x)**2 + 100*(y-x**2)**2" --opt adam --lr adam=0.02 --start -1,1 --steps 500
 """
-SCHEMA = "gradtrace.optimize/1"
 
 
 @app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
@@ -45,10 +45,8 @@ def optimize(
                                      "without it. Example: --out pictures", show_default=False)
     ] = None,
     image: ImageOption = ImageFormat.png,
-    output_format: Annotated[Format, typer.Option(
-        "--format", "-f", metavar="rich|text|markdown|json",
-        help="json: {optimisers: [{name, lr, final, value, turns, path}]} (schema "
-             "gradtrace.optimize/1). Example: --format json")] = Format.rich,
+    output_format: format_option("{optimisers: [{name, lr, final, value, turns, path}]} "
+                                 "(schema gradtrace.optimize/1).") = Format.rich,
 ) -> None:
     """Run each optimiser from the same start on EXPRESSION, a function f of two variables
     (gradients by gradtrace's own reverse pass), and show where each ended: the final point,
@@ -57,44 +55,49 @@ def optimize(
     """
     import numpy as np
 
-    from ..descent import Surface, descend
-    from ..errors import UsageError
+    from ..core.errors import UsageError
+    from ..expr.pipeline import surface as make_surface
+    from ..layers.descent import descend
+    from ..narrate.training import optimize_sections
+    from ..render.json_reports import optimize_json
 
     check_folder(out)
-    surface = Surface(expression)
+    surface = make_surface(expression)
     names = [name.strip().lower() for name in opt.split(",") if name.strip()]
     if not names:
-        raise UsageError("--opt needs at least one optimiser")
+        raise UsageError("needs at least one optimiser", "opt")
     rates = _learning_rates(lr, names)
-    point = _pair(start, "--start")
+    point = _pair(start, "start")
     paths = [descend(surface, name, rates[name], point, steps) for name in names]
-    print_output(_render(surface, paths, output_format))
+    show(output_format, lambda: optimize_sections(surface, paths),
+         lambda: optimize_json(surface, paths))
     if out is not None:
         _draw(surface, paths, out, image.value, expression)
     if not all(np.all(np.isfinite(p.points)) for p in paths):
         raise typer.Exit(EXIT_PROBLEM)  # an optimiser diverged: say so in the exit code
 
 
-def _pair(text: str, option: str) -> tuple[float, float]:
-    from ..errors import UsageError
+def _pair(text: str, parameter: str) -> tuple[float, float]:
+    from ..core.errors import UsageError
 
     try:
         parts = tuple(float(part) for part in text.split(","))
     except ValueError:
         parts = ()
     if len(parts) != 2:
-        raise UsageError(f"{option} needs two numbers, X,Y (got {text!r})")
+        raise UsageError(f"needs two numbers, X,Y (got {text!r})", parameter)
     return parts
 
 
 def _learning_rates(text: Optional[str], names: list[str]) -> dict[str, float]:
-    from ..descent import DEFAULT_LR
-    from ..errors import UsageError
-    from ..training import OPTIMISERS
+    from ..core.errors import UsageError
+    from ..layers.descent import DEFAULT_LR
+    from ..layers.training import optimisers
 
-    unknown = [name for name in names if name not in OPTIMISERS]
+    unknown = [name for name in names if name not in optimisers()]
     if unknown:
-        raise UsageError(f"unknown optimiser {unknown[0]!r}; choose from {', '.join(OPTIMISERS)}")
+        raise UsageError(f"unknown optimiser {unknown[0]!r}; choose from "
+                         f"{', '.join(optimisers())}", "opt")
     rates = {name: DEFAULT_LR[name] for name in names}
     if not text:
         return rates
@@ -106,54 +109,13 @@ def _learning_rates(text: Optional[str], names: list[str]) -> dict[str, float]:
                 name, value = item.split("=")
                 rates[name.strip().lower()] = float(value)
     except ValueError:
-        raise UsageError(f"--lr takes a rate or name=rate pairs (got {text!r})") from None
+        raise UsageError(f"takes a rate or name=rate pairs (got {text!r})", "lr") from None
     extra = sorted(set(rates) - set(names))
     if extra:
-        raise UsageError(f"--lr names {extra[0]!r}, which is not in --opt")
+        raise UsageError(f"names {extra[0]!r}, which is not one of the optimisers run", "lr")
     if not all(rate > 0 for rate in rates.values()):
-        raise UsageError(f"learning rates must be positive (got {text!r})")
+        raise UsageError(f"learning rates must be positive (got {text!r})", "lr")
     return rates
-
-
-def _render(surface, paths, output_format: Format) -> str:
-    if output_format is Format.json:
-        return _json(surface, paths)
-    u, v = surface.names
-    header = ["optimiser", "lr", f"final {u}", f"final {v}", "f(final)",
-              f"turns in {u}", f"turns in {v}"]
-    rows = [[p.optimiser, f"{p.lr:g}", f"{p.final[0]:.4f}", f"{p.final[1]:.4f}",
-             f"{p.values[-1]:.4g}", str(p.reversals(0)), str(p.reversals(1))]
-            for p in paths]
-    steps = len(paths[0].points) - 1
-    title = f"{steps} steps on f({u}, {v}) = {surface.graph.expression} from " \
-            f"({paths[0].points[0][0]:g}, {paths[0].points[0][1]:g})\n\n"
-    if output_format is Format.markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return title + "\n".join(lines) + "\n"
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-             for row in [header] + rows]
-    return title + "\n".join(lines) + "\n"
-
-
-def _json(surface, paths) -> str:
-    import json
-
-    from ..render.json import _number
-
-    report = {
-        "schema": SCHEMA,
-        "expression": surface.graph.expression,
-        "variables": list(surface.names),
-        "optimisers": [{
-            "name": p.optimiser, "lr": p.lr, "final": _number(p.final),
-            "value": _number(p.values[-1]),
-            "turns": [p.reversals(0), p.reversals(1)],
-            "path": _number(p.points),
-        } for p in paths],
-    }
-    return json.dumps(report, sort_keys=True, indent=2) + "\n"
 
 
 def _draw(surface, paths, folder: str, suffix: str, expression: str) -> None:

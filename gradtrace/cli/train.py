@@ -2,11 +2,13 @@
 epoch, and the loss curve and decision boundary as pictures."""
 
 import enum
-from typing import Annotated, Optional
+from typing import Annotated, NamedTuple, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, print_output
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show
+from .mlp import ActOption, Activation
+from .options import SeedOption, format_option, widths
 
 app = command_app()
 
@@ -17,7 +19,6 @@ Examples:
   gradtrace train --data moons --layers 2,16,16,1 --act relu --epochs 500 --out pictures
   gradtrace train --data spirals --layers 2,64,64,3 --act relu --lr 0.01 --epochs 3000 --out .
 """
-SCHEMA = "gradtrace.train/1"
 
 
 class ImageFormat(str, enum.Enum):
@@ -39,9 +40,7 @@ def train(
         "--layers", metavar="SIZES",
         help="Layer sizes from input to output; output 1 = binary classifier (a logit), "
              "K = softmax over K classes. Example: --layers 2,16,16,1")] = "2,4,1",
-    act: Annotated[str, typer.Option("--act", metavar="tanh|relu|sigmoid",
-                                     help="Hidden activation (tanh/sigmoid get Xavier init, relu "
-                                          "gets He). Example: --act relu")] = "tanh",
+    act: ActOption = Activation["tanh"],
     opt: Annotated[str, typer.Option(
         "--opt", metavar="NAME",
         help="sgd, momentum, nesterov, adagrad, rmsprop or adam. Example: --opt sgd")] = "adam",
@@ -49,8 +48,7 @@ def train(
                                       help="Learning rate. Example: --lr 0.01")] = 0.05,
     epochs: Annotated[int, typer.Option("--epochs", min=1, max=1_000_000, metavar="N",
                                         help="Full-batch steps. Example: --epochs 500")] = 2000,
-    seed: Annotated[int, typer.Option("--seed", metavar="N",
-                                      help="Seeds the data and the initial weights.")] = 0,
+    seed: SeedOption = 0,
     every: Annotated[Optional[int], typer.Option(
         "--every", min=1, metavar="K",
         help="Show every K-th epoch in the table (default: about 10 rows).",
@@ -60,10 +58,9 @@ def train(
                                      "drawn without it. Example: --out pictures",
         show_default=False)] = None,
     image: ImageOption = ImageFormat.png,
-    output_format: Annotated[Format, typer.Option(
-        "--format", "-f", metavar="rich|text|markdown|json",
-        help="json: {final_loss, final_accuracy, epochs: [{epoch, loss, accuracy}]} for the "
-             "rows shown (schema gradtrace.train/1). Example: --format json")] = Format.rich,
+    output_format: format_option("{final_loss, final_accuracy, epochs: [{epoch, loss, "
+                                 "accuracy}]} for the rows shown (schema "
+                                 "gradtrace.train/1).") = Format.rich,
 ) -> None:
     """Train an MLP with gradtrace's layers and optimisers on a small 2-D dataset, full batch,
     and show loss and accuracy every K epochs. A progress bar runs on stderr when it is a
@@ -71,111 +68,55 @@ def train(
     """
     import numpy as np
 
-    from .. import data as datasets
-    from .. import training
+    from ..layers import datasets, training
+    from ..narrate.training import train_sections
+    from ..render.json_reports import train_json
 
     check_folder(out)
     X, y = datasets.load(data, seed)
-    sizes = _sizes(layers)
+    sizes = widths(layers)
     training.check_sizes(sizes, X, y)
     rng = np.random.default_rng(seed)
-    model = training.build_mlp(sizes, act, rng)
+    model = training.build_mlp(sizes, act.value, rng)
     optimiser = training.make_optimiser(opt, model.parameters(), lr)
     every = every or max(1, epochs // 10)
-    with _progress(epochs) as advance:
-        history = training.fit(model, optimiser, X, y, epochs, advance)
-    shown = sorted({1, *range(every, epochs + 1, every), epochs})
-    print_output(_render(history, shown, output_format, data, layers))
+    with progress_bar(epochs, "training", fields={"loss": "…"}) as advance:
+        after_epoch = None if advance is None else (
+            lambda epoch, loss, accuracy: advance(epoch, loss=f"{loss:.4g}"))
+        history = training.fit(model, optimiser, X, y, epochs, after_epoch)
+    run = TrainingRun(data, sizes, history, sorted({1, *range(every, epochs + 1, every), epochs}))
+    show(output_format, lambda: train_sections(run), lambda: train_json(run))
     if out is not None:
-        title = f"{data}, {layers} {act}, {opt} lr {lr:g}"
+        title = f"{data}, {layers} {act.value}, {opt} lr {lr:g}"
         _draw(model, X, y, history, out, image.value, title)
     if not np.isfinite(history.losses[-1]):
         raise typer.Exit(EXIT_PROBLEM)  # training diverged: say so in the exit code
+
+
+class TrainingRun(NamedTuple):
+    """What the output of `gradtrace train` reads: the run and the epochs shown."""
+
+    data: str
+    sizes: list[int]
+    history: object
+    shown: list[int]
 
 
 def check_folder(folder: Optional[str]) -> None:
     """Fail before the work, not after it, when --out names no folder."""
     from pathlib import Path
 
-    from ..errors import UsageError
+    from ..core.errors import UsageError
 
     if folder is not None and not Path(folder).is_dir():
-        raise UsageError(f"--out {folder}: no such folder")
-
-
-def _sizes(text: str) -> list[int]:
-    from ..errors import UsageError
-
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        sizes = []
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise UsageError(f"--layers needs positive sizes, comma-separated, e.g. 2,4,1 "
-                         f"(got {text!r})")
-    return sizes
-
-
-class _progress:
-    """A rich progress bar on stderr when stderr is a terminal; nothing otherwise. Used as a
-    context manager giving the per-epoch callback."""
-
-    def __init__(self, epochs: int):
-        self.epochs = epochs
-        self.bar = None
-
-    def __enter__(self):
-        import sys
-
-        if not sys.stderr.isatty():
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self.bar = Progress(*Progress.get_default_columns(), "loss {task.fields[loss]}",
-                            console=Console(stderr=True), transient=True)
-        self.bar.start()
-        task = self.bar.add_task("training", total=self.epochs, loss="…")
-
-        def advance(epoch: int, loss: float, accuracy: float) -> None:
-            self.bar.update(task, completed=epoch, loss=f"{loss:.4g}")
-
-        return advance
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False
-
-
-def _render(history, shown: list[int], output_format: Format, data: str, layers: str) -> str:
-    rows = [(epoch, history.losses[epoch - 1], history.accuracies[epoch - 1]) for epoch in shown]
-    if output_format is Format.json:
-        import json
-
-        from ..render.json import _number  # inf and nan as strings, as in every JSON output
-
-        return json.dumps({
-            "schema": SCHEMA, "data": data, "layers": [int(n) for n in layers.split(",")],
-            "final_loss": _number(history.losses[-1]), "final_accuracy": history.accuracies[-1],
-            "epochs": [{"epoch": e, "loss": _number(loss), "accuracy": acc}
-                       for e, loss, acc in rows],
-        }, sort_keys=True, indent=2) + "\n"
-    if output_format is Format.markdown:
-        lines = ["| epoch | loss | accuracy |", "|---:|---:|---:|"]
-        lines += [f"| {e} | {loss:.4g} | {acc:.1%} |" for e, loss, acc in rows]
-    else:
-        width = len(str(shown[-1]))
-        lines = [f"{'epoch':>{max(width, 5)}}  {'loss':>10}  accuracy"]
-        lines += [f"{e:>{max(width, 5)}}  {loss:>10.4g}  {acc:>8.1%}" for e, loss, acc in rows]
-    return "\n".join(lines) + "\n"
+        raise UsageError(f"{folder}: no such folder", "out")
 
 
 def _draw(model, X, y, history, folder: str, suffix: str, title: str) -> None:
     from pathlib import Path
 
+    from ..layers.training import predict
     from ..render import plots
-    from ..training import predict
 
     curve = plots.loss_curve(history.losses, history.accuracies,
                              Path(folder) / f"loss.{suffix}", title=title)

@@ -12,13 +12,16 @@
     opt.step()
 
 Each layer is one op of the registry, so `trace` narrates the step layer by layer.
+
+May import: gradtrace.core and gradtrace.ops.
 """
 
-from . import functional, init
+from . import functional, init, modules
 from .module import Module, Parameter, Sequential
-from .modules import (ELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten,
-                      LeakyReLU, Linear, MaxPool2d, ReLU, Sigmoid, Softplus, Tanh)
+from .modules import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear,
+                      MaxPool2d)
 
-__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "Linear", "Conv2d",
-           "MaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout", "ReLU", "Sigmoid",
-           "Tanh", "LeakyReLU", "ELU", "Softplus", "Flatten"]
+# one module class per activation op of the registry: ReLU, Sigmoid, Tanh, LeakyReLU, ELU...
+globals().update(modules.ACTIVATION_MODULES)
+
+__all__ = ["functional", "init", *modules.__all__]

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tracer.ops import float_type
-from ..tracer.tensor import Tensor, _as_tensor
-
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout", "relu",
-           "sigmoid", "tanh", "leaky_relu", "elu", "softplus", "softmax", "log_softmax",
-           "cross_entropy", "mse_loss", "flatten"]
+from .. import ops  # noqa: F401  (the op tables: fills the registry this module reads)
+from ..core.arrays import float_type
+from ..core.registry import activations
+from ..core.tensor import Tensor, as_tensor
 
 
 def _op(name: str, first, *others, **attrs) -> Tensor:
     """Record registry op `name`; attributes left at None take the op's default."""
     given = tuple(sorted((key, value) for key, value in attrs.items() if value is not None)
                   ) if attrs else ()
-    return _as_tensor(first)._apply(name, *others, attrs=given)
+    return as_tensor(first)._apply(name, *others, attrs=given)
 
 
 def _data(array) -> Tensor:
@@ -40,7 +38,7 @@ def linear(input, weight, bias=None) -> Tensor:
     """input (..., in) · weightᵀ (in, out) + bias (out,), weight (out, in) as in PyTorch. In the
     notes' column notation this is z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ with one sample per row."""
     if bias is None:
-        return _as_tensor(input) @ _as_tensor(weight).T
+        return as_tensor(input) @ as_tensor(weight).T
     return _op("linear", input, weight, bias)
 
 
@@ -48,7 +46,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0) -> Tensor:
     """Cross-correlation of input (N, C, H, W) with filters weight (F, C, KH, KW) plus bias (F,):
     (N, F, OH, OW), OH = (H + 2·padding − KH) // stride + 1 (likewise OW)."""
     if bias is None:
-        weight = _as_tensor(weight)
+        weight = as_tensor(weight)
         bias = _data(np.zeros(weight.shape[0], dtype=float_type(weight.value)))
     return _op("conv2d", input, weight, bias, stride=_plain(stride), padding=_plain(padding))
 
@@ -85,7 +83,7 @@ def batch_norm(input, weight, bias, running_mean=None, running_var=None, trainin
                    _data(running_var), eps=eps)
     output = _op("batch_norm", input, weight, bias, eps=eps)
     if running_mean is not None and running_var is not None:
-        _update_running(_as_tensor(input).value, running_mean, running_var, momentum)
+        _update_running(as_tensor(input).value, running_mean, running_var, momentum)
     return output
 
 
@@ -107,7 +105,7 @@ def dropout(input, p=0.5, training=True, rng: np.random.Generator | None = None)
     """
     if not 0 <= p < 1:
         raise ValueError(f"dropout probability p must lie in [0, 1), not {p}")
-    input = _as_tensor(input)
+    input = as_tensor(input)
     if not training or p == 0:
         return input
     if not isinstance(rng, np.random.Generator):
@@ -117,36 +115,30 @@ def dropout(input, p=0.5, training=True, rng: np.random.Generator | None = None)
     return _op("dropout", input, _data(mask.astype(float_type(input.value))), p=float(p))
 
 
-# -- activations --------------------------------------------------------------------------
+# -- activations: one function per activation op of the registry -------------------------
 
-def relu(input) -> Tensor:
-    """max(0, x); relu'(0) = 0."""
-    return _op("relu", input)
+def _activation(op):
+    """F.relu(input), F.leaky_relu(input, negative_slope=0.01), ...: the op's attributes as
+    arguments after the input, positional or by name, in PyTorch's order."""
+    names = tuple(op.attrs)
 
+    def function(input, *args, **kwargs):
+        if len(args) > len(names):
+            raise TypeError(f"{op.name} takes {len(names)} argument(s) after the input")
+        given = dict(zip(names, args))
+        unknown = sorted(set(kwargs) - set(names))
+        if unknown:
+            raise TypeError(f"{op.name} takes no argument {unknown[0]!r}: {op.usage}")
+        given.update(kwargs)
+        return _op(op.name, input, **{name: float(value) for name, value in given.items()})
 
-def sigmoid(input) -> Tensor:
-    """1 / (1 + exp(−x))."""
-    return _op("sigmoid", input)
-
-
-def tanh(input) -> Tensor:
-    """Hyperbolic tangent."""
-    return _op("tanh", input)
-
-
-def leaky_relu(input, negative_slope=0.01) -> Tensor:
-    """x for x > 0, negative_slope·x otherwise."""
-    return _op("leaky_relu", input, negative_slope=float(negative_slope))
-
-
-def elu(input, alpha=1.0) -> Tensor:
-    """x for x > 0, alpha·(exp(x) − 1) otherwise."""
-    return _op("elu", input, alpha=float(alpha))
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = f"{op.usage}: {op.description}"
+    return function
 
 
-def softplus(input) -> Tensor:
-    """log(1 + exp(x))."""
-    return _op("softplus", input)
+ACTIVATIONS = {op.name: _activation(op) for op in activations()}
+globals().update(ACTIVATIONS)
 
 
 def softmax(input, dim=-1) -> Tensor:
@@ -179,3 +171,7 @@ def mse_loss(input, target) -> Tensor:
 
 def _target(target) -> Tensor:
     return target if isinstance(target, Tensor) else _data(target)
+
+
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
+           *ACTIVATIONS, "softmax", "log_softmax", "cross_entropy", "mse_loss", "flatten"]

@@ -12,8 +12,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ..tracer.ops import as_float
-from ..tracer.tensor import Tensor
+from ..core.arrays import as_float
+from ..core.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.registry import activations
 from . import functional as F
+from .functional import _plain
 from .init import initialise
 from .module import Module, Parameter, Sequential  # noqa: F401  (re-exported)
-from .functional import _plain
-
-__all__ = ["Module", "Parameter", "Sequential", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
-           "BatchNorm1d", "BatchNorm2d", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU",
-           "ELU", "Softplus", "Flatten"]
 
 
 def _weight(shape, init: str, rng, dtype, init_value: float) -> Parameter:
@@ -29,7 +26,7 @@ def _weight(shape, init: str, rng, dtype, init_value: float) -> Parameter:
 
 class Linear(Module):
     """y = x·Wᵀ + b, x (N, in_features) → y (N, out_features); in the notes' column notation
-    z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ (seed 002)."""
+    z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  init: str = "xavier", rng: np.random.Generator | None = None,
@@ -146,48 +143,33 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class ReLU(Module):
-    def forward(self, input):
-        return F.relu(input)
+def _activation_module(op) -> type:
+    """The torch.nn class of an activation op: nn.ReLU(), nn.LeakyReLU(negative_slope=0.01)...
+    its attributes as constructor arguments, in PyTorch's order, with the op's defaults."""
+    names = tuple(op.attrs)
+    function = F.ACTIVATIONS[op.name]
 
-
-class Sigmoid(Module):
-    def forward(self, input):
-        return F.sigmoid(input)
-
-
-class Tanh(Module):
-    def forward(self, input):
-        return F.tanh(input)
-
-
-class Softplus(Module):
-    def forward(self, input):
-        return F.softplus(input)
-
-
-class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
-        super().__init__()
-        self.negative_slope = negative_slope
+    def __init__(self, *args, **kwargs):
+        Module.__init__(self)
+        if len(args) > len(names) or set(kwargs) - set(names):
+            raise TypeError(f"{op.activation.module} takes {', '.join(names) or 'no arguments'}")
+        values = {**op.attrs, **dict(zip(names, args)), **kwargs}
+        for name in names:
+            setattr(self, name, values[name])
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return function(input, **{name: getattr(self, name) for name in names})
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return ", ".join(f"{name}={getattr(self, name)}" for name in names)
+
+    return type(op.activation.module, (Module,), {
+        "__init__": __init__, "forward": forward, "extra_repr": extra_repr,
+        "__doc__": f"{op.usage}: {op.description}", "__module__": __name__})
 
 
-class ELU(Module):
-    def __init__(self, alpha: float = 1.0):
-        super().__init__()
-        self.alpha = alpha
-
-    def forward(self, input):
-        return F.elu(input, self.alpha)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+ACTIVATION_MODULES = {op.activation.module: _activation_module(op) for op in activations()}
+globals().update(ACTIVATION_MODULES)
 
 
 class Flatten(Module):
@@ -199,3 +181,7 @@ class Flatten(Module):
 
     def forward(self, input):
         return F.flatten(input, self.start_dim)
+
+
+__all__ = ["Module", "Parameter", "Sequential", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
+           "BatchNorm1d", "BatchNorm2d", "Dropout", *ACTIVATION_MODULES, "Flatten"]

@@ -25,9 +25,9 @@ import html
 
 import numpy as np
 
-from ..tracer.ops import REGISTRY, attribute_texts
-from ..tracer.trace import NodeRecord, Trace
-from .numbers import fmt_array, is_listed, shape_text
+from ..core.registry import REGISTRY, attribute_texts
+from ..core.trace import NodeRecord, Trace
+from ..narrate.numbers import fmt_array, is_listed, shape_text
 
 VALUE_COLOUR = "#1a7f37"  # green
 GRADIENT_COLOUR = "#cf222e"  # red
@@ -41,7 +41,7 @@ MAX_TITLE_LENGTH = 120
 def render_dot(trace: Trace, precision: int = 2) -> str:
     """The trace's graph as DOT source; `precision` decimals for every number."""
     problems = {step.node: step.problem for step in trace.forward if step.problem}
-    records = trace.node
+    records = trace.by_id
     arrays = any(np.ndim(record.value) for record in trace.nodes)
 
     def box(record: NodeRecord, dot_name: str) -> str:

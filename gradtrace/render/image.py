@@ -19,7 +19,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from ..errors import GradtraceError, UsageError
+from ..core.errors import GradtraceError, UsageError
 
 IMAGE_FORMATS = ("svg", "png")
 FORMAT_OF_SUFFIX = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}

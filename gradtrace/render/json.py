@@ -1,4 +1,5 @@
-"""`--format json`: the whole trace as schema gradtrace.trace/1.
+"""JSON: the one number rule every document follows, and the whole trace as schema
+gradtrace.trace/1 (`--format json`, `Trace.to_json()`).
 
 Later versions extend this schema and never break it. Keys are sorted and numbers are JSON
 numbers at full float64 precision; inf, -inf and nan (not JSON numbers) are the strings
@@ -19,24 +20,48 @@ import math
 
 import numpy as np
 
-from ..tracer.ops import REGISTRY
+from ..narrate.pictures import sparsity_picture
+from ..ops import REGISTRY
 
 SCHEMA = "gradtrace.trace/1"
 MAX_MATRIX_ENTRIES = 64  # a larger Jacobian is described (shape, structure), not listed
 
 
-def _number(value):
+def number(value):
+    """The one JSON number rule: a float (or nested lists of them for an array) at full
+    precision; inf, -inf and nan, which JSON has no numbers for, as those strings."""
     if value is None:
         return None
     array = np.asarray(value, dtype=np.float64)
     if array.ndim:
-        return [_number(x) for x in array]
-    number = float(array)
-    if math.isnan(number):
+        return [number(x) for x in array]
+    as_float = float(array)
+    if math.isnan(as_float):
         return "nan"
-    if math.isinf(number):
-        return "inf" if number > 0 else "-inf"
-    return number
+    if math.isinf(as_float):
+        return "inf" if as_float > 0 else "-inf"
+    return as_float
+
+
+def jsonable(data):
+    """Plain data ready for json.dumps: every float through `number`, arrays as lists; ints,
+    strings, booleans and None as they are."""
+    if isinstance(data, dict):
+        return {key: jsonable(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [jsonable(value) for value in data]
+    if isinstance(data, (float, np.floating, np.ndarray)):
+        return number(data)
+    if isinstance(data, np.integer):
+        return int(data)
+    if isinstance(data, np.bool_):
+        return bool(data)
+    return data
+
+
+def dumps(document: dict) -> str:
+    """Sorted keys, two-space indent, UTF-8 text as is: the same bytes from run to run."""
+    return json.dumps(jsonable(document), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def trace_document(trace, jacobians=None) -> dict:
@@ -48,9 +73,9 @@ def trace_document(trace, jacobians=None) -> dict:
         "schema": SCHEMA,
         "expression": trace.expression,
         "output": trace.output,
-        "value": _number(trace.node[trace.output].value),
-        "gradients": {name: _number(trace.node[name].grad) for name in trace.wrt},
-        "inputs": {name: _number(trace.node[name].value) for name in trace.inputs},
+        "value": number(trace.by_id[trace.output].value),
+        "gradients": {name: number(trace.by_id[name].grad) for name in trace.wrt},
+        "inputs": {name: number(trace.by_id[name].value) for name in trace.inputs},
         "defaults": list(trace.defaults),
         "fused": trace.fused,
         "nodes": [_with_attrs(_node(record), record.op, attrs[record.id])
@@ -67,8 +92,7 @@ def trace_document(trace, jacobians=None) -> dict:
 
 
 def render_json(trace, jacobians=None) -> str:
-    return json.dumps(trace_document(trace, jacobians), sort_keys=True, indent=2,
-                      ensure_ascii=False) + "\n"
+    return dumps(trace_document(trace, jacobians))
 
 
 def _shape(value) -> list[int]:
@@ -103,8 +127,8 @@ def _node(record) -> dict:
         "kind": record.kind,
         "op": record.op,
         "inputs": list(record.inputs),
-        "value": _number(record.value),
-        "grad": _number(record.grad),
+        "value": number(record.value),
+        "grad": number(record.grad),
         "shape": list(np.shape(record.value)),
     }
 
@@ -115,8 +139,8 @@ def _forward(step, arrays: bool) -> dict:
         "node": step.node,
         "op": step.op,
         "inputs": list(step.inputs),
-        "input_values": [_number(x) for x in step.input_values],
-        "value": _number(step.value),
+        "input_values": [number(x) for x in step.input_values],
+        "value": number(step.value),
         "problem": step.problem,
         "kink": step.kink,
     }
@@ -132,11 +156,11 @@ def _backward(step, arrays: bool, view) -> dict:
         "node": step.node,
         "input": step.input,
         "op": step.op,
-        "upstream": _number(step.upstream),
-        "local": {"formula": step.formula, "value": _number(step.local),
-                  "at": {name: _number(value) for name, value in step.bindings}},
-        "downstream": _number(step.downstream),
-        "total": _number(step.total),
+        "upstream": number(step.upstream),
+        "local": {"formula": step.formula, "value": number(step.local),
+                  "at": {name: number(value) for name, value in step.bindings}},
+        "downstream": number(step.downstream),
+        "total": number(step.total),
         "arrival": step.arrival,
         "gate": step.gate,
         "problem": step.problem,
@@ -166,20 +190,20 @@ def _jacobian(view) -> dict:
     return {
         "shape": [int(rows), int(columns)],
         "structure": view.structure,
-        "density": _number(view.density),
-        "matrix": _number(np.reshape(view.matrix, (rows, columns))) if listed else None,
-        "pattern": None if view.pattern is None else list(view.pattern),
+        "density": number(view.density),
+        "matrix": number(np.reshape(view.matrix, (rows, columns))) if listed else None,
+        "pattern": None if view.matrix is None else list(sparsity_picture(view.matrix)),
         "vjp": view.vjp_formula,
-        "max_difference": _number(view.max_difference),
+        "max_difference": number(view.max_difference),
     }
 
 
 def _check(check) -> dict:
     return {
-        "traced": _number(check.traced),
+        "traced": number(check.traced),
         "symbolic": None if check.symbolic_expr is None
-        else {"expr": check.symbolic_expr, "value": _number(check.symbolic)},
-        "numeric": _number(check.numeric),
+        else {"expr": check.symbolic_expr, "value": number(check.symbolic)},
+        "numeric": number(check.numeric),
         "agree": check.status == "agree",
         "status": check.status,
         "note": check.note,

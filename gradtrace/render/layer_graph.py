@@ -14,8 +14,9 @@ import html
 
 import numpy as np
 
-from ..tracer.ops import REGISTRY
-from .numbers import fmt, shape_text
+from ..narrate.layers import notes_label
+from ..narrate.numbers import fmt, shape_text
+from ..ops import REGISTRY
 
 MAX_DRAWN_NODES = 300
 KEPT = 10  # layers kept at each end of a collapsed picture
@@ -24,7 +25,7 @@ GRADIENT_COLOUR = "#cf222e"
 
 
 def render_layer_dot(result, title: str, precision: int = 2) -> str:
-    records = result.trace.node
+    records = result.trace.by_id
     layers = list(result.layers)
     expanded = _expanded_layer(result)
     if expanded is not None and len(expanded.nodes) > MAX_DRAWN_NODES:
@@ -72,7 +73,7 @@ def _shape(value) -> str:
 def _layer_box(layer, records, precision: int) -> str:
     spec = layer.spec
     rows = [f"<b>{_escape(spec.name)}</b> {_escape(spec.op)}",
-            f"{_escape(spec.label)} {_shape(records[layer.output].value)}"]
+            f"{_escape(notes_label(spec.symbol, spec.level))} {_shape(records[layer.output].value)}"]
     for name, value in spec.params:
         norm = _norm(records[name].grad)
         rows.append(f'{_escape(name)} {_shape(value)} <font color="{GRADIENT_COLOUR}">'

@@ -1,5 +1,5 @@
-"""The story of a Trace as GitHub Markdown (for lecture notes) and as an HTML fragment (for
-Jupyter's `_repr_html_`). Same sections and numbers as the terminal text; no rich here.
+"""A story as GitHub Markdown (for lecture notes) and as an HTML fragment (for Jupyter's
+`_repr_html_`). Same sections and numbers as the terminal text; no rich here.
 
 Markdown: one `##` heading for the expression, `###` per section, pipe tables, and every
 narrated line as a list item in a code span, so `*` and `_` in formulas stay literal.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import html
 
-from ..tracer.trace import Trace
-from .story import Line, Picture, Section, Table, story
+from ..narrate.blocks import Picture, Section, Table
+from ..narrate.lines import Line
 
 _MARKDOWN_SPECIALS = "\\`*_[]<>|#"
 _NUMERIC = ("value", "grad", "number")
@@ -22,9 +22,9 @@ _HTML_TABLES = ("Graph", "Gradients")
 
 # -- Markdown ------------------------------------------------------------------------------
 
-def render_markdown(trace: Trace, precision: int = 2, jacobians=None) -> str:
+def render_markdown(sections: list[Section]) -> str:
     parts: list[str] = []
-    for position, section in enumerate(story(trace, precision, jacobians)):
+    for position, section in enumerate(sections):
         level = "##" if position == 0 else "###"
         parts.append(f"{level} {_heading(section.title, position)}")
         parts += [markdown_block(block) for block in section.blocks]
@@ -77,9 +77,8 @@ def _escape(text: str) -> str:
 
 # -- HTML (Jupyter) --------------------------------------------------------------------------
 
-def render_html(trace: Trace, precision: int = 2, jacobians=None) -> str:
+def render_html(sections: list[Section]) -> str:
     """A self-contained fragment: inline styles only, no scripts, everything escaped."""
-    sections = story(trace, precision, jacobians)
     header, rest = sections[0], sections[1:]
     parts = ['<div class="gradtrace">', f"<h4><code>{html.escape(header.title)}</code></h4>"]
     parts += [html_block(block) for block in header.blocks]

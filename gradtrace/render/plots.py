@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import GradtraceError
+from ..core.errors import GradtraceError
 from .image import write_atomic
 
 INSTALL_HINT = 'pip install "gradtrace[plot]"'

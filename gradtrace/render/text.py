@@ -1,4 +1,5 @@
-"""The story of a Trace for the terminal: rich colours, or the same text with none.
+"""A story (sections of prose, tables, pictures and narrated lines) for the terminal: rich
+colours, or the same text with none.
 
 Colours follow the course figures: forward values green, gradients red. `render_plain` renders
 the very same renderables on a fixed-width, colourless console, so its output is byte-stable
@@ -15,8 +16,8 @@ from rich.padding import Padding
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ..tracer.trace import Trace
-from .story import Line, Picture, Section, Table, story
+from ..narrate.blocks import Picture, Section, Table
+from ..narrate.lines import Line
 
 STYLES = {"value": "green", "grad": "red", "name": "bold", "number": "", "": ""}
 NUMERIC = {"value", "grad", "number"}  # right-aligned table columns
@@ -26,27 +27,27 @@ PLAIN_WIDTH = 120
 NOTE_COLUMN_LIMIT = 72  # notes of lines longer than this are not aligned with the others
 
 
-def build_renderables(trace: Trace, precision: int = 2, jacobians=None) -> list:
+def build_renderables(sections: list[Section]) -> list:
     """Headings, tables and narrated lines, in story order, as rich renderables."""
     renderables: list = []
-    for section in story(trace, precision, jacobians):
+    for section in sections:
         renderables += section_renderables(section)
     return renderables[:-1]  # no blank line after the last section
 
 
-def render_rich(trace: Trace, console, precision: int = 2, jacobians=None) -> None:
-    for renderable in build_renderables(trace, precision, jacobians):
+def render_rich(sections: list[Section], console) -> None:
+    for renderable in build_renderables(sections):
         # Narrated lines are never wrapped by rich: the terminal (or the reader) wraps them.
         console.print(renderable, soft_wrap=isinstance(renderable, Text))
 
 
-def render_plain(trace: Trace, precision: int = 2, jacobians=None) -> str:
+def render_plain(sections: list[Section]) -> str:
     """The same story without colour: for pipes, NO_COLOR and --format text."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=PLAIN_WIDTH, color_system=None, force_terminal=False,
                       force_jupyter=False, legacy_windows=False, no_color=True, emoji=False,
                       highlight=False)
-    render_rich(trace, console, precision, jacobians)
+    render_rich(sections, console)
     # Tables pad their cells with spaces; trailing spaces only get in the way in notes.
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 

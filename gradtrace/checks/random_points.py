@@ -1,0 +1,134 @@
+"""The three-way comparison at many seeded random points (`gradtrace check`), and hand-written
+gradient formulas ("claims") checked against the traced gradients at the same points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from ..core import plugins
+from ..core.backprop import evaluate, trace_graph
+from ..core.errors import UsageError
+from ..core.graph import Graph
+from .gradients import check_gradients
+from .symbolic import symbolic_derivatives, symbolic_skip_reason
+
+CLAIM_RTOL, CLAIM_ATOL = 1e-6, 1e-9
+STATUSES = ("agree", "kink", "disagree", "not finite")
+
+
+@dataclass
+class InputSummary:
+    name: str
+    symbolic_expr: str | None = None
+    counts: dict = field(default_factory=lambda: {status: 0 for status in STATUSES})
+    max_numeric_error: float = 0.0
+    max_symbolic_error: float = 0.0
+    first_disagreement: dict | None = None  # the point, for reproducing it with --at
+
+
+@dataclass
+class ClaimSummary:
+    name: str
+    formula: str
+    agree: int = 0
+    disagree: int = 0
+    not_finite: int = 0
+    first_disagreement: dict | None = None  # point, traced and claimed values
+
+
+@dataclass
+class SamplingReport:
+    expression: str
+    samples: int
+    seed: int
+    low: float
+    high: float
+    fixed: dict
+    symbolic_note: str
+    inputs: list[InputSummary]
+    claims: list[ClaimSummary]
+
+    @property
+    def ok(self) -> bool:
+        bad = any(s.counts["disagree"] for s in self.inputs)
+        return not bad and not any(c.disagree for c in self.claims)
+
+    def to_text(self, precision: int = 2) -> str:
+        """The report as `gradtrace check --format text` prints it."""
+        return plugins.renderer("check_text")(self, precision=precision)
+
+
+class Claim(NamedTuple):
+    """A hand-derived gradient: d output / d `name` = `formula` (text, and its graph)."""
+
+    name: str
+    formula: str
+    graph: Graph
+
+
+def check_graph_at_random_points(graph: Graph, samples: int, seed: int = 0, low: float = -2.0,
+                                 high: float = 2.0, fixed: dict | None = None, wrt=None,
+                                 claims: list[Claim] = (), progress=None) -> SamplingReport:
+    """Trace and check `graph` at `samples` random points (inputs uniform in [low, high],
+    except those in `fixed`). `progress()` is called once per point, for a progress bar."""
+    if samples < 1:
+        raise UsageError("must be at least 1", "samples")
+    if not low < high:
+        raise UsageError("must be below high", "low")
+    fixed = dict(fixed or {})
+    rng = np.random.default_rng(seed)
+    summaries: dict[str, InputSummary] = {}
+    claim_summaries = [ClaimSummary(claim.name, claim.formula) for claim in claims]
+    derivatives, note = None, ""
+    for _ in range(samples):
+        point = {name: np.asarray(fixed[name] if name in fixed else rng.uniform(low, high))
+                 for name in graph.inputs}
+        trace = trace_graph(graph, point, wrt=wrt)
+        if derivatives is None:
+            note = symbolic_skip_reason(trace)
+            derivatives = {} if note else symbolic_derivatives(trace)
+            summaries = {name: InputSummary(name, derivatives.get(name, (None,))[0])
+                         for name in trace.wrt}
+        for check in check_gradients(trace, derivatives or None):
+            _count(summaries[check.input], check, point)
+        for summary, claim in zip(claim_summaries, claims):
+            _count_claim(summary, trace.by_id[claim.name].grad, claim.graph, point)
+        if progress is not None:
+            progress()
+    return SamplingReport(graph.expression, samples, seed, low, high,
+                          {k: float(v) for k, v in fixed.items()}, note,
+                          list(summaries.values()), claim_summaries)
+
+
+def _plain_point(point: dict) -> dict:
+    return {name: float(value) for name, value in point.items()}
+
+
+def _count(summary: InputSummary, check, point):
+    summary.counts[check.status] += 1
+    if check.status == "not finite":
+        return
+    summary.max_numeric_error = max(summary.max_numeric_error,
+                                    float(np.max(np.abs(check.traced - check.numeric))))
+    if check.symbolic is not None and np.all(np.isfinite(check.symbolic)):
+        summary.max_symbolic_error = max(summary.max_symbolic_error,
+                                         float(np.max(np.abs(check.traced - check.symbolic))))
+    if check.status == "disagree" and summary.first_disagreement is None:
+        summary.first_disagreement = _plain_point(point)
+
+
+def _count_claim(summary: ClaimSummary, traced, claim_graph, point):
+    claimed = evaluate(claim_graph, {n: point[n] for n in claim_graph.inputs})[claim_graph.output]
+    if not (np.all(np.isfinite(traced)) and np.all(np.isfinite(claimed))):
+        summary.not_finite += 1
+        return
+    if np.allclose(traced, claimed, rtol=CLAIM_RTOL, atol=CLAIM_ATOL):
+        summary.agree += 1
+        return
+    summary.disagree += 1
+    if summary.first_disagreement is None:
+        summary.first_disagreement = {"at": _plain_point(point), "traced": float(traced),
+                                      "claimed": float(claimed)}

@@ -1,0 +1,172 @@
+"""Forward values and the backward pass over a Graph, kept in a Trace.
+
+Shared work lives here, once, for every op: undoing numpy broadcasting on the way back
+(`sum_to`), adding up gradients that reach a node along several paths (fan-out), checking that a
+rule gave one gradient per input. `backward_pass` is the one reverse-mode loop: `trace_graph`
+keeps what flowed along each edge for the narration (written from it by steps.py when first
+read); `vjp_pass` keeps only the gradients asked for, from any seed (`gradtrace jacobian` runs
+it once per output element).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import as_float, float_type, same_width, sum_to
+from .errors import UsageError
+from .graph import Graph, Node
+from .registry import REGISTRY, fill
+from .trace import GradientFlow, Trace
+
+
+def evaluate(graph: Graph, at: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every node's forward value. Overflow and domain errors give inf/nan, never an exception;
+    shapes that do not fit raise ShapeError naming the node."""
+    values: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for node in graph.nodes:
+            values[node.id] = _forward_value(node, values, at)
+    return values
+
+
+def _forward_value(node: Node, values, at) -> np.ndarray:
+    if node.kind == "input":
+        return as_float(at[node.id])
+    if node.kind == "const":
+        return as_float(node.value)
+    inputs = same_width(tuple(values[source] for source in node.inputs))
+    try:
+        return REGISTRY[node.op].evaluate(inputs, dict(node.attrs))
+    except (ValueError, IndexError, TypeError) as error:
+        raise ShapeError(node, inputs, error) from None
+
+
+class ShapeError(UsageError):
+    """An op got arrays whose shapes it cannot combine (or an index out of range)."""
+
+    def __init__(self, node: Node, inputs, error: Exception):
+        shapes = ", ".join(f"{source}: {_shape_text(value)}"
+                           for source, value in zip(node.inputs, inputs))
+        written = fill(REGISTRY[node.op].pattern, dict(zip("abcde", node.inputs)), node.attrs)
+        super().__init__(f"{node.id} = {written} cannot be computed for shapes {shapes}: "
+                         f"{error}")
+
+
+def _shape_text(value) -> str:
+    shape = np.shape(value)
+    return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + ("," * (len(shape) == 1)) + ")"
+
+
+def needs_gradient(graph: Graph, wrt: tuple[str, ...]) -> set[str]:
+    """The nodes through which a gradient reaches one of `wrt` (not through inputs an op does
+    not differentiate, such as cross_entropy's class indices)."""
+    needed = set(wrt)
+    for node in graph.ops:
+        flags = REGISTRY[node.op].differentiable
+        sources = node.inputs if flags is None else _differentiated(node.inputs, flags)
+        if not needed.isdisjoint(sources):
+            needed.add(node.id)
+    return needed
+
+
+def reaches_output(graph: Graph) -> set[str]:
+    """The inputs from which a differentiable path leads to the output."""
+    reached = {graph.output}
+    for node in reversed(graph.ops):
+        if node.id in reached:
+            flags = REGISTRY[node.op].differentiable
+            reached.update(node.inputs if flags is None else _differentiated(node.inputs, flags))
+    return reached
+
+
+def _differentiated(sources: tuple[str, ...], flags: tuple[bool, ...]) -> tuple[str, ...]:
+    """The inputs of an op node that its op takes a gradient for."""
+    return tuple(source for source, flag in zip(sources, flags) if flag)
+
+
+def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
+                values: dict | None = None) -> Trace:
+    """Run forward and backward over `graph` at the point `at`, keeping every value, every
+    gradient sent along an edge and the running totals. The narration of each step is built from
+    them when first read (steps.py).
+
+    `wrt` limits the inputs whose gradients are traced (all by default). `values` may carry
+    forward values already computed (the Python API computes them eagerly).
+    """
+    reached = reaches_output(graph)
+    wrt = tuple(name for name in graph.inputs
+                if (wrt is None or name in wrt) and name in reached)
+    if values is None:
+        values = evaluate(graph, at)
+    with np.errstate(all="ignore"):
+        grads, flows = backward_pass(graph, values, needs_gradient(graph, wrt))
+    return Trace(graph, values, grads, flows, wrt, tuple(defaults), fused)
+
+
+def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:
+    """Reverse mode with nothing recorded: the gradient of (seed · output) with respect to each
+    name in `wrt` (one name or several), from forward `values` of every node. Inputs the output
+    does not depend on get zeros."""
+    wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    with np.errstate(all="ignore"):
+        grads, _ = backward_pass(graph, values, needs_gradient(graph, wrt), seed,
+                                 keep_flows=False)
+    return {name: np.asarray(grads[name]) if name in grads
+            else np.zeros(np.shape(values[name])) for name in wrt}
+
+
+_new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
+
+
+def backward_pass(graph: Graph, values, needed: set[str], seed=None, keep_flows: bool = True):
+    """Reverse mode over the graph: each op's VJP, summed back over broadcast axes, added up
+    where a node feeds several ops. `seed` is the output's gradient (ones by default). Returns
+    every node's gradient and, with `keep_flows`, the flow along each edge in the order sent.
+
+    This loop runs once per op of a network written op by op on scalars, hence its plainness,
+    and 0-d values are worked on as numpy scalars: their arithmetic is several times faster
+    than on 0-d arrays. So a 0-d gradient here is a numpy scalar; the records made from these
+    (NodeRecord, BackwardStep, `.grad`) turn them back into 0-d arrays."""
+    grads: dict[str, np.ndarray] = {}
+    flows: list[GradientFlow] = []
+    values = {key: (value[()] if value.ndim == 0 else value) for key, value in values.items()}
+    output = values[graph.output]
+    if graph.output in needed:
+        if seed is None:
+            grads[graph.output] = np.ones_like(output, dtype=float_type(output))[()]
+        else:
+            start = np.broadcast_to(np.asarray(seed, dtype=float_type(output)), np.shape(output))
+            grads[graph.output] = start[()] if start.ndim == 0 else start
+    for node in reversed(graph.ops):
+        upstream = grads.get(node.id)
+        if upstream is None:
+            continue
+        op = REGISTRY[node.op]
+        sources = node.inputs
+        inputs = same_width(tuple([values[source] for source in sources]))
+        if op.differentiable is None:
+            wanted = tuple([source in needed for source in sources])
+        else:
+            wanted = tuple([source in needed and differentiable
+                            for source, differentiable in zip(sources, op.differentiable)])
+        vjps = op.vjp(upstream, inputs, values[node.id], wanted,
+                      dict(node.attrs) if node.attrs else None)
+        if len(vjps) != len(sources):
+            raise RuntimeError(f"{node.op}: the VJP rule gave {len(vjps)} gradients "
+                               f"for {len(sources)} inputs")
+        for index, gradient in enumerate(vjps):
+            if gradient is None or not wanted[index]:
+                continue
+            source = sources[index]
+            if not isinstance(gradient, (np.ndarray, np.generic)):  # a Python number
+                gradient = np.asarray(gradient)
+            shape = values[source].shape
+            if gradient.shape != shape:
+                gradient = sum_to(gradient, shape)
+                if not shape:
+                    gradient = gradient[()]
+            previous = grads.get(source)
+            grads[source] = total = gradient if previous is None else previous + gradient
+            if keep_flows:
+                flows.append(_new_flow(GradientFlow, (node.id, source, index, gradient, total)))
+    return grads, tuple(flows)

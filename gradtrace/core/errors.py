@@ -1,0 +1,56 @@
+"""One family of errors. The CLI catches `GradtraceError` at its boundary and turns it into an
+exit code; the library raises, never prints."""
+
+
+class GradtraceError(Exception):
+    """Base of every error gradtrace raises on purpose. `exit_code` is what the CLI returns."""
+
+    exit_code = 2
+
+
+class ParseError(GradtraceError, ValueError):
+    """The expression text was rejected. `position` is the 0-based character offset of the
+    problem in `text`, so a caller can draw a caret under it."""
+
+    def __init__(self, message: str, text: str, position: int):
+        super().__init__(message)
+        self.message = message
+        self.text = text
+        self.position = max(0, min(position, len(text)))
+
+    def caret(self) -> str:
+        """The text, a caret under the problem, and the message, ready for a terminal."""
+        line, column = _line_of(self.text, self.position)
+        return f"{line}\n{' ' * column}^\n{self.message}"
+
+
+class UsageError(GradtraceError, ValueError):
+    """An argument that cannot be used (an unknown name in `at`, a value that cannot be read...).
+
+    `parameter` names the argument at fault as the Python API spells it ("wrt", "at"); the
+    message itself does not, so the CLI can name the option instead (--wrt, --at) and a Python
+    user reads the parameter's name."""
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.parameter = parameter
+
+    def __str__(self) -> str:
+        return f"{self.parameter}: {self.message}" if self.parameter else self.message
+
+
+def _line_of(text: str, position: int) -> tuple[str, int]:
+    """The line holding `position` and the column in it; long lines are windowed around it."""
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    line = text[start : len(text) if end < 0 else end]
+    column = position - start
+    window = 70
+    if len(line) > 2 * window:
+        lo = max(0, column - window)
+        hi = min(len(line), column + window)
+        prefix = "…" if lo > 0 else ""
+        suffix = "…" if hi < len(line) else ""
+        return prefix + line[lo:hi] + suffix, column - lo + len(prefix)
+    return line, column

@@ -1,0 +1,213 @@
+"""The trace: everything gradtrace computed, as frozen plain data.
+
+Renderers and checkers read a `Trace` and nothing else. Values are numpy arrays (a scalar is a
+0-d array); the public properties hand back Python floats for scalars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from . import plugins
+from .graph import Graph
+
+
+class NodeRecord(NamedTuple):
+    id: str
+    kind: str  # "input" | "const" | "op"
+    op: str | None
+    inputs: tuple[str, ...]
+    value: np.ndarray
+    grad: np.ndarray | None  # None where no gradient flows (constants, --wrt pruned)
+
+
+class ForwardStep(NamedTuple):
+    node: str
+    op: str
+    inputs: tuple[str, ...]
+    input_values: tuple[np.ndarray, ...]
+    value: np.ndarray
+    problem: str | None = None  # set where a non-finite value first appears, with the reason
+    kink: str | None = None  # set where the op sits on a non-differentiable point
+    attrs: tuple = ()  # the op's static attributes: (("axis", 0),)
+
+
+class BackwardStep(NamedTuple):
+    node: str  # the op node sending the gradient back
+    input: str  # the node receiving it
+    index: int  # which input of `node` (0 = a, 1 = b)
+    op: str
+    upstream: np.ndarray  # d output / d node
+    formula: str  # the local derivative d node / d input, in node names ("-1/h7²")
+    bindings: tuple[tuple[str, np.ndarray], ...]  # the names in `formula` with their values
+    local: np.ndarray | None  # the local derivative's value; None where it is a Jacobian
+    downstream: np.ndarray  # upstream × local, summed back over broadcast axes
+    total: np.ndarray  # d output / d input so far (running total over paths)
+    arrival: int  # 1 for the first gradient to reach `input`, 2 for the second, ...
+    gate: str | None
+    problem: str | None = None
+
+
+class GradientFlow(NamedTuple):
+    """What the engine keeps of one gradient sent along an edge; BackwardStep adds the rest."""
+
+    node: str
+    input: str
+    index: int
+    downstream: np.ndarray
+    total: np.ndarray
+
+
+class GradientCheck(NamedTuple):
+    """One input's gradient checked three ways."""
+
+    input: str
+    traced: np.ndarray
+    symbolic_expr: str | None  # d output / d input as SymPy writes it; None when skipped
+    symbolic: np.ndarray | None
+    numeric: np.ndarray | None
+    status: str  # "agree" | "disagree" | "kink" | "not finite"
+    note: str = ""  # why something was skipped, or the kink convention used
+    rtol: float = 0.0
+    atol: float = 0.0
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every value and gradient, as plain records. `forward` and `backward`, the step-by-step
+    narration, are written from them the first time they are read."""
+
+    graph: Graph
+    values: dict[str, np.ndarray]  # every node's forward value, by node id
+    node_grads: dict[str, np.ndarray]  # d output / d node where a gradient reached (0-d: a numpy scalar)
+    flows: tuple[GradientFlow, ...]  # each gradient sent along an edge, in the order sent
+    wrt: tuple[str, ...]  # inputs whose gradients were traced, in input order
+    defaults: tuple[str, ...] = ()  # inputs that were given a default value
+    fused: bool = False
+    checks: tuple[GradientCheck, ...] | None = None
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def expression(self) -> str:
+        return self.graph.expression
+
+    @property
+    def output(self) -> str:
+        return self.graph.output
+
+    @cached_property
+    def forward(self) -> tuple[ForwardStep, ...]:
+        from .steps import forward_steps
+
+        return forward_steps(self.graph, self.values)
+
+    @cached_property
+    def backward(self) -> tuple[BackwardStep, ...]:
+        from .steps import backward_steps
+
+        return backward_steps(self.graph, self.values, self.by_id, self.flows)
+
+    @cached_property
+    def nodes(self) -> tuple[NodeRecord, ...]:
+        """One record per graph node, in forward order."""
+        values, grads = self.values, self.node_grads
+        return tuple(NodeRecord(node.id, node.kind, node.op, node.inputs, values[node.id],
+                                record_array(grads.get(node.id))) for node in self.graph.nodes)
+
+    @cached_property
+    def by_id(self) -> dict[str, NodeRecord]:
+        return {record.id: record for record in self.nodes}
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.graph.inputs
+
+    @property
+    def value(self):
+        """The output's forward value (a float for a scalar output)."""
+        return _plain(self.values[self.output])
+
+    @property
+    def gradients(self) -> dict:
+        """d output / d input for each traced input, in input order."""
+        return {name: _plain(self.node_grads.get(name)) for name in self.wrt}
+
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """(node, why) wherever a value or gradient stopped being finite, first place only."""
+        found = [(step.node, step.problem) for step in self.forward if step.problem]
+        found += [(step.input, step.problem) for step in self.backward if step.problem]
+        return tuple(found)
+
+    @property
+    def kinks(self) -> tuple[tuple[str, str], ...]:
+        return tuple((step.node, step.kink) for step in self.forward if step.kink)
+
+    @property
+    def finite(self) -> bool:
+        arrays = [self.values[self.output]] + [self.node_grads.get(name) for name in self.wrt]
+        return all(np.all(np.isfinite(a)) for a in arrays if a is not None)
+
+    @property
+    def ok(self) -> bool:
+        """True when every value is finite and no check disagreed: exit code 0."""
+        disagreed = any(c.status in ("disagree", "not finite") for c in self.checks or ())
+        return self.finite and not disagreed
+
+    def with_checks(self, checks) -> "Trace":
+        checked = replace(self, checks=tuple(checks))
+        for written in ("nodes", "by_id", "forward", "backward"):  # built already: keep them
+            if written in self.__dict__:
+                checked.__dict__[written] = self.__dict__[written]
+        return checked
+
+    # -- output: the renderers gradtrace.render installs (the engine never imports them) ----
+    def to_json(self, precision: int = 2, jacobians: bool = False) -> str:
+        """The whole trace as JSON (schema gradtrace.trace/1); numbers at full precision."""
+        return plugins.renderer("json")(self, jacobians=jacobians)
+
+    def to_markdown(self, precision: int = 2, jacobians: bool = False) -> str:
+        """The story as Markdown: tables and narrated lines to paste into notes."""
+        return plugins.renderer("markdown")(self, precision=precision, jacobians=jacobians)
+
+    def to_text(self, precision: int = 2, jacobians: bool = False) -> str:
+        """The story as plain text, as `gradtrace explain --format text` prints it."""
+        return plugins.renderer("text")(self, precision=precision, jacobians=jacobians)
+
+    def to_dot(self, precision: int = 2) -> str:
+        """The annotated graph as Graphviz DOT source."""
+        return plugins.renderer("dot")(self, precision=precision)
+
+    def to_svg(self, path=None, precision: int = 2) -> str:
+        """The graph as SVG text; written atomically to `path` when one is given."""
+        return plugins.renderer("svg")(self, path=path, precision=precision)
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
+
+    def _repr_html_(self) -> str:
+        return plugins.renderer("html")(self)
+
+    def __repr__(self) -> str:
+        grads = ", ".join(f"{name}={_short(value)}" for name, value in self.gradients.items())
+        return f"<Trace {self.expression!r} value={_short(self.value)} gradients: {grads}>"
+
+
+def record_array(gradient):
+    """A 0-d gradient (a numpy scalar in the engine) as the 0-d array every record holds."""
+    return gradient if gradient is None or isinstance(gradient, np.ndarray) else np.asarray(gradient)
+
+
+def _plain(array):
+    if array is None:
+        return None
+    array = np.asarray(array)
+    return float(array) if array.ndim == 0 else array
+
+
+def _short(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else f"array{np.shape(value)}"

@@ -1,0 +1,426 @@
+"""A safe parser: expression text to a small AST, without ever executing the text.
+
+The grammar is ours, not Python's, so nothing but these gets through:
+
+    expr    := term (('+' | '-') term)*
+    term    := unary (('*' | '/') unary)*
+    unary   := ('-' | '+') unary | power
+    power   := atom ('**' unary)?          # right-associative; -x**2 is -(x**2), as in Python
+    atom    := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+
+Numbers become float64 at once (`10**10**10` is inf, never a huge integer); function names come
+from the op registry. Every rejection is a `ParseError` carrying the character position.
+Chains such as a+b+c+... are parsed by loops, so only real nesting costs stack depth, and that is
+capped at MAX_NESTING.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import keyword
+import re
+from typing import NamedTuple
+
+from ..core.errors import ParseError
+from ..core.registry import all_ops, calls, pick_op
+
+MAX_NESTING = 100
+MAX_OPERATIONS = 5000
+
+
+class Num(NamedTuple):
+    value: float
+    text: str
+    pos: int
+
+
+class Name(NamedTuple):
+    id: str
+    pos: int
+
+
+class Unary(NamedTuple):
+    op: str  # "neg"
+    operand: object
+    pos: int
+
+
+class Binary(NamedTuple):
+    op: str  # "add" | "sub" | "mul" | "div" | "pow"
+    left: object
+    right: object
+    pos: int
+
+
+class Call(NamedTuple):
+    func: str  # a registry op name
+    args: tuple
+    pos: int
+    attrs: tuple = ()  # static attributes as (name, value) pairs: axis, shape, index key
+
+
+class Token(NamedTuple):
+    kind: str  # "num" | "name" | "op" | "end"
+    text: str
+    pos: int
+
+
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_OPERATORS = ("**", "+", "-", "*", "/", "@", "(", ")", ",", "[", "]", ":", ".", "=")
+_HINTS = {
+    "^": "use ** for powers (x**2), ^ is not an operator here",
+    "'": "strings are not allowed in expressions",
+    '"': "strings are not allowed in expressions",
+    "{": "braces are not part of expressions",
+    "}": "braces are not part of expressions",
+}
+_BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        number = _NUMBER.match(text, i)
+        if number:
+            end = number.end()
+            if end < n and (text[end].isalnum() or text[end] == "_"):
+                raise ParseError(
+                    f"missing operator between {number.group()!r} and what follows "
+                    f"(write {number.group()}*{text[end]} for a product)", text, end)
+            tokens.append(Token("num", number.group(), i))
+            i = end
+            continue
+        if ch.isidentifier():
+            j = i + 1
+            while j < n and (text[j].isidentifier() or text[j].isdigit()):
+                j += 1
+            tokens.append(Token("name", text[i:j], i))
+            i = j
+            continue
+        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
+        if op is None:
+            hint = _HINTS.get(ch, "only numbers, names, + - * / **, parentheses and "
+                                  "function calls are allowed")
+            raise ParseError(f"unexpected character {ch!r}: {hint}", text, i)
+        tokens.append(Token("op", op, i))
+        i += len(op)
+    tokens.append(Token("end", "", n))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = tokenize(text)
+        self.index = 0
+        self.nesting = 0
+        self.operations = 0
+        self.functions = calls()
+
+    # -- token helpers -------------------------------------------------------------------
+    def peek(self) -> Token:
+        return self.tokens[self.index]
+
+    def take(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def fail(self, message: str, token: Token):
+        raise ParseError(message, self.text, token.pos)
+
+    def expect(self, text: str, opened: Token | None = None):
+        token = self.peek()
+        if token.kind == "op" and token.text == text:
+            return self.take()
+        if token.kind in ("num", "name") or (token.kind == "op" and token.text == "("):
+            self.fail_adjacent(token)
+        found = "the end of the expression" if token.kind == "end" else repr(token.text)
+        extra = f" to close the {opened.text!r} at position {opened.pos + 1}" if opened else ""
+        self.fail(f"expected {text!r}{extra}, found {found}", token)
+
+    def count_operation(self, token: Token):
+        self.operations += 1
+        if self.operations > MAX_OPERATIONS:
+            self.fail(f"expression too large: more than {MAX_OPERATIONS} operations "
+                      "(build larger graphs with the Python API, gradtrace.tensor)", token)
+
+    def enter(self, token: Token):
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            self.fail(f"expression nested too deeply (more than {MAX_NESTING} levels)", token)
+
+    def leave(self):
+        self.nesting -= 1
+
+    # -- grammar -------------------------------------------------------------------------
+    def parse(self):
+        if self.peek().kind == "end":
+            self.fail("empty expression: write something like 1/(1+exp(-(w*x+b)))",
+                      self.peek())
+        tree = self.expr()
+        token = self.peek()
+        if token.kind != "end":
+            if token.kind == "op" and token.text == ")":
+                self.fail("unmatched ')'", token)
+            self.fail_adjacent(token)
+        return tree
+
+    def fail_adjacent(self, token: Token):
+        if token.kind == "name" and keyword.iskeyword(token.text):
+            self.fail(f"{token.text!r} is a Python keyword; expressions contain only numbers, "
+                      "names, + - * / **, parentheses and function calls", token)
+        if token.kind == "op" and token.text == "(":
+            self.fail("missing operator before '(' (write x*(...) for a product)", token)
+        if token.kind == "op" and token.text == "=":
+            self.fail("an expression has no '='; give values with --at name=value", token)
+        self.fail(f"missing operator before {token.text!r}", token)
+
+    def expr(self):
+        left = self.term()
+        while (token := self.peek()).kind == "op" and token.text in ("+", "-"):
+            self.take()
+            self.count_operation(token)
+            left = Binary(_BINARY[token.text], left, self.term(), token.pos)
+        return left
+
+    def term(self):
+        left = self.unary()
+        while (token := self.peek()).kind == "op" and token.text in ("*", "/", "@"):
+            self.take()
+            self.count_operation(token)
+            left = Binary(_BINARY[token.text], left, self.unary(), token.pos)
+        return left
+
+    def unary(self):
+        token = self.peek()
+        if token.kind == "op" and token.text in ("-", "+"):
+            self.take()
+            self.enter(token)
+            operand = self.unary()
+            self.leave()
+            if token.text == "+":
+                return operand
+            if isinstance(operand, Num):  # -3 is the number -3, not a negation gate
+                return Num(-operand.value, "-" + operand.text, token.pos)
+            self.count_operation(token)
+            return Unary("neg", operand, token.pos)
+        return self.power()
+
+    def power(self):
+        base = self.postfix(self.atom())
+        token = self.peek()
+        if token.kind == "op" and token.text == "**":
+            self.take()
+            self.count_operation(token)
+            self.enter(token)
+            exponent = self.unary()
+            self.leave()
+            return Binary("pow", base, exponent, token.pos)
+        return base
+
+    def postfix(self, target):
+        """x[...] and x.T, any number of times."""
+        while (token := self.peek()).kind == "op" and token.text in ("[", "."):
+            self.take()
+            self.count_operation(token)
+            if token.text == ".":
+                name = self.take()
+                if name.kind != "name" or name.text != "T":
+                    self.fail("after '.' only T (transpose) is allowed: write x.T", token)
+                target = Call("transpose", (target,), token.pos)
+            else:
+                target = Call("index", (target,), token.pos, (("key", self.index_key(token)),))
+        return target
+
+    def index_key(self, opened: Token) -> tuple:
+        """The inside of [...]: integers and slices (1:3, ::2, :), comma-separated."""
+        parts = [self.index_part()]
+        while self.peek().kind == "op" and self.peek().text == ",":
+            self.take()
+            parts.append(self.index_part())
+        self.expect("]", opened)
+        return tuple(parts)
+
+    def index_part(self):
+        bounds: list[int | None] = [self.optional_integer()]
+        while self.peek().kind == "op" and self.peek().text == ":" and len(bounds) < 3:
+            self.take()
+            bounds.append(self.optional_integer())
+        if len(bounds) == 1:
+            if bounds[0] is None:
+                self.fail("an index is a whole number or a slice such as 1:3", self.peek())
+            return bounds[0]
+        return tuple(bounds + [None] * (3 - len(bounds)))
+
+    def optional_integer(self) -> int | None:
+        token = self.peek()
+        sign = 1
+        if token.kind == "op" and token.text == "-":
+            self.take()
+            sign, token = -1, self.peek()
+        if token.kind != "num":
+            if sign < 0:
+                self.fail("expected a whole number after '-'", token)
+            return None
+        self.take()
+        if not re.fullmatch(r"\d+", token.text) or len(token.text) > 9:
+            self.fail("indices and sizes are whole numbers (such as 0, 2, -1)", token)
+        return sign * int(token.text)
+
+    def atom(self):
+        token = self.take()
+        if token.kind == "num":
+            return Num(float(token.text), token.text, token.pos)
+        if token.kind == "name":
+            return self.name_or_call(token)
+        if token.kind == "op" and token.text == "(":
+            if self.peek().kind == "op" and self.peek().text == ")":
+                self.fail("empty parentheses: put an expression inside", self.peek())
+            self.enter(token)
+            inner = self.expr()
+            self.leave()
+            self.expect(")", token)
+            return inner
+        if token.kind == "end":
+            self.fail("the expression ends too early: an operand is missing", token)
+        self.fail(f"expected a number, a name or '(' but found {token.text!r}", token)
+
+    def name_or_call(self, token: Token):
+        name = token.text
+        if keyword.iskeyword(name) or name in ("print", "eval", "exec"):
+            self.fail(f"{name!r} is not part of the expression language: only numbers, "
+                      "names, + - * / **, parentheses and function calls", token)
+        is_call = self.peek().kind == "op" and self.peek().text == "("
+        if not is_call:
+            if name in self.functions:
+                self.fail(f"{name!r} is a function: write {name}(...)", token)
+            return Name(name, token.pos)
+        if name not in self.functions:
+            self.fail(self.unknown_function(name), token)
+        return self.call(token)
+
+    def unknown_function(self, name: str) -> str:
+        known = sorted(self.functions)
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            return f"unknown function {name!r}; did you mean {close[0]!r}?"
+        return f"unknown function {name!r}; the functions are: {', '.join(known)}"
+
+    def call(self, name_token: Token):
+        """name(args) with keyword attributes (axis=0); the op is chosen by how many
+        expression arguments there are: max(a, b) is elementwise, max(x, axis=0) reduces."""
+        candidates = self.functions[name_token.text]
+        opened = self.take()
+        self.enter(opened)
+        self.count_operation(name_token)
+        args, keywords, places = [], {}, []
+        if not (self.peek().kind == "op" and self.peek().text == ")"):
+            places.append(self.peek())
+            self.argument(args, keywords)
+            while self.peek().kind == "op" and self.peek().text == ",":
+                places.append(self.take())
+                self.argument(args, keywords)
+        op, attrs = self.choose_op(name_token, candidates, args, keywords, places)
+        self.expect(")", opened)
+        self.leave()
+        return Call(op.name, tuple(args[: op.arity]), name_token.pos, attrs)
+
+    def argument(self, args: list, keywords: dict):
+        token = self.peek()
+        after = self.tokens[min(self.index + 1, len(self.tokens) - 1)]
+        if token.kind == "name" and after.kind == "op" and after.text == "=":
+            self.take()
+            self.take()
+            if token.text in keywords:
+                self.fail(f"{token.text}= is given twice", token)
+            keywords[token.text] = (self.attribute_value(token.text in _fractional()), token)
+        else:
+            args.append(self.expr())
+
+    def attribute_value(self, fraction_allowed: bool = False):
+        """axis=0, axis=-1, axis=None, axis=(0, 1); negative_slope=0.2 where a fraction is
+        allowed."""
+        token = self.peek()
+        if token.kind == "name" and token.text == "None":
+            self.take()
+            return None
+        if token.kind == "op" and token.text == "(":
+            self.take()
+            values = [self.required_integer()]
+            while self.peek().kind == "op" and self.peek().text == ",":
+                self.take()
+                if self.peek().kind == "op" and self.peek().text == ")":
+                    break  # (0,) is a one-axis tuple, as in Python
+                values.append(self.required_integer())
+            self.expect(")", token)
+            return tuple(values)
+        number = self.tokens[min(self.index + 1, len(self.tokens) - 1)] if (
+            token.kind == "op" and token.text == "-") else token
+        if fraction_allowed and number.kind == "num" and not re.fullmatch(r"\d+", number.text):
+            sign = 1.0
+            if number is not token:
+                self.take()  # the minus sign
+                sign = -1.0
+            self.take()
+            return sign * float(number.text)
+        return self.required_integer()
+
+    def required_integer(self) -> int:
+        value = self.optional_integer()
+        if value is None:
+            self.fail("expected a whole number", self.peek())
+        return value
+
+    def choose_op(self, name_token: Token, candidates, args: list, keywords: dict, places):
+        op = pick_op(candidates, len(args))
+        attrs: dict = {}
+        if op is not None and len(args) > op.arity:  # reshape(x, 2, 3): the numbers are the shape
+            shape = args[op.arity:]
+            if not all(_whole(arg) for arg in shape):
+                op = None
+            else:
+                attrs["shape"] = tuple(int(arg.value) for arg in shape)
+        if op is None:
+            usages = " or ".join(c.usage for c in candidates)
+            most = max(c.arity for c in candidates)
+            # point at the first argument too many, or at ')' when one is missing
+            where = places[most] if len(places) > most else self.peek()
+            self.fail(f"{name_token.text} takes {self.arity_words(candidates)}: {usages}", where)
+        for key, (value, token) in keywords.items():
+            if key not in op.attrs:
+                allowed = ", ".join(f"{a}=" for a in op.attrs) or "no keyword arguments"
+                self.fail(f"{op.user_name} takes {allowed}", token)
+            attrs[key] = value
+        return op, tuple(sorted(attrs.items()))
+
+    @staticmethod
+    def arity_words(candidates) -> str:
+        counts = sorted({op.arity for op in candidates})
+        words = " or ".join(str(n) for n in counts)
+        return f"{words} argument{'s' * (counts[-1] > 1)}"
+
+
+def _whole(arg) -> bool:
+    return isinstance(arg, Num) and arg.value == int(arg.value) and abs(arg.value) < 1e9
+
+
+def parse(text: str):
+    """Parse expression text into an AST of Num, Name, Unary, Binary and Call nodes."""
+    if not isinstance(text, str):
+        raise ParseError("the expression must be text", "", 0)
+    return _Parser(text).parse()
+
+
+@functools.cache
+def _fractional() -> frozenset[str]:
+    """Attributes that may be fractions (negative_slope, alpha, p, eps): those whose default is
+    a float; every other attribute (axis, kernel...) is a whole number."""
+    return frozenset(name for op in all_ops() for name, default in op.attrs.items()
+                     if isinstance(default, float))

@@ -1,0 +1,142 @@
+"""Each command's work as one call, from text: text → graph → point → trace (→ checks).
+
+`explain` (the trace, checked), `explain_forward` (forward mode, narrated), `explain_jacobian`
+(a whole Jacobian, both ways), `check_at_random_points` (the three-way check over many points,
+with hand-derived claims) and `surface` (a function of two variables for the optimisers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks.random_points import Claim, SamplingReport, check_graph_at_random_points
+from ..core.backprop import ShapeError, evaluate, reaches_output, trace_graph
+from ..core.errors import UsageError
+from ..core.forward_mode import ForwardModeReport, forward_mode_trace
+from ..core.graph import Graph
+from ..jacobians.full import JacobianReport, full_jacobian
+from .point import parse_wrt, resolve_point
+from .to_graph import graph_from_text
+
+
+def build_graph(expression: str, fused: bool = False) -> Graph:
+    graph = graph_from_text(expression)
+    if fused:
+        from .fuse import fuse
+
+        graph = fuse(graph)
+    return graph
+
+
+def _wrt_names(wrt, graph: Graph):
+    """`wrt` as names: None (every input), 'w,b', or a list of names."""
+    if wrt is None or isinstance(wrt, str):
+        return parse_wrt(wrt, graph)
+    return parse_wrt(",".join(wrt), graph)
+
+
+def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
+            fuse: bool = False, check: bool = True):
+    """Trace `expression` at the point `at` ({name: value}); inputs not in `at` get seeded
+    defaults. `wrt` (names, or 'w,b') limits the gradients traced. With `check`, every
+    gradient is also computed symbolically and by finite differences (trace.checks)."""
+    graph = build_graph(expression, fuse)
+    values, defaults = resolve_point(graph, dict(at or {}), seed)
+    wrt = _wrt_names(wrt, graph)
+    try:
+        trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse)
+    except ShapeError as error:
+        if not defaults:
+            raise
+        names = ", ".join(defaults)
+        raise UsageError(f"{error}; {names} got a default scalar value: give arrays, e.g. "
+                         "x=[1,2,3] or W=randn(3,4)", "at") from None
+    return _checked(trace) if check else trace
+
+
+def _checked(trace):
+    from ..checks.gradients import check_gradients
+
+    return trace.with_checks(check_gradients(trace))
+
+
+def explain_forward(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
+                    fuse: bool = False) -> ForwardModeReport:
+    """Forward mode for `expression` at `at`: one recorded pass per input (or per `wrt`
+    input) that the output depends on."""
+    graph = build_graph(expression, fuse)
+    point, defaults = resolve_point(graph, dict(at or {}), seed)
+    names = _wrt_names(wrt, graph)
+    reached = reaches_output(graph)
+    differentiable = tuple(name for name in graph.inputs if name in reached)
+    names = tuple(name for name in differentiable if names is None or name in names)
+    values = evaluate(graph, point)
+    passes = tuple(forward_mode_trace(graph, values, name) for name in names)
+    return ForwardModeReport(graph.expression, graph, values, defaults, passes, differentiable)
+
+
+def explain_jacobian(expression: str, at: dict | None = None, wrt: str | None = None, *,
+                     seed: int = 0) -> JacobianReport:
+    """The work of `gradtrace jacobian`: text → graph → point → both Jacobians. `wrt` may
+    be left out only when the expression has a single input."""
+    graph = build_graph(expression)
+    values, defaults = resolve_point(graph, dict(at or {}), seed)
+    wrt = _one_input(graph, wrt)
+    values = evaluate(graph, values)
+    return JacobianReport(full_jacobian(graph, values, wrt), graph, values, defaults)
+
+
+def _one_input(graph: Graph, wrt: str | None) -> str:
+    inputs = ", ".join(graph.inputs)
+    if not graph.inputs:
+        raise UsageError("the expression has no inputs: there is nothing to differentiate")
+    if wrt is None:
+        if len(graph.inputs) > 1:
+            raise UsageError(f"needed: the expression has several inputs ({inputs}); name one, "
+                             f"for example {graph.inputs[-1]}", "wrt")
+        return graph.inputs[0]
+    wrt = wrt.strip()
+    if wrt not in graph.inputs:
+        raise UsageError(f"{wrt} is not an input; the expression's inputs are {inputs}", "wrt")
+    return wrt
+
+
+def parse_claims(texts, graph: Graph) -> list[Claim]:
+    """'w=(y-p)*p*(1-p)*a' → Claim(input name, formula text, formula graph)."""
+    claims = []
+    for text in texts:
+        name, _, formula = text.partition("=")
+        name, formula = name.strip(), formula.strip()
+        if not formula or name not in graph.inputs:
+            raise UsageError(f"{text!r}: write NAME=FORMULA with NAME one of the inputs "
+                             f"({', '.join(graph.inputs)}), e.g. x=2*x", "claim")
+        claim_graph = graph_from_text(formula)
+        unknown = [n for n in claim_graph.inputs if n not in graph.inputs]
+        if unknown:
+            raise UsageError(f"the formula for {name} uses {', '.join(unknown)}, which the "
+                             "expression does not have", "claim")
+        claims.append(Claim(name, formula, claim_graph))
+    return claims
+
+
+def check_at_random_points(expression: str, samples: int, seed: int = 0, low: float = -2.0,
+                           high: float = 2.0, fixed: dict | None = None, wrt=None, claims=(),
+                           fuse: bool = False, progress=None) -> SamplingReport:
+    """Trace and check `expression` at `samples` random points (inputs uniform in [low, high],
+    except those in `fixed`), and each claimed gradient formula at the same points."""
+    graph = build_graph(expression, fuse)
+    fixed = dict(fixed or {})
+    unknown = [name for name in fixed if name not in graph.inputs]
+    if unknown:
+        raise UsageError(f"{', '.join(unknown)} not in the expression "
+                         f"(its inputs: {', '.join(graph.inputs)})", "at")
+    return check_graph_at_random_points(
+        graph, samples, seed, low, high, {k: np.asarray(v) for k, v in fixed.items()},
+        _wrt_names(wrt, graph), parse_claims(claims, graph), progress)
+
+
+def surface(expression: str):
+    """The function of two variables `gradtrace optimize` walks down."""
+    from ..layers.descent import Surface
+
+    return Surface(graph_from_text(expression), expression)

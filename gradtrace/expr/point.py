@@ -1,0 +1,213 @@
+"""The point an expression is evaluated at: values written as text (`w=2,x=-1`, what `--at`
+takes), and seeded defaults.
+
+Arrays are written as nested lists ([1, 2], [[1, -2], [3, 4]]) or made by seeded generators
+(randn(3, 4), rand, zeros, ones, arange(n), eye(n)), each seeded by the seed and its own name.
+
+Values are read with a regular expression, never evaluated. A variable with no value gets a
+default that depends only on its name and the seed, so adding a variable never changes the
+others' defaults.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+
+from ..core.errors import ParseError, UsageError
+from ..core.graph import Graph
+from .parse import tokenize
+
+_NAME = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)$", re.S)
+GENERATORS = ("randn", "rand", "zeros", "ones", "arange", "eye")
+MAX_ELEMENTS = 10_000_000
+MAX_NESTING = 32
+
+
+def split_assignments(text: str) -> list[str]:
+    """'w=2,x=[1,2],W=randn(3,4)' → ['w=2', 'x=[1,2]', 'W=randn(3,4)']: commas inside
+    brackets or parentheses belong to the value."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [part for part in parts if part.strip()]
+
+
+def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
+    """'w=2,x=-1' (and more such strings) to {'w': 2.0, 'x': -1.0}; values may be arrays
+    ([1, 2], [[1, -2], [3, 4]]) or seeded generators (randn(3, 4), zeros(2), eye(3)...)."""
+    values: dict[str, np.ndarray] = {}
+    for text in texts:
+        for part in split_assignments(text):
+            match = _NAME.match(part)
+            if not match:
+                raise UsageError(
+                    f"cannot read {part.strip()!r} as name=value "
+                    "(for example w=2,x=-1 or x=[1,2,3] or W=randn(3,4))", "at")
+            name, value_text = match.groups()
+            if name in values:
+                raise UsageError(f"{name} is given twice", "at")
+            values[name] = parse_value(value_text, seed, name)
+    return values
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def parse_value(text: str, seed: int = 0, name: str = "value") -> np.ndarray:
+    """A number, a nested list of numbers, or a generator call, read by the expression
+    parser's tokenizer and a grammar of its own: nothing is evaluated. Generators draw from
+    a numpy Generator seeded by `seed` and the name."""
+    try:
+        tokens = [t for t in tokenize(text) if t.kind != "end"]
+    except ParseError as error:
+        raise UsageError(f"{name}={text.strip()}: {error.message}", "at") from None
+    reader = _ValueReader(tokens, text, name, seed)
+    value = reader.value()
+    if reader.index != len(tokens):
+        reader.fail("unexpected text after the value")
+    return value
+
+
+class _ValueReader:
+    def __init__(self, tokens, text, name, seed):
+        self.tokens, self.text, self.name, self.seed = tokens, text.strip(), name, seed
+        self.index = 0
+        self.depth = 0
+
+    def fail(self, why: str):
+        raise UsageError(f"{self.name}={self.text}: {why} (numbers such as -1.5 or inf, "
+                         f"lists such as [[1,-2],[3,4]], or {', '.join(GENERATORS)}(...))", "at")
+
+    def peek(self, text: str) -> bool:
+        return self.index < len(self.tokens) and self.tokens[self.index].text == text
+
+    def take(self):
+        if self.index >= len(self.tokens):
+            self.fail("the value ends too early")
+        self.index += 1
+        return self.tokens[self.index - 1]
+
+    def value(self) -> np.ndarray:
+        if self.peek("["):
+            return self.array()
+        token = self.tokens[self.index] if self.index < len(self.tokens) else None
+        if token is not None and token.kind == "name" and token.text in GENERATORS:
+            return self.generator()
+        return np.asarray(self.number())
+
+    def number(self) -> float:
+        sign = -1.0 if self.peek("-") else 1.0
+        if self.peek("-") or self.peek("+"):
+            self.take()
+        token = self.take()
+        if token.kind == "num":
+            return sign * float(token.text)
+        if token.kind == "name" and token.text in ("inf", "nan"):
+            return sign * float(token.text)
+        self.fail(f"{token.text!r} is not a number")
+
+    def array(self) -> np.ndarray:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(f"lists nested more than {MAX_NESTING} deep")
+        self.take()  # [
+        items = [] if self.peek("]") else [self.value()]
+        while self.peek(","):
+            self.take()
+            items.append(self.value())
+        if not self.peek("]"):
+            self.fail("a list needs its closing ']'")
+        self.take()
+        self.depth -= 1
+        shapes = {item.shape for item in items}
+        if len(shapes) > 1:
+            self.fail("rows of different lengths")
+        return np.array(items, dtype=np.float64)
+
+    def generator(self) -> np.ndarray:
+        name = self.take().text
+        if not self.peek("("):
+            self.fail(f"{name} needs its sizes in parentheses, e.g. {name}(3)")
+        self.take()
+        sizes = [] if self.peek(")") else [self.size()]
+        while self.peek(","):
+            self.take()
+            sizes.append(self.size())
+        if not self.peek(")"):
+            self.fail(f"{name}(...) needs its closing ')'")
+        self.take()
+        if int(np.prod(sizes, dtype=np.int64)) > MAX_ELEMENTS:
+            self.fail(f"more than {MAX_ELEMENTS:,} elements")
+        # made here, not before: numpy.random takes longer to import than plain numbers to read
+        return _generate(name, sizes, _rng(self.seed, self.name), self.fail)
+
+    def size(self) -> int:
+        token = self.take()
+        if token.kind != "num" or not token.text.isdigit():
+            self.fail(f"sizes are whole numbers, not {token.text!r}")
+        return int(token.text)
+
+
+def _generate(name: str, sizes: list[int], rng, fail) -> np.ndarray:
+    if name in ("arange", "eye") and len(sizes) != 1:
+        fail(f"{name} takes one size, e.g. {name}(4)")
+    if name == "randn":
+        return rng.standard_normal(sizes)
+    if name == "rand":
+        return rng.random(sizes)
+    if name == "zeros":
+        return np.zeros(sizes)
+    if name == "ones":
+        return np.ones(sizes)
+    if name == "arange":
+        return np.arange(sizes[0], dtype=np.float64)
+    return np.eye(sizes[0])
+
+
+def default_value(name: str, seed: int = 0) -> float:
+    """A value in ±[0.1, 2] with two decimals, fixed by the name and the seed."""
+    rng = _rng(seed, name)
+    magnitude = rng.uniform(0.1, 2.0)
+    sign = -1.0 if rng.random() < 0.5 else 1.0
+    return round(sign * magnitude, 2)
+
+
+def resolve_point(graph: Graph, given: dict, seed: int = 0):
+    """Values for every input of `graph`: the given ones, defaults for the rest.
+    Returns (values, names that got defaults). A given name the graph lacks is an error."""
+    unknown = [name for name in given if name not in graph.inputs]
+    if unknown:
+        inputs = ", ".join(graph.inputs) or "none"
+        raise UsageError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
+                         f"not in the expression (its inputs: {inputs})", "at")
+    values, defaults = {}, []
+    for name in graph.inputs:
+        if name in given:
+            values[name] = np.asarray(given[name], dtype=np.float64)
+        else:
+            values[name] = np.asarray(default_value(name, seed))
+            defaults.append(name)
+    return values, tuple(defaults)
+
+
+def parse_wrt(text: str | None, graph: Graph) -> tuple[str, ...] | None:
+    """'w,b' to ('w', 'b'); each name must be an input of the graph."""
+    if text is None:
+        return None
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in graph.inputs]
+    if unknown or not names:
+        inputs = ", ".join(graph.inputs) or "none"
+        raise UsageError(f"{text!r}: the expression's inputs are {inputs}", "wrt")
+    return names

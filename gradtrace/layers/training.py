@@ -1,0 +1,108 @@
+"""Training a small MLP on a 2-D dataset with gradtrace's own layers and optimisers, for
+`gradtrace train`. Full batch: one forward, one backward, one optimiser step per epoch.
+
+With one output unit the net is a binary classifier: the output z is a logit and the loss is
+binary cross-entropy on it, softplus(z) − y·z (= −y·log σ(z) − (1−y)·log(1−σ(z)), without
+overflow). With K ≥ 2 outputs the loss is softmax cross-entropy over K classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .. import nn, optim
+from ..core.errors import UsageError
+from ..core.registry import activations
+from ..core.tensor import tensor
+
+
+def optimisers() -> dict[str, type]:
+    """The optimisers of gradtrace.optim by the names the CLI takes: sgd, momentum, adam..."""
+    return {name.lower(): getattr(optim, name) for name in optim.__all__ if name != "Optimizer"}
+
+
+@dataclass
+class History:
+    losses: list[float] = field(default_factory=list)
+    accuracies: list[float] = field(default_factory=list)
+
+
+def build_mlp(sizes: list[int], activation: str, rng: np.random.Generator):
+    """Linear layers of the given sizes with `activation` between them (none after the last)."""
+    if len(sizes) < 2:
+        raise UsageError("needs at least an input and an output size, e.g. 2,4,1", "layers")
+    chosen = {op.name: op.activation for op in activations()}.get(activation)
+    if chosen is None:
+        names = ", ".join(op.name for op in activations())
+        raise UsageError(f"unknown activation {activation!r}; choose from {names}", "act")
+    modules = []
+    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        if index:
+            modules.append(getattr(nn, chosen.module)())
+        # the initialisation that keeps gradients steady with this activation (Xavier for
+        # sigmoid and tanh, He for the relu family)
+        modules.append(nn.Linear(fan_in, fan_out, init=chosen.init, rng=rng))
+    return nn.Sequential(*modules)
+
+
+def make_optimiser(name: str, parameters, lr: float):
+    known = optimisers()
+    if name not in known:
+        raise UsageError(f"unknown optimiser {name!r}; choose from {', '.join(known)}", "opt")
+    if not lr > 0:
+        raise UsageError(f"the learning rate must be positive (got {lr:g})", "lr")
+    return known[name](parameters, lr=lr)
+
+
+def loss_of(logits, y: np.ndarray):
+    """Binary cross-entropy on a single logit column, softmax cross-entropy otherwise."""
+    F = nn.functional
+    if logits.shape[-1] == 1:
+        target = y.astype(logits.value.dtype).reshape(-1, 1)
+        return (F.softplus(logits) - logits * target).mean()
+    return F.cross_entropy(logits, y)
+
+
+def predict(model, X: np.ndarray) -> np.ndarray:
+    """Class indices the model gives the points X (N, 2), forward only."""
+    return _classes_of(model(tensor(X, "X", requires_grad=False)).value)
+
+
+def check_sizes(sizes: list[int], X: np.ndarray, y: np.ndarray) -> None:
+    classes = int(y.max()) + 1
+    if sizes[0] != X.shape[1]:
+        raise UsageError(f"the data has {X.shape[1]} features; the widths must start with "
+                         f"{X.shape[1]} (got {sizes[0]})", "layers")
+    if sizes[-1] not in (1, classes) or (sizes[-1] == 1 and classes > 2):
+        wanted = "1 (or 2)" if classes == 2 else str(classes)
+        raise UsageError(f"the data has {classes} classes; the widths must end with {wanted} "
+                         f"(got {sizes[-1]})", "layers")
+
+
+def fit(model, optimiser, X: np.ndarray, y: np.ndarray, epochs: int,
+        after_epoch: Callable[[int, float, float], None] | None = None) -> History:
+    """Full-batch training for `epochs` epochs; `after_epoch(epoch, loss, accuracy)` is called
+    after each one (accuracy of the parameters that gave that loss)."""
+    history = History()
+    inputs = tensor(X, "X", requires_grad=False)
+    for epoch in range(1, epochs + 1):
+        optimiser.zero_grad()
+        logits = model(inputs)
+        loss = loss_of(logits, y)
+        loss.backward()
+        optimiser.step()
+        accuracy = float(np.mean(_classes_of(logits.value) == y))
+        history.losses.append(loss.item())
+        history.accuracies.append(accuracy)
+        if after_epoch is not None:
+            after_epoch(epoch, history.losses[-1], accuracy)
+    return history
+
+
+def _classes_of(logits: np.ndarray) -> np.ndarray:
+    if logits.shape[-1] == 1:
+        return (logits[:, 0] > 0).astype(np.int64)
+    return np.argmax(logits, axis=-1)

@@ -1,0 +1,299 @@
+"""One traced training step told layer by layer: forward with shapes, backward with δ⁽ˡ⁾ and
+the parameter gradients, the SGD update, layer-level Jacobians, gradient health, symmetry.
+
+Orientation: the notes write a batch as columns, z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ with a⁽ˡ⁻¹⁾ of shape
+(features, N); the engine keeps one row per sample and computes z = a·Wᵀ + b. Two-axis
+activations are shown here in the notes' orientation (the engine's arrays transposed); images
+stay (N, C, H, W) in both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.registry import attribute_texts, with_defaults
+from ..layers.step import StepResult, gradient_health, symmetric_units
+from ..ops import REGISTRY
+from .blocks import Section, Table
+from .lines import Line
+from .numbers import fmt, fmt_array, is_listed
+from .pictures import sparkline, sup
+
+ORIENTATION = ("Shapes and values in the notes' orientation: a batch of N samples is N columns, "
+               "z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾. The engine stores one row per sample and computes "
+               "the transpose, z = a·Wᵀ + b (shown after each line); the numbers are the same. "
+               "Images stay (N, C, H, W) in both.")
+
+
+def notes_label(symbol: str, level: int) -> str:
+    """A layer's output as the notes write it: z⁽¹⁾, a⁽²⁾; L and f have no superscript."""
+    return f"{symbol}⁽{sup(level)}⁾" if level else symbol
+
+
+def activation_derivative(spec) -> str | None:
+    """f′ of an activation layer written with z (its input) and a (its output), from the
+    registry's formula: [z > 0] for relu, a·(1−a) for sigmoid; None for other layers."""
+    op = REGISTRY[spec.op]
+    if op.activation is None or not op.elementwise:
+        return None
+    texts = {**attribute_texts(with_defaults(op, spec.attrs)), **attribute_texts(spec.attrs)}
+    return op.formulas[0].format(a="z", out="a", **texts)
+
+
+def notes_shape(shape) -> str:
+    """(N, F) as the notes write it, (F, N); other shapes as they are."""
+    shape = tuple(shape)
+    shown = shape[::-1] if len(shape) == 2 else shape
+    return "(" + ",".join(str(n) for n in shown) + ")" if shown else "scalar"
+
+
+def notes_value(value, precision: int) -> str:
+    array = np.asarray(value)
+    return fmt_array(array.T if array.ndim == 2 else array, precision)
+
+
+def layer_sections(result: StepResult, title: str, precision: int = 2) -> list[Section]:
+    from .layer_jacobians import jacobian_section
+
+    sections = [Section(title, (ORIENTATION,)), forward_section(result, precision),
+                backward_section(result, precision), update_section(result, precision),
+                jacobian_section(result, precision), health_section(result, precision)]
+    symmetry = symmetry_section(result)
+    if symmetry:
+        sections.append(symmetry)
+    if result.expanded:
+        sections.append(expanded_section(result, precision))
+    return sections
+
+
+# -- forward ---------------------------------------------------------------------------------
+
+def _names(result: StepResult) -> dict[str, str]:
+    """Node id → its name in the notes (a⁽⁰⁾, z⁽¹⁾, W⁽¹⁾, ...)."""
+    names = {"a0": "a⁽⁰⁾", "y": "y"}
+    for layer in result.layers:
+        names[layer.output] = notes_label(layer.spec.symbol, layer.spec.level)
+        for name, _ in layer.spec.params:
+            names[name] = f"{name[0]}⁽{sup(int(name[1:]))}⁾"
+    return names
+
+
+def forward_section(result: StepResult, precision: int) -> Section:
+    records, names = result.trace.by_id, _names(result)
+    lines = []
+    for layer in result.layers:
+        spec = layer.spec
+        x, out = records[layer.input].value, records[layer.output].value
+        a, z = names[layer.input], names[layer.output]
+        params = [names[name] for name, _ in spec.params]
+        shapes = [np.shape(value) for _, value in spec.params]
+        note = ""
+        if spec.op == "linear":
+            text = (f"{z} = {params[0]}{a} + {params[1]} : {_tuple(shapes[0])}·"
+                    f"{notes_shape(np.shape(x))} + ({shapes[1][0]},1) → "
+                    f"{notes_shape(np.shape(out))}")
+            note = (f"engine: {a}·{params[0]}ᵀ + {params[1]}, {_tuple(np.shape(x))}·"
+                    f"{_tuple(shapes[0][::-1])} + {_tuple(shapes[1])} → {_tuple(np.shape(out))}")
+        elif spec.op == "conv2d":
+            attrs = dict(spec.attrs)
+            text = (f"{z} = {params[0]} ⋆ {a} + {params[1]} : {_tuple(np.shape(x))} ⋆ "
+                    f"{_tuple(shapes[0])} + {_tuple(shapes[1])} → {_tuple(np.shape(out))}")
+            note = f"stride {attrs['stride']}, padding {attrs['padding']}; im2col then one matmul"
+        elif layer is result.layers[-1]:
+            text = f"L = {spec.op}({a}, y) : {notes_shape(np.shape(x))} → scalar"
+        else:
+            text = (f"{z} = {_call(spec)}({a}) : {notes_shape(np.shape(x))} → "
+                    f"{notes_shape(np.shape(out))}")
+        lines.append(Line(((text, ""),), note))
+        lines.append(Line((("    = ", ""), (notes_value(out, precision), "value"))))
+    return Section("Forward, layer by layer", (tuple(lines),))
+
+
+def _call(spec) -> str:
+    attrs = dict(spec.attrs)
+    if spec.op.endswith("_pool2d"):
+        return f"{spec.op.split('_')[0]}pool{attrs.get('kernel', 2)}×{attrs.get('kernel', 2)}"
+    return spec.op
+
+
+def _tuple(shape) -> str:
+    shape = tuple(shape)
+    return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# -- backward --------------------------------------------------------------------------------
+
+def backward_section(result: StepResult, precision: int) -> Section:
+    records, names = result.trace.by_id, _names(result)
+    lines: list[Line] = []
+    for layer in reversed(result.layers):
+        lines += _backward_lines(layer, result, records, names, precision)
+    return Section("Backward, layer by layer (δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾)", (tuple(lines),))
+
+
+def _grad_line(text: str, value, precision: int, note: str = "") -> list[Line]:
+    shown = notes_value(value, precision)
+    return [Line(((text, ""),), note), Line((("    = ", ""), (shown, "grad")))]
+
+
+def _backward_lines(layer, result, records, names, precision) -> list[Line]:
+    spec, a = layer.spec, names[layer.input]
+    x_grad = records[layer.input].grad
+    if layer is result.layers[-1]:
+        rule = ("(softmax(z) − onehot(y)) / N" if spec.op == "cross_entropy"
+                else "2(z − y) / (N·C)")
+        return _grad_line(f"∂L/∂{a} = {rule} : {notes_shape(np.shape(x_grad))}", x_grad,
+                          precision, _delta_name(a))
+    if spec.op in ("linear", "conv2d"):
+        return _parameter_lines(layer, records, names, precision)
+    derivative = activation_derivative(spec)
+    if derivative is not None:
+        out = names[layer.output]
+        return _grad_line(f"∂L/∂{a} = ∂L/∂{out} ⊙ f′({a}),  f′ = {derivative}",
+                          x_grad, precision, _delta_name(a))
+    how = {"max_pool2d": "each window's gradient goes to its maximum, 0 to the rest",
+           "avg_pool2d": "each window's gradient is shared equally by its entries",
+           "flatten": "reshaped back"}.get(spec.op, "")
+    return _grad_line(f"∂L/∂{a} = {spec.op}ᵀ(∂L/∂{names[layer.output]}) : "
+                      f"{notes_shape(np.shape(x_grad))}", x_grad, precision, how)
+
+
+def _delta_name(label: str) -> str:
+    return f"this is δ{label[1:]}" if label.startswith("z") else ""
+
+
+def _parameter_lines(layer, records, names, precision) -> list[Line]:
+    spec = layer.spec
+    (w_name, w_value), (b_name, _) = spec.params
+    z, a = names[layer.output], names[layer.input]
+    W, b, delta = names[w_name], names[b_name], f"δ{z[1:]}"
+    w_grad, b_grad = records[w_name].grad, records[b_name].grad
+    activation = records[layer.input].value
+    if spec.op == "linear":
+        product = np.asarray(records[layer.output].grad).T @ np.asarray(activation)
+        check = "✓ equals the traced gradient" if np.allclose(product, w_grad) else "≠ traced"
+        w_text = (f"∂L/∂{W} = {delta}{a}ᵀ : {notes_shape(np.shape(records[layer.output].value))}"
+                  f"·{_tuple(np.shape(activation))} → {_tuple(np.shape(w_grad))}")
+        b_text = f"∂L/∂{b} = Σₙ {delta} (sum over the batch) : {_tuple(np.shape(b_grad))}"
+        x_text = f"∂L/∂{a} = {W}ᵀ{delta} : {notes_shape(np.shape(activation))}"
+        lines = [Line(((w_text, ""),), check),
+                 Line((("    = ", ""), (fmt_array(w_grad, precision), "grad")))]
+    else:
+        w_text = (f"∂L/∂{W} = Σ over positions {delta} · im2col({a}) : "
+                  f"{_tuple(np.shape(w_grad))}")
+        b_text = f"∂L/∂{b} = Σ over n, h, w of {delta} : {_tuple(np.shape(b_grad))}"
+        x_text = f"∂L/∂{a} = col2im({delta} · {W}) : {_tuple(np.shape(activation))}"
+        lines = [Line(((w_text, ""),), "every position shares the filter"),
+                 Line((("    = ", ""), (fmt_array(w_grad, precision), "grad")))]
+    lines += [Line(((b_text, ""),)), Line((("    = ", ""), (fmt_array(b_grad, precision), "grad")))]
+    x_grad = records[layer.input].grad
+    if x_grad is not None:
+        lines += _grad_line(x_text, x_grad, precision, "sent on to the layer below")
+    return lines
+
+
+# -- update ----------------------------------------------------------------------------------
+
+def update_section(result: StepResult, precision: int) -> Section:
+    records, names = result.trace.by_id, _names(result)
+    lines = []
+    for layer in result.layers:
+        for name, before in layer.spec.params:
+            after = result.updated[name]
+            step = float(np.linalg.norm(np.ravel(after - before)))
+            text = f"{names[name]} ← {names[name]} − η·∂L/∂{names[name]}"
+            lines.append(Line(((text, ""),), f"‖Δ‖ = {fmt(step, precision + 2)}"))
+            if is_listed(after):
+                lines.append(Line((("    = ", ""), (fmt_array(after, precision), "value"))))
+    closing = (f"Loss on the same batch: {fmt(result.loss, precision + 2)} before the step, "
+               f"{fmt(result.loss_after, precision + 2)} after.")
+    return Section(f"Update (SGD, η = {result.lr:g})", (tuple(lines), closing))
+
+
+# -- health ----------------------------------------------------------------------------------
+
+def health_section(result: StepResult, precision: int) -> Section:
+    health = gradient_health(result.summaries)
+    rows = []
+    for s in result.summaries:
+        params = s.param_grad_norms
+        rows.append((s.name, notes_shape(s.output_shape), _norm(s.output_grad_norm, precision),
+                     ", ".join(f"{k} {_norm(v, precision)}" for k, v in params.items()) or "—",
+                     _norm(s.grad_norm, precision)))
+    table = Table(("layer", "output shape", "‖∂L/∂output‖", "‖∂L/∂params‖", "‖∂L/∂input‖"),
+                  ("name", "", "grad", "grad", "grad"), tuple(rows))
+    blocks: list = [table]
+    if health is not None:
+        picked, every = _spread(len(health.levels))
+        sampled = f", one layer in {every}" if every > 1 else ""
+        blocks.append(f"‖δ⁽ˡ⁾‖ over depth l = 1..{len(health.levels)}:  "
+                      f"{sparkline(np.take(health.delta_norms, picked))}   "
+                      f"(log scale, input side first{sampled})")
+        blocks.append("‖∂L/∂W⁽ˡ⁾‖ over depth:        "
+                      f"{sparkline(np.take(health.weight_grad_norms, picked))}")
+        verdict = _verdict_text(health, precision)
+        if health.verdict != "kept" and symmetric_units(result):
+            verdict = (verdict.split(". ")[0] + ". Here the cause is the symmetric start (see "
+                       "Symmetry below): equal units send back gradients that are equal, or "
+                       "cancel, whatever the activation.")
+        blocks.append(verdict)
+    return Section("Gradient health", tuple(blocks))
+
+
+SPARK_WIDTH = 64  # characters; deeper nets show every k-th layer
+
+
+def _spread(count: int) -> tuple[np.ndarray, int]:
+    """Indices of the layers drawn in a sparkline (all, or every k-th), and k."""
+    every = max(1, -(-count // SPARK_WIDTH))
+    return np.arange(0, count, every), every
+
+
+def _norm(value, precision: int) -> str:
+    return "—" if value is None else fmt(value, precision + 1)
+
+
+def _verdict_text(health, precision: int) -> str:
+    ratio = f"‖δ⁽¹⁾‖ / ‖δ⁽ᴸ⁾‖ = {fmt(health.ratio, precision + 1)}"
+    if health.verdict == "vanishing":
+        return (f"Vanishing: {ratio}. Each layer multiplies the gradient by Wᵀ and f′; with "
+                "saturating activations (σ′ ≤ 0.25, tanh′ ≤ 1) it shrinks on the way back "
+                "and the first layers barely learn. Try relu with --init he, or tanh with --init xavier.")
+    if health.verdict == "exploding":
+        return (f"Exploding: {ratio}. The weights are too large: the gradient grows by "
+                "about ‖W‖ per layer on the way back. Use --init he or xavier (gain 1).")
+    return f"Kept: {ratio} (within 10⁻³..10³ of the last layer's)."
+
+
+def symmetry_section(result: StepResult) -> Section | None:
+    found = symmetric_units(result)
+    if not found:
+        return None
+    lines = []
+    for item in found:
+        for group in item.units:
+            units = ", ".join(str(u + 1) for u in group)
+            lines.append(Line(((f"{item.layer}: units {units} of {item.count} have identical "
+                                f"gradients (equal rows of ∂L/∂{item.parameter})", ""),),
+                              warning="symmetry"))
+    advice = ("Units that start with equal weights get equal gradients, so every update keeps "
+              "them equal: the layer acts as one unit however wide it is. Random initial "
+              "weights (--init xavier or he) break the symmetry.")
+    return Section("Symmetry", (tuple(lines), advice))
+
+
+# -- expanded layer --------------------------------------------------------------------------
+
+def expanded_section(result: StepResult, precision: int) -> Section:
+    from .lines import backward_line, forward_line
+
+    layer = next(layer for layer in result.layers if layer.name == result.expanded)
+    own = set(layer.nodes)
+    forward = tuple(forward_line(result.trace, step, precision)
+                    for step in result.trace.forward if step.node in own)
+    backward = tuple(backward_line(result.trace, step, precision)
+                     for step in result.trace.backward if step.node in own)
+    nodes = f"{len(own)} node{'s' * (len(own) != 1)}"
+    intro = (f"{layer.name} ({layer.spec.op}) written with primitive ops: {nodes} "
+             "instead of one fused node. Forward, then backward:")
+    return Section(f"{layer.name} expanded", (intro, forward, backward))

@@ -1,0 +1,240 @@
+"""The whole story of a Trace as plain data: sections of prose, tables and narrated lines.
+
+text.py (rich / plain text) and markdown.py (Markdown / HTML) only lay this out, so every
+format tells the same story, in the same order, with the same numbers. Nothing here imports rich.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.registry import REGISTRY
+from ..core.trace import Trace
+from .paths import path_index
+from .blocks import Picture, Section, Table
+from .jacobians import jacobian_section
+from .lines import (Line, accumulation_line, backward_line, chain_lines, fill_pattern,
+                    forward_line, scalar_paths)
+from .numbers import fmt, fmt_array, shape_text
+
+__all__ = ["Line", "Picture", "Section", "Table", "story"]
+
+
+def story(trace: Trace, precision: int = 2, jacobians=None) -> list[Section]:
+    """The sections, in the order the story is told; `jacobians` (JacobianViews, one per
+    backward step) adds the Jacobian of every step after the backward pass."""
+    sections = [
+        header_section(trace, precision),
+        graph_section(trace, precision),
+        forward_section(trace, precision),
+        backward_section(trace, precision),
+        None if jacobians is None else jacobian_section(trace, jacobians, precision),
+        chain_section(trace, precision),
+        gradients_section(trace, precision),
+        problems_section(trace, precision),
+    ]
+    return [section for section in sections if section is not None]
+
+
+# -- 1. header ---------------------------------------------------------------------------
+
+def header_section(trace: Trace, precision: int) -> Section:
+    records = trace.by_id
+    lines = []
+    for name in trace.inputs:
+        value = records[name].value
+        lines.append(Line(((name, "name"), (" = ", ""), (fmt_array(value, precision), "value")),
+                          _default_note(trace, name, value, precision)))
+    output = records[trace.output].value
+    lines.append(Line((("f", "name"), (" = ", ""), (trace.output, "name"), (" = ", ""),
+                       (fmt_array(output, precision), "value"))))
+    blocks: list = ["At the point:", tuple(lines)]
+    if trace.fused:
+        blocks.append("Recognised composites (such as sigmoid) are shown as single gates.")
+    return Section(f"f = {trace.expression}", tuple(blocks))
+
+
+def _default_note(trace: Trace, name: str, value, precision: int) -> str:
+    if name not in trace.defaults:
+        return ""
+    if np.ndim(value):
+        return "default (seeded by --seed)"
+    return f"default; set it with --at {name}={fmt(value, precision)}"
+
+
+def has_arrays(trace: Trace) -> bool:
+    """True when some value in the trace is not a scalar: tables then get a shape column."""
+    return any(np.ndim(record.value) for record in trace.nodes)
+
+
+# -- 2. graph ----------------------------------------------------------------------------
+
+def graph_section(trace: Trace, precision: int) -> Section:
+    arrays = has_arrays(trace)
+    rows = []
+    for record in trace.nodes:
+        if record.kind == "op":
+            names = dict(zip("abcde", record.inputs))
+            attrs = trace.graph.by_id[record.id].attrs
+            pattern = REGISTRY[record.op].pattern
+            op = "".join(text for text, _ in fill_pattern(pattern, names, "", attrs))
+        else:
+            op = "input" if record.kind == "input" else "constant"
+        value = fmt_array(record.value, precision, with_shape=not arrays)
+        grad = "" if record.grad is None else fmt_array(record.grad, precision,
+                                                        with_shape=not arrays)
+        shape = (shape_text(np.shape(record.value)),) if arrays else ()
+        rows.append((record.id, op, ", ".join(record.inputs)) + shape + (value, grad))
+    columns = ("node", "op", "inputs") + ("shape",) * arrays + ("value", "gradient")
+    kinds = ("name", "", "") + ("",) * arrays + ("value", "grad")
+    return Section("Graph", (Table(columns, kinds, tuple(rows)),))
+
+
+# -- 3. forward --------------------------------------------------------------------------
+
+def forward_section(trace: Trace, precision: int) -> Section:
+    if not trace.forward:
+        return Section("Forward pass", ("Nothing to compute: the output is an input.",))
+    lines = tuple(forward_line(trace, step, precision) for step in trace.forward)
+    return Section("Forward pass", (lines,))
+
+
+# -- 4. backward -------------------------------------------------------------------------
+
+def backward_section(trace: Trace, precision: int) -> Section:
+    output = trace.by_id[trace.output]
+    seed = np.ones_like(np.asarray(output.value, dtype=np.float64))
+    lines = [Line(((f"∂{trace.output}/∂{trace.output}", "name"), (" = ", ""),
+                   (fmt_array(seed, precision), "grad")), "the output's gradient starts at 1")]
+    totals: dict[str, np.ndarray] = {}  # running gradient of each input, as printed so far
+    for step in trace.backward:
+        lines.append(backward_line(trace, step, precision))
+        if step.arrival > 1:
+            lines.append(accumulation_line(step, totals[step.input], precision))
+        totals[step.input] = step.total
+    return Section("Backward pass", (_backward_intro(trace), tuple(lines)))
+
+
+def _backward_intro(trace: Trace) -> str:
+    intro = "Each step: input ← node: upstream × local = downstream."
+    if has_arrays(trace):
+        intro += " With arrays, ⊙ multiplies entry by entry."
+    if any(step.local is None for step in trace.backward):
+        intro += (" Where the local derivative is a Jacobian, the step is the vector–Jacobian "
+                  "product backprop computes: grad_input = ... (the Jacobian is never built).")
+    return intro
+
+
+# -- 5. chain rule per path --------------------------------------------------------------
+
+CHAIN_OP_LIMIT = 500  # beyond this many ops, paths are long and many: a summary instead
+
+
+def chain_section(trace: Trace, precision: int) -> Section | None:
+    title = "Chain rule, path by path"
+    if not trace.wrt:
+        return None
+    if not scalar_paths(trace):
+        return Section(title, ("Paths are written out for scalar graphs only (where every local "
+                               "derivative is a number, not a Jacobian).",))
+    ops = len(trace.graph.ops)
+    if ops > CHAIN_OP_LIMIT:
+        return Section(title, (f"Paths are written out for graphs of up to {CHAIN_OP_LIMIT} ops; "
+                               f"this one has {ops}. The backward steps above already add up "
+                               "every path's share.",))
+    intro = ("∂f/∂input = the sum, over each path from f down to the input, of the product of "
+             "the local derivatives on it (the leading 1 is ∂f/∂f).")
+    lines: list[Line] = []
+    index = path_index(trace)
+    for name in trace.wrt:
+        lines += chain_lines(trace, name, precision, index)
+    return Section(title, (intro, tuple(lines)))
+
+
+# -- 6. gradients and checks ---------------------------------------------------------------
+
+def gradients_section(trace: Trace, precision: int) -> Section:
+    records = trace.by_id
+    checks = {check.input: check for check in trace.checks or ()}
+    arrays = has_arrays(trace)
+    columns = ("input",) + ("shape",) * arrays + ("value", "gradient")
+    kinds = ("name",) + ("",) * arrays + ("value", "grad")
+    if trace.checks is not None:
+        columns += ("symbolic", "numeric", "check")
+        kinds += ("grad", "grad", "")
+    rows = []
+    for name in trace.inputs:
+        value, grad = records[name].value, records[name].grad
+        row = (name,) + (shape_text(np.shape(value)),) * arrays
+        row += (fmt_array(value, precision, with_shape=not arrays),
+                "not traced" if grad is None else fmt_array(grad, precision,
+                                                            with_shape=not arrays))
+        if trace.checks is not None:
+            row += _check_cells(checks.get(name), precision, arrays)
+        rows.append(row)
+    blocks: list = [Table(columns, kinds, tuple(rows))]
+    if trace.checks is None:
+        blocks.append("Checks were skipped (--no-check).")
+    else:
+        blocks += _check_details(trace, precision)
+    return Section("Gradients", tuple(blocks))
+
+
+def _check_cells(check, precision: int, arrays: bool) -> tuple[str, str, str]:
+    if check is None:
+        return ("", "", "not checked")
+    symbolic = "—" if check.symbolic is None else fmt_array(check.symbolic, precision,
+                                                             with_shape=not arrays)
+    numeric = "—" if check.numeric is None else fmt_array(check.numeric, precision,
+                                                           with_shape=not arrays)
+    status = f"{check.status} ({check.note})" if check.note else check.status
+    return (symbolic, numeric, status)
+
+
+def _check_details(trace: Trace, precision: int) -> list:
+    lines = tuple(Line(((f"∂f/∂{check.input}", "name"), (" = ", ""), (check.symbolic_expr, "")))
+                  for check in trace.checks if check.symbolic_expr)
+    tolerances: list[str] = []
+    for check in trace.checks:
+        pair = f"rtol = {fmt(check.rtol, precision)}, atol = {fmt(check.atol, precision)}"
+        if pair not in tolerances:
+            tolerances.append(pair)
+    blocks: list = []
+    if lines:
+        blocks += ["Symbolic derivatives (SymPy):", lines]
+    if tolerances:
+        blocks.append("Traced, symbolic and numeric gradients compared with "
+                      + "; ".join(tolerances) + ".")
+    return blocks
+
+
+# -- 7. problems ---------------------------------------------------------------------------
+
+def problems_section(trace: Trace, precision: int) -> Section | None:
+    forward = [step for step in trace.forward if step.problem]
+    backward = [step for step in trace.backward if step.problem]
+    if not forward and not backward:
+        return None
+    lines = [Line(forward_line(trace, step, precision).parts, "", step.problem)
+             for step in forward]
+    lines += [Line(((f"{step.input} ← {step.node}", "name"), (": gradient ", ""),
+                    (fmt_array(step.downstream, precision), "grad")), "", step.problem)
+              for step in backward]
+    first, why = trace.problems[0]
+    where = "value" if forward else "gradient"
+    intro = f"The first non-finite {where} appeared at {first} — {why}."
+    return Section("Problems", (intro, tuple(lines)))
+
+
+# -- the point, for stories told about an expression other than its trace ------------------
+
+def point_section(expression: str, graph, values: dict, defaults, precision: int) -> Section:
+    """The inputs' values (and the output's), with a hint where a default was used."""
+    lines = []
+    for name in graph.inputs:
+        note = f"default; set it with --at {name}=..." if name in defaults else ""
+        lines.append(Line(((name, "name"), (" = ", ""),
+                           (fmt_array(values[name], precision), "value")), note))
+    output = fmt_array(values[graph.output], precision)
+    lines.append(Line((("f", "name"), (" = ", ""), (output, "value"))))
+    return Section(f"f = {expression}", ("At the point:", tuple(lines)))

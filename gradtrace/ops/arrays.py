@@ -1,0 +1,380 @@
+"""Registry entries for the ops that are not elementwise: matmul, transpose, reductions,
+reshape, indexing, softmax, log_softmax and the losses.
+
+Their local derivative is a Jacobian that backprop never builds: each gives its VJP (what the
+backward pass computes, in the notes' notation grad_W = xᵀ·grad_y) and its JVP (forward mode)
+directly. Notation: g is the upstream gradient (same shape as the output), N the batch size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.arrays import float_type, sum_to
+from ..core.registry import Op, register
+
+
+def _axes(axis, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a % ndim for a in axes) if ndim else ()
+
+
+def _expand(g, shape, axis):
+    """A reduced gradient broadcast back over the axes a reduction removed."""
+    g = np.asarray(g)
+    for a in sorted(_axes(axis, len(shape))):
+        g = np.expand_dims(g, a)
+    return np.broadcast_to(g, shape)
+
+
+# -- matmul: (.., n, k) @ (.., k, m); a 1-d operand is a row (left) or a column (right) -------
+
+def _as_matrices(a, b):
+    a2 = a[np.newaxis, :] if a.ndim == 1 else a
+    b2 = b[:, np.newaxis] if b.ndim == 1 else b
+    return a2, b2
+
+
+def _matmul_vjp(g, inputs, out, needed):
+    a, b = inputs
+    a2, b2 = _as_matrices(a, b)
+    g2 = np.asarray(g)  # the upstream gradient, with the axes a 1-d operand dropped put back
+    if b.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    if a.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    grad_a = grad_b = None
+    if needed[0]:
+        grad_a = sum_to(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+    if needed[1]:
+        grad_b = sum_to(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
+    return grad_a, grad_b
+
+
+def _matmul_jvp(tangents, inputs, out):
+    a, b = inputs
+    ta, tb = tangents
+    total = np.zeros_like(out, dtype=float_type(out))
+    if ta is not None:
+        total = total + np.matmul(ta, b)
+    if tb is not None:
+        total = total + np.matmul(a, tb)
+    return total
+
+
+def _matmul_forward(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise ValueError("@ needs arrays of at least one dimension on both sides "
+                         "(use * to multiply by a number)")
+    return np.matmul(a, b)
+
+
+register(Op(
+    name="matmul", arity=2, usage="a @ b", pattern="{a} @ {b}", symbol="@",
+    forward=_matmul_forward, partials=None, formulas=("{g} · {b}ᵀ", "{a}ᵀ · {g}"),
+    sympy_array_rule=lambda sp, a, b: np.matmul(a, b),
+    vjp_rule=_matmul_vjp, jvp_rule=_matmul_jvp, gate="swapper (matrix form)",
+    description="matrix product; grad_a = g·bᵀ and grad_b = aᵀ·g",
+))
+
+
+# -- transpose, reshape, indexing: they only move numbers around -----------------------------
+
+register(Op(
+    name="transpose", arity=1, usage="transpose(a) or a.T", pattern="{a}ᵀ", symbol="ᵀ",
+    forward=lambda a: np.transpose(a), partials=None, formulas=("{g}ᵀ",),
+    sympy_array_rule=lambda sp, a: np.transpose(a),
+    vjp_rule=lambda g, inputs, out, needed: (np.transpose(g),),
+    jvp_rule=lambda tangents, inputs, out: np.transpose(tangents[0]),
+    callable_by_name=True, description="transpose (reverses the axes); the gradient is "
+                                       "transposed back",
+))
+
+
+def _reshape_forward(a, shape=()):
+    return np.reshape(a, shape)
+
+
+register(Op(
+    name="reshape", arity=1, usage="reshape(a, 2, 3)", pattern="reshape({a}, {shape})",
+    symbol="reshape", forward=_reshape_forward, partials=None,
+    formulas=("reshape({g}, shape of {a})",),
+    sympy_array_rule=lambda sp, a, shape=(): np.reshape(a, shape),
+    vjp_rule=lambda g, inputs, out, needed, shape=(): (np.reshape(g, inputs[0].shape),),
+    jvp_rule=lambda tangents, inputs, out, shape=(): np.reshape(tangents[0], out.shape),
+    attrs={"shape": ()}, callable_by_name=True,
+    description="the same numbers in another shape; the gradient is reshaped back",
+))
+
+
+def as_index(key) -> tuple:
+    """An index as plain data ((start, stop, step) triples for slices) to a numpy index."""
+    return tuple(slice(*part) if isinstance(part, tuple) else part for part in key)
+
+
+def _index_vjp(g, inputs, out, needed, key=()):
+    grad = np.zeros_like(inputs[0], dtype=float_type(g))
+    np.add.at(grad, as_index(key), g)  # add.at: a repeated index would collect every part
+    return (grad,)
+
+
+register(Op(
+    name="index", arity=1, usage="a[i], a[1:3], a[:, 0]", pattern="{a}[{key}]", symbol="[ ]",
+    forward=lambda a, key=(): np.asarray(a[as_index(key)]), partials=None,
+    formulas=("{g} placed at [{key}], zeros elsewhere",),
+    sympy_array_rule=lambda sp, a, key=(): np.asarray(a[as_index(key)], dtype=object),
+    vjp_rule=_index_vjp,
+    jvp_rule=lambda tangents, inputs, out, key=(): tangents[0][as_index(key)],
+    attrs={"key": ()}, gate="router (to the selected elements)",
+    description="indexing and slicing; the gradient goes back to the selected elements",
+))
+
+
+# -- reductions ----------------------------------------------------------------------------
+
+register(Op(
+    name="sum", arity=1, usage="sum(a), sum(a, axis=0)", pattern="sum({a}{attrs})",
+    symbol="Σ", forward=lambda a, axis=None: np.sum(a, axis=axis), partials=None,
+    formulas=("{g} copied to every element summed",),
+    sympy_array_rule=lambda sp, a, axis=None: np.asarray(np.sum(a, axis=axis), dtype=object),
+    vjp_rule=lambda g, inputs, out, needed, axis=None: (_expand(g, inputs[0].shape, axis),),
+    jvp_rule=lambda tangents, inputs, out, axis=None: np.sum(tangents[0], axis=axis),
+    attrs={"axis": None}, callable_by_name=True, gate="distributor",
+    description="sum over all elements or one axis; every element gets the upstream gradient",
+))
+
+
+def _count(shape, axis) -> int:
+    return int(np.prod([shape[a] for a in _axes(axis, len(shape))], dtype=np.int64))
+
+
+register(Op(
+    name="mean", arity=1, usage="mean(a), mean(a, axis=0)", pattern="mean({a}{attrs})",
+    symbol="mean", forward=lambda a, axis=None: np.mean(a, axis=axis), partials=None,
+    formulas=("{g} / N to every element averaged",),
+    sympy_array_rule=lambda sp, a, axis=None: np.asarray(
+        np.sum(a, axis=axis) / _count(a.shape, axis), dtype=object),
+    vjp_rule=lambda g, inputs, out, needed, axis=None: (
+        _expand(g, inputs[0].shape, axis) / _count(inputs[0].shape, axis),),
+    jvp_rule=lambda tangents, inputs, out, axis=None: np.mean(tangents[0], axis=axis),
+    attrs={"axis": None}, callable_by_name=True, gate="distributor (scaled by 1/N)",
+    description="mean over all elements or one axis",
+))
+
+
+def _first_extreme_mask(a, axis, pick):
+    """1 at the first maximum (or minimum) along the reduced axes, 0 elsewhere: ties route the
+    whole gradient to the first, as argmax does."""
+    axes = _axes(axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, kept + list(axes)).reshape([a.shape[i] for i in kept] + [-1])
+    winner = pick(moved, axis=-1)
+    mask = np.zeros_like(moved, dtype=float_type(a))
+    np.put_along_axis(mask, np.expand_dims(winner, -1), 1.0, axis=-1)
+    mask = mask.reshape([a.shape[i] for i in kept] + [a.shape[i] for i in axes])
+    return np.transpose(mask, np.argsort(kept + list(axes)))
+
+
+def _extreme_op(name, user_name, reduce, pick, sympy_pair, word):
+    def vjp(g, inputs, out, needed, axis=None):
+        a = inputs[0]
+        return (_expand(g, a.shape, axis) * _first_extreme_mask(a, axis, pick),)
+
+    def jvp(tangents, inputs, out, axis=None):
+        a = inputs[0]
+        return np.sum(tangents[0] * _first_extreme_mask(a, axis, pick), axis=axis)
+
+    def sympy_array_rule(sp, a, axis=None):
+        folded = np.frompyfunc(lambda x, y: sympy_pair(sp, x, y), 2, 1)
+        for one in sorted(_axes(axis, a.ndim), reverse=True):  # a frompyfunc ufunc
+            a = folded.reduce(a, axis=one)  # reduces over one axis at a time
+        return np.asarray(a, dtype=object)
+
+    def tie(a, axis=None):
+        extreme = np.expand_dims(reduce(a, axis=axis), _axes(axis, a.ndim)) if a.ndim else a
+        return np.sum(a == extreme, axis=axis) > 1
+
+    register(Op(
+        name=name, arity=1, usage=f"{user_name}(a), {user_name}(a, axis=0)",
+        pattern=f"{user_name}({{a}}{{attrs}})", symbol=user_name,
+        forward=lambda a, axis=None: reduce(a, axis=axis), partials=None,
+        formulas=(f"{{g}} to the {word} element, 0 elsewhere",),
+        sympy_array_rule=sympy_array_rule, vjp_rule=vjp, jvp_rule=jvp, attrs={"axis": None},
+        call_name=user_name, callable_by_name=True, gate="router",
+        kink=tie, kink_rule=f"at a tie the first {word} element gets it all",
+        description=f"{word} over all elements or one axis; that element gets the gradient",
+    ))
+
+
+_extreme_op("amax", "max", np.max, np.argmax, lambda sp, x, y: sp.Max(x, y), "largest")
+_extreme_op("amin", "min", np.min, np.argmin, lambda sp, x, y: sp.Min(x, y), "smallest")
+
+
+# -- softmax family and losses -------------------------------------------------------------
+
+# Array methods and in-place steps on the fresh `shifted`: numpy's np.max/np.sum wrappers
+# cost more than the arithmetic on a batch of logits.
+
+def softmax(a, axis=-1):
+    shifted = a - a.max(axis=axis, keepdims=True)  # exp never overflows
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=axis, keepdims=True)
+    return shifted
+
+
+def log_softmax(a, axis=-1):
+    shifted = a - a.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+def _sympy_softmax(sp, a, axis=-1):
+    e = np.frompyfunc(sp.exp, 1, 1)(a)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _sympy_log_softmax(sp, a, axis=-1):
+    return np.frompyfunc(sp.log, 1, 1)(_sympy_softmax(sp, a, axis))
+
+
+def _softmax_vjp(g, inputs, out, needed, axis=-1):
+    return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+
+
+def _softmax_jvp(tangents, inputs, out, axis=-1):
+    return out * (tangents[0] - np.sum(out * tangents[0], axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, inputs, out, needed, axis=-1):
+    return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+
+
+def _log_softmax_jvp(tangents, inputs, out, axis=-1):
+    return tangents[0] - np.sum(np.exp(out) * tangents[0], axis=axis, keepdims=True)
+
+
+register(Op(
+    name="softmax", arity=1, usage="softmax(a, axis=-1)", pattern="softmax({a}{attrs})",
+    symbol="softmax", forward=softmax, partials=None,
+    formulas=("{out} ⊙ ({g} − Σ({g} ⊙ {out}))",), sympy_array_rule=_sympy_softmax,
+    vjp_rule=_softmax_vjp, jvp_rule=_softmax_jvp, attrs={"axis": -1}, callable_by_name=True,
+    description="exp(a) / Σ exp(a) along an axis (the last by default)",
+))
+
+register(Op(
+    name="log_softmax", arity=1, usage="log_softmax(a, axis=-1)",
+    pattern="log_softmax({a}{attrs})", symbol="log softmax", forward=log_softmax,
+    partials=None, formulas=("{g} − softmax({a}) · Σ{g}",),
+    sympy_array_rule=_sympy_log_softmax, vjp_rule=_log_softmax_vjp,
+    jvp_rule=_log_softmax_jvp, attrs={"axis": -1}, callable_by_name=True,
+    description="log(softmax(a)), computed stably",
+))
+
+
+def _mse_vjp(g, inputs, out, needed):
+    pred, target = inputs
+    diff = np.broadcast_to(pred - target, np.broadcast_shapes(pred.shape, target.shape))
+    scaled = g * 2.0 * diff / max(diff.size, 1)
+    return (scaled if needed[0] else None), (-scaled if needed[1] else None)
+
+
+register(Op(
+    name="mse", arity=2, usage="mse(pred, target)", pattern="mse({a}, {b})", symbol="mse",
+    forward=lambda pred, target: np.mean((pred - target) ** 2), partials=None,
+    formulas=("{g} · 2({a} − {b}) / N", "−{g} · 2({a} − {b}) / N"),
+    sympy_array_rule=lambda sp, a, b: np.asarray(
+        np.sum((a - b) ** 2) / max(np.broadcast(a, b).size, 1), dtype=object),
+    vjp_rule=_mse_vjp,
+    jvp_rule=lambda tangents, inputs, out: sum(
+        np.sum(2.0 * sign * (inputs[0] - inputs[1]) * t) / max(
+            np.broadcast(inputs[0], inputs[1]).size, 1)
+        for sign, t in zip((1.0, -1.0), tangents) if t is not None),
+    callable_by_name=True, description="mean squared error: mean((pred − target)²)",
+))
+
+
+def one_hot_target(logits, target) -> np.ndarray:
+    """Class indices (N,) or one-hot rows (N, C) as one-hot rows shaped like the logits."""
+    indices = _class_indices(logits, target)
+    if indices is None:
+        return np.asarray(target).astype(float_type(logits))
+    return np.eye(logits.shape[-1], dtype=float_type(logits))[indices]
+
+
+def _class_indices(logits, target):
+    """The target's class indices, checked; None when it is one-hot rows already."""
+    target = np.asarray(target)
+    if target.shape == logits.shape:
+        return None
+    indices = target.astype(np.int64)
+    if indices.shape != logits.shape[:-1] or np.any(indices != target):
+        raise ValueError(f"cross_entropy: the target must be class indices of shape "
+                         f"{logits.shape[:-1]} or one-hot rows of shape {logits.shape}, "
+                         f"not {target.shape}")
+    classes = logits.shape[-1]
+    if indices.size and (indices.min() < 0 or indices.max() >= classes):
+        raise ValueError(f"cross_entropy: class indices must lie in 0..{classes - 1}")
+    return indices
+
+
+def _minus_target(probs, logits, target):
+    """probs − onehot(target), in place: with class indices only one number per row changes,
+    so no one-hot rows are built."""
+    indices = _class_indices(logits, target)
+    if indices is None:
+        probs -= np.asarray(target).astype(float_type(logits))
+    else:
+        rows = probs.reshape(-1, probs.shape[-1])  # probs is fresh, so this is a view
+        rows[np.arange(rows.shape[0]), indices.ravel()] -= 1
+    return probs
+
+
+def _batch(logits) -> int:
+    return math.prod(logits.shape[:-1])  # 1 for a single row of logits (C,)
+
+
+def _cross_entropy(logits, target):
+    if np.ndim(logits) == 0:
+        raise ValueError("cross_entropy needs logits with a class axis (shape (C,) or (N, C))")
+    log_p = log_softmax(logits)
+    indices = _class_indices(logits, target)
+    if indices is None:
+        return -np.sum(np.asarray(target).astype(log_p.dtype) * log_p) / _batch(logits)
+    # each row's log-probability of its class, picked: no one-hot rows (and no 0·(−∞) = nan
+    # where another class's probability underflows)
+    rows = log_p.reshape(-1, log_p.shape[-1])
+    return -np.sum(rows[np.arange(rows.shape[0]), indices.ravel()]) / _batch(logits)
+
+
+def _cross_entropy_vjp(g, inputs, out, needed):
+    if not needed[0]:
+        return None, None
+    logits, target = inputs
+    grad = _minus_target(softmax(logits), logits, target)
+    grad *= g / _batch(logits)  # grad is fresh: scale it in place
+    return grad, None
+
+
+def _cross_entropy_sympy(sp, logits, target):
+    target = np.asarray(target, dtype=np.float64)  # targets are data, never differentiated
+    log_p = np.frompyfunc(sp.log, 1, 1)(_sympy_softmax(sp, logits))
+    rows = one_hot_target(np.zeros(logits.shape), target)
+    return np.asarray(-np.sum(rows * log_p) / _batch(logits), dtype=object)
+
+
+register(Op(
+    name="cross_entropy", arity=2, usage="cross_entropy(logits, target)",
+    pattern="cross_entropy({a}, {b})", symbol="CE", forward=_cross_entropy, partials=None,
+    formulas=("{g} · (softmax({a}) − onehot({b})) / N", "none: targets are data"),
+    sympy_array_rule=_cross_entropy_sympy, vjp_rule=_cross_entropy_vjp,
+    jvp_rule=lambda tangents, inputs, out: 0.0 if tangents[0] is None else np.sum(
+        (softmax(inputs[0]) - one_hot_target(inputs[0], inputs[1])) * tangents[0]
+    ) / _batch(inputs[0]),
+    differentiable=(True, False), callable_by_name=True,
+    description="softmax cross-entropy, mean over the batch; target as class indices or "
+                "one-hot rows; grad = (softmax − onehot) / N",
+))

@@ -1,0 +1,136 @@
+"""The JSON documents of every command but `explain` (whose trace document is in json.py):
+forward mode, a whole Jacobian, one layer-by-layer step, gradcheck, check, train, optimize and
+the op listing. Each has a schema name and version; later versions add keys, never remove them.
+All follow json.py's one number rule: inf, -inf and nan as strings."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..layers.step import gradient_health, symmetric_units
+from ..narrate.layers import notes_label
+from .json import dumps, number
+
+
+def forward_json(report) -> str:
+    """`explain --mode forward`: schema gradtrace.forward/1."""
+    return dumps({
+        "schema": "gradtrace.forward/1",
+        "mode": "forward",
+        "expression": report.expression,
+        "output": report.graph.output,
+        "value": number(report.values[report.graph.output]),
+        "inputs": {name: number(report.values[name]) for name in report.graph.inputs},
+        "defaults": list(report.defaults),
+        "passes": [_forward_pass(one) for one in report.passes],
+        "derivatives": {one.input: number(one.derivative) for one in report.passes},
+        "ok": report.ok,
+    })
+
+
+def _forward_pass(one) -> dict:
+    steps = [{"node": step.node, "op": step.op, "inputs": list(step.inputs),
+              "value": number(step.value), "tangent": number(step.tangent),
+              "input_tangents": [number(t) for t in step.input_tangents]}
+             for step in one.steps]
+    return {"input": one.input, "seed": number(one.seed), "steps": steps,
+            "derivative": number(one.derivative), "reverse": number(one.reverse)}
+
+
+def jacobian_json(report) -> str:
+    """`gradtrace jacobian`: schema gradtrace.jacobian/1. Everything but "seconds" is the same
+    from run to run."""
+    result = report.jacobian
+    return dumps({
+        "schema": "gradtrace.jacobian/1",
+        "expression": result.expression,
+        "wrt": result.wrt,
+        "inputs": {name: number(report.values[name]) for name in report.graph.inputs},
+        "defaults": list(report.defaults),
+        "value": number(report.values[report.graph.output]),
+        "jacobian": number(result.reverse),
+        "forward_jacobian": number(result.forward),
+        "shape": list(result.reverse.shape),
+        "output_shape": list(result.output_shape),
+        "input_shape": list(result.input_shape),
+        "passes": {"reverse": result.reverse_passes, "forward": result.forward_passes},
+        "seconds": {"reverse": result.reverse_seconds, "forward": result.forward_seconds},
+        "max_difference": number(result.max_difference),
+        "structure": {"name": result.structure, "density": result.density,
+                      "description": result.description},
+    })
+
+
+def layers_json(result, network: dict) -> str:
+    """`gradtrace mlp` and `cnn`: schema gradtrace.layers/1."""
+    health = gradient_health(result.summaries)
+    return dumps({
+        "schema": "gradtrace.layers/1", "network": network,
+        "loss": result.loss, "loss_after": result.loss_after, "lr": result.lr,
+        "layers": [_layer(summary) for summary in result.summaries],
+        "health": None if health is None else {
+            "levels": list(health.levels), "delta_norms": list(health.delta_norms),
+            "weight_grad_norms": list(health.weight_grad_norms),
+            "ratio": health.ratio, "verdict": health.verdict},
+        "symmetry": [{"layer": s.layer, "parameter": s.parameter,
+                      "units": [list(group) for group in s.units]}
+                     for s in symmetric_units(result)],
+        "expanded": result.expanded,
+    })
+
+
+def _layer(s) -> dict:
+    return {"name": s.name, "op": s.op, "label": notes_label(s.symbol, s.level),
+            "input_shape": list(s.input_shape), "output_shape": list(s.output_shape),
+            "grad_norm": s.grad_norm, "output_grad_norm": s.output_grad_norm,
+            "param_shapes": {k: list(v) for k, v in s.param_shapes.items()},
+            "param_grad_norms": dict(s.param_grad_norms)}
+
+
+def gradcheck_json(result) -> str:
+    """`gradtrace gradcheck`: schema gradtrace.gradcheck/1."""
+    return dumps({
+        "schema": "gradtrace.gradcheck/1", "layer": result.layer, "attrs": result.attrs,
+        "output_shape": list(result.output_shape), "step": result.step,
+        "tolerance": result.tolerance, "passed": result.passed,
+        "tensors": [{"name": c.name, "shape": list(c.shape), "passed": c.passed,
+                     "max_difference": c.max_difference, "relative_error": c.relative_error}
+                    for c in result.tensors],
+    })
+
+
+def check_json(report) -> str:
+    """`gradtrace check`: schema gradtrace.check/1."""
+    return dumps({"schema": "gradtrace.check/1", **dataclasses.asdict(report), "ok": report.ok})
+
+
+def train_json(run) -> str:
+    """`gradtrace train`: schema gradtrace.train/1, the epochs shown in the table."""
+    history = run.history
+    return dumps({
+        "schema": "gradtrace.train/1", "data": run.data, "layers": list(run.sizes),
+        "final_loss": history.losses[-1], "final_accuracy": history.accuracies[-1],
+        "epochs": [{"epoch": epoch, "loss": history.losses[epoch - 1],
+                    "accuracy": history.accuracies[epoch - 1]} for epoch in run.shown],
+    })
+
+
+def optimize_json(surface, paths) -> str:
+    """`gradtrace optimize`: schema gradtrace.optimize/1."""
+    return dumps({
+        "schema": "gradtrace.optimize/1",
+        "expression": surface.graph.expression,
+        "variables": list(surface.names),
+        "optimisers": [{
+            "name": p.optimiser, "lr": p.lr, "final": number(p.final),
+            "value": number(p.values[-1]), "turns": [p.reversals(0), p.reversals(1)],
+            "path": number(p.points),
+        } for p in paths],
+    })
+
+
+def ops_json(rows: list[dict]) -> str:
+    """`gradtrace ops`: one object per op (a list, as the listing has always been)."""
+    import json
+
+    return json.dumps(rows, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -1,8 +1,13 @@
 """The `gradtrace` command: one Typer app per command module, loaded when its command runs.
 
-Only typer is imported at start-up. `gradtrace --help` lists the commands from the table below
-without importing their modules, and each module imports numpy, SymPy, rich or Graphviz only
-when it needs them, so asking for help stays quick.
+Each command module reads its options, makes one pipeline call (gradtrace.expr, gradtrace.layers,
+gradtrace.checks) and hands the result to the one format dispatcher (gradtrace.render.formats);
+it builds no tables or JSON of its own. Only this package does I/O (stdout, stderr, files named
+on the command line, exit codes), and only it maps the library's parameter names to options
+(a UsageError about `wrt` is shown as --wrt). Only typer is imported at start-up: `gradtrace
+--help` lists the commands from the table below without importing their modules.
+
+May import: every other package.
 """
 
 from collections.abc import Mapping

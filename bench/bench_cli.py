@@ -1,4 +1,4 @@
-"""Start-up and tracing benchmarks for issue 2 (a benchmark, not a test: it never fails).
+"""Start-up and tracing benchmarks (a benchmark, not a test: it never fails).
 
 Whole-process wall times, medians of interleaved runs, each against its import floor measured
 in the same run on the same machine:

@@ -1,4 +1,4 @@
-"""Reverse mode against forward mode, for issue 3 (a benchmark, not a test: it never fails).
+"""Reverse mode against forward mode (a benchmark, not a test: it never fails).
 
 (a) The gradient of a scalar loss over 10⁶ parameters against its forward pass, both measured
     here, in the same run: median of `evaluate` (forward) against forward + one `vjp_pass`

@@ -1,4 +1,4 @@
-"""Layers against the framework-free limit, for issue 4 (a benchmark, not a test: it never fails).
+"""Layers against the framework-free limit (a benchmark, not a test: it never fails).
 
 Run side by side in one process, interleaved so they share the machine's noise:
 

@@ -1,4 +1,4 @@
-"""01 — The sigmoid neuron of the notes (seed 001, "backward flow"), gate by gate.
+"""01 — The sigmoid neuron of the notes (the CS231n backprop notes, "backward flow"), gate by gate.
 
 f = 1/(1+exp(-(w0*x0 + w1*x1 + w2))) at w0=2, x0=-1, w1=-3, x1=-2, w2=-3.
 The notes' line: -0.53 = 1 × (-1/1.37²), the reciprocal gate's local gradient.

@@ -1,4 +1,4 @@
-"""03 — One step of linear regression (seed 002, the back-propagation table).
+"""03 — One step of linear regression (the nndl slides, the back-propagation table).
 
 L = (w*x + b - y)**2 / 2 at x=1.5, w=0.8, b=0.2, y=0.8: y_pred = 1.4, L = 0.18,
 dL/dw = 0.9, dL/db = 0.6. Then one gradient-descent step with learning rate 0.1.

@@ -1,4 +1,4 @@
-"""05 — Patterns in backward flow (seed 001): add distributes, mul swaps, max routes, and a
+"""05 — Patterns in backward flow (the CS231n backprop notes): add distributes, mul swaps, max routes, and a
 value used twice adds the gradients of both paths."""
 
 import gradtrace

@@ -1,4 +1,4 @@
-"""07 — From scalars to vectors (seed 001, 向量计算; seed 002, 矩阵微积分).
+"""07 — From scalars to vectors (CS231n's 向量计算; nndl's 矩阵微积分).
 
 "The flow is the same, only the gradient becomes a Jacobian." For f = sum(relu(W @ x + b)) with
 W = [[1, -2], [3, 4]], x = [1, 2], b = [0.5, -10]: z = W @ x + b = [-2.5, 1], so relu passes

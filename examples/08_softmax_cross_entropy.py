@@ -1,4 +1,4 @@
-"""08 — Softmax with cross-entropy (seed 003 §5.2.3): the gradient with respect to the logits
+"""08 — Softmax with cross-entropy (《深度学习入门》 §5.2.3): the gradient with respect to the logits
 is (softmax(z) − onehot(t)) / N, the reason the two are fused into one layer.
 
 A batch of N = 4 examples over 3 classes, traced with the Python API and compared with the

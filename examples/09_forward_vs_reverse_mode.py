@@ -1,4 +1,4 @@
-"""09 — Forward mode and reverse mode (seed 002, 前向模式和反向模式).
+"""09 — Forward mode and reverse mode (nndl, 前向模式和反向模式).
 
 The whole Jacobian of y = tanh(W @ x) with respect to x, built twice: in reverse mode, one
 vector–Jacobian product per OUTPUT element (a row each); in forward mode, one Jacobian–vector

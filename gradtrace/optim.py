@@ -1,9 +1,9 @@
 """Optimisers, named as in `torch.optim`, with the update rules of the course notes.
 
-Notation (seeds 002 and 003): θ a parameter, g = ∂L/∂θ its gradient (`.grad`, filled by
+Notation (the nndl slides and 《深度学习入门》): θ a parameter, g = ∂L/∂θ its gradient (`.grad`, filled by
 `loss.backward()`), ε the learning rate `lr`, δ a small number that keeps a division finite,
 t the step count. With weight decay λ the L2 penalty ½λ‖θ‖² is added to the loss, so its
-gradient λθ is added to g before the update (seed 003 §6.4.2): g ← g + λθ.
+gradient λθ is added to g before the update (《深度学习入门》 §6.4.2): g ← g + λθ.
 
 Updates run in place on the parameters' numpy arrays, in their own float type (float32 stays
 float32), with scratch buffers kept per parameter so a step allocates nothing. The one
@@ -72,7 +72,7 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Momentum (seed 002, seed 003 §6.1.2): v ← α·v − ε·g; θ ← θ + v, v starting at 0 and α
+    """Momentum (nndl; 《深度学习入门》 §6.1.2): v ← α·v − ε·g; θ ← θ + v, v starting at 0 and α
     (`momentum`, about 0.9) acting as friction."""
 
     def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0):
@@ -89,7 +89,7 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov momentum (seed 001): the gradient is taken after the velocity's step. Written
+    """Nesterov momentum (the CS231n notes): the gradient is taken after the velocity's step. Written
     with the gradient at θ (Sutskever's form, as PyTorch's nesterov=True):
     v ← α·v − ε·g; θ ← θ + α·v − ε·g."""
 
@@ -102,7 +102,7 @@ class Nesterov(Momentum):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad (seed 002; seed 003 §6.1.3): h ← h + g ⊙ g; θ ← θ − ε·g / (sqrt(h) + δ).
+    """AdaGrad (nndl; 《深度学习入门》 §6.1.3): h ← h + g ⊙ g; θ ← θ − ε·g / (sqrt(h) + δ).
     Every element gets its own learning rate, shrinking as its squared gradients add up."""
 
     def __init__(self, params, lr: float = 0.01, eps: float = 1e-7, weight_decay: float = 0.0):
@@ -118,7 +118,7 @@ class AdaGrad(Optimizer):
 
 
 class RMSProp(Optimizer):
-    """RMSProp (seed 002): r ← ρ·r + (1 − ρ)·g ⊙ g; θ ← θ − ε·g / (sqrt(r) + δ). Like AdaGrad,
+    """RMSProp (nndl): r ← ρ·r + (1 − ρ)·g ⊙ g; θ ← θ − ε·g / (sqrt(r) + δ). Like AdaGrad,
     but old gradients fade (an exponential moving average, ρ = `decay`)."""
 
     def __init__(self, params, lr: float = 0.01, decay: float = 0.99, eps: float = 1e-8,
@@ -138,7 +138,7 @@ class RMSProp(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (seed 002): momentum and RMSProp with bias correction, t counting steps from 1:
+    """Adam (nndl): momentum and RMSProp with bias correction, t counting steps from 1:
     s ← ρ₁·s + (1 − ρ₁)·g;  r ← ρ₂·r + (1 − ρ₂)·g ⊙ g;
     ŝ = s / (1 − ρ₁ᵗ);  r̂ = r / (1 − ρ₂ᵗ);  θ ← θ − ε·ŝ / (sqrt(r̂) + δ),
     with (ρ₁, ρ₂) = `betas` and δ = `eps`. (The notes' last line carries a stray trailing g; the

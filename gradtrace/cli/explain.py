@@ -86,13 +86,23 @@ def explain(
 
 
 def _show_trace(trace, output_format: Format, precision: int, jacobians: bool) -> None:
-    from ..jacobians.local import jacobian_views
-    from ..narrate.story import story
-    from ..render.json import render_json
+    views = None
+    if jacobians:
+        from ..jacobians.local import jacobian_views
 
-    views = jacobian_views(trace) if jacobians else None
-    show(output_format, lambda: story(trace, precision, views),
-         lambda: render_json(trace, views))
+        views = jacobian_views(trace)
+
+    def sections():
+        from ..narrate.story import story
+
+        return story(trace, precision, views)
+
+    def document():
+        from ..render.json import render_json
+
+        return render_json(trace, views)
+
+    show(output_format, sections, document)
 
 
 def _explain_forward(expression, at, wrt, seed, fuse, output_format, precision) -> bool:

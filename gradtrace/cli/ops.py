@@ -1,7 +1,5 @@
 """`gradtrace ops`: every op in the registry with its local-derivative rule."""
 
-import typer
-
 from .common import Format, command_app, error_boundary, show
 from .options import format_option
 

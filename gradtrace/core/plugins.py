@@ -9,14 +9,13 @@ Nothing here imports numpy, so the root can set this up on every `import gradtra
 
 from __future__ import annotations
 
-from typing import Callable
-
-_loaders: dict[str, Callable[[], None]] = {}
+# (no typing import: this module loads with every `import gradtrace`, so it stays tiny)
+_loaders: dict = {}  # kind → a function of no arguments that loads it
 _loaded: set[str] = set()
-renderers: dict[str, Callable] = {}  # "text", "markdown", "json", "dot", "svg", "html"
+renderers: dict = {}  # "text", "markdown", "json", "dot", "svg", "html" → its function
 
 
-def on_demand(kind: str, loader: Callable[[], None]) -> None:
+def on_demand(kind: str, loader) -> None:
     """Call `loader` (once) the first time `kind` is needed."""
     _loaders[kind] = loader
 
@@ -29,7 +28,7 @@ def load(kind: str) -> None:
     _loaders[kind]()
 
 
-def renderer(kind: str) -> Callable:
+def renderer(kind: str):
     """The renderer registered for `kind` ("text", "svg", ...), loading the renderers first."""
     if kind not in renderers:
         load("render")

@@ -179,7 +179,8 @@ class _Parser:
         if token.kind == "op" and token.text == "(":
             self.fail("missing operator before '(' (write x*(...) for a product)", token)
         if token.kind == "op" and token.text == "=":
-            self.fail("an expression has no '='; give values with --at name=value", token)
+            self.fail("an expression has no '='; give the inputs' values apart from it "
+                      "(--at name=value on the command line, at={...} in Python)", token)
         self.fail(f"missing operator before {token.text!r}", token)
 
     def expr(self):

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks.random_points import Claim, SamplingReport, check_graph_at_random_points
 from ..core.backprop import ShapeError, evaluate, reaches_output, trace_graph
 from ..core.errors import UsageError
-from ..core.forward_mode import ForwardModeReport, forward_mode_trace
 from ..core.graph import Graph
-from ..jacobians.full import JacobianReport, full_jacobian
 from .point import parse_wrt, resolve_point
 from .to_graph import graph_from_text
+
+# Each command imports what only its own pipeline needs when it runs (checks, Jacobians, forward
+# mode), so `explain --no-check` starts without them.
 
 
 def build_graph(expression: str, fused: bool = False) -> Graph:
@@ -61,9 +61,11 @@ def _checked(trace):
 
 
 def explain_forward(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
-                    fuse: bool = False) -> ForwardModeReport:
+                    fuse: bool = False):
     """Forward mode for `expression` at `at`: one recorded pass per input (or per `wrt`
-    input) that the output depends on."""
+    input) that the output depends on (a ForwardModeReport)."""
+    from ..core.forward_mode import ForwardModeReport, forward_mode_trace
+
     graph = build_graph(expression, fuse)
     point, defaults = resolve_point(graph, dict(at or {}), seed)
     names = _wrt_names(wrt, graph)
@@ -76,9 +78,11 @@ def explain_forward(expression: str, at: dict | None = None, wrt=None, *, seed: 
 
 
 def explain_jacobian(expression: str, at: dict | None = None, wrt: str | None = None, *,
-                     seed: int = 0) -> JacobianReport:
-    """The work of `gradtrace jacobian`: text → graph → point → both Jacobians. `wrt` may
-    be left out only when the expression has a single input."""
+                     seed: int = 0):
+    """The work of `gradtrace jacobian`: text → graph → point → both Jacobians (a
+    JacobianReport). `wrt` may be left out only when the expression has a single input."""
+    from ..jacobians.full import JacobianReport, full_jacobian
+
     graph = build_graph(expression)
     values, defaults = resolve_point(graph, dict(at or {}), seed)
     wrt = _one_input(graph, wrt)
@@ -101,8 +105,10 @@ def _one_input(graph: Graph, wrt: str | None) -> str:
     return wrt
 
 
-def parse_claims(texts, graph: Graph) -> list[Claim]:
+def parse_claims(texts, graph: Graph) -> list:
     """'w=(y-p)*p*(1-p)*a' → Claim(input name, formula text, formula graph)."""
+    from ..checks.random_points import Claim
+
     claims = []
     for text in texts:
         name, _, formula = text.partition("=")
@@ -121,9 +127,12 @@ def parse_claims(texts, graph: Graph) -> list[Claim]:
 
 def check_at_random_points(expression: str, samples: int, seed: int = 0, low: float = -2.0,
                            high: float = 2.0, fixed: dict | None = None, wrt=None, claims=(),
-                           fuse: bool = False, progress=None) -> SamplingReport:
+                           fuse: bool = False, progress=None):
     """Trace and check `expression` at `samples` random points (inputs uniform in [low, high],
-    except those in `fixed`), and each claimed gradient formula at the same points."""
+    except those in `fixed`), and each claimed gradient formula at the same points (a
+    SamplingReport)."""
+    from ..checks.random_points import check_graph_at_random_points
+
     graph = build_graph(expression, fuse)
     fixed = dict(fixed or {})
     unknown = [name for name in fixed if name not in graph.inputs]

@@ -94,10 +94,3 @@ class JacobianReport(NamedTuple):
     graph: Graph
     values: dict  # every node's forward value
     defaults: tuple[str, ...]  # inputs that got a seeded default value
-
-
-class JacobianReport(NamedTuple):
-    jacobian: FullJacobian
-    graph: Graph
-    values: dict  # every node's forward value
-    defaults: tuple[str, ...]  # inputs that got a seeded default value

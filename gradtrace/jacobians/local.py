@@ -9,7 +9,6 @@ equals the VJP backprop computed without it.
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 import numpy as np

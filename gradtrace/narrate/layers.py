@@ -195,7 +195,7 @@ def _parameter_lines(layer, records, names, precision) -> list[Line]:
 # -- update ----------------------------------------------------------------------------------
 
 def update_section(result: StepResult, precision: int) -> Section:
-    records, names = result.trace.by_id, _names(result)
+    names = _names(result)
     lines = []
     for layer in result.layers:
         for name, before in layer.spec.params:

@@ -17,9 +17,9 @@ May import: gradtrace.core and gradtrace.ops.
 """
 
 from . import functional, init, modules
-from .module import Module, Parameter, Sequential
-from .modules import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear,
-                      MaxPool2d)
+from .module import Module, Parameter, Sequential  # noqa: F401  (the public API)
+from .modules import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten,  # noqa: F401
+                      Linear, MaxPool2d)
 
 # one module class per activation op of the registry: ReLU, Sigmoid, Tanh, LeakyReLU, ELU...
 globals().update(modules.ACTIVATION_MODULES)

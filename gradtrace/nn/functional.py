@@ -71,7 +71,7 @@ def avg_pool2d(input, kernel_size=2, stride=None) -> Tensor:
 def batch_norm(input, weight, bias, running_mean=None, running_var=None, training=True,
                momentum=0.1, eps=1e-5) -> Tensor:
     """Batch normalisation per channel (axis 1) of (N, C) or (N, C, H, W), weight = γ and
-    bias = β (seed 003 §6.3): y = γ·(x − μ)/sqrt(σ² + eps) + β.
+    bias = β (《深度学习入门》 §6.3): y = γ·(x − μ)/sqrt(σ² + eps) + β.
 
     Training: μ, σ² are the batch's; running_mean and running_var (numpy arrays, if given) are
     updated in place, r ← (1 − momentum)·r + momentum·batch value, with the unbiased batch
@@ -101,7 +101,7 @@ def _update_running(x: np.ndarray, running_mean, running_var, momentum: float) -
 def dropout(input, p=0.5, training=True, rng: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout: in training, each element is kept with probability 1 − p (the 0/1
     mask drawn from `rng`) and scaled by 1/(1 − p), so evaluation needs no rescaling and
-    returns the input unchanged (seed 003 §6.4.3 scales at test time instead; same expectation).
+    returns the input unchanged (《深度学习入门》 §6.4.3 scales at test time instead; same expectation).
     """
     if not 0 <= p < 1:
         raise ValueError(f"dropout probability p must lie in [0, 1), not {p}")

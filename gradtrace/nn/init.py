@@ -1,6 +1,6 @@
 """Weight initialisation, named as in `torch.nn.init`, always from an explicit numpy Generator.
 
-Why it matters (seeds 000 and 003): equal weights (zeros, any constant) make every hidden unit
+Why it matters (the d2l notes and 《深度学习入门》 §6.2): equal weights (zeros, any constant) make every hidden unit
 of a layer compute the same thing and receive the same update, so the symmetry never breaks;
 weights too small or too large make gradients vanish or explode with depth. Xavier keeps the
 variance of activations and gradients steady for tanh and sigmoid, He for relu.
@@ -48,7 +48,7 @@ def normal_(tensor, rng: np.random.Generator, mean: float = 0.0, std: float = 1.
 
 
 def xavier_normal_(tensor, rng: np.random.Generator, gain: float = 1.0):
-    """Xavier (Glorot) normal: N(0, σ²), σ = gain·sqrt(2 / (fan_in + fan_out)) (seed 000).
+    """Xavier (Glorot) normal: N(0, σ²), σ = gain·sqrt(2 / (fan_in + fan_out)), as d2l writes it.
     Seed 003 writes the fan_in-only variant σ = sqrt(1/n)."""
     fan_in, fan_out = fans(tensor.shape)
     return normal_(tensor, rng, std=gain * math.sqrt(2.0 / (fan_in + fan_out)))
@@ -63,7 +63,7 @@ def xavier_uniform_(tensor, rng: np.random.Generator, gain: float = 1.0):
 
 
 def kaiming_normal_(tensor, rng: np.random.Generator):
-    """He (Kaiming) normal for relu: N(0, σ²), σ = sqrt(2 / fan_in) (seed 003 §6.2.4); the 2
+    """He (Kaiming) normal for relu: N(0, σ²), σ = sqrt(2 / fan_in) (《深度学习入门》 §6.2.4); the 2
     makes up for relu zeroing half of its inputs."""
     fan_in, _ = fans(tensor.shape)
     return normal_(tensor, rng, std=math.sqrt(2.0 / fan_in))

@@ -1,0 +1,242 @@
+"""Registry entries for the convolutional layers: conv2d (via im2col), im2col itself, and max and
+average pooling.
+
+Notation, as in the notes and DeZero's `im2col`: x (N, C, H, W) an image batch, W (F, C, KH, KW)
+the filters, b (F,) their biases, g the upstream gradient shaped like the output (see im2col.py
+for OH and OW). Each is fused for speed and tested against its composite (composites.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.arrays import float_type
+from ..core.registry import Op, register
+from . import composites
+from .im2col import (col2im, first_max_masks, geometry, im2col, image_batches, pair,
+                     route_to_first_max, scatter_windows, window_reduce, windows)
+
+
+# -- conv2d and im2col ---------------------------------------------------------------------
+
+def _correlate(x, W, stride, padding):
+    """x ⋆ W without bias, as (N, OH, OW, F): im2col and one matmul per batch of images."""
+    if np.ndim(W) != 4 or np.ndim(x) != 4 or x.shape[1] != W.shape[1]:
+        raise ValueError(f"conv2d needs x (N, C, H, W) and W (F, C, KH, KW) with the same C: "
+                         f"got x {np.shape(x)}, W {np.shape(W)}")
+    kernel, stride, padding = W.shape[2:], pair(stride), pair(padding)
+    oh, ow = geometry(x.shape, kernel, stride, padding)
+    filters = W.shape[0]
+    weights = W.reshape(filters, -1).T  # (C·KH·KW, F)
+    out = np.empty((x.shape[0], oh, ow, filters), dtype=np.result_type(x, W))
+    for part in _batches(x, weights.shape[0], oh * ow):
+        cols = im2col(x[part], kernel, stride, padding)
+        # 2-d operands: a 4-d one would make matmul loop over N·OH small products
+        np.matmul(cols.reshape(-1, cols.shape[-1]), weights, out=out[part].reshape(-1, filters))
+    return out
+
+
+def _batches(x, row_length, rows_per_image):
+    return image_batches(x.shape[0], row_length * rows_per_image * x.itemsize)
+
+
+def _add_bias(out, b):
+    """out (N, OH, OW, F) += b (F,), in place. Added as one long row of b repeated per image:
+    numpy's loop over rows of only F numbers costs four times as much."""
+    n, oh, ow, filters = out.shape
+    if np.shape(b) == (filters,) and out.flags.c_contiguous:
+        images = out.reshape(n, oh * ow * filters)  # a view: the additions land in out
+        images += np.tile(b, oh * ow)
+    else:
+        out += b  # also where b does not fit: numpy's own broadcasting error
+    return out
+
+
+def _conv2d(x, W, b, stride=1, padding=0):
+    out = _add_bias(_correlate(x, W, stride, padding), b)
+    return out.transpose(0, 3, 1, 2)
+
+
+def _conv2d_vjp(g, inputs, out, needed, stride=1, padding=0):
+    x, W, b = inputs
+    filters = W.shape[0]
+    rows = np.transpose(g, (0, 2, 3, 1)).reshape(-1, filters)  # (N·OH·OW, F)
+    grad_x = grad_W = grad_b = None
+    if needed[0]:
+        cols = rows @ W.reshape(filters, -1)  # (N·OH·OW, C·KH·KW): each window's share
+        grad_x = col2im(cols, x.shape, W.shape[2:], pair(stride), pair(padding))
+    if needed[1]:
+        grad_W = _filter_gradient(g, x, W, pair(stride), pair(padding))
+    if needed[2]:
+        # Σ over the rows as a product with ones: BLAS, against numpy's slow sum down axis 0
+        grad_b = np.ones(rows.shape[0], dtype=rows.dtype) @ rows
+    return grad_x, grad_W, grad_b
+
+
+def _filter_gradient(g, x, W, stride, padding):
+    """grad_W = gᵀ · im2col(x), with g as rows (N·OH·OW, F), summed batch of images by batch
+    (see _correlate)."""
+    filters, length = W.shape[0], int(np.prod(W.shape[1:]))
+    rows = np.transpose(g, (0, 2, 3, 1))  # (N, OH, OW, F)
+    total = np.zeros((filters, length), dtype=np.result_type(g, x))
+    for part in _batches(x, length, g.shape[2] * g.shape[3]):
+        cols = im2col(x[part], W.shape[2:], stride, padding).reshape(-1, length)
+        total += rows[part].reshape(-1, filters).T @ cols
+    return total.reshape(W.shape)
+
+
+def _conv2d_jvp(tangents, inputs, out, stride=1, padding=0):
+    (x, W, b), (tx, tW, tb) = inputs, tangents
+    total = np.zeros(out.shape, dtype=float_type(out)).transpose(0, 2, 3, 1)
+    if tx is not None:
+        total = total + _correlate(tx, W, stride, padding)
+    if tW is not None:
+        total = total + _correlate(x, tW, stride, padding)
+    if tb is not None:
+        total = total + tb
+    return total.transpose(0, 3, 1, 2)
+
+
+register(Op(
+    name="conv2d", arity=3, usage="conv2d(x, W, b, stride=1, padding=0)",
+    pattern="conv2d({a}, {b}, {c}{attrs})", symbol="conv2d", forward=_conv2d, partials=None,
+    formulas=("col2im({g} · {b})", "{g}ᵀ · im2col({a})", "Σ {g} over N, OH, OW"),
+    sympy_array_rule=lambda sp, x, W, b, stride=1, padding=0: _conv2d(x, W, b, stride, padding),
+    vjp_rule=_conv2d_vjp, jvp_rule=_conv2d_jvp, attrs={"stride": 1, "padding": 0},
+    composite=composites.conv2d,
+    callable_by_name=True,
+    description="2-d convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) with "
+                "filters W (F, C, KH, KW) and biases b (F,), via im2col: one matmul forward, "
+                "one per gradient back",
+))
+
+
+def _im2col(x, kernel=1, stride=1, padding=0):
+    return im2col(x, pair(kernel), pair(stride), pair(padding))
+
+
+register(Op(
+    name="im2col", arity=1, usage="im2col(x, kernel=(2, 2), stride=1, padding=0)",
+    pattern="im2col({a}{attrs})", symbol="im2col", forward=_im2col, partials=None,
+    formulas=("col2im({g})",), sympy_array_rule=lambda sp, x, **attrs: _im2col(x, **attrs),
+    vjp_rule=lambda g, inputs, out, needed, kernel=1, stride=1, padding=0: (col2im(
+        g, inputs[0].shape, pair(kernel), pair(stride), pair(padding)),),
+    jvp_rule=lambda tangents, inputs, out, **attrs: _im2col(tangents[0], **attrs),
+    attrs={"kernel": 1, "stride": 1, "padding": 0}, callable_by_name=True,
+    gate="router (copies)",
+    description="(N, C, H, W) → (N, OH, OW, C·KH·KW): each output pixel's window as a row; "
+                "the gradient is added back where each window came from (col2im)",
+))
+
+
+# -- pooling -------------------------------------------------------------------------------
+
+def _pool_shape(x, kernel, stride):
+    k = pair(kernel)
+    s = k if stride is None else pair(stride)
+    geometry(np.shape(x), k, s, (0, 0))
+    return k, s
+
+
+def _max_pool(x, kernel=2, stride=None):
+    k, s = _pool_shape(x, kernel, stride)
+    return window_reduce(windows(x, k, s), np.maximum)
+
+
+def _max_pool_vjp(g, inputs, out, needed, kernel=2, stride=None):
+    x = inputs[0]
+    k, s = _pool_shape(x, kernel, stride)
+    (sh, sw), (oh, ow) = s, out.shape[2:]
+    # every array in x's memory order (conv2d's output is channels-last underneath): numpy
+    # runs several times faster when its operands' layouts agree
+    g = _in_layout_of(out, g)
+    if k == s:  # the usual case: windows side by side
+        return (route_to_first_max(g, x, out, k),)
+    grad = np.zeros_like(x, dtype=float_type(g))
+    overlapping = s[0] < k[0] or s[1] < k[1]
+    for i, j, winner in first_max_masks(windows(x, k, s), out):
+        target = grad[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw]
+        if overlapping:
+            target += g * winner
+        else:  # each element of x is in one window at most: write in place
+            np.multiply(g, winner, out=target)
+    return (grad,)
+
+
+def _in_layout_of(like, g):
+    """g copied into the memory order of `like` (same shape), unless it already is."""
+    if g.strides == like.strides and g.dtype == like.dtype:
+        return g
+    copy = np.empty_like(like, dtype=float_type(g))
+    np.copyto(copy, g)
+    return copy
+
+
+def _max_pool_jvp(tangents, inputs, out, kernel=2, stride=None):
+    x, t = inputs[0], tangents[0]
+    k, s = _pool_shape(x, kernel, stride)
+    moving = windows(t, k, s)
+    total = np.zeros(out.shape, dtype=float_type(out))
+    for i, j, winner in first_max_masks(windows(x, k, s), out):
+        total += moving[..., i, j] * winner
+    return total
+
+
+def _max_pool_sympy(sp, x, kernel=2, stride=None):
+    k, s = _pool_shape(x, kernel, stride)
+    view = windows(x, k, s)
+    flat = view.reshape(view.shape[:4] + (-1,))
+    return np.frompyfunc(lambda p, q: sp.Max(p, q), 2, 1).reduce(flat, axis=-1)
+
+
+def _max_pool_tie(x, kernel=2, stride=None):
+    k, s = _pool_shape(x, kernel, stride)
+    view = windows(x, k, s)
+    top = window_reduce(view, np.maximum)
+    count = sum(np.count_nonzero(view[..., i, j] == top)
+                for i in range(k[0]) for j in range(k[1]))
+    return np.asarray(count > top.size)  # some window holds its largest value twice
+
+
+register(Op(
+    name="max_pool2d", arity=1, usage="max_pool2d(x, kernel=2, stride=None)",
+    pattern="max_pool2d({a}{attrs})", symbol="max pool", forward=_max_pool, partials=None,
+    formulas=("{g} to the largest element of each window of {a}, 0 elsewhere",),
+    sympy_array_rule=_max_pool_sympy, vjp_rule=_max_pool_vjp, jvp_rule=_max_pool_jvp,
+    attrs={"kernel": 2, "stride": None}, callable_by_name=True, gate="router",
+    kink=_max_pool_tie, composite=composites.max_pool2d,
+    kink_rule="at a tie the first largest element of the window gets it all",
+    description="largest element of each KH×KW window (stride defaults to the kernel); the "
+                "gradient goes to that element",
+))
+
+
+def _avg_pool(x, kernel=2, stride=None):
+    k, s = _pool_shape(x, kernel, stride)
+    total = window_reduce(windows(x, k, s), np.add)
+    total /= k[0] * k[1]
+    return total
+
+
+def _avg_pool_vjp(g, inputs, out, needed, kernel=2, stride=None):
+    x = inputs[0]
+    k, s = _pool_shape(x, kernel, stride)
+    share = g / (k[0] * k[1])
+    return (scatter_windows(lambda i, j: share, x.shape, k, s),)
+
+
+def _avg_pool_sympy(sp, x, kernel=2, stride=None):
+    k, s = _pool_shape(x, kernel, stride)
+    return windows(x, k, s).sum(axis=(4, 5)) / (k[0] * k[1])
+
+
+register(Op(
+    name="avg_pool2d", arity=1, usage="avg_pool2d(x, kernel=2, stride=None)",
+    pattern="avg_pool2d({a}{attrs})", symbol="avg pool", forward=_avg_pool, partials=None,
+    formulas=("{g} / (KH·KW) to every element of each window",),
+    sympy_array_rule=_avg_pool_sympy, vjp_rule=_avg_pool_vjp,
+    jvp_rule=lambda tangents, inputs, out, **attrs: _avg_pool(tangents[0], **attrs),
+    attrs={"kernel": 2, "stride": None}, callable_by_name=True,
+    gate="distributor (scaled by 1/KH·KW)", composite=composites.avg_pool2d,
+    description="mean of each KH×KW window (stride defaults to the kernel)",
+))

@@ -6,6 +6,7 @@ Every expected string below is written by hand from /work/shared/reference/worke
 
 import dataclasses
 import io
+import re
 import subprocess
 import sys
 
@@ -63,10 +64,12 @@ NEURON_BACKWARD = [
     "w2 ← h4: 0.20 × 1 = 0.20",
     "h1 ← h3: 0.20 × 1 = 0.20",
     "h2 ← h3: 0.20 × 1 = 0.20",
-    "w1 ← h2: 0.20 × x1 at x1 = -2.00 = -0.39",
-    "x1 ← h2: 0.20 × w1 at w1 = -3.00 = -0.59",
+    # 0.20 × -2.00 would be -0.40, not the gradient's -0.39: the line shows the digits that
+    # make its arithmetic hold as printed
+    "w1 ← h2: 0.197 × x1 at x1 = -2.000 = -0.39",
+    "x1 ← h2: 0.197 × w1 at w1 = -3.000 = -0.59",
     "w0 ← h1: 0.20 × x0 at x0 = -1.00 = -0.20",
-    "x0 ← h1: 0.20 × w0 at w0 = 2.00 = 0.39",
+    "x0 ← h1: 0.197 × w0 at w0 = 2.000 = 0.39",
 ]
 
 
@@ -320,3 +323,53 @@ def test_vector_values_skip_the_chain_paths():
     assert "scalar graphs only" in text
     # y was broadcast over x: its gradient is summed back, 1 × 1 + 1 × 2 = 3
     assert "summed back to shape ()" in line_with(text, "y ← h1:")
+
+
+# -- numbers as printed --------------------------------------------------------------------
+
+SMALL_GRADIENTS = ("1/(1+exp(-(w*x+b)))", dict(w=2, x=-1, b=-3))  # ∂f/∂w = -0.006648...
+
+
+def test_a_small_gradient_keeps_two_significant_digits():
+    text = render_plain(trace_of(*SMALL_GRADIENTS))
+    gradients = {line.split()[0]: line.split()[2] for line in
+                 text.split("Gradients\n")[1].splitlines()[2:5]}
+    assert gradients == {"w": "-0.0066", "x": "0.013", "b": "0.0066"}
+    assert "0.00 " not in text and "-0.01 " not in text and " 0.01 " not in text
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0.7310585786300049, "0.73"), (-0.0066928509242848554, "-0.0067"), (0.0133857, "0.013"),
+    (0.05, "0.050"), (1.2345e-5, "1.23e-05"), (-4.4796e-05, "-4.48e-05"), (0.0, "0.00"),
+    (3_000_000.0, "3.00e+06"), (12.5, "12.50"), (0.0996, "0.100")])
+def test_no_nonzero_number_is_shown_with_fewer_than_two_significant_digits(value, shown):
+    from gradtrace.narrate.numbers import fmt
+
+    assert fmt(value) == shown
+
+
+PRODUCT_LINE = re.compile(r"= (-?[\d.e+-]+) × (-?[\d.e+-]+) = (-?[\d.e+-]+)$")
+GATE_LINE = re.compile(r": (-?[\d.e+-]+) × \w+ at \w+ = (-?[\d.e+-]+) = (-?[\d.e+-]+)$")
+
+
+@pytest.mark.parametrize("expression, point", [
+    ("1/(1+exp(-(w0*x0+w1*x1+w2)))", dict(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)),
+    SMALL_GRADIENTS, ("(w*x+b-y)**2/2", dict(x=1.5, w=0.8, b=0.2, y=0.8)),
+    ("tanh(a*b) * log(c) + a*c", dict(a=0.37, b=-1.9, c=2.3)),
+    ("sigmoid(u*v - w) * u", dict(u=1.234, v=-0.77, w=0.3))])
+def test_every_product_line_holds_as_printed(expression, point):
+    """Multiplying the printed numbers by hand gives the printed result."""
+    checked = 0
+    for line in render_plain(trace_of(expression, point)).splitlines():
+        text = line.split("   ")[0].strip()  # the notes column aside
+        found = PRODUCT_LINE.search(text) or GATE_LINE.search(text)
+        if found:
+            upstream, local, result = found.groups()
+            product = float(upstream) * float(local)
+            if "e" in result:
+                assert f"{product:.2e}" == result, line
+            else:
+                decimals = len(result.split(".")[1]) if "." in result else 0
+                assert f"{product:.{decimals}f}" == result, line
+            checked += 1
+    assert checked >= 2

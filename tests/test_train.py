@@ -196,10 +196,18 @@ def test_a_diverging_optimiser_exits_with_1():
 
 
 @pytest.mark.parametrize("command", [["train"], ["optimize", NOTES_FUNCTION]])
-def test_a_missing_output_folder_is_reported_before_any_work(tmp_path, command):
-    result = runner.invoke(app, [*command, "--out", str(tmp_path / "absent")])
-    assert result.exit_code == 2 and "no such folder" in result.output
+def test_an_output_folder_that_is_a_file_is_reported_before_any_work(tmp_path, command):
+    (tmp_path / "taken").write_text("a file")
+    result = runner.invoke(app, [*command, "--out", str(tmp_path / "taken")])
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
     assert result.stdout == ""
+
+
+def test_a_missing_output_folder_is_made(tmp_path):
+    folder = tmp_path / "run" / "first"
+    result = runner.invoke(app, ["train", "--epochs", "5", "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["boundary.png", "loss.png"]
 
 
 @pytest.mark.parametrize("command", [["train", "--lr", "0"],

@@ -21,6 +21,7 @@ SYMBOLIC_OP_LIMIT = 200  # SymPy's derivatives grow fast with depth; beyond this
 SYMBOLIC_ELEMENT_LIMIT = 16  # per input, for arrays
 SIMPLIFY_OP_LIMIT = 8  # simplify is cheap on small expressions and blows up on nested sigmoids
 MAX_SHOWN_TEXT = 400
+NAMED_CONSTANTS_IN_SYMPY = {"e": "E", "pi": "pi", "π": "pi"}  # core.graph.NAMED_CONSTANTS
 
 
 def symbolic_skip_reason(trace: Trace) -> str:
@@ -119,7 +120,9 @@ def _in_sympy_graph(graph: Graph, trace: Trace, symbols, sp) -> np.ndarray:
         if node.kind == "input":
             exprs[node.id] = symbols[node.id]
         elif node.kind == "const":
-            exprs[node.id] = _numbers(node.value, sp, exact=not node.id.startswith("#"))
+            named = NAMED_CONSTANTS_IN_SYMPY.get(node.id)
+            exprs[node.id] = (np.asarray(getattr(sp, named), dtype=object) if named else
+                              _numbers(node.value, sp, exact=not node.id.startswith("#")))
             constant.add(node.id)
         elif all(source in constant for source in node.inputs):
             exprs[node.id] = _numbers(trace.by_id[node.id].value, sp, exact=False)

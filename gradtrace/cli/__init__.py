@@ -36,6 +36,7 @@ COMMANDS = {
     "graph": ("graph", "Draw an expression's computation graph (SVG, PNG or DOT)."),
     "check": ("check", "Compare traced, symbolic and finite-difference gradients."),
     "jacobian": ("jacobian", "Build a Jacobian in reverse and in forward mode; compare."),
+    "plot": ("plot", "Draw a function of one input and its derivative over a range."),
     "ops": ("ops", "List every op with its local derivative and gate pattern."),
     "train": ("train", "Train an MLP on XOR, moons or spirals; draw loss and boundary."),
     "optimize": ("optimize", "Run the optimisers on a 2-D surface and draw their paths."),

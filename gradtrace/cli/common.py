@@ -50,6 +50,9 @@ def show(output_format: Format, sections, document) -> None:
     print_output(present(output_format.value, sections, document, colour, console))
 
 
+ARGUMENTS = ("expression", "layer")  # parameters given as arguments, not options
+
+
 def flag(parameter: str) -> str:
     """The command-line option for a parameter of the Python API: wrt → --wrt."""
     return "--" + parameter.replace("_", "-")
@@ -76,7 +79,8 @@ def error_boundary(command):
             typer.echo(f"error: cannot parse the expression\n{error.caret()}", err=True)
             raise typer.Exit(error.exit_code) from None
         except UsageError as error:
-            where = f"{flag(error.parameter)}: " if error.parameter else ""
+            named = error.parameter and error.parameter not in ARGUMENTS
+            where = f"{flag(error.parameter)}: " if named else ""
             fail(where + error.message, error.exit_code)
         except GradtraceError as error:
             fail(str(error), error.exit_code)

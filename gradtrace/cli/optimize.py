@@ -73,7 +73,7 @@ def optimize(
          lambda: optimize_json(surface, paths))
     if out is not None:
         _draw(surface, paths, out, image.value, expression)
-    if not all(np.all(np.isfinite(p.points)) for p in paths):
+    if any(p.diverged_at is not None for p in paths):
         raise typer.Exit(EXIT_PROBLEM)  # an optimiser diverged: say so in the exit code
 
 

@@ -21,7 +21,7 @@ WrtOption = Annotated[Optional[str], typer.Option(
     "--wrt", metavar="NAMES", help="Only these inputs' gradients, comma-separated. Example: --wrt w,b",
     show_default=False)]
 SeedOption = Annotated[int, typer.Option(
-    "--seed", metavar="N",
+    "--seed", metavar="N", min=0,
     help="Seed of everything random here (default input values, random points, weights, "
          "data); the same seed gives the same output. Example: --seed 7")]
 PrecisionOption = Annotated[int, typer.Option(

@@ -103,13 +103,22 @@ class TrainingRun(NamedTuple):
 
 
 def check_folder(folder: Optional[str]) -> None:
-    """Fail before the work, not after it, when --out names no folder."""
+    """Make the --out folder (and its parents) before the work, so a name that cannot be a
+    folder fails at once, not after training."""
     from pathlib import Path
 
     from ..core.errors import UsageError
 
-    if folder is not None and not Path(folder).is_dir():
-        raise UsageError(f"{folder}: no such folder", "out")
+    if folder is None:
+        return
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{folder} is a file, not a folder", "out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot make the folder {folder}: {error.strerror or error}",
+                         "out") from None
 
 
 def _draw(model, X, y, history, folder: str, suffix: str, title: str) -> None:

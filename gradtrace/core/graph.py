@@ -10,6 +10,7 @@ stack, never recursion, so a 10,000-node chain is as easy as a 10-node one.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -76,24 +77,34 @@ def constant_id(value: float) -> str:
 
 _PARSEABLE = {"∞": "1e999", "-∞": "-1e999", "(nan)": "(1e999 - 1e999)"}
 
+# Constants known by name: an expression's e and pi are these numbers unless a value is given
+# for them (then they are variables like any other).
+NAMED_CONSTANTS = {"e": math.e, "pi": math.pi, "π": math.pi}
+
 
 _new_node = tuple.__new__  # a Node made without its Python-level __new__: one per op
 
 
 class GraphBuilder:
-    """Collects nodes in creation order; op ids are given when the graph is built."""
+    """Collects nodes in creation order. Op nodes are h1, h2... unless given a name (a step the
+    expression names, q = x + y; a tensor's .name); `reserved` are names the expression gives
+    its steps, kept out of the numbering."""
 
-    def __init__(self, expression: str | None, input_names: list[str]):
+    def __init__(self, expression: str | None, input_names: list[str], reserved=()):
         self.expression = expression
-        self.prefix = _op_prefix(input_names)
+        self.prefix = _op_prefix([*input_names, *reserved])
         self.input_names = list(input_names)
         self.nodes: list[Node] = [Node(name, "input") for name in input_names]
         self.op_nodes: list[Node] = []
         self.known = set(input_names)
         self.op_count = 0
 
-    def const(self, value) -> str:
-        if np.ndim(value) == 0:
+    def const(self, value, name: str | None = None) -> str:
+        """A constant node, shared by every use of the same number; `name` for a constant
+        known by name (e, pi)."""
+        if name is not None:
+            node_id = name
+        elif np.ndim(value) == 0:
             node_id = constant_id(value)
             value = float(value)
         else:
@@ -103,11 +114,17 @@ class GraphBuilder:
             self.nodes.append(Node(node_id, "const", value=value))
         return node_id
 
-    def op(self, name: str, inputs: tuple[str, ...], attrs: tuple = ()) -> str:
+    def op(self, name: str, inputs: tuple[str, ...], attrs: tuple = (),
+           node_id: str | None = None) -> str:
         if len(inputs) != REGISTRY[name].arity:
             raise ValueError(f"{name} takes {REGISTRY[name].arity} inputs, got {len(inputs)}")
-        self.op_count += 1
-        node_id = self.prefix + str(self.op_count)
+        if node_id is None:
+            self.op_count += 1
+            node_id = self.prefix + str(self.op_count)
+        elif node_id in self.known:
+            raise ValueError(f"{node_id!r} names two nodes")
+        else:
+            self.known.add(node_id)
         node = _new_node(Node, (node_id, "op", name, tuple(inputs), None, tuple(attrs)))
         self.nodes.append(node)
         self.op_nodes.append(node)

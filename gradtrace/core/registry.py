@@ -30,6 +30,7 @@ everywhere. The tables themselves are in `gradtrace.ops`.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Callable, Mapping, NamedTuple
 
@@ -39,6 +40,9 @@ from . import plugins
 from .arrays import float_type
 
 Array = np.ndarray
+# a name in an op's usage that is an input: not a function (followed by "(") nor an attribute
+# (followed by "=")
+_NAMES_IN_USAGE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\s*[(=\w])")
 NO_ATTRIBUTES: Mapping = MappingProxyType({})
 
 
@@ -79,6 +83,16 @@ class Op(NamedTuple):
     @property
     def user_name(self) -> str:
         return self.call_name or self.name
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The inputs as the op's usage names them: ("x", "W", "b") for linear(x, W, b),
+        ("a", "b") for a + b."""
+        names: list[str] = []
+        for found in _NAMES_IN_USAGE.finditer(self.usage):
+            if found.group(1) not in names:
+                names.append(found.group(1))
+        return tuple(names[: self.arity]) + tuple("abcde"[len(names):self.arity])
 
     @property
     def derived(self) -> bool:

@@ -228,7 +228,10 @@ def recorded_graph(output: Tensor):
     """The Graph of everything that fed `output`, each node's value, and the leaves by name."""
     order = _in_order(output)
     names = _leaf_names([t for t in order if t._op is None and t.requires_grad])
-    builder = GraphBuilder(None, list(names.values()))  # the expression is written when read
+    steps = _step_names([t for t in order if t._op is not None and t.name],
+                        set(names.values()))
+    # the expression is written when read
+    builder = GraphBuilder(None, list(names.values()), reserved=steps.values())
     ids: dict[Tensor, str] = dict(names)
     values = {name: leaf.value for leaf, name in names.items()}
     for current in order:
@@ -238,11 +241,26 @@ def recorded_graph(output: Tensor):
             node_id = builder.const(current.value)
         else:
             node_id = builder.op(current._op, tuple([ids[p] for p in current._parents]),
-                                 current._attrs)
+                                 current._attrs, steps.get(current))
         ids[current] = node_id
         values[node_id] = current.value
     graph = builder.build(ids[output])
     return graph, values, {name: leaf for leaf, name in names.items()}
+
+
+def _step_names(named: list[Tensor], taken: set[str]) -> dict[Tensor, str]:
+    """Names for intermediate tensors given a .name (b.name = "q"), so the graph and the steps
+    read q instead of h3: made unique with _2, _3... against the leaves and each other."""
+    found: dict[Tensor, str] = {}
+    taken = set(taken)
+    for tensor_ in named:
+        name, suffix = tensor_.name, 1
+        while name in taken:
+            suffix += 1
+            name = f"{tensor_.name}_{suffix}"
+        taken.add(name)
+        found[tensor_] = name
+    return found
 
 
 def _leaf_names(leaves: list[Tensor]) -> dict[Tensor, str]:

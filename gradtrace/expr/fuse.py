@@ -99,18 +99,21 @@ def _match_all(graph, consumers, inputs, arguments):
 
 
 def _renumber(graph: Graph, nodes: list[Node]) -> Graph:
-    """Give op nodes consecutive names again and drop constants nothing reads any more."""
-    prefix = re.match(r"\D+", graph.ops[0].id).group()
+    """Give the numbered op nodes (h1, h2...) consecutive numbers again, keep the steps the
+    expression named (q), and drop constants nothing reads any more."""
+    numbered = re.compile(r"(\D+)\d+$")
+    prefixes = {found.group(1) for node in graph.ops if (found := numbered.match(node.id))}
     names: dict[str, str] = {}
     count = 0
     for node in nodes:
-        if node.kind == "op":
+        found = numbered.match(node.id) if node.kind == "op" else None
+        if found and found.group(1) in prefixes and len(prefixes) == 1:
             count += 1
-            names[node.id] = f"{prefix}{count}"
+            names[node.id] = f"{found.group(1)}{count}"
     used = {source for node in nodes for source in node.inputs} | {graph.output}
     renamed = tuple(
-        Node(names.get(node.id, node.id), node.kind, node.op,
-             tuple(names.get(source, source) for source in node.inputs), node.value)
+        node._replace(id=names.get(node.id, node.id),
+                      inputs=tuple(names.get(source, source) for source in node.inputs))
         for node in nodes if node.kind != "const" or node.id in used
     )
     return Graph(renamed, names.get(graph.output, graph.output), graph.expression)

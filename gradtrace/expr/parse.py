@@ -2,11 +2,16 @@
 
 The grammar is ours, not Python's, so nothing but these gets through:
 
+    program := statement ((';' | newline) statement)*
+    statement := (NAME '=')? expr           # q = x + y names a step; the last one is the output
     expr    := term (('+' | '-') term)*
-    term    := unary (('*' | '/') unary)*
+    term    := unary (('*' | '/' | '@') unary)*
     unary   := ('-' | '+') unary | power
-    power   := atom ('**' unary)?          # right-associative; -x**2 is -(x**2), as in Python
-    atom    := NUMBER | NAME | NAME '(' expr (',' expr)* ')' | '(' expr ')'
+    power   := atom postfix* ('**' unary)?  # right-associative; -x**2 is -(x**2), as in Python
+    atom    := NUMBER | NAME | NAME '(' arguments ')' | '(' expr ')' | '|' expr '|'
+
+What students type from their notes is read too: x² is x**2, |x| is abs(x), ln(x) is log(x),
+σ(x) is sigmoid(x), and a function name in other letter case (ReLU, Tanh) is that function.
 
 Numbers become float64 at once (`10**10**10` is inf, never a huge integer); function names come
 from the op registry. Every rejection is a `ParseError` carrying the character position.
@@ -60,6 +65,20 @@ class Call(NamedTuple):
     attrs: tuple = ()  # static attributes as (name, value) pairs: axis, shape, index key
 
 
+class Assign(NamedTuple):
+    """One statement: `name = value`, or a bare expression (name None)."""
+
+    name: str | None
+    value: object
+    pos: int
+
+
+class Program(NamedTuple):
+    """Every parse gives one: statements in order, the last one the output."""
+
+    statements: tuple[Assign, ...]
+
+
 class Token(NamedTuple):
     kind: str  # "num" | "name" | "op" | "end"
     text: str
@@ -67,7 +86,25 @@ class Token(NamedTuple):
 
 
 _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_OPERATORS = ("**", "+", "-", "*", "/", "@", "(", ")", ",", "[", "]", ":", ".", "=")
+_OPERATORS = ("**", "+", "-", "*", "/", "@", "(", ")", ",", "[", "]", ":", ".", "=", ";", "|")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")  # x² is x**2, x⁻¹ is x**-1
+# Function names students write, as gradtrace spells them (case aside: ReLU is relu anyway).
+ALIASES = {"ln": "log", "σ": "sigmoid", "sigma": "sigmoid", "logistic": "sigmoid",
+           "absolute": "abs", "maximum": "max", "minimum": "min"}
+# Names that are not functions here, and what to write instead.
+UNKNOWN_HINTS = {
+    "dot": "write a @ b for the dot (or matrix) product, or sum(a*b)",
+    "matmul": "write a @ b for the matrix product",
+    "mm": "write a @ b for the matrix product",
+    "inner": "write a @ b for the inner product, or sum(a*b)",
+    "pow": "write a**b for a power",
+    "power": "write a**b for a power",
+    "square": "write x**2 (or x²)",
+    "sqr": "write x**2 (or x²)",
+    "norm": "write sqrt(sum(x**2)) for the Euclidean norm",
+    "sign": "gradtrace has no sign function (its derivative is 0 wherever it exists)",
+    "heaviside": "write relu(x)/x, or use a comparison-free form",
+}
 _HINTS = {
     "^": "use ** for powers (x**2), ^ is not an operator here",
     "'": "strings are not allowed in expressions",
@@ -81,15 +118,39 @@ _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
+    depth = 0  # inside (...) or [...], a newline is only space
     while i < n:
         ch = text[i]
+        if ch == "\n" and depth == 0 and tokens and tokens[-1].text != ";":
+            tokens.append(Token("op", ";", i))  # a new line starts a new statement
+            i += 1
+            continue
         if ch.isspace():
             i += 1
+            continue
+        if ch in _SUPERSCRIPT_CHARS:
+            j = i
+            while j < n and text[j] in _SUPERSCRIPT_CHARS:
+                j += 1
+            exponent = text[i:j].translate(_SUPERSCRIPTS)
+            if not tokens or tokens[-1].kind not in ("name", "num") and tokens[-1].text not in ")]|":
+                raise ParseError(f"a superscript {text[i:j]!r} needs something before it to "
+                                 f"raise to that power (write x{text[i:j]} or x**{exponent})",
+                                 text, i)
+            if not re.fullmatch(r"-?\d+", exponent):
+                raise ParseError(f"cannot read the superscript {text[i:j]!r} as a power; write "
+                                 "**", text, i)
+            tokens.append(Token("op", "**", i))
+            if exponent.startswith("-"):
+                tokens.append(Token("op", "-", i))
+            tokens.append(Token("num", exponent.lstrip("-"), i))
+            i = j
             continue
         number = _NUMBER.match(text, i)
         if number:
             end = number.end()
-            if end < n and (text[end].isalnum() or text[end] == "_"):
+            if end < n and text[end] not in _SUPERSCRIPT_CHARS and (
+                    text[end].isalnum() or text[end] == "_"):
                 raise ParseError(
                     f"missing operator between {number.group()!r} and what follows "
                     f"(write {number.group()}*{text[end]} for a product)", text, end)
@@ -98,7 +159,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         if ch.isidentifier():
             j = i + 1
-            while j < n and (text[j].isidentifier() or text[j].isdigit()):
+            while j < n and text[j] not in _SUPERSCRIPT_CHARS and (
+                    text[j].isidentifier() or text[j].isdigit()):
                 j += 1
             tokens.append(Token("name", text[i:j], i))
             i = j
@@ -108,10 +170,14 @@ def tokenize(text: str) -> list[Token]:
             hint = _HINTS.get(ch, "only numbers, names, + - * / **, parentheses and "
                                   "function calls are allowed")
             raise ParseError(f"unexpected character {ch!r}: {hint}", text, i)
+        depth += (op in "([") - (op in ")]")
         tokens.append(Token("op", op, i))
         i += len(op)
     tokens.append(Token("end", "", n))
     return tokens
+
+
+_SUPERSCRIPT_CHARS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 class _Parser:
@@ -160,17 +226,39 @@ class _Parser:
         self.nesting -= 1
 
     # -- grammar -------------------------------------------------------------------------
-    def parse(self):
+    def parse(self) -> Program:
         if self.peek().kind == "end":
             self.fail("empty expression: write something like 1/(1+exp(-(w*x+b)))",
                       self.peek())
-        tree = self.expr()
+        statements = [self.statement()]
+        while self.peek().kind == "op" and self.peek().text == ";":
+            self.take()
+            if self.peek().kind == "end":
+                break  # a ; at the very end
+            statements.append(self.statement())
         token = self.peek()
         if token.kind != "end":
             if token.kind == "op" and token.text == ")":
                 self.fail("unmatched ')'", token)
             self.fail_adjacent(token)
-        return tree
+        return Program(tuple(statements))
+
+    def statement(self) -> Assign:
+        """`q = x + y` (a named step) or a bare expression."""
+        token = self.peek()
+        after = self.tokens[min(self.index + 1, len(self.tokens) - 1)]
+        if token.kind == "name" and after.kind == "op" and after.text == "=":
+            name = token.text
+            if keyword.iskeyword(name):
+                self.fail(f"{name!r} is a Python keyword, not a name for a step", token)
+            if name in self.functions or name.lower() in self.functions or name in ALIASES:
+                self.fail(f"{name!r} is a function's name; call the step something else", token)
+            self.take()
+            self.take()
+            if self.peek().kind == "end" or self.peek().text == ";":
+                self.fail(f"{name} = what? write an expression after '='", self.peek())
+            return Assign(name, self.expr(), token.pos)
+        return Assign(None, self.expr(), token.pos)
 
     def fail_adjacent(self, token: Token):
         if token.kind == "name" and keyword.iskeyword(token.text):
@@ -179,7 +267,8 @@ class _Parser:
         if token.kind == "op" and token.text == "(":
             self.fail("missing operator before '(' (write x*(...) for a product)", token)
         if token.kind == "op" and token.text == "=":
-            self.fail("an expression has no '='; give the inputs' values apart from it "
+            self.fail("'=' can only name a step at the start of a statement (q = x + y; "
+                      "f = q * z); give the inputs' values apart from the expression "
                       "(--at name=value on the command line, at={...} in Python)", token)
         self.fail(f"missing operator before {token.text!r}", token)
 
@@ -289,6 +378,13 @@ class _Parser:
             self.leave()
             self.expect(")", token)
             return inner
+        if token.kind == "op" and token.text == "|":  # |x| is abs(x), as the notes write it
+            self.enter(token)
+            self.count_operation(token)
+            inner = self.expr()
+            self.leave()
+            self.expect("|", token)
+            return Call("abs", (inner,), token.pos)
         if token.kind == "end":
             self.fail("the expression ends too early: an operand is missing", token)
         self.fail(f"expected a number, a name or '(' but found {token.text!r}", token)
@@ -303,21 +399,34 @@ class _Parser:
             if name in self.functions:
                 self.fail(f"{name!r} is a function: write {name}(...)", token)
             return Name(name, token.pos)
-        if name not in self.functions:
+        function = self.spelled(name)
+        if function is None:
             self.fail(self.unknown_function(name), token)
-        return self.call(token)
+        return self.call(token, function)
+
+    def spelled(self, name: str) -> str | None:
+        """The function a call names: as written, by a common alias (ln, σ), or in another
+        letter case (ReLU); None for no function."""
+        for candidate in (name, ALIASES.get(name), name.lower(), ALIASES.get(name.lower())):
+            if candidate in self.functions:
+                return candidate
+        return None
 
     def unknown_function(self, name: str) -> str:
+        hint = UNKNOWN_HINTS.get(name.lower())
+        if hint:
+            return f"unknown function {name!r}: {hint}"
         known = sorted(self.functions)
-        close = difflib.get_close_matches(name, known, n=1)
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
         if close:
             return f"unknown function {name!r}; did you mean {close[0]!r}?"
-        return f"unknown function {name!r}; the functions are: {', '.join(known)}"
+        return (f"unknown function {name!r}; the functions are: {', '.join(known)} "
+                "(`gradtrace ops` says what each does)")
 
-    def call(self, name_token: Token):
+    def call(self, name_token: Token, function: str):
         """name(args) with keyword attributes (axis=0); the op is chosen by how many
         expression arguments there are: max(a, b) is elementwise, max(x, axis=0) reduces."""
-        candidates = self.functions[name_token.text]
+        candidates = self.functions[function]
         opened = self.take()
         self.enter(opened)
         self.count_operation(name_token)
@@ -412,8 +521,9 @@ def _whole(arg) -> bool:
     return isinstance(arg, Num) and arg.value == int(arg.value) and abs(arg.value) < 1e9
 
 
-def parse(text: str):
-    """Parse expression text into an AST of Num, Name, Unary, Binary and Call nodes."""
+def parse(text: str) -> Program:
+    """Parse expression text into a Program: statements whose values are ASTs of Num, Name,
+    Unary, Binary and Call nodes."""
     if not isinstance(text, str):
         raise ParseError("the expression must be text", "", 0)
     return _Parser(text).parse()

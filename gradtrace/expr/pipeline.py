@@ -2,25 +2,31 @@
 
 `explain` (the trace, checked), `explain_forward` (forward mode, narrated), `explain_jacobian`
 (a whole Jacobian, both ways), `check_at_random_points` (the three-way check over many points,
-with hand-derived claims) and `surface` (a function of two variables for the optimisers).
+with hand-derived claims), `curve` (a function of one input and its derivative over a range)
+and `surface` (a function of two variables for the optimisers).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ..core.backprop import ShapeError, evaluate, reaches_output, trace_graph
+from ..core.backprop import ShapeError, evaluate, reaches_output, trace_graph, vjp_pass
 from ..core.errors import UsageError
 from ..core.graph import Graph
-from .point import parse_wrt, resolve_point
+from ..ops import REGISTRY
+from .point import check_seed, parse_wrt, resolve_point
 from .to_graph import graph_from_text
 
 # Each command imports what only its own pipeline needs when it runs (checks, Jacobians, forward
 # mode), so `explain --no-check` starts without them.
 
 
-def build_graph(expression: str, fused: bool = False) -> Graph:
-    graph = graph_from_text(expression)
+def build_graph(expression: str, fused: bool = False, variables=()) -> Graph:
+    """The expression's graph; `variables` are the names given values (e and pi among them
+    are then inputs, not the constants)."""
+    graph = graph_from_text(expression, variables)
     if fused:
         from .fuse import fuse
 
@@ -40,8 +46,10 @@ def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
     """Trace `expression` at the point `at` ({name: value}); inputs not in `at` get seeded
     defaults. `wrt` (names, or 'w,b') limits the gradients traced. With `check`, every
     gradient is also computed symbolically and by finite differences (trace.checks)."""
-    graph = build_graph(expression, fuse)
-    values, defaults = resolve_point(graph, dict(at or {}), seed)
+    check_seed(seed)
+    at = dict(at or {})
+    graph = build_graph(expression, fuse, at)
+    values, defaults = resolve_point(graph, at, seed)
     wrt = _wrt_names(wrt, graph)
     try:
         trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse)
@@ -64,10 +72,12 @@ def explain_forward(expression: str, at: dict | None = None, wrt=None, *, seed: 
                     fuse: bool = False):
     """Forward mode for `expression` at `at`: one recorded pass per input (or per `wrt`
     input) that the output depends on (a ForwardModeReport)."""
+    check_seed(seed)
     from ..core.forward_mode import ForwardModeReport, forward_mode_trace
 
-    graph = build_graph(expression, fuse)
-    point, defaults = resolve_point(graph, dict(at or {}), seed)
+    at = dict(at or {})
+    graph = build_graph(expression, fuse, at)
+    point, defaults = resolve_point(graph, at, seed)
     names = _wrt_names(wrt, graph)
     reached = reaches_output(graph)
     differentiable = tuple(name for name in graph.inputs if name in reached)
@@ -81,10 +91,12 @@ def explain_jacobian(expression: str, at: dict | None = None, wrt: str | None = 
                      seed: int = 0):
     """The work of `gradtrace jacobian`: text → graph → point → both Jacobians (a
     JacobianReport). `wrt` may be left out only when the expression has a single input."""
+    check_seed(seed)
     from ..jacobians.full import JacobianReport, full_jacobian
 
-    graph = build_graph(expression)
-    values, defaults = resolve_point(graph, dict(at or {}), seed)
+    at = dict(at or {})
+    graph = build_graph(expression, variables=at)
+    values, defaults = resolve_point(graph, at, seed)
     wrt = _one_input(graph, wrt)
     values = evaluate(graph, values)
     return JacobianReport(full_jacobian(graph, values, wrt), graph, values, defaults)
@@ -133,8 +145,9 @@ def check_at_random_points(expression: str, samples: int, seed: int = 0, low: fl
     SamplingReport)."""
     from ..checks.random_points import check_graph_at_random_points
 
-    graph = build_graph(expression, fuse)
+    check_seed(seed)
     fixed = dict(fixed or {})
+    graph = build_graph(expression, fuse, fixed)
     unknown = [name for name in fixed if name not in graph.inputs]
     if unknown:
         raise UsageError(f"{', '.join(unknown)} not in the expression "
@@ -142,6 +155,49 @@ def check_at_random_points(expression: str, samples: int, seed: int = 0, low: fl
     return check_graph_at_random_points(
         graph, samples, seed, low, high, {k: np.asarray(v) for k, v in fixed.items()},
         _wrt_names(wrt, graph), parse_claims(claims, graph), progress)
+
+
+class Curve(NamedTuple):
+    """A function of one input over a range of its values, and its derivative there."""
+
+    expression: str
+    input: str
+    x: np.ndarray
+    value: np.ndarray
+    derivative: np.ndarray
+
+
+DEFAULT_RANGE = "linspace(-8, 8, 321)"
+
+
+def curve(expression: str, at: dict | None = None, wrt: str | None = None, *,
+          seed: int = 0) -> Curve:
+    """f and df/dx at every value of x (d2l's plots of an activation and its derivative). x
+    is the expression's one input (or `wrt`), its values an array (-8 to 8 by default); the
+    expression must be elementwise in x, so each value's derivative is one entry of a
+    diagonal Jacobian: a single backward pass seeded with ones gives them all."""
+    from .point import parse_value
+
+    check_seed(seed)
+    at = dict(at or {})
+    graph = build_graph(expression, variables=at)
+    wrt = _one_input(graph, wrt)
+    if wrt not in at:
+        at[wrt] = parse_value(DEFAULT_RANGE, seed, wrt)
+    values, _ = resolve_point(graph, at, seed)
+    x = np.asarray(values[wrt], dtype=np.float64)
+    if x.ndim != 1:
+        raise UsageError(f"give {wrt} a list of values, e.g. {wrt}={DEFAULT_RANGE}", "at")
+    not_elementwise = [node.op for node in graph.ops if not REGISTRY[node.op].elementwise]
+    if not_elementwise:
+        raise UsageError(f"a curve of f and its derivative needs f elementwise in {wrt}; "
+                         f"{not_elementwise[0]} mixes the values (use gradtrace jacobian)",
+                         "expression")
+    values = evaluate(graph, values)
+    output = np.broadcast_to(values[graph.output], x.shape)
+    derivative = vjp_pass(graph, values, np.ones(x.shape), (wrt,))[wrt]
+    return Curve(graph.expression, wrt, x, np.asarray(output, dtype=np.float64),
+                 np.asarray(derivative, dtype=np.float64))
 
 
 def surface(expression: str):

@@ -1,8 +1,9 @@
 """The point an expression is evaluated at: values written as text (`w=2,x=-1`, what `--at`
 takes), and seeded defaults.
 
-Arrays are written as nested lists ([1, 2], [[1, -2], [3, 4]]) or made by seeded generators
-(randn(3, 4), rand, zeros, ones, arange(n), eye(n)), each seeded by the seed and its own name.
+Arrays are written as nested lists ([1, 2], [[1, -2], [3, 4]]) or made by generators
+(randn(3, 4), rand, zeros, ones, arange(start, stop, step), linspace(start, stop, count),
+eye(n)); the random ones are seeded by the seed and the input's own name.
 
 Values are read with a regular expression, never evaluated. A variable with no value gets a
 default that depends only on its name and the seed, so adding a variable never changes the
@@ -11,6 +12,7 @@ others' defaults.
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 
@@ -21,7 +23,7 @@ from ..core.graph import Graph
 from .parse import tokenize
 
 _NAME = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)$", re.S)
-GENERATORS = ("randn", "rand", "zeros", "ones", "arange", "eye")
+GENERATORS = ("randn", "rand", "zeros", "ones", "arange", "linspace", "eye")
 MAX_ELEMENTS = 10_000_000
 MAX_NESTING = 32
 
@@ -58,6 +60,13 @@ def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
                 raise UsageError(f"{name} is given twice", "at")
             values[name] = parse_value(value_text, seed, name)
     return values
+
+
+def check_seed(seed) -> int:
+    """A seed is a whole number of 0 or more (numpy's generators take no other)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"a seed is a whole number of 0 or more, not {seed!r}", "seed")
+    return int(seed)
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
@@ -138,41 +147,78 @@ class _ValueReader:
     def generator(self) -> np.ndarray:
         name = self.take().text
         if not self.peek("("):
-            self.fail(f"{name} needs its sizes in parentheses, e.g. {name}(3)")
+            self.fail(f"{name} needs its arguments in parentheses, e.g. {GENERATOR_USAGE[name]}")
         self.take()
-        sizes = [] if self.peek(")") else [self.size()]
+        arguments = [] if self.peek(")") else [self.number()]
         while self.peek(","):
             self.take()
-            sizes.append(self.size())
+            arguments.append(self.number())
         if not self.peek(")"):
             self.fail(f"{name}(...) needs its closing ')'")
         self.take()
-        if int(np.prod(sizes, dtype=np.int64)) > MAX_ELEMENTS:
-            self.fail(f"more than {MAX_ELEMENTS:,} elements")
+        shape = self.shape_of(name, arguments)
+        elements = math.prod(shape)  # Python integers: no wrap-around, however large
+        if elements > MAX_ELEMENTS:
+            written = f"{name}({', '.join(f'{argument:g}' for argument in arguments)})"
+            self.fail(f"{written} would make {elements:,} elements, more than {MAX_ELEMENTS:,}")
         # made here, not before: numpy.random takes longer to import than plain numbers to read
-        return _generate(name, sizes, _rng(self.seed, self.name), self.fail)
+        return _generate(name, shape, arguments, _rng(self.seed, self.name))
 
-    def size(self) -> int:
-        token = self.take()
-        if token.kind != "num" or not token.text.isdigit():
-            self.fail(f"sizes are whole numbers, not {token.text!r}")
-        return int(token.text)
+    def shape_of(self, name: str, arguments: list[float]) -> tuple[int, ...]:
+        """The shape a generator call makes, its arguments checked first."""
+        if name == "arange":
+            if not 1 <= len(arguments) <= 3 or not all(map(math.isfinite, arguments)):
+                self.fail("arange takes stop, or start, stop and an optional step, as finite "
+                          "numbers: arange(5), arange(-8, 8, 0.5)")
+            start, stop, step = _arange_bounds(arguments)
+            if step == 0:
+                self.fail("arange's step cannot be 0")
+            return (max(0, math.ceil((stop - start) / step)),)
+        if name == "linspace":
+            if len(arguments) not in (2, 3) or not all(map(math.isfinite, arguments)):
+                self.fail("linspace takes start, stop and a count: linspace(-8, 8, 161)")
+            count = self.whole(arguments[2]) if len(arguments) == 3 else 50
+            return (count,)
+        sizes = tuple(self.whole(argument) for argument in arguments)
+        if name == "eye":
+            if len(sizes) != 1:
+                self.fail("eye takes one size, e.g. eye(4)")
+            return sizes * 2  # an n × n matrix
+        return sizes
+
+    def whole(self, value: float) -> int:
+        if not (math.isfinite(value) and value == int(value) and value >= 0):
+            self.fail(f"sizes are whole numbers of 0 or more, not {value:g}")
+        return int(value)
 
 
-def _generate(name: str, sizes: list[int], rng, fail) -> np.ndarray:
-    if name in ("arange", "eye") and len(sizes) != 1:
-        fail(f"{name} takes one size, e.g. {name}(4)")
+GENERATOR_USAGE = {"randn": "randn(3, 4)", "rand": "rand(3)", "zeros": "zeros(2, 3)",
+                   "ones": "ones(3)", "arange": "arange(-8, 8, 0.5)",
+                   "linspace": "linspace(-8, 8, 161)", "eye": "eye(3)"}
+
+
+def _arange_bounds(arguments: list[float]) -> tuple[float, float, float]:
+    if len(arguments) == 1:
+        return 0.0, arguments[0], 1.0
+    if len(arguments) == 2:
+        return arguments[0], arguments[1], 1.0
+    return arguments[0], arguments[1], arguments[2]
+
+
+def _generate(name: str, shape: tuple[int, ...], arguments: list[float], rng) -> np.ndarray:
     if name == "randn":
-        return rng.standard_normal(sizes)
+        return rng.standard_normal(shape)
     if name == "rand":
-        return rng.random(sizes)
+        return rng.random(shape)
     if name == "zeros":
-        return np.zeros(sizes)
+        return np.zeros(shape)
     if name == "ones":
-        return np.ones(sizes)
+        return np.ones(shape)
     if name == "arange":
-        return np.arange(sizes[0], dtype=np.float64)
-    return np.eye(sizes[0])
+        return np.arange(*_arange_bounds(arguments), dtype=np.float64)[: shape[0]]
+    if name == "linspace":
+        return np.linspace(arguments[0], arguments[1], shape[0])
+    return np.eye(shape[0])
 
 
 def default_value(name: str, seed: int = 0) -> float:

@@ -21,6 +21,7 @@ from ..core.graph import Graph
 from ..nn import Parameter
 from .training import make_optimiser
 
+DIVERGED_ABOVE = 1e6  # |f| this many times its start (or 1) means the path has run away
 DEFAULT_LR = {"sgd": 0.95, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.1,
               "adam": 0.3}
 
@@ -62,6 +63,18 @@ class Path:
     @property
     def final(self) -> np.ndarray:
         return self.points[-1]
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The first step after which the path has run away: f or the point stopped being
+        finite, or |f| grew past DIVERGED_ABOVE times where it started (at least 1). None when
+        it did not."""
+        start = max(1.0, abs(float(self.values[0])))
+        with np.errstate(all="ignore"):
+            away = (~np.isfinite(self.values) | ~np.all(np.isfinite(self.points), axis=1)
+                    | (np.abs(self.values) > DIVERGED_ABOVE * start))
+        steps = np.flatnonzero(away)
+        return int(steps[0]) if steps.size else None
 
     def reversals(self, axis: int) -> int:
         """How often the path turns back along `axis` (a step's sign there differs from the

@@ -15,6 +15,8 @@ import numpy as np
 from ..core.registry import REGISTRY, attribute_texts
 from ..core.trace import BackwardStep, ForwardStep, Trace
 from .paths import chain_paths
+from .as_printed import (Precision, line_precision, printed, product_holds, same_when_printed,
+                         scalar, sum_holds)
 from .numbers import fmt, fmt_array, is_listed, shape_text
 
 Segment = tuple[str, str]
@@ -38,11 +40,14 @@ def forward_line(trace: Trace, step: ForwardStep, precision: int) -> Line:
     h1 = W @ x = (2, 2) @ (2,) → (2,) = [-3.00, 11.00]: shapes where values would not help."""
     pattern = REGISTRY[step.op].pattern
     names = dict(zip("abcde", step.inputs))
+    shown = Precision(precision, precision)
+    if scalar(step.value, *step.input_values):
+        shown = line_precision(precision, lambda a, r: _forward_holds(trace, step, a, r))
     parts = [(step.node, "name"), (" = ", "")] + fill_pattern(pattern, names, "", step.attrs)
     if any(not is_constant(trace, source) for source in step.inputs):  # else: said once
         parts += [(" = ", "")]
         if _narrated_with_values(step):
-            values = {key: _value_text(trace, source, value, precision,
+            values = {key: _value_text(trace, source, value, shown.operands,
                                        _parens_rule(pattern, key))
                       for key, source, value in zip("abcde", step.inputs, step.input_values)}
             parts += fill_pattern(pattern, values, "value", step.attrs)
@@ -51,10 +56,19 @@ def forward_line(trace: Trace, step: ForwardStep, precision: int) -> Line:
                       for key, source, value in zip("abcde", step.inputs, step.input_values)}
             parts += fill_pattern(pattern, shapes, "", step.attrs)
             parts += [(f" → {shape_text(np.shape(step.value))}", "")]
-    parts += [(" = ", ""), (fmt_array(step.value, precision), "value")]
+    parts += [(" = ", ""), (fmt_array(step.value, shown.result), "value")]
     note = f"kink: {step.kink}" if step.kink else ""
     warning = f"not finite: {step.problem}" if step.problem else ""
     return Line(tuple(parts), note, warning)
+
+
+def _forward_holds(trace: Trace, step: ForwardStep, operands: int, precision: int) -> bool:
+    """The op redone on its inputs as printed (constants as written) prints its value."""
+    inputs = tuple(np.asarray(value if is_constant(trace, source) else printed(value, operands))
+                   for source, value in zip(step.inputs, step.input_values))
+    with np.errstate(all="ignore"):
+        redone = REGISTRY[step.op].evaluate(inputs, dict(step.attrs))
+    return same_when_printed(redone, step.value, precision)
 
 
 def _narrated_with_values(step: ForwardStep) -> bool:
@@ -109,6 +123,10 @@ def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
     written instead."""
     if step.local is None or not (is_listed(step.upstream) and is_listed(step.local)):
         return vjp_line(trace, step, precision)
+    shown = Precision(precision, precision)
+    if scalar(step.upstream, step.local, step.downstream):
+        shown = line_precision(precision, lambda a, r: _backward_holds(trace, step, a, r))
+    precision = shown.operands
     upstream = (fmt_array(step.upstream, precision), "grad")
     times = " ⊙ " if np.ndim(step.upstream) else " × "
     parts: list[Segment] = [(f"{step.input} ← {step.node}", "name"), (": ", ""), upstream]
@@ -123,10 +141,31 @@ def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
         parts += [(times, ""), (_parenthesised(formula), "")]
         parts += _bindings(step, precision)
         parts += [(" = ", ""), upstream, (times, ""), (fmt_array(step.local, precision), "")]
-    parts += [(" = ", ""), (fmt_array(step.downstream, precision), "grad")]
+    parts += [(" = ", ""), (fmt_array(step.downstream, shown.result), "grad")]
     warning = f"not finite: {step.problem}" if step.problem else ""
     notes = [gate_label(step.op, step.gate), _broadcast_note(step)]
     return Line(tuple(parts), "; ".join(note for note in notes if note), warning)
+
+
+def _backward_holds(trace: Trace, step: BackwardStep, operands: int, precision: int) -> bool:
+    """upstream × local, as printed, prints the downstream; and the local derivative redone
+    from its printed bindings prints as the local derivative does."""
+    if not product_holds((step.upstream, step.local), step.downstream, operands, precision):
+        return False
+    precision = operands  # bindings and the local derivative are operands
+    if not step.bindings:
+        return True
+    node = trace.graph.by_id[step.node]
+    op = REGISTRY[step.op]
+    bound = dict(step.bindings)
+    values = [printed(bound[source], precision) if source in bound
+              else trace.by_id[source].value for source in node.inputs]
+    out = bound.get(node.id, trace.by_id[node.id].value)
+    inputs = tuple(np.asarray(value) for value in values)
+    with np.errstate(all="ignore"):
+        redone = op.local(step.index, inputs, np.asarray(printed(out, precision)),
+                          dict(node.attrs))
+    return same_when_printed(redone, step.local, precision)
 
 
 def vjp_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
@@ -180,9 +219,13 @@ def _vjp_shapes(trace: Trace, step: BackwardStep) -> str:
 
 def accumulation_line(step: BackwardStep, before, precision: int) -> Line:
     """x: 0.39 + -0.20 = 0.20: a gradient arriving along another path adds to the total."""
-    parts = ((step.input, "name"), (": ", ""), (fmt_array(before, precision), "grad"),
-             (" + ", ""), (fmt_array(step.downstream, precision), "grad"), (" = ", ""),
-             (fmt_array(step.total, precision), "grad"))
+    shown = Precision(precision, precision)
+    if scalar(before, step.downstream, step.total):
+        shown = line_precision(
+            precision, lambda a, r: sum_holds((before, step.downstream), step.total, a, r))
+    parts = ((step.input, "name"), (": ", ""), (fmt_array(before, shown.operands), "grad"),
+             (" + ", ""), (fmt_array(step.downstream, shown.operands), "grad"), (" = ", ""),
+             (fmt_array(step.total, shown.result), "grad"))
     return Line(parts, f"gradients from {step.arrival} paths add")
 
 
@@ -250,21 +293,30 @@ def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Lin
         return [Line((label, (" = ", ""), ("0", "grad")), f"no path leads from f to {name}")]
     lines = []
     for number, path in enumerate(paths, start=1):
+        locals_ = [step.local for step in path.edges]
+        shown = Precision(precision, precision)
+        if len(locals_) <= PATH_SHOWN and scalar(path.product, *locals_):
+            shown = line_precision(precision, lambda a, r: product_holds(
+                locals_, path.product, a, r, compact=True))
         factors = " × ".join(["1"] + _ends(path.edges, lambda step: fmt(
-            step.local, precision, compact=True)))
+            step.local, shown.operands, compact=True)))
         head = [label, (" = " if count == 1 else f" (path {number}) = ", "")]
         lines.append(Line(tuple(head + [(factors, ""), (" = ", ""),
-                                        (fmt(path.product, precision), "grad")]),
+                                        (fmt(path.product, shown.result), "grad")]),
                           " → ".join(_ends(path.nodes, str))))
     if count == 1:
         return lines
     if count > len(paths):
         lines.append(Line(((f"… and {count - len(paths)} more paths", ""),)))
-        terms = f"the sum over all {count} paths"
+        terms, shown = f"the sum over all {count} paths", Precision(precision, precision)
     else:
-        terms = " + ".join(fmt(path.product, precision) for path in paths)
+        products = [path.product for path in paths]
+        shown = Precision(precision, precision)
+        if scalar(gradient, *products):
+            shown = line_precision(precision, lambda a, r: sum_holds(products, gradient, a, r))
+        terms = " + ".join(fmt(product, shown.operands) for product in products)
     lines.append(Line((label, (" = ", ""), (terms, ""), (" = ", ""),
-                       (fmt(gradient, precision), "grad")), f"gradients from {count} paths add"))
+                       (fmt(gradient, shown.result), "grad")), f"gradients from {count} paths add"))
     return lines
 
 

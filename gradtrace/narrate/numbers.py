@@ -7,10 +7,16 @@ import math
 import numpy as np
 
 
+SCIENTIFIC_ABOVE = 1e6  # from here on, scientific notation: 1.23e+06
+EXTRA_DECIMALS = 3  # a small number gets up to this many decimals more before going scientific
+
+
 def fmt(value, precision: int = 2, compact: bool = False) -> str:
-    """A number for people: fixed `precision` decimals (2, as the notes write them), scientific
-    when that would hide it (|x| >= 1e6, or non-zero but below the last decimal), and inf/nan by
-    name. `compact` writes whole numbers without decimals (1 × -0.25 × 1 = ...), as the notes'
+    """A number for people: `precision` decimals (2, as the notes write them), but never fewer
+    than two significant digits for a number that is not zero, so a small gradient is never
+    shown as 0.00 or rounded to one digit (0.0067, 0.013; scientific, 6.69e-05, when that would
+    take more than EXTRA_DECIMALS extra decimals); scientific from 1e6 on; inf and nan by name.
+    `compact` writes whole numbers without decimals (1 × -0.25 × 1 = ...), as the notes'
     chain-rule products do. Negative zero prints as 0."""
     array = np.asarray(value)
     if array.ndim > 0:
@@ -25,13 +31,21 @@ def fmt(value, precision: int = 2, compact: bool = False) -> str:
         return "inf" if number > 0 else "-inf"
     if number == 0:
         return "0" if compact else f"{0:.{precision}f}"
-    if compact and number == int(number) and abs(number) < 1e6:
+    if compact and number == int(number) and abs(number) < SCIENTIFIC_ABOVE:
         return str(int(number))
     magnitude = abs(number)
-    if magnitude >= 1e6 or magnitude < 0.5 * 10.0 ** (-precision):
+    if magnitude >= SCIENTIFIC_ABOVE:
         return f"{number:.{max(precision, 1)}e}"
-    text = f"{number:.{precision}f}"
-    return text
+    decimals = precision if magnitude >= 1 else max(precision, significant_decimals(magnitude))
+    if decimals > precision + EXTRA_DECIMALS:
+        return f"{number:.{max(precision, 1)}e}"
+    return f"{number:.{decimals}f}"
+
+
+def significant_decimals(magnitude: float) -> int:
+    """The decimals that show two significant digits of a number below 1: 2 for 0.13, 4 for
+    0.0066 (rounding may carry: 0.0996 shows as 0.100)."""
+    return 1 - math.floor(math.log10(magnitude))
 
 
 MAX_LISTED = 16  # arrays up to this many entries are printed entry by entry

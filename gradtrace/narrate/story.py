@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.graph import NAMED_CONSTANTS
 from ..core.registry import REGISTRY
 from ..core.trace import Trace
 from .paths import path_index
@@ -46,15 +47,24 @@ def header_section(trace: Trace, precision: int) -> Section:
         lines.append(Line(((name, "name"), (" = ", ""), (fmt_array(value, precision), "value")),
                           _default_note(trace, name, value, precision)))
     output = records[trace.output].value
-    lines.append(Line((("f", "name"), (" = ", ""), (trace.output, "name"), (" = ", ""),
+    named = () if trace.output == "f" else ((trace.output, "name"), (" = ", ""))
+    lines.append(Line((("f", "name"), (" = ", ""), *named,
                        (fmt_array(output, precision), "value"))))
     blocks: list = ["At the point:", tuple(lines)]
     if trace.fused:
         blocks.append("Recognised composites (such as sigmoid) are shown as single gates.")
-    return Section(f"f = {trace.expression}", tuple(blocks))
+    return Section(expression_title(trace.expression), tuple(blocks))
+
+
+def expression_title(expression: str) -> str:
+    """f = 1/(1+exp(-x)); a program that names its steps (q = x + y; f = q*z) as written."""
+    return expression if "=" in expression else f"f = {expression}"
 
 
 def _default_note(trace: Trace, name: str, value, precision: int) -> str:
+    if name in NAMED_CONSTANTS and name not in trace.defaults:
+        return f"a variable here, given a value; without one, {name} is the constant " \
+               f"{fmt(NAMED_CONSTANTS[name], 4)}"
     if name not in trace.defaults:
         return ""
     if np.ndim(value):
@@ -237,4 +247,4 @@ def point_section(expression: str, graph, values: dict, defaults, precision: int
                            (fmt_array(values[name], precision), "value")), note))
     output = fmt_array(values[graph.output], precision)
     lines.append(Line((("f", "name"), (" = ", ""), (output, "value"))))
-    return Section(f"f = {expression}", ("At the point:", tuple(lines)))
+    return Section(expression_title(expression), ("At the point:", tuple(lines)))

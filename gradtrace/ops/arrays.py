@@ -171,7 +171,9 @@ def _first_extreme_mask(a, axis, pick):
     whole gradient to the first, as argmax does."""
     axes = _axes(axis, a.ndim)
     kept = [i for i in range(a.ndim) if i not in axes]
-    moved = np.transpose(a, kept + list(axes)).reshape([a.shape[i] for i in kept] + [-1])
+    # the reduced axes' size given, not -1: with an empty kept axis -1 cannot be worked out
+    reduced = math.prod(a.shape[i] for i in axes)
+    moved = np.transpose(a, kept + list(axes)).reshape([a.shape[i] for i in kept] + [reduced])
     winner = pick(moved, axis=-1)
     mask = np.zeros_like(moved, dtype=float_type(a))
     np.put_along_axis(mask, np.expand_dims(winner, -1), 1.0, axis=-1)

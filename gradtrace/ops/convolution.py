@@ -185,7 +185,7 @@ def _max_pool_jvp(tangents, inputs, out, kernel=2, stride=None):
 def _max_pool_sympy(sp, x, kernel=2, stride=None):
     k, s = _pool_shape(x, kernel, stride)
     view = windows(x, k, s)
-    flat = view.reshape(view.shape[:4] + (-1,))
+    flat = view.reshape(view.shape[:4] + (k[0] * k[1],))  # not -1: an empty batch has no size
     return np.frompyfunc(lambda p, q: sp.Max(p, q), 2, 1).reduce(flat, axis=-1)
 
 

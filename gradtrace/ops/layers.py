@@ -10,6 +10,8 @@ Rules only compute the gradients asked for (`needed`), and keep the inputs' floa
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.arrays import float_type
@@ -31,9 +33,10 @@ def _linear(x, W, b):
 
 def _linear_vjp(g, inputs, out, needed):
     x, W, b = inputs
-    rows = np.reshape(g, (-1, W.shape[0]))  # every sample of the batch as one row
+    samples = math.prod(np.shape(x)[:-1])  # not -1 in reshape: an empty axis has no size
+    rows = np.reshape(g, (samples, W.shape[0]))  # every sample of the batch as one row
     grad_x = g @ W if needed[0] else None
-    grad_W = rows.T @ np.reshape(x, (-1, W.shape[1])) if needed[1] else None
+    grad_W = rows.T @ np.reshape(x, (samples, W.shape[1])) if needed[1] else None
     grad_b = None
     if needed[2]:
         # Σ over the batch as a product with ones (BLAS beats numpy's sum down axis 0); a bias

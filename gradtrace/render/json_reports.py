@@ -124,7 +124,7 @@ def optimize_json(surface, paths) -> str:
         "optimisers": [{
             "name": p.optimiser, "lr": p.lr, "final": number(p.final),
             "value": number(p.values[-1]), "turns": [p.reversals(0), p.reversals(1)],
-            "path": number(p.points),
+            "path": number(p.points), "diverged_at": p.diverged_at,
         } for p in paths],
     })
 

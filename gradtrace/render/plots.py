@@ -114,3 +114,18 @@ def optimiser_paths(xx, yy, zz, paths: dict, path, title: str = "") -> Path:
     if title:
         figure.suptitle(title)
     return _save(figure, path)
+
+
+def function_and_derivative(curve, path) -> Path:
+    """f and its derivative over a range, on one pair of axes (as d2l draws relu, sigmoid and
+    tanh with their gradients)."""
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(5.5, 3.6))
+    axis.plot(curve.x, curve.value, color="tab:green", label=f"f = {curve.expression}")
+    axis.plot(curve.x, curve.derivative, color="tab:red", linestyle="--",
+              label=f"df/d{curve.input}")
+    axis.axhline(0.0, color="#999999", linewidth=0.6)
+    axis.set_xlabel(curve.input)
+    axis.legend(loc="best", fontsize=8)
+    axis.set_title(f"{curve.expression} and its derivative")
+    return _save(figure, path)

@@ -1,43 +1,27 @@
-"""Jacobian views, whole-graph Jacobians both ways, forward mode, and their commands.
+"""gradtrace.jacobians: the Jacobian view of each backward step (its matrix, structure,
+picture and the VJP formula it stands for) and whole-graph Jacobians both ways.
 
 Expected values come from hand computation or an independent formula: the Jacobian of tanh(W@x)
 is diag(1 − tanh²(W@x))·W, of relu diag([z > 0]), of softmax diag(s) − s sᵀ, of W@x with
 respect to W the Kronecker product I ⊗ xᵀ.
 """
 
-import json
-
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from gradtrace.cli import app
+from gradtrace.core.backprop import trace_graph
 from gradtrace.core.errors import UsageError
-from gradtrace.core.backprop import evaluate, trace_graph
 from gradtrace.expr.pipeline import explain
-from gradtrace.expr.pipeline import explain_forward
 from gradtrace.expr.to_graph import graph_from_text as from_text
-from gradtrace.core.backprop import vjp_pass
-from gradtrace.core.forward_mode import jvp_pass
 from gradtrace.jacobians.full import full_jacobian
 from gradtrace.jacobians.local import jacobian_view, jacobian_views
 from gradtrace.jacobians.structure import classify
 from gradtrace.narrate.pictures import sparsity_picture
 
-runner = CliRunner()
 RNG = np.random.default_rng(3)
-
 RELU_POINT = {"W": np.array([[1.0, -2.0], [3.0, 4.0]]), "x": np.array([1.0, 2.0]),
               "b": np.array([0.5, -10.0])}
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
-SIGMOID_AT = "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"
-SIGMOID_GRADIENTS = {"w0": -0.19661193324148185, "x0": 0.3932238664829637,
-                     "w1": -0.3932238664829637, "x1": -0.5898357997244456,
-                     "w2": 0.19661193324148185}
-
-
-def run(*args):
-    return runner.invoke(app, list(args), env={"NO_COLOR": "1"})
 
 
 def view_for(trace, node, source):
@@ -46,6 +30,7 @@ def view_for(trace, node, source):
 
 
 # -- local Jacobians of backward steps -----------------------------------------------------
+
 
 def test_relu_jacobian_is_diagonal_with_entries_0_and_1():
     # z = W@x + b = [1 - 4 + 0.5, 3 + 8 - 10] = [-2.5, 1]: relu passes only the second.
@@ -143,6 +128,7 @@ def test_large_jacobian_is_described_not_built():
 
 # -- structure and picture -------------------------------------------------------------------
 
+
 def test_classify_names_structures():
     assert classify(np.zeros((2, 3)))[0] == "zero"
     assert classify(np.eye(4)[[2, 0, 3, 1]])[0] == "permutation"
@@ -161,25 +147,7 @@ def test_picture_is_shrunk_to_64_cells_a_side():
     assert sparsity_picture(np.zeros((0, 3))) == ()
 
 
-# -- lean passes and the whole Jacobian ------------------------------------------------------
-
-def test_vjp_pass_gives_the_traced_gradients():
-    graph = from_text("sum(tanh(W@x + b))")
-    point = {"W": RNG.standard_normal((3, 4)), "x": RNG.standard_normal(4), "b": 0.5}
-    trace = trace_graph(graph, point)
-    values = evaluate(graph, point)
-    grads = vjp_pass(graph, values, 1.0, ("W", "x", "b"))
-    for name in ("W", "x", "b"):
-        np.testing.assert_allclose(grads[name], trace.gradients[name], rtol=1e-12)
-
-
-def test_jvp_pass_broadcasts_a_scalar_tangent():
-    # f = x * v with x a scalar: df/dx = v, one forward pass with ẋ = 1.
-    graph = from_text("x * v")
-    v = np.array([1.0, -2.0, 3.0])
-    values = evaluate(graph, {"x": np.asarray(2.0), "v": v})
-    np.testing.assert_array_equal(jvp_pass(graph, values, {"x": np.asarray(1.0)}), v)
-    np.testing.assert_array_equal(jvp_pass(graph, values, {}), np.zeros(3))
+# -- the whole Jacobian ----------------------------------------------------------------------
 
 
 def test_full_jacobian_of_tanh_w_x_both_ways():
@@ -197,88 +165,3 @@ def test_full_jacobian_refuses_more_than_4_million_entries():
     graph = from_text("x * 2")
     with pytest.raises(UsageError, match="4,000,000"):
         full_jacobian(graph, {"x": np.zeros(2001)}, "x")
-
-
-# -- forward mode ----------------------------------------------------------------------------
-
-def test_forward_mode_gives_the_worked_example_gradients():
-    report = explain_forward(SIGMOID, {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3})
-    derivatives = {one.input: float(one.derivative) for one in report.passes}
-    assert derivatives == pytest.approx(SIGMOID_GRADIENTS, rel=1e-12)
-    h1 = report.passes[0].steps[0]
-    assert (h1.node, float(h1.tangent)) == ("h1", -1.0)  # ẇ0·x0 + ẋ0·w0 = 1 × -1 + 0 × 2
-
-
-def test_explain_mode_forward_json_agrees_with_reverse_mode():
-    forward = run("explain", SIGMOID, "--at", SIGMOID_AT, "--mode", "forward", "--format",
-                  "json")
-    reverse = run("explain", SIGMOID, "--at", SIGMOID_AT, "--format", "json")
-    assert forward.exit_code == 0, forward.output
-    assert reverse.exit_code == 0, reverse.output
-    derivatives = json.loads(forward.output)["derivatives"]
-    assert derivatives == pytest.approx(SIGMOID_GRADIENTS, rel=1e-12)
-    assert derivatives == pytest.approx(json.loads(reverse.output)["gradients"], rel=1e-12)
-
-
-def test_explain_mode_forward_narrates_tangents():
-    result = run("explain", SIGMOID, "--at", SIGMOID_AT, "--mode", "forward", "--wrt", "w0")
-    assert result.exit_code == 0, result.output
-    assert "ḣ1 = ẇ0·x0 + ẋ0·w0 = 1.00 × -1.00 + 0 × 2.00 = -1.00" in result.output
-    assert "∂f/∂w0 = ḣ8 = -0.20" in result.output
-    assert "all 5 inputs would take 5 passes" in result.output
-
-
-# -- gradtrace jacobian ----------------------------------------------------------------------
-
-TANH_ARGS = ("jacobian", "tanh(W@x)", "--wrt", "x", "--at", "W=randn(3,4)", "--at",
-             "x=randn(4)")
-
-
-def test_jacobian_command_json_for_tanh_w_x():
-    result = run(*TANH_ARGS, "--format", "json")
-    assert result.exit_code == 0, result.output
-    document = json.loads(result.output)
-    assert document["shape"] == [3, 4]
-    assert document["passes"] == {"reverse": 3, "forward": 4}
-    reverse, forward = np.array(document["jacobian"]), np.array(document["forward_jacobian"])
-    np.testing.assert_allclose(reverse, forward, rtol=0, atol=1e-12)
-    W, x = np.array(document["inputs"]["W"]), np.array(document["inputs"]["x"])
-    np.testing.assert_allclose(reverse, np.diag(1 - np.tanh(W @ x) ** 2) @ W, rtol=1e-12)
-    assert set(document["seconds"]) == {"reverse", "forward"}
-    assert list(document) == sorted(document)
-
-
-def test_jacobian_command_json_is_stable_but_for_the_times():
-    first, second = (json.loads(run(*TANH_ARGS, "--format", "json").output) for _ in range(2))
-    first.pop("seconds"), second.pop("seconds")
-    assert first == second
-
-
-def test_jacobian_command_text_shows_table_and_passes():
-    result = run(*TANH_ARGS, "--format", "text")
-    assert result.exit_code == 0, result.output
-    for fragment in ("Jacobian ∂f/∂x: 3 × 4", "x[3]", "f[2]", "reverse mode: 3 passes",
-                     "forward mode: 4 passes", "one pass per output element"):
-        assert fragment in result.output, fragment
-
-
-def test_jacobian_command_draws_large_jacobians():
-    result = run("jacobian", "tanh(W@x)", "--wrt", "W", "--at", "W=randn(10,10),x=randn(10)",
-                 "--format", "text")
-    assert result.exit_code == 0, result.output
-    assert "10 × 100" in result.output and "█" in result.output
-    assert "block diagonal" in result.output
-
-
-def test_jacobian_command_needs_wrt_when_there_are_several_inputs():
-    result = run("jacobian", "tanh(W@x)", "--at", "W=randn(3,4),x=randn(4)")
-    assert result.exit_code == 2
-    assert "--wrt" in result.output
-
-
-def test_jacobian_command_takes_the_only_input_without_wrt():
-    result = run("jacobian", "softmax(z)", "--at", "z=[1,2,3]", "--format", "json")
-    assert result.exit_code == 0, result.output
-    s = np.exp([1.0, 2.0, 3.0]) / np.sum(np.exp([1.0, 2.0, 3.0]))
-    np.testing.assert_allclose(json.loads(result.output)["jacobian"],
-                               np.diag(s) - np.outer(s, s), atol=1e-15)

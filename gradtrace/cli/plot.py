@@ -1,0 +1,51 @@
+"""`gradtrace plot`: a function of one input and its derivative over a range, drawn."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import EXIT_PROBLEM, command_app, error_boundary
+from .options import AtOption, ExpressionArgument, SeedOption
+
+app = command_app()
+
+EXAMPLES = """
+\b
+Examples:
+  gradtrace plot "relu(x)" -o relu.png                   # x from -8 to 8
+  gradtrace plot "sigmoid(x)" --at "x=arange(-8,8,0.1)" -o sigmoid.svg
+  gradtrace plot "tanh(a*x)" --at a=2 --wrt x -o tanh.png
+"""
+
+
+@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@error_boundary
+def plot(
+    expression: ExpressionArgument,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="PATH",
+        help="Picture to write, .png or .svg. Example: -o relu.png", show_default=False)],
+    at: AtOption = None,
+    wrt: Annotated[Optional[str], typer.Option(
+        "--wrt", metavar="NAME",
+        help="The input on the horizontal axis; needed when the expression has more than one "
+             "(the others take their --at values). Example: --wrt x", show_default=False)] = None,
+    seed: SeedOption = 0,
+) -> None:
+    """Draw EXPRESSION and its derivative over a range of one input, as the course figures
+    draw an activation beside its gradient. The input takes its --at values (a list such as
+    arange(-8,8,0.1) or linspace(-8,8,321)); -8 to 8 when none is given. The expression must
+    be elementwise in that input. Needs matplotlib (pip install "gradtrace[plot]").
+    """
+    import numpy as np
+
+    from ..expr.pipeline import curve
+    from ..expr.point import parse_assignments
+    from ..render.plots import function_and_derivative
+
+    result = curve(expression, parse_assignments(at or [], seed), wrt, seed=seed)
+    written = function_and_derivative(result, output)
+    typer.echo(f"wrote {written}")
+    if not (np.all(np.isfinite(result.value)) and np.all(np.isfinite(result.derivative))):
+        raise typer.Exit(EXIT_PROBLEM)

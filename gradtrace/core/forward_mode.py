@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .arrays import as_float, float_type
 from .backprop import vjp_pass
 from .graph import Graph, Node
 from .registry import REGISTRY
@@ -25,7 +26,7 @@ from .registry import REGISTRY
 def jvp_pass(graph: Graph, values: dict, tangents: dict) -> np.ndarray:
     """Forward mode: the output's tangent when each input in `tangents` moves along its
     tangent (same shape as the input) and every other input stays put (tangent 0)."""
-    carried = {name: np.asarray(t, dtype=np.float64) for name, t in tangents.items()}
+    carried = {name: as_float(t) for name, t in tangents.items()}
     with np.errstate(all="ignore"):
         for node in graph.ops:
             tangent = node_tangent(node, values, carried)
@@ -33,7 +34,8 @@ def jvp_pass(graph: Graph, values: dict, tangents: dict) -> np.ndarray:
                 carried[node.id] = tangent
     if graph.output in carried:
         return np.asarray(carried[graph.output])
-    return np.zeros(np.shape(values[graph.output]))
+    output = values[graph.output]
+    return np.zeros(np.shape(output), dtype=float_type(output))
 
 
 def incoming_tangents(node: Node, carried: dict) -> tuple:
@@ -53,8 +55,10 @@ def node_tangent(node: Node, values: dict, carried: dict) -> np.ndarray | None:
     op = REGISTRY[node.op]
     inputs = tuple(values[source] for source in node.inputs)
     out = values[node.id]
-    tangent = op.jvp(incoming, inputs, out, dict(node.attrs))
-    return np.broadcast_to(np.asarray(tangent, dtype=np.float64), np.shape(out))
+    tangent = np.asarray(op.jvp(incoming, inputs, out, dict(node.attrs)), dtype=float_type(out))
+    # a scalar tangent (a 0 from a rule) spreads over the output; a batch of tangents (one per
+    # column of a Jacobian, along a leading axis) keeps its batch axis
+    return np.broadcast_to(tangent, np.broadcast_shapes(tangent.shape, np.shape(out)))
 
 
 class TangentStep(NamedTuple):

@@ -208,6 +208,9 @@ OP_CASES: dict[str, OpCase] = {
     "elu": elementwise(
         (nonzero,), elu_sympy, elu_form, "elu(x)",
         attributes=maybe("alpha", st.sampled_from([0.5, 1.0, 2.0]))),
+    "silu": elementwise(
+        (wide,), lambda a: a / (1 + sp.exp(-a)),
+        unary(lambda a: call("silu", a, sym=a.sym / (1 + sp.exp(-a.sym)))), "silu(x)"),
     "softplus": elementwise(
         (wide,), lambda a: sp.log(1 + sp.exp(a)),
         unary(lambda a: call("softplus", a, sym=sp.log(1 + sp.exp(a.sym)))), "softplus(x)"),

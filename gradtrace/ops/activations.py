@@ -85,6 +85,14 @@ register(Op(
 ))
 
 register(Op(
+    name="silu", arity=1, usage="silu(a)", pattern="silu({a})", symbol="silu",
+    composite=lambda F, a: a * F.sigmoid(a), elementwise=True, callable_by_name=True,
+    activation=Activation(module="SiLU", init="he"),
+    description="a·σ(a), the sigmoid-weighted linear unit (swish): smooth, and negative "
+                "inputs pass a little gradient",
+))
+
+register(Op(
     name="softplus", arity=1, usage="softplus(a)", pattern="softplus({a})", symbol="softplus",
     forward=_elementwise(lambda a: np.logaddexp(0, a)),  # log(1 + exp(a)) without overflow
     partials=(lambda a, out: _sigmoid(a),), formulas=("σ({a})",),

@@ -16,7 +16,7 @@ import numpy as np
 from ..core.arrays import sum_to
 from ..core.errors import UsageError
 from ..ops import REGISTRY
-from .finite_differences import central_differences, fixed_step
+from .finite_differences import central_differences, textbook
 
 STEP = 1e-6
 TOLERANCE = 1e-6  # relative error below which a tensor passes (float64 central differences)
@@ -135,7 +135,7 @@ def _numeric(loss, values: list, index: int) -> np.ndarray:
     def moved(value):
         return loss(values[:index] + [value] + values[index + 1:])
 
-    return central_differences(moved, values[index], fixed_step(STEP))
+    return central_differences(moved, values[index], textbook(STEP))
 
 
 def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray) -> TensorCheck:

@@ -187,6 +187,18 @@ def mse_form(draw, child):
     return call("mse", v, t, sym=sum((s - t.sym) ** 2 for s in v.sym) / len(v.sym))
 
 
+def binary_cross_entropy_with_logits_form(draw, child):
+    """Two logits against targets 0 and 1 (or one against a fraction): the mean of
+    −t·log σ(z) − (1 − t)·log(1 − σ(z))."""
+    v = vector(children(child, 2))
+    targets = draw(st.sampled_from([(0, 1), (1, 0), (1, 1)]))
+    sigma = [1 / (1 + sympy.exp(-s)) for s in v.sym]
+    loss = sum(-t * sympy.log(s) - (1 - t) * sympy.log(1 - s)
+               for t, s in zip(targets, sigma)) / 2
+    t = vector([constant(str(value)) for value in targets])
+    return written(f"binary_cross_entropy_with_logits({v.text}, {t.text})", loss, v)
+
+
 def cross_entropy_form(draw, child):
     """Logits of one sample (C,) with a class index, or of a batch (2, C) with a row of
     indices; C = 2 or 3 classes."""

@@ -38,6 +38,7 @@ import formulas as fm
 import reference_forms as rf
 from formulas import binary, call, infix, positive, unary
 from op_strategies import (SIZE_0, ZERO_D, avg_pool2d_cases, batch_norm_cases,
+                           binary_cross_entropy_cases,
                            batch_norm_eval_cases, conv2d_cases, cross_entropy_cases,
                            dropout_cases, edges_of, elementwise_cases, extreme_cases, flatten_cases,
                            im2col_cases, index_cases, linear_cases, matmul_cases, max_pool2d_cases,
@@ -184,11 +185,19 @@ OP_CASES: dict[str, OpCase] = {
                       Example("softmax(M, axis=1)"), edges=frozenset({SIZE_0})),
     "log_softmax": OpCase(softmax_cases(), rf.log_softmax, fm.softmax_form(log=True),
                           Example("log_softmax(M)"), edges=frozenset({SIZE_0})),
+
+    # -- gradtrace.ops.losses ------------------------------------------------------------------
     "mse": OpCase(mse_cases(), rf.mse, fm.mse_form, Example("mse(x, y)"),
                   elements=(moderate, moderate), edges=frozenset({ZERO_D}), broadcasts=True),
     "cross_entropy": OpCase(cross_entropy_cases(), rf.cross_entropy, fm.cross_entropy_form,
                             Example("cross_entropy(M, t)", {"t": [0.0, 2.0]}),
                             edges=frozenset({ZERO_D})),
+
+    "binary_cross_entropy_with_logits": OpCase(
+        binary_cross_entropy_cases(), rf.binary_cross_entropy_with_logits,
+        fm.binary_cross_entropy_with_logits_form,
+        Example("binary_cross_entropy_with_logits(x, t)", {"t": [0.0, 1.0, 1.0]}),
+        edges=frozenset({ZERO_D})),
 
     # -- gradtrace.ops.layers ------------------------------------------------------------------
     "linear": OpCase(linear_cases(), rf.linear, fm.linear_form,

@@ -306,6 +306,15 @@ def mse_cases(draw) -> Case:
 
 
 @st.composite
+def binary_cross_entropy_cases(draw) -> Case:
+    """Logits of any shape (0-d too) and targets in [0, 1] of the same shape."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    logits = draw(float_arrays(shape, logit_values))
+    target = draw(float_arrays(shape, st.floats(0.0, 1.0)))
+    return Case((logits, target), {})
+
+
+@st.composite
 def cross_entropy_cases(draw) -> Case:
     """Logits (.., C) with C ≥ 2 classes (over one class the loss is 0 whatever the logits):
     (C,), (N, C) or (B, N, C); targets as class indices (..) stored as floats, as the engine

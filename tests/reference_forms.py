@@ -129,6 +129,15 @@ def mse(pred, target):
     return objects(sp.Add(*[d**2 for d in difference.ravel()]) / difference.size)
 
 
+def binary_cross_entropy_with_logits(logits, target):
+    """mean over the elements of −t·log σ(z) − (1 − t)·log(1 − σ(z)), as the notes write
+    binary cross-entropy."""
+    z, t = np.broadcast_arrays(objects(logits), np.asarray(target, dtype=object))
+    sigma = [1 / (1 + sp.exp(-a)) for a in z.ravel()]
+    terms = [-tt * sp.log(s) - (1 - tt) * sp.log(1 - s) for tt, s in zip(t.ravel(), sigma)]
+    return objects(sp.Add(*terms) / max(len(terms), 1))
+
+
 def cross_entropy(logits, target):
     """−(1/N) Σ_n log softmax(z_n)[t_n], with class indices t (..) or one-hot rows (.., C)."""
     log_p = log_softmax(logits, -1)

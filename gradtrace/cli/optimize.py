@@ -53,7 +53,6 @@ def optimize(
     f there, and how often it turned back along each axis (its zig-zags). With --out, draw
     every path on the contour plot of f.
     """
-    import numpy as np
 
     from ..core.errors import UsageError
     from ..expr.pipeline import surface as make_surface

@@ -85,13 +85,14 @@ def _differentiated(sources: tuple[str, ...], flags: tuple[bool, ...]) -> tuple[
 
 
 def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
-                values: dict | None = None) -> Trace:
+                values: dict | None = None, grad_output=None) -> Trace:
     """Run forward and backward over `graph` at the point `at`, keeping every value, every
     gradient sent along an edge and the running totals. The narration of each step is built from
     them when first read (steps.py).
 
     `wrt` limits the inputs whose gradients are traced (all by default). `values` may carry
-    forward values already computed (the Python API computes them eagerly).
+    forward values already computed (the Python API computes them eagerly). `grad_output` is
+    the output's gradient backprop starts from (ones when None).
     """
     reached = reaches_output(graph)
     wrt = tuple(name for name in graph.inputs
@@ -99,8 +100,12 @@ def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
     if values is None:
         values = evaluate(graph, at)
     with np.errstate(all="ignore"):
-        grads, flows = backward_pass(graph, values, needs_gradient(graph, wrt))
-    return Trace(graph, values, grads, flows, wrt, tuple(defaults), fused)
+        grads, flows = backward_pass(graph, values, needs_gradient(graph, wrt), grad_output)
+    if grad_output is not None:
+        grad_output = np.broadcast_to(np.asarray(grad_output, dtype=np.float64),
+                                      np.shape(values[graph.output]))
+    return Trace(graph, values, grads, flows, wrt, tuple(defaults), fused,
+                 grad_output=grad_output)
 
 
 def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:

@@ -89,6 +89,10 @@ class Trace:
     defaults: tuple[str, ...] = ()  # inputs that were given a default value
     fused: bool = False
     checks: tuple[GradientCheck, ...] | None = None
+    # the output's own gradient that backprop starts from, shaped like the output: None for the
+    # 1 of a scalar output (d output / d output); for a vector output, the weights of
+    # Σ grad_output ⊙ output, whose gradient the trace holds (PyTorch's backward(gradient=...))
+    grad_output: np.ndarray | None = None
 
     # -- reading -------------------------------------------------------------------------
     @property

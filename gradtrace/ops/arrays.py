@@ -1,5 +1,5 @@
 """Registry entries for the ops that are not elementwise: matmul, transpose, reductions,
-reshape, indexing, softmax, log_softmax and the losses.
+reshape, indexing, softmax and log_softmax (the losses are in losses.py).
 
 Their local derivative is a Jacobian that backprop never builds: each gives its VJP (what the
 backward pass computes, in the notes' notation grad_W = xᵀ·grad_y) and its JVP (forward mode)
@@ -216,7 +216,7 @@ _extreme_op("amax", "max", np.max, np.argmax, lambda sp, x, y: sp.Max(x, y), "la
 _extreme_op("amin", "min", np.min, np.argmin, lambda sp, x, y: sp.Min(x, y), "smallest")
 
 
-# -- softmax family and losses -------------------------------------------------------------
+# -- the softmax family ----------------------------------------------------------------------
 
 # Array methods and in-place steps on the fresh `shifted`: numpy's np.max/np.sum wrappers
 # cost more than the arithmetic on a batch of logits.
@@ -274,109 +274,4 @@ register(Op(
     sympy_array_rule=_sympy_log_softmax, vjp_rule=_log_softmax_vjp,
     jvp_rule=_log_softmax_jvp, attrs={"axis": -1}, callable_by_name=True,
     description="log(softmax(a)), computed stably",
-))
-
-
-def _mse_vjp(g, inputs, out, needed):
-    pred, target = inputs
-    diff = np.broadcast_to(pred - target, np.broadcast_shapes(pred.shape, target.shape))
-    scaled = g * 2.0 * diff / max(diff.size, 1)
-    return (scaled if needed[0] else None), (-scaled if needed[1] else None)
-
-
-register(Op(
-    name="mse", arity=2, usage="mse(pred, target)", pattern="mse({a}, {b})", symbol="mse",
-    forward=lambda pred, target: np.mean((pred - target) ** 2), partials=None,
-    formulas=("{g} · 2({a} − {b}) / N", "−{g} · 2({a} − {b}) / N"),
-    sympy_array_rule=lambda sp, a, b: np.asarray(
-        np.sum((a - b) ** 2) / max(np.broadcast(a, b).size, 1), dtype=object),
-    vjp_rule=_mse_vjp,
-    jvp_rule=lambda tangents, inputs, out: sum(
-        np.sum(2.0 * sign * (inputs[0] - inputs[1]) * t) / max(
-            np.broadcast(inputs[0], inputs[1]).size, 1)
-        for sign, t in zip((1.0, -1.0), tangents) if t is not None),
-    callable_by_name=True, description="mean squared error: mean((pred − target)²)",
-))
-
-
-def one_hot_target(logits, target) -> np.ndarray:
-    """Class indices (N,) or one-hot rows (N, C) as one-hot rows shaped like the logits."""
-    indices = _class_indices(logits, target)
-    if indices is None:
-        return np.asarray(target).astype(float_type(logits))
-    return np.eye(logits.shape[-1], dtype=float_type(logits))[indices]
-
-
-def _class_indices(logits, target):
-    """The target's class indices, checked; None when it is one-hot rows already."""
-    target = np.asarray(target)
-    if target.shape == logits.shape:
-        return None
-    indices = target.astype(np.int64)
-    if indices.shape != logits.shape[:-1] or np.any(indices != target):
-        raise ValueError(f"cross_entropy: the target must be class indices of shape "
-                         f"{logits.shape[:-1]} or one-hot rows of shape {logits.shape}, "
-                         f"not {target.shape}")
-    classes = logits.shape[-1]
-    if indices.size and (indices.min() < 0 or indices.max() >= classes):
-        raise ValueError(f"cross_entropy: class indices must lie in 0..{classes - 1}")
-    return indices
-
-
-def _minus_target(probs, logits, target):
-    """probs − onehot(target), in place: with class indices only one number per row changes,
-    so no one-hot rows are built."""
-    indices = _class_indices(logits, target)
-    if indices is None:
-        probs -= np.asarray(target).astype(float_type(logits))
-    else:
-        rows = probs.reshape(-1, probs.shape[-1])  # probs is fresh, so this is a view
-        rows[np.arange(rows.shape[0]), indices.ravel()] -= 1
-    return probs
-
-
-def _batch(logits) -> int:
-    return math.prod(logits.shape[:-1])  # 1 for a single row of logits (C,)
-
-
-def _cross_entropy(logits, target):
-    if np.ndim(logits) == 0:
-        raise ValueError("cross_entropy needs logits with a class axis (shape (C,) or (N, C))")
-    log_p = log_softmax(logits)
-    indices = _class_indices(logits, target)
-    if indices is None:
-        return -np.sum(np.asarray(target).astype(log_p.dtype) * log_p) / _batch(logits)
-    # each row's log-probability of its class, picked: no one-hot rows (and no 0·(−∞) = nan
-    # where another class's probability underflows)
-    rows = log_p.reshape(-1, log_p.shape[-1])
-    return -np.sum(rows[np.arange(rows.shape[0]), indices.ravel()]) / _batch(logits)
-
-
-def _cross_entropy_vjp(g, inputs, out, needed):
-    if not needed[0]:
-        return None, None
-    logits, target = inputs
-    grad = _minus_target(softmax(logits), logits, target)
-    grad *= g / _batch(logits)  # grad is fresh: scale it in place
-    return grad, None
-
-
-def _cross_entropy_sympy(sp, logits, target):
-    target = np.asarray(target, dtype=np.float64)  # targets are data, never differentiated
-    log_p = np.frompyfunc(sp.log, 1, 1)(_sympy_softmax(sp, logits))
-    rows = one_hot_target(np.zeros(logits.shape), target)
-    return np.asarray(-np.sum(rows * log_p) / _batch(logits), dtype=object)
-
-
-register(Op(
-    name="cross_entropy", arity=2, usage="cross_entropy(logits, target)",
-    pattern="cross_entropy({a}, {b})", symbol="CE", forward=_cross_entropy, partials=None,
-    formulas=("{g} · (softmax({a}) − onehot({b})) / N", "none: targets are data"),
-    sympy_array_rule=_cross_entropy_sympy, vjp_rule=_cross_entropy_vjp,
-    jvp_rule=lambda tangents, inputs, out: 0.0 if tangents[0] is None else np.sum(
-        (softmax(inputs[0]) - one_hot_target(inputs[0], inputs[1])) * tangents[0]
-    ) / _batch(inputs[0]),
-    differentiable=(True, False), callable_by_name=True,
-    description="softmax cross-entropy, mean over the batch; target as class indices or "
-                "one-hot rows; grad = (softmax − onehot) / N",
 ))

@@ -1,179 +1,356 @@
-"""Optimisers, named as in `torch.optim`, with the update rules of the course notes.
+"""Optimisers, named and called as in `torch.optim`, with the update rules of the course notes.
 
-Notation (the nndl slides and 《深度学习入门》): θ a parameter, g = ∂L/∂θ its gradient (`.grad`, filled by
-`loss.backward()`), ε the learning rate `lr`, δ a small number that keeps a division finite,
-t the step count. With weight decay λ the L2 penalty ½λ‖θ‖² is added to the loss, so its
-gradient λθ is added to g before the update (《深度学习入门》 §6.4.2): g ← g + λθ.
+Notation (the nndl slides and 《深度学习入门》): θ a parameter, g = ∂L/∂θ its gradient (`.grad`,
+filled by `loss.backward()`), ε the learning rate `lr`, δ a small number that keeps a division
+finite, t the step count. With weight decay λ the L2 penalty ½λ‖θ‖² is added to the loss, so
+its gradient λθ is added to g before the update (《深度学习入门》 §6.4.2): g ← g + λθ.
+
+PyTorch's classes compute PyTorch's updates in PyTorch's order of operations (SGD with its
+momentum, dampening and nesterov, Adam, AdamW, RMSprop, Adagrad); gradtrace's own forms of the
+notes sit beside them (Momentum and Nesterov written with a velocity v, AdaGrad and RMSProp
+with the book's δ). Hyperparameters live in `param_groups` (a list of dicts, one per group,
+as in PyTorch: change `param_groups[0]["lr"]` to schedule the learning rate); what each
+parameter accumulates lives in `state[parameter]`.
 
 Updates run in place on the parameters' numpy arrays, in their own float type (float32 stays
-float32), with scratch buffers kept per parameter so a step allocates nothing. The one
-exception: while a Trace from `loss.backward()` is still held, it shows the values it was
-computed with, so the parameter gets a fresh copy to update. Parameters whose `.grad` is None
-(not reached by the loss) are skipped.
+float32). The one exception: while a Trace from `loss.backward()` is still held, it shows the
+values it was computed with, so the parameter gets a fresh copy to update. Parameters whose
+`.grad` is None (not reached by the loss) are skipped.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "AdaGrad", "RMSprop",
+           "RMSProp", "Adam", "AdamW"]
 
 
 class Optimizer:
-    """Holds the parameters (any tensors with `.value` and `.grad`) and one state per
-    parameter; subclasses define `_update(index, θ, g)`."""
+    """Holds the parameter groups and each parameter's state; subclasses define
+    `_update(θ, g, group, state)` on numpy arrays."""
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0):
-        self.params = list(params)
-        if not self.params:
+    def __init__(self, params, defaults: dict):
+        _check_hyperparameters(type(self).__name__, defaults)
+        self.defaults = defaults
+        self.param_groups: list[dict] = []
+        self.state: dict = {}
+        if _is_tensor(params) or not hasattr(params, "__iter__"):
+            # PyTorch's rule: iterating a tensor would give its rows, never updated
+            raise TypeError(f"{type(self).__name__}: params should be an iterable of tensors or "
+                            f"dicts (e.g. model.parameters() or [w, b]), but got "
+                            f"{type(params).__name__}")
+        params = list(params)
+        if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
-        if lr <= 0 or weight_decay < 0:
-            raise ValueError("lr must be positive and weight_decay at least 0")
-        self.lr, self.weight_decay = float(lr), float(weight_decay)
-        self.steps = 0  # t
-        self._scratch = [np.empty_like(p.value) for p in self.params]
+        for group in (params if isinstance(params[0], dict) else [{"params": params}]):
+            self.add_param_group(group)
+        self.steps = 0  # t, the steps taken
 
-    def zero_grad(self) -> None:
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        params = group["params"]
+        group["params"] = [params] if _is_tensor(params) else list(params)
+        for parameter in group["params"]:
+            if not _is_tensor(parameter):
+                raise TypeError(f"{type(self).__name__} can only optimize tensors, but one of "
+                                f"the params is {type(parameter).__name__}")
+        for name, value in self.defaults.items():
+            group.setdefault(name, value)
+        _check_hyperparameters(type(self).__name__, group)
+        self.param_groups.append(group)
+
+    @property
+    def params(self) -> list:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def lr(self) -> float:
+        return self.param_groups[0]["lr"]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
         for parameter in self.params:
-            parameter.grad = None
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                parameter.grad.zero_()
 
-    def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; `closure` re-evaluates the loss
+        first, as in PyTorch."""
+        loss = None
+        if closure is not None:
+            from .core.tensor import enable_grad
+
+            with enable_grad():
+                loss = closure()
         self.steps += 1
-        for index, parameter in enumerate(self.params):
-            if parameter.grad is None:
-                continue
-            theta = parameter.value
-            held = getattr(parameter, "held_by_trace", None)  # any object with .value works
-            if held is not None and held():
-                theta = parameter.value = theta.copy()  # the trace keeps the old array
-            grad = np.asarray(parameter.grad, dtype=theta.dtype)
-            if self.weight_decay:
-                grad = np.multiply(theta, self.weight_decay, out=self._scratch[index])
-                grad += parameter.grad  # g + λθ, without touching .grad
-            self._update(index, theta, grad)
+        for group in self.param_groups:
+            for parameter in group["params"]:
+                if parameter.grad is None:
+                    continue
+                theta = parameter.value
+                held = getattr(parameter, "held_by_trace", None)  # any object with .value works
+                if held is not None and held():
+                    theta = parameter.value = theta.copy()  # the trace keeps the old array
+                grad = np.asarray(getattr(parameter.grad, "value", parameter.grad),
+                                  dtype=theta.dtype)
+                if group.get("maximize"):
+                    grad = -grad
+                state = self.state.setdefault(parameter, {})
+                self._update(theta, grad, group, state)
+        return loss
 
-    def _update(self, index: int, theta: np.ndarray, grad: np.ndarray) -> None:
+    def _decayed(self, theta, grad, group):
+        """g + λθ (a new array: .grad itself is left alone)."""
+        decay = group.get("weight_decay", 0.0)
+        return grad + decay * theta if decay else grad
+
+    def _update(self, theta, grad, group, state) -> None:
         raise NotImplementedError
 
-    def _state(self) -> list[np.ndarray]:
-        return [np.zeros_like(p.value) for p in self.params]
+    def state_dict(self) -> dict:
+        params = self.params
+        return {"state": {params.index(p): dict(s) for p, s in self.state.items()},
+                "param_groups": [{**{k: v for k, v in g.items() if k != "params"},
+                                  "params": [params.index(p) for p in g["params"]]}
+                                 for g in self.param_groups]}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        params = self.params
+        for group, saved in zip(self.param_groups, state_dict["param_groups"]):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {params[i]: {k: (np.array(v) if isinstance(v, np.ndarray) else v)
+                                  for k, v in s.items()}
+                      for i, s in state_dict["state"].items()}
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+# hyperparameter: (smallest allowed, largest allowed, whether the largest is allowed)
+_RANGES = {"lr": (0.0, math.inf, False), "weight_decay": (0.0, math.inf, False),
+           "momentum": (0.0, math.inf, False), "dampening": (0.0, 1.0, True),
+           "alpha": (0.0, math.inf, False), "eps": (0.0, math.inf, False),
+           "lr_decay": (0.0, math.inf, False),
+           "initial_accumulator_value": (0.0, math.inf, False)}
+
+
+def _check_hyperparameters(optimiser: str, settings: dict) -> None:
+    """Refuse a hyperparameter outside its range with a message naming it: a nan or infinite
+    learning rate would turn every parameter into nan on the first step without a word.
+    (PyTorch checks only the sign, so nan passes there.)"""
+    for name, (low, high, high_allowed) in _RANGES.items():
+        if name not in settings:
+            continue
+        value = settings[name]
+        inside = low <= value < high or (high_allowed and value == high)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and inside):
+            limit = f"{low:g} ≤ {name} ≤ {high:g}" if high_allowed else f"{name} ≥ {low:g}"
+            raise ValueError(f"{optimiser}: invalid {name} {value!r}: it must be a finite number "
+                             f"with {limit}")
+    if "betas" in settings:
+        for index, beta in enumerate(settings["betas"]):
+            if not (isinstance(beta, (int, float)) and 0.0 <= beta < 1.0):
+                raise ValueError(f"{optimiser}: invalid beta parameter at index {index}: "
+                                 f"{beta!r} (each of betas must be in [0, 1))")
+
+
+def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
+    """factor · array in the parameter's type, in pooled scratch memory (a large layer's step
+    would otherwise fault a fresh array in every step)."""
+    from .core import workspace
+
+    if array.ndim == 0 or array.dtype != dtype:
+        return factor * array
+    return np.multiply(array, factor, out=workspace.empty_like(array), dtype=dtype,
+                       casting="same_kind")
+
+
+def _is_tensor(value) -> bool:
+    return hasattr(value, "value") and hasattr(value, "grad")
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent: θ ← θ − ε·g."""
+    """Stochastic gradient descent, θ ← θ − ε·g, as torch.optim.SGD: with momentum μ the
+    buffer b ← μ·b + (1 − dampening)·g (b = g at the first step) replaces g, or g + μ·b with
+    nesterov."""
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0):
-        super().__init__(params, lr, weight_decay)
-        self._step = [np.empty_like(p.value) for p in self.params]
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=float(lr), momentum=float(momentum),
+                                      dampening=float(dampening), nesterov=bool(nesterov),
+                                      weight_decay=float(weight_decay), maximize=maximize))
 
-    def _update(self, index, theta, grad):
-        theta -= np.multiply(grad, self.lr, out=self._step[index])
+    def _update(self, theta, grad, group, state):
+        step = self._decayed(theta, grad, group)
+        momentum = group["momentum"]
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = np.array(step)
+            else:
+                buffer *= momentum
+                buffer += (1 - group["dampening"]) * step
+            step = step + momentum * buffer if group["nesterov"] else buffer
+        theta -= _scaled(step, group["lr"], theta.dtype)
 
 
 class Momentum(Optimizer):
     """Momentum (nndl; 《深度学习入门》 §6.1.2): v ← α·v − ε·g; θ ← θ + v, v starting at 0 and α
-    (`momentum`, about 0.9) acting as friction."""
+    (`momentum`, about 0.9) acting as friction. (SGD(momentum=α) is the same walk written with
+    b = −v/ε.)"""
 
     def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0):
-        super().__init__(params, lr, weight_decay)
-        self.momentum = float(momentum)
-        self.velocity = self._state()
-        self._step = [np.empty_like(p.value) for p in self.params]
+        super().__init__(params, dict(lr=float(lr), momentum=float(momentum),
+                                      weight_decay=float(weight_decay)))
 
-    def _update(self, index, theta, grad):
-        v = self.velocity[index]
-        v *= self.momentum
-        v -= np.multiply(grad, self.lr, out=self._step[index])
+    def _update(self, theta, grad, group, state):
+        grad = self._decayed(theta, grad, group)
+        v = state.setdefault("velocity", np.zeros_like(theta))
+        v *= group["momentum"]
+        v -= group["lr"] * grad
         theta += v
 
 
 class Nesterov(Momentum):
-    """Nesterov momentum (the CS231n notes): the gradient is taken after the velocity's step. Written
-    with the gradient at θ (Sutskever's form, as PyTorch's nesterov=True):
+    """Nesterov momentum (the CS231n notes): the gradient is taken after the velocity's step.
+    Written with the gradient at θ (Sutskever's form, as PyTorch's nesterov=True):
     v ← α·v − ε·g; θ ← θ + α·v − ε·g."""
 
-    def _update(self, index, theta, grad):
-        v, step = self.velocity[index], self._step[index]
-        v *= self.momentum
-        v -= np.multiply(grad, self.lr, out=step)  # step = ε·g
+    def _update(self, theta, grad, group, state):
+        grad = self._decayed(theta, grad, group)
+        v = state.setdefault("velocity", np.zeros_like(theta))
+        v *= group["momentum"]
+        step = group["lr"] * grad
+        v -= step
         theta -= step
-        theta += np.multiply(v, self.momentum, out=step)
+        theta += group["momentum"] * v
 
 
-class AdaGrad(Optimizer):
-    """AdaGrad (nndl; 《深度学习入门》 §6.1.3): h ← h + g ⊙ g; θ ← θ − ε·g / (sqrt(h) + δ).
-    Every element gets its own learning rate, shrinking as its squared gradients add up."""
+class Adagrad(Optimizer):
+    """AdaGrad as torch.optim.Adagrad (nndl; 《深度学习入门》 §6.1.3): h ← h + g ⊙ g;
+    θ ← θ − ε·g / (sqrt(h) + δ). Every element gets its own learning rate, shrinking as its
+    squared gradients add up."""
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10):
+        super().__init__(params, dict(lr=float(lr), lr_decay=float(lr_decay), eps=float(eps),
+                                      weight_decay=float(weight_decay),
+                                      initial_accumulator_value=float(initial_accumulator_value)))
+
+    def _update(self, theta, grad, group, state):
+        grad = self._decayed(theta, grad, group)
+        if "sum" not in state:
+            state["sum"] = np.full_like(theta, group["initial_accumulator_value"])
+            state["step"] = 0
+        state["step"] += 1
+        h = state["sum"]
+        h += grad * grad
+        rate = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        theta -= rate * (grad / (np.sqrt(h) + group["eps"]))
+
+
+class AdaGrad(Adagrad):
+    """AdaGrad with the book's δ = 1e-7 (PyTorch's Adagrad uses 1e-10)."""
 
     def __init__(self, params, lr: float = 0.01, eps: float = 1e-7, weight_decay: float = 0.0):
-        super().__init__(params, lr, weight_decay)
-        self.eps = float(eps)
-        self.sum_squares = self._state()
-        self._step = [np.empty_like(p.value) for p in self.params]
-
-    def _update(self, index, theta, grad):
-        h, step = self.sum_squares[index], self._step[index]
-        h += np.multiply(grad, grad, out=step)
-        _scaled_step(theta, grad, h, self.lr, self.eps, step)
+        super().__init__(params, lr=lr, eps=eps, weight_decay=weight_decay)
 
 
-class RMSProp(Optimizer):
-    """RMSProp (nndl): r ← ρ·r + (1 − ρ)·g ⊙ g; θ ← θ − ε·g / (sqrt(r) + δ). Like AdaGrad,
-    but old gradients fade (an exponential moving average, ρ = `decay`)."""
+class RMSprop(Optimizer):
+    """RMSProp as torch.optim.RMSprop (nndl): r ← ρ·r + (1 − ρ)·g ⊙ g;
+    θ ← θ − ε·g / (sqrt(r) + δ), ρ = `alpha`. Like AdaGrad, but old gradients fade (an
+    exponential moving average)."""
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+        if centered:
+            from .core.tensor.errors import DiffersFromPyTorch
+
+            raise DiffersFromPyTorch("RMSprop(centered=True): gradtrace computes the plain "
+                                     "(uncentered) RMSProp")
+        super().__init__(params, dict(lr=float(lr), alpha=float(alpha), eps=float(eps),
+                                      weight_decay=float(weight_decay),
+                                      momentum=float(momentum)))
+
+    def _update(self, theta, grad, group, state):
+        grad = self._decayed(theta, grad, group)
+        r = state.setdefault("square_avg", np.zeros_like(theta))
+        r *= group["alpha"]
+        r += (1 - group["alpha"]) * grad * grad
+        average = np.sqrt(r) + group["eps"]
+        if group["momentum"] > 0:
+            buffer = state.setdefault("momentum_buffer", np.zeros_like(theta))
+            buffer *= group["momentum"]
+            buffer += grad / average
+            theta -= group["lr"] * buffer
+        else:
+            theta -= group["lr"] * (grad / average)
+
+
+class RMSProp(RMSprop):
+    """RMSProp with the notes' name for ρ: `decay` (PyTorch's `alpha`)."""
 
     def __init__(self, params, lr: float = 0.01, decay: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0):
-        super().__init__(params, lr, weight_decay)
-        self.decay, self.eps = float(decay), float(eps)
-        self.mean_squares = self._state()
-        self._step = [np.empty_like(p.value) for p in self.params]
-
-    def _update(self, index, theta, grad):
-        r, step = self.mean_squares[index], self._step[index]
-        r *= self.decay
-        np.multiply(grad, grad, out=step)
-        step *= 1.0 - self.decay
-        r += step
-        _scaled_step(theta, grad, r, self.lr, self.eps, step)
+        super().__init__(params, lr=lr, alpha=decay, eps=eps, weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
-    """Adam (nndl): momentum and RMSProp with bias correction, t counting steps from 1:
-    s ← ρ₁·s + (1 − ρ₁)·g;  r ← ρ₂·r + (1 − ρ₂)·g ⊙ g;
-    ŝ = s / (1 − ρ₁ᵗ);  r̂ = r / (1 − ρ₂ᵗ);  θ ← θ − ε·ŝ / (sqrt(r̂) + δ),
-    with (ρ₁, ρ₂) = `betas` and δ = `eps`. (The notes' last line carries a stray trailing g; the
-    update is ε·ŝ/(sqrt(r̂) + δ), as in the Adam paper.)"""
+    """Adam (nndl) as torch.optim.Adam: momentum and RMSProp with bias correction, t counting
+    each parameter's steps from 1: s ← ρ₁·s + (1 − ρ₁)·g;  r ← ρ₂·r + (1 − ρ₂)·g ⊙ g;
+    θ ← θ − ε/(1 − ρ₁ᵗ) · s / (sqrt(r)/sqrt(1 − ρ₂ᵗ) + δ), with (ρ₁, ρ₂) = `betas` and
+    δ = `eps`. (The notes' last line carries a stray trailing g; the update is as in the Adam
+    paper.)"""
 
-    def __init__(self, params, lr: float = 0.001, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        super().__init__(params, lr, weight_decay)
-        self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
-        self.first_moment = self._state()  # s
-        self.second_moment = self._state()  # r
-        self._step = [np.empty_like(p.value) for p in self.params]
+    decoupled = False
 
-    def _update(self, index, theta, grad):
-        (rho1, rho2), t = self.betas, self.steps
-        s, r, step = self.first_moment[index], self.second_moment[index], self._step[index]
-        s *= rho1
-        s += np.multiply(grad, 1.0 - rho1, out=step)
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, dict(lr=float(lr), betas=(float(betas[0]), float(betas[1])),
+                                      eps=float(eps), weight_decay=float(weight_decay),
+                                      amsgrad=bool(amsgrad), maximize=maximize))
+
+    def _update(self, theta, grad, group, state):
+        (rho1, rho2), lr = group["betas"], group["lr"]
+        if self.decoupled:
+            theta *= 1 - lr * group["weight_decay"]
+        else:
+            grad = self._decayed(theta, grad, group)
+        if "exp_avg" not in state:
+            state.update(step=0, exp_avg=np.zeros_like(theta), exp_avg_sq=np.zeros_like(theta))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(theta)
+        state["step"] += 1
+        t = state["step"]
+        s, r = state["exp_avg"], state["exp_avg_sq"]
+        s += (1 - rho1) * (grad - s)  # PyTorch's lerp
         r *= rho2
-        np.multiply(grad, grad, out=step)
-        step *= 1.0 - rho2
-        r += step
-        # ŝ/(sqrt(r̂) + δ) without allocating ŝ and r̂
-        np.divide(r, 1.0 - rho2**t, out=step)
-        np.sqrt(step, out=step)
-        step += self.eps
-        np.divide(s, step, out=step)
-        step *= self.lr / (1.0 - rho1**t)
-        theta -= step
+        r += (1 - rho2) * grad * grad
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], r, out=state["max_exp_avg_sq"])
+            r = state["max_exp_avg_sq"]
+        step_size = lr / (1 - rho1 ** t)
+        denominator = np.sqrt(r) / math.sqrt(1 - rho2 ** t) + group["eps"]
+        theta -= step_size * (s / denominator)
 
 
-def _scaled_step(theta, grad, accumulated, lr, eps, step) -> None:
-    """θ ← θ − ε·g / (sqrt(accumulated) + δ), through the scratch buffer `step`."""
-    np.sqrt(accumulated, out=step)
-    step += eps
-    np.divide(grad, step, out=step)
-    step *= lr
-    theta -= step
+class AdamW(Adam):
+    """Adam with decoupled weight decay (θ ← θ·(1 − ε·λ) before the step), as
+    torch.optim.AdamW; weight_decay defaults to 0.01."""
+
+    decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -187,10 +187,10 @@ def test_batch_norm_normalises_in_training_and_updates_running_statistics():
 
 def test_batch_norm_in_eval_uses_running_statistics_and_leaves_them_alone():
     rng = np.random.default_rng(1)
-    layer = nn.BatchNorm2d(2)
+    layer = nn.BatchNorm2d(2, dtype=np.float64)
     for _ in range(3):
         layer(rng.standard_normal((4, 2, 3, 3)))
-    mean, var = layer.running_mean.copy(), layer.running_var.copy()
+    mean, var = layer.running_mean.numpy().copy(), layer.running_var.numpy().copy()
     layer.weight.value[...] = [2.0, 0.5]
     layer.bias.value[...] = [1.0, -1.0]
     x = rng.standard_normal((1, 2, 3, 3))  # a batch of one: batch statistics would not do
@@ -198,7 +198,7 @@ def test_batch_norm_in_eval_uses_running_statistics_and_leaves_them_alone():
     expected = ((x - mean.reshape(1, 2, 1, 1)) / np.sqrt(var.reshape(1, 2, 1, 1) + 1e-5)
                 * np.array([2.0, 0.5]).reshape(1, 2, 1, 1) + np.array([1, -1]).reshape(1, 2, 1, 1))
     np.testing.assert_allclose(out.value, expected)
-    np.testing.assert_array_equal(layer.running_mean, mean)
+    np.testing.assert_array_equal(layer.running_mean.numpy(), mean)
     out.sum().backward()
     np.testing.assert_allclose(layer.bias.grad, [9.0, 9.0])  # one per pixel
 
@@ -206,8 +206,24 @@ def test_batch_norm_in_eval_uses_running_statistics_and_leaves_them_alone():
 def test_batch_norm_checks_its_input_shape():
     with pytest.raises(ValueError, match="BatchNorm2d"):
         nn.BatchNorm2d(3)(np.zeros((4, 3)))
-    with pytest.raises(ValueError, match="running_mean"):
-        F.batch_norm(np.zeros((4, 3)), np.ones(3), np.zeros(3), training=False)
+    with pytest.raises(gradtrace.PyTorchError, match="running_mean"):
+        F.batch_norm(np.zeros((4, 3)), None, None, np.ones(3), np.zeros(3), training=False)
+
+
+def test_batch_norm_takes_pytorchs_order_running_statistics_first():
+    # F.batch_norm(input, running_mean, running_var, weight, bias, training): the issue's
+    # case, where gradtrace's old order took the running mean as γ
+    rng = np.random.default_rng(2)
+    x = 3.0 + rng.standard_normal((6, 2))
+    weight = gradtrace.tensor(np.array([2.0, 0.5]), requires_grad=True)
+    bias = gradtrace.tensor(np.array([1.0, -1.0]), requires_grad=True)
+    running_mean, running_var = np.zeros(2), np.ones(2)
+    out = F.batch_norm(x, running_mean, running_var, weight, bias, training=True)
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5)
+    np.testing.assert_allclose(out.value, x_hat * [2.0, 0.5] + [1.0, -1.0], rtol=1e-12)
+    out.sum().backward()
+    np.testing.assert_allclose(weight.grad.numpy(), x_hat.sum(0), atol=1e-12)  # γ gets one
+    np.testing.assert_allclose(running_mean, 0.1 * x.mean(0), rtol=1e-12)
 
 
 # -- dropout -------------------------------------------------------------------------------
@@ -234,7 +250,19 @@ def test_dropout_gradient_is_the_scaled_mask_and_eval_is_the_identity():
     layer.eval()
     assert layer(w) is w  # evaluation mode records no op at all
     with pytest.raises(TypeError, match="rng"):
-        F.dropout(w, 0.5, training=True)
+        F.dropout(w, 0.5, training=True, rng=0)
+
+
+def test_dropout_without_rng_draws_pytorchs_mask_from_the_default_generator():
+    # bernoulli(1 − p) as a float64 uniform < 1 − p: the first draws after manual_seed(5),
+    # worked out from the generator's raw outputs (tests/test_torch_tensor.py checks the
+    # stream itself against PyTorch)
+    gradtrace.manual_seed(5)
+    first = F.dropout(gradtrace.ones(8), 0.5).numpy()
+    gradtrace.manual_seed(5)
+    again = F.dropout(gradtrace.ones(8), 0.5).numpy()
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first, [0, 2, 2, 2, 2, 0, 0, 0])  # PyTorch 2.13's
 
 
 # -- module bookkeeping --------------------------------------------------------------------
@@ -302,9 +330,12 @@ def test_init_scales_follow_fan_in_and_fan_out():
     assert uniform.std() == pytest.approx(np.sqrt(2 / 700), rel=0.02)
 
 
-def test_init_needs_an_explicit_generator_and_is_reproducible():
-    with pytest.raises(TypeError, match="default_rng"):
-        nn.Linear(2, 2, init="xavier")
+def test_init_draws_from_the_generator_given_and_is_reproducible():
+    gradtrace.manual_seed(1)
+    drawn = nn.Linear(2, 2, init="xavier").weight.value.copy()
+    gradtrace.manual_seed(1)
+    np.testing.assert_array_equal(nn.Linear(2, 2, init="xavier").weight.value, drawn)
+    assert drawn.dtype == np.float32  # PyTorch's style: the default float type
     with pytest.raises(ValueError, match="unknown init"):
         nn.Linear(2, 2, init="glorot", rng=np.random.default_rng(0))
     first = nn.Linear(3, 3, rng=np.random.default_rng(5), dtype=np.float32).weight.value
@@ -319,6 +350,7 @@ def test_constant_init_gives_identical_hidden_units():
     opt = optim.SGD(net.parameters(), lr=0.5)
     x, labels = np.random.default_rng(0).standard_normal((6, 3)), np.arange(6) % 2
     for _ in range(5):
+        opt.zero_grad()
         F.cross_entropy(net(x), labels).backward()
         opt.step()
     rows = net[0].weight.value

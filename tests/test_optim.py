@@ -121,6 +121,7 @@ def test_each_optimiser_minimises_an_elongated_bowl_through_backward(optimiser, 
     x, y = gradtrace.tensor(-7.0, name="x"), gradtrace.tensor(2.0, name="y")
     opt = optimiser([x, y], lr=lr)
     for _ in range(300):
+        opt.zero_grad()  # gradients add up across backward() calls, as in PyTorch
         (x**2 / 20 + y**2).backward()
         opt.step()
     assert abs(x.item()) < 0.5 and abs(y.item()) < 0.1, optimiser.__name__

@@ -28,6 +28,9 @@ class Node(NamedTuple):
     inputs: tuple[str, ...] = ()
     value: object = None  # constants only: a float, or a numpy array from the Python API
     attrs: tuple = ()  # static attributes of an op as (name, value) pairs: (("axis", 0),)
+    # the modules that made it, outermost first, as (path, kind) pairs (core/scopes.py); ()
+    # for graphs from text
+    scope: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,14 @@ class GraphBuilder:
     expression names, q = x + y; a tensor's .name); `reserved` are names the expression gives
     its steps, kept out of the numbering."""
 
-    def __init__(self, expression: str | None, input_names: list[str], reserved=()):
+    def __init__(self, expression: str | None, input_names: list[str], reserved=(),
+                 input_scopes: dict | None = None):
         self.expression = expression
         self.prefix = _op_prefix([*input_names, *reserved])
         self.input_names = list(input_names)
-        self.nodes: list[Node] = [Node(name, "input") for name in input_names]
+        scopes = input_scopes or {}
+        self.nodes: list[Node] = [Node(name, "input", scope=scopes.get(name, ()))
+                                  for name in input_names]
         self.op_nodes: list[Node] = []
         self.known = set(input_names)
         self.op_count = 0
@@ -115,7 +121,7 @@ class GraphBuilder:
         return node_id
 
     def op(self, name: str, inputs: tuple[str, ...], attrs: tuple = (),
-           node_id: str | None = None) -> str:
+           node_id: str | None = None, scope: tuple = ()) -> str:
         if len(inputs) != REGISTRY[name].arity:
             raise ValueError(f"{name} takes {REGISTRY[name].arity} inputs, got {len(inputs)}")
         if node_id is None:
@@ -125,7 +131,7 @@ class GraphBuilder:
             raise ValueError(f"{node_id!r} names two nodes")
         else:
             self.known.add(node_id)
-        node = _new_node(Node, (node_id, "op", name, tuple(inputs), None, tuple(attrs)))
+        node = _new_node(Node, (node_id, "op", name, tuple(inputs), None, tuple(attrs), scope))
         self.nodes.append(node)
         self.op_nodes.append(node)
         return node_id

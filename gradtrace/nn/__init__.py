@@ -1,27 +1,39 @@
-"""Neural-network layers on gradtrace tensors, in PyTorch's naming.
+"""Neural-network layers on gradtrace tensors, named and called as in `torch.nn`.
 
-    import numpy as np
-    from gradtrace import nn, optim
+    import gradtrace as torch
+    from gradtrace import nn
     import gradtrace.nn.functional as F
 
-    rng = np.random.default_rng(0)
-    net = nn.Sequential(nn.Linear(2, 4, rng=rng), nn.Tanh(), nn.Linear(4, 2, rng=rng))
-    opt = optim.Adam(net.parameters(), lr=0.05)
-    loss = F.cross_entropy(net(x), labels)      # x, labels: numpy arrays (data, no gradient)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))   # PyTorch's start
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    loss = nn.CrossEntropyLoss()(net(x), labels)
     trace = loss.backward()                     # fills p.grad for p in net.parameters()
     opt.step()
 
 Each layer is one op of the registry, so `trace` narrates the step layer by layer.
+`functional` holds the layers as functions, `init` the initialisers, `module` Module and
+Parameter, `modules` the layers and losses.
 
 May import: gradtrace.core and gradtrace.ops.
 """
 
 from . import functional, init, modules
-from .module import Module, Parameter, Sequential  # noqa: F401  (the public API)
-from .modules import (AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten,  # noqa: F401
-                      Linear, MaxPool2d)
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
+from .modules import (AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss,  # noqa: F401
+                      Conv2d, CrossEntropyLoss, Dropout, Flatten, Identity, L1Loss, Linear,
+                      LogSoftmax, MaxPool2d, MSELoss, NLLLoss, Softmax, Softplus)
 
 # one module class per activation op of the registry: ReLU, Sigmoid, Tanh, LeakyReLU, ELU...
-globals().update(modules.ACTIVATION_MODULES)
+# (Softplus is the one above: it takes PyTorch's beta and threshold)
+globals().update({name: cls for name, cls in modules.ACTIVATION_MODULES.items()
+                  if name != "Softplus"})
 
 __all__ = ["functional", "init", *modules.__all__]
+
+
+def __getattr__(name: str):
+    from ..core.tensor.errors import NotInGradtrace
+
+    raise NotInGradtrace(f"gradtrace.nn has no {name!r}: gradtrace covers the part of torch.nn "
+                         "the course code uses (the README lists what differs)")

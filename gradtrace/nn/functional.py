@@ -1,24 +1,33 @@
-"""Layers as functions on gradtrace tensors, named as in `torch.nn.functional`.
+"""Layers as functions on gradtrace tensors, named and called as in `torch.nn.functional`.
 
     import gradtrace.nn.functional as F
     h = F.relu(F.linear(x, W, b))
     loss = F.cross_entropy(F.linear(h, W2, b2), labels)
-    trace = loss.backward()          # W.grad, b.grad... are numpy arrays
+    trace = loss.backward()          # W.grad, b.grad... are set
 
-Each function records one registry op (linear, conv2d, batch_norm, dropout...), so the trace
-shows a layer as one step. Numpy arrays given as inputs become constants: no gradient is
-computed for data. Modes that differ between training and evaluation (batch_norm, dropout)
-take the `training` flag and the numpy Generator as arguments, never from a global setting.
+Arguments come in PyTorch's order and by PyTorch's names: `batch_norm(input, running_mean,
+running_var, weight, bias, training, momentum, eps)`, `max_pool2d(input, kernel_size, stride,
+padding)`, `dropout(input, p, training)`, `cross_entropy(input, target, reduction=...)`. Each
+function records one registry op (linear, conv2d, batch_norm, dropout, cross_entropy...), so
+the trace shows a layer as one step. Numpy arrays given as inputs become constants: no
+gradient is computed for data. Options gradtrace does not compute (conv2d's dilation and
+groups, cross_entropy's class weights, ceil_mode...) raise DiffersFromPyTorch when given a
+value other than PyTorch's default, never computing something else.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 from .. import ops  # noqa: F401  (the op tables: fills the registry this module reads)
 from ..core.arrays import float_type
-from ..core.registry import activations
+from ..core.registry import REGISTRY, activations
 from ..core.tensor import Tensor, as_tensor
+from ..core.tensor.errors import (DiffersFromPyTorch, NotInGradtrace, PyTorchError,
+                                  PyTorchValueError)
+from ..core.tensor.random import chosen
 
 
 def _op(name: str, first, *others, **attrs) -> Tensor:
@@ -29,7 +38,7 @@ def _op(name: str, first, *others, **attrs) -> Tensor:
 
 
 def _data(array) -> Tensor:
-    return Tensor(array, requires_grad=False)
+    return array if isinstance(array, Tensor) else Tensor(np.asarray(array))
 
 
 # -- layers with parameters ---------------------------------------------------------------
@@ -42,48 +51,119 @@ def linear(input, weight, bias=None) -> Tensor:
     return _op("linear", input, weight, bias)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0) -> Tensor:
-    """Cross-correlation of input (N, C, H, W) with filters weight (F, C, KH, KW) plus bias (F,):
-    (N, F, OH, OW), OH = (H + 2·padding − KH) // stride + 1 (likewise OW)."""
-    if bias is None:
-        weight = as_tensor(weight)
-        bias = _data(np.zeros(weight.shape[0], dtype=float_type(weight.value)))
-    return _op("conv2d", input, weight, bias, stride=_plain(stride), padding=_plain(padding))
-
-
 def _plain(size):
     """An int or a (height, width) pair as the plain value a graph attribute holds."""
     return tuple(int(n) for n in size) if isinstance(size, (tuple, list)) else int(size)
 
 
-def max_pool2d(input, kernel_size=2, stride=None) -> Tensor:
-    """Largest element of each kernel_size window; stride defaults to kernel_size."""
-    return _op("max_pool2d", input, kernel=_plain(kernel_size),
-               stride=None if stride is None else _plain(stride))
+def _pair(size) -> tuple[int, int]:
+    plain = _plain(size)
+    return plain if isinstance(plain, tuple) else (plain, plain)
 
 
-def avg_pool2d(input, kernel_size=2, stride=None) -> Tensor:
-    """Mean of each kernel_size window; stride defaults to kernel_size."""
-    return _op("avg_pool2d", input, kernel=_plain(kernel_size),
-               stride=None if stride is None else _plain(stride))
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """Cross-correlation of input (N, C, H, W) with filters weight (F, C, KH, KW) plus bias (F,):
+    (N, F, OH, OW), OH = (H + 2·padding − KH) // stride + 1 (likewise OW). padding may be
+    'valid' (0) or 'same' (stride 1, odd kernels)."""
+    if _pair(dilation) != (1, 1) or groups != 1:
+        raise DiffersFromPyTorch(f"conv2d(dilation={dilation!r}, groups={groups!r}): gradtrace "
+                                 "computes dilation=1, groups=1 only")
+    weight = as_tensor(weight)
+    if isinstance(padding, str):
+        padding = _named_padding(padding, weight.shape[2:], stride)
+    if bias is None:
+        bias = Tensor(np.zeros(weight.shape[0], dtype=float_type(weight.value)))
+    return _op("conv2d", input, weight, bias, stride=_plain(stride), padding=_plain(padding))
 
 
-def batch_norm(input, weight, bias, running_mean=None, running_var=None, training=True,
+def _named_padding(padding: str, kernel, stride):
+    if padding == "valid":
+        return 0
+    if padding == "same":
+        if _pair(stride) != (1, 1) or any(k % 2 == 0 for k in kernel):
+            raise DiffersFromPyTorch("conv2d(padding='same') with an even kernel or a stride: "
+                                     "gradtrace pads both sides alike; give the padding as "
+                                     "numbers")
+        return tuple((k - 1) // 2 for k in kernel)
+    raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+
+
+def _padded(input, padding, fill: float) -> Tensor:
+    """input (N, C, H, W) with `padding` rows and columns of `fill` around each image: placed by
+    two products with 0/1 matrices (Eₕ @ x @ Ewᵀ), the border added as a constant."""
+    ph, pw = _pair(padding)
+    input = as_tensor(input)
+    if (ph, pw) == (0, 0):
+        return input
+    h, w = input.shape[-2:]
+    dtype = float_type(input.value)
+    rows = np.eye(h + 2 * ph, h, -ph, dtype=dtype)  # (H + 2p, H): row i + p ← row i
+    columns = np.eye(w + 2 * pw, w, -pw, dtype=dtype)
+    border = np.full((h + 2 * ph, w + 2 * pw), fill, dtype=dtype)
+    border[ph:ph + h, pw:pw + w] = 0
+    return Tensor(rows) @ input @ Tensor(columns.T) + border
+
+
+def _pool(name, input, kernel_size, stride, padding, ceil_mode, fill):
+    if ceil_mode:
+        raise DiffersFromPyTorch(f"{name}(ceil_mode=True): gradtrace pools whole windows only "
+                                 "(ceil_mode=False)")
+    kernel = _plain(kernel_size)
+    if stride is not None and (stride == [] or stride == ()):
+        stride = None
+    if any(2 * p > k for p, k in zip(_pair(padding), _pair(kernel))):
+        raise PyTorchError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={_plain(padding)}, kernel_size={kernel}")
+    padded = _padded(input, padding, fill)
+    return _op(name, padded, kernel=kernel, stride=None if stride is None else _plain(stride))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False) -> Tensor:
+    """Largest element of each kernel_size window; stride defaults to kernel_size. Padding
+    adds a border no window ever picks (the lowest float)."""
+    if _pair(dilation) != (1, 1) or return_indices:
+        raise DiffersFromPyTorch("max_pool2d(dilation, return_indices): gradtrace computes "
+                                 "dilation=1 without indices")
+    lowest = float(np.finfo(float_type(as_tensor(input).value)).min)
+    return _pool("max_pool2d", input, kernel_size, stride, padding, ceil_mode, lowest)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """Mean of each kernel_size window; stride defaults to kernel_size; padding counts as
+    zeros in the mean (count_include_pad=True, PyTorch's default)."""
+    if not count_include_pad and _pair(padding) != (0, 0) or divisor_override is not None:
+        raise DiffersFromPyTorch("avg_pool2d(count_include_pad=False, divisor_override): "
+                                 "gradtrace divides by the window's size")
+    return _pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, 0.0)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5) -> Tensor:
-    """Batch normalisation per channel (axis 1) of (N, C) or (N, C, H, W), weight = γ and
-    bias = β (《深度学习入门》 §6.3): y = γ·(x − μ)/sqrt(σ² + eps) + β.
+    """Batch normalisation per channel (axis 1) of (N, C) or (N, C, H, W), in PyTorch's order:
+    y = weight·(x − μ)/sqrt(σ² + eps) + bias (weight = γ, bias = β; 1 and 0 when None).
 
-    Training: μ, σ² are the batch's; running_mean and running_var (numpy arrays, if given) are
-    updated in place, r ← (1 − momentum)·r + momentum·batch value, with the unbiased batch
-    variance as PyTorch keeps it. Evaluation: the running statistics replace the batch's."""
+    Training: μ, σ² are the batch's; running_mean and running_var (tensors or arrays, if given)
+    are updated in place, r ← (1 − momentum)·r + momentum·batch value, with the unbiased batch
+    variance, as PyTorch keeps them. Evaluation: the running statistics replace the batch's."""
+    input = as_tensor(input)
+    channels = input.shape[1] if input.ndim > 1 else 0
+    dtype = float_type(input.value)
+    weight = Tensor(np.ones(channels, dtype=dtype)) if weight is None else weight
+    bias = Tensor(np.zeros(channels, dtype=dtype)) if bias is None else bias
     if not training:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
+            raise PyTorchError("batch_norm in evaluation mode (training=False) needs "
+                               "running_mean and running_var")
         return _op("batch_norm_eval", input, weight, bias, _data(running_mean),
-                   _data(running_var), eps=eps)
-    output = _op("batch_norm", input, weight, bias, eps=eps)
+                   _data(running_var), eps=float(eps))
+    if input.ndim > 1 and input.value.size == channels:
+        raise PyTorchValueError(f"Expected more than 1 value per channel when training, got "
+                                f"input size {list(input.shape)}")
+    output = _op("batch_norm", input, weight, bias, eps=float(eps))
     if running_mean is not None and running_var is not None:
-        _update_running(as_tensor(input).value, running_mean, running_var, momentum)
+        _update_running(input.value, running_mean, running_var, momentum)
     return output
 
 
@@ -92,45 +172,54 @@ def _update_running(x: np.ndarray, running_mean, running_var, momentum: float) -
     count = x.size // x.shape[1]
     mean = x.mean(axis=axes)
     unbiased = x.var(axis=axes) * (count / max(count - 1, 1))
-    running_mean *= 1.0 - momentum
-    running_mean += momentum * mean
-    running_var *= 1.0 - momentum
-    running_var += momentum * unbiased
+    for running, batch in ((running_mean, mean), (running_var, unbiased)):
+        array = running.value if isinstance(running, Tensor) else running
+        array *= 1.0 - momentum
+        array += momentum * batch
 
 
-def dropout(input, p=0.5, training=True, rng: np.random.Generator | None = None) -> Tensor:
-    """Inverted dropout: in training, each element is kept with probability 1 − p (the 0/1
-    mask drawn from `rng`) and scaled by 1/(1 − p), so evaluation needs no rescaling and
-    returns the input unchanged (《深度学习入门》 §6.4.3 scales at test time instead; same expectation).
-    """
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout probability p must lie in [0, 1), not {p}")
+def dropout(input, p=0.5, training=True, inplace=False, *, rng=None, generator=None) -> Tensor:
+    """Inverted dropout: in training, each element is kept with probability 1 − p and scaled
+    by 1/(1 − p), so evaluation returns the input unchanged (《深度学习入门》 §6.4.3 scales at
+    test time instead; same expectation). The mask is PyTorch's, from gradtrace's default
+    generator (or `generator=`); or from a numpy Generator `rng=` (gradtrace's style)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     input = as_tensor(input)
     if not training or p == 0:
         return input
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("dropout in training mode draws a mask: "
-                        "pass rng=np.random.default_rng(seed)")
-    mask = rng.random(input.shape) >= p
-    return _op("dropout", input, _data(mask.astype(float_type(input.value))), p=float(p))
+    if p == 1:
+        return input * 0.0
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng must be a numpy Generator: np.random.default_rng(seed)")
+        keep = rng.random(input.shape) >= p
+    else:
+        keep = chosen(generator).bernoulli(input.shape, 1.0 - p)
+    return _op("dropout", input, Tensor(keep.astype(float_type(input.value))), p=float(p))
 
 
 # -- activations: one function per activation op of the registry -------------------------
 
 def _activation(op):
     """F.relu(input), F.leaky_relu(input, negative_slope=0.01), ...: the op's attributes as
-    arguments after the input, positional or by name, in PyTorch's order."""
+    arguments after the input, positional or by name, in PyTorch's order; `inplace` as
+    PyTorch's (the result is the same tensor, changed)."""
     names = tuple(op.attrs)
 
-    def function(input, *args, **kwargs):
+    def function(input, *args, inplace=False, **kwargs):
+        args = [a for a in args if not isinstance(a, bool)] if len(args) > len(names) else args
         if len(args) > len(names):
             raise TypeError(f"{op.name} takes {len(names)} argument(s) after the input")
         given = dict(zip(names, args))
         unknown = sorted(set(kwargs) - set(names))
         if unknown:
-            raise TypeError(f"{op.name} takes no argument {unknown[0]!r}: {op.usage}")
+            raise TypeError(f"{op.name}() got an unexpected keyword argument {unknown[0]!r}")
         given.update(kwargs)
-        return _op(op.name, input, **{name: float(value) for name, value in given.items()})
+        attrs = tuple(sorted((name, float(value)) for name, value in given.items()))
+        if inplace:
+            return as_tensor(input)._in_place(op.name, attrs=attrs)
+        return as_tensor(input)._apply(op.name, attrs=attrs)
 
     function.__name__ = function.__qualname__ = op.name
     function.__doc__ = f"{op.usage}: {op.description}"
@@ -141,37 +230,189 @@ ACTIVATIONS = {op.name: _activation(op) for op in activations()}
 globals().update(ACTIVATIONS)
 
 
-def softmax(input, dim=-1) -> Tensor:
+def softplus(input, beta=1.0, threshold=20.0) -> Tensor:
+    """log(1 + exp(β·x))/β, and x itself where β·x > threshold, as PyTorch computes it."""
+    input = as_tensor(input)
+    scaled = input if beta == 1 else input * beta
+    smooth = ACTIVATIONS["softplus"](scaled) if "softplus" in ACTIVATIONS else (
+        (1 + scaled.exp()).log())
+    smooth = smooth if beta == 1 else smooth / beta
+    above = np.asarray(scaled.value) > threshold
+    if not np.any(above):
+        return smooth
+    from ..core.tensor.functions import where
+
+    return where(above, input, smooth)
+
+
+def relu6(input, inplace=False) -> Tensor:
+    return as_tensor(input).clamp(0.0, 6.0)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False) -> Tensor:
+    return as_tensor(input).clamp(min_val, max_val)
+
+
+def _implicit_dim(input, name: str) -> int:
+    ndim = as_tensor(input).ndim
+    dim = 0 if ndim in (0, 1, 3) else 1
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return dim
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """exp(x) / Σ exp(x) along `dim`."""
-    return _op("softmax", input, axis=int(dim))
+    dim = _implicit_dim(input, "softmax") if dim is None else dim
+    return as_tensor(input if dtype is None else as_tensor(input).to(dtype)).softmax(dim)
 
 
-def log_softmax(input, dim=-1) -> Tensor:
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None) -> Tensor:
     """log(softmax(x)) along `dim`, computed stably."""
-    return _op("log_softmax", input, axis=int(dim))
+    dim = _implicit_dim(input, "log_softmax") if dim is None else dim
+    return as_tensor(input if dtype is None else as_tensor(input).to(dtype)).log_softmax(dim)
 
 
-def flatten(input, start_dim=1) -> Tensor:
-    """Merge every axis from start_dim on: (N, C, H, W) → (N, C·H·W)."""
-    return _op("flatten", input, start_dim=int(start_dim))
+def flatten(input, start_dim=1, end_dim=-1) -> Tensor:
+    """Merge the axes from start_dim to end_dim: (N, C, H, W) → (N, C·H·W)."""
+    input = as_tensor(input)
+    if end_dim in (-1, input.ndim - 1) and 0 < start_dim % max(input.ndim, 1):
+        return _op("flatten", input, start_dim=int(start_dim))
+    return input.flatten(start_dim, end_dim)
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (int64) as rows of 0/1 (int64), as F.one_hot."""
+    indices = np.asarray(getattr(tensor, "value", tensor))
+    if indices.dtype.kind not in "iu":
+        raise PyTorchError("one_hot is only applicable to index tensor of type LongTensor.")
+    classes = int(indices.max()) + 1 if num_classes == -1 else int(num_classes)
+    return Tensor(np.eye(classes, dtype=np.int64)[indices])
+
+
+def pad(input, pad, mode="constant", value=None) -> Tensor:
+    """Zeros (or `value`) around the last two axes: pad = (left, right, top, bottom), equal on
+    both sides of an axis."""
+    if mode != "constant" or len(pad) not in (2, 4) or pad[0] != pad[1] or (
+            len(pad) == 4 and pad[2] != pad[3]):
+        raise DiffersFromPyTorch("pad: gradtrace pads the last two axes of an image batch by "
+                                 "the same amount on both sides, with a constant")
+    top = pad[2] if len(pad) == 4 else 0
+    return _padded(input, (top, pad[0]), 0.0 if value is None else float(value))
 
 
 # -- losses -------------------------------------------------------------------------------
 
-def cross_entropy(input, target) -> Tensor:
-    """Softmax cross-entropy of logits (N, C), mean over the batch; target as class indices
-    (N,) or one-hot rows (N, C), never differentiated."""
-    return _op("cross_entropy", input, _target(target))
+def _reduction(function: str, reduction: str, size_average=None, reduce=None) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = "sum" if size_average is False else "mean"
+        if reduce is False:
+            reduction = "none"
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
 
 
-def mse_loss(input, target) -> Tensor:
-    """mean((input − target)²) over every element."""
-    return _op("mse", input, target)
+def _loss(op_name: str, input, target, reduction: str) -> Tensor:
+    """The registry's loss op with PyTorch's `reduction`, if the op takes one."""
+    if op_name not in REGISTRY.keys():
+        raise NotInGradtrace(f"gradtrace has no {op_name} op yet")
+    op = REGISTRY[op_name]
+    if "reduction" in op.attrs:
+        return _op(op_name, input, _target(target), reduction=reduction)
+    if reduction != "mean":
+        raise DiffersFromPyTorch(f"{op_name}(reduction={reduction!r}): this version of "
+                                 "gradtrace's op computes the mean only")
+    return _op(op_name, input, _target(target))
 
 
 def _target(target) -> Tensor:
     return target if isinstance(target, Tensor) else _data(target)
 
 
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) (or one row (C,)); target as class indices (N,)
+    or class probabilities (N, C), never differentiated; reduction 'mean' (over the batch),
+    'sum' or 'none'."""
+    input = as_tensor(input)
+    if weight is not None or label_smoothing:
+        raise DiffersFromPyTorch("cross_entropy(weight=..., label_smoothing=...): gradtrace "
+                                 "computes unweighted cross-entropy without smoothing")
+    if input.ndim > 2:
+        raise DiffersFromPyTorch("cross_entropy of (N, C, d1, ...) logits: gradtrace's class "
+                                 "axis is the last; reshape to (N·d1·..., C) first")
+    _check_ignored(target, ignore_index)
+    return _loss("cross_entropy", input, target,
+                 _reduction("cross_entropy", reduction, size_average, reduce))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean") -> Tensor:
+    """−(log-probability of each row's class), from log-probabilities (N, C) such as
+    log_softmax's; reduction 'mean', 'sum' or 'none'."""
+    if weight is not None:
+        raise DiffersFromPyTorch("nll_loss(weight=...): gradtrace computes unweighted losses")
+    if as_tensor(input).ndim > 2:
+        raise DiffersFromPyTorch("nll_loss of (N, C, d1, ...) inputs: reshape to (N·d1·..., C)")
+    _check_ignored(target, ignore_index)
+    return _loss("nll_loss", input, target, _reduction("nll_loss", reduction, size_average,
+                                                        reduce))
+
+
+def _check_ignored(target, ignore_index) -> None:
+    values = np.asarray(getattr(target, "value", target))
+    if values.dtype.kind in "iu" and np.any(values == ignore_index):
+        raise DiffersFromPyTorch(f"targets equal to ignore_index ({ignore_index}): gradtrace "
+                                 "counts every target; leave those rows out instead")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """(input − target)², averaged over every element ('mean'), summed, or each ('none')."""
+    input, target = as_tensor(input), as_tensor(target)
+    if input.shape != target.shape:
+        warnings.warn(f"Using a target size ({list(target.shape)}) that is different to the "
+                      f"input size ({list(input.shape)}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=2)
+    return _loss("mse", input, target, _reduction("mse_loss", reduction, size_average, reduce))
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean") -> Tensor:
+    """−(y·log p + (1 − y)·log(1 − p)) of probabilities p in [0, 1]."""
+    if weight is not None:
+        raise DiffersFromPyTorch("binary_cross_entropy(weight=...): gradtrace computes "
+                                 "unweighted losses")
+    return _loss("binary_cross_entropy", input, target,
+                 _reduction("binary_cross_entropy", reduction, size_average, reduce))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None) -> Tensor:
+    """Binary cross-entropy of logits z (a sigmoid folded in): softplus(z) − y·z."""
+    if weight is not None or pos_weight is not None:
+        raise DiffersFromPyTorch("binary_cross_entropy_with_logits(weight, pos_weight): "
+                                 "gradtrace computes unweighted losses")
+    return _loss("binary_cross_entropy_with_logits", input, target,
+                 _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """|input − target|, averaged, summed or each."""
+    difference = (as_tensor(input) - target).abs()
+    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    return difference if reduction == "none" else (
+        difference.sum() if reduction == "sum" else difference.mean())
+
+
+def __getattr__(name: str):
+    raise NotInGradtrace(f"gradtrace.nn.functional has no {name!r}: gradtrace covers the part "
+                         "of torch.nn.functional the course code uses (the README lists what "
+                         "differs)")
+
+
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
-           *ACTIVATIONS, "softmax", "log_softmax", "cross_entropy", "mse_loss", "flatten"]
+           *ACTIVATIONS, "softplus", "relu6", "hardtanh", "softmax", "log_softmax", "flatten",
+           "one_hot", "pad", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "l1_loss"]

@@ -1,44 +1,67 @@
-"""Module and Parameter: the bookkeeping PyTorch users expect, nothing more.
+"""Module and Parameter: the bookkeeping PyTorch users expect.
 
-A Module keeps its parameters and sub-modules in the order they were assigned, so
-`parameters()` and `named_parameters()` are deterministic ("0.weight", "0.bias", "2.weight"...),
-and each Parameter carries its full dotted name, which is how it appears in a trace. The
-training flag lives on each module and is set by `train()` / `eval()`, never globally.
+A Module keeps its parameters, buffers and sub-modules in the order they were assigned, so
+`parameters()`, `named_parameters()` and `state_dict()` are deterministic ("0.weight",
+"0.bias", "2.weight"...), and each Parameter carries its full dotted name, which is how it
+appears in a trace. The training flag lives on each module and is set by `train()` /
+`eval()`, never globally. Calling a module calls its `forward` inside the module's scope
+(gradtrace.core.scopes), so the ops it records, and its parameters, note which module made or
+holds them: pictures of the graph group them by module ("net.0 (Linear)").
 """
 
 from __future__ import annotations
 
+import sys
+from collections import OrderedDict
 from typing import Iterator
 
 import numpy as np
 
-from ..core.arrays import as_float
-from ..core.tensor import Tensor
+from ..core import scopes
+from ..core.tensor import Tensor, dtypes, no_grad
+from ..core.tensor.errors import PyTorchError
 
 
 class Parameter(Tensor):
-    """A tensor the optimiser updates: requires_grad, named by its place in the module tree."""
+    """A tensor the optimiser updates: requires_grad, named by its place in the module tree.
+    `Parameter(data, requires_grad=True)` as in PyTorch (a copy of data, in its float type;
+    Python numbers in the default float type); gradtrace adds `name=`."""
 
-    def __init__(self, value, name: str | None = None):
-        super().__init__(np.array(as_float(value)), name, requires_grad=True)  # own copy
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad: bool = True, name: str | None = None):
+        if isinstance(requires_grad, str):  # gradtrace's older Parameter(value, name)
+            requires_grad, name = True, requires_grad
+        if data is None:
+            data = np.zeros(0, dtype=dtypes.get_default_dtype())
+        value = data._value if isinstance(data, Tensor) else data
+        array = np.array(value) if isinstance(value, np.ndarray) else dtypes.inferred(value)
+        if array.dtype.kind != "f":
+            array = array.astype(np.float64)
+        super().__init__(array, name, requires_grad=bool(requires_grad))
 
     def __repr__(self) -> str:
-        return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.value.dtype})"
+        return "Parameter containing:\n" + super().__repr__()
 
 
 class Module:
     """Base class: subclasses assign Parameters and Modules as attributes and define
     `forward`; calling the module calls `forward`."""
 
-    def __init__(self):
-        object.__setattr__(self, "_parameters", {})
-        object.__setattr__(self, "_modules", {})
+    def __init__(self, *args, **kwargs):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"call Module.__init__() in {type(self).__name__}.__init__ "
-                                 "before assigning attributes")
+            raise AttributeError(f"cannot assign module before Module.__init__() call (call "
+                                 f"super().__init__() in {type(self).__name__}.__init__ first)")
+        if name in self._buffers and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -50,44 +73,154 @@ class Module:
                 parameter.name = f"{name}.{inner}"  # the name a trace shows
         object.__setattr__(self, name, value)
 
-    def forward(self, *args):
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        object.__delattr__(self, name)
 
-    def __call__(self, *args):
-        return self.forward(*args)
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  '"forward" function')
+
+    def __call__(self, *args, **kwargs):
+        # The ops forward() records note this module's scope, so a graph can be drawn grouped
+        # by module (see gradtrace.core.scopes); its own parameters note it too.
+        path = _scope_path(self)
+        tokens = scopes.enter(path, type(self).__name__, self)
+        try:
+            if _SCOPED:
+                inner = scopes.current()
+                for parameter in self._parameters.values():
+                    if parameter is not None:
+                        parameter._scope = inner
+            return self.forward(*args, **kwargs)
+        finally:
+            scopes.leave(tokens)
+
+    # -- registering -------------------------------------------------------------------------
+    def register_parameter(self, name: str, param) -> None:
+        if param is None:
+            self._parameters[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """A tensor kept with the module (in state_dict) that is not a parameter: batch norm's
+        running statistics."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(np.asarray(tensor))
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
+
+    def add_module(self, name: str, module) -> None:
+        setattr(self, name, module)
+
+    register_module = add_module
 
     # -- walking the tree (loops over an explicit stack, children in assignment order) ------
-    def named_modules(self) -> list[tuple[str, "Module"]]:
+    def named_modules(self, memo=None, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """This module ("") and every sub-module, depth first, in assignment order."""
         found: list[tuple[str, Module]] = []
-        stack: list[tuple[str, Module]] = [("", self)]
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        seen: set[int] = set()
         while stack:
-            prefix, module = stack.pop()
-            found.append((prefix, module))
-            children = [(f"{prefix}.{name}" if prefix else name, child)
-                        for name, child in module._modules.items()]
+            path, module = stack.pop()
+            if id(module) in seen:  # a module used twice is listed once, as PyTorch does
+                continue
+            seen.add(id(module))
+            found.append((path, module))
+            children = [(f"{path}.{name}" if path else name, child)
+                        for name, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
-        return found
+        return iter(found)
 
-    def named_parameters(self) -> list[tuple[str, Parameter]]:
-        """(dotted name, parameter) for every parameter, in assignment order."""
-        return [(f"{prefix}.{name}" if prefix else name, parameter)
-                for prefix, module in self.named_modules()
-                for name, parameter in module._parameters.items()]
+    def modules(self) -> Iterator["Module"]:
+        return (module for _, module in self.named_modules())
 
-    def parameters(self) -> list[Parameter]:
-        return [parameter for _, parameter in self.named_parameters()]
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) for every parameter, in assignment order (each once)."""
+        modules = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+        seen: set[int] = set()
+        found = []
+        for path, module in modules:
+            for name, parameter in module._parameters.items():
+                if parameter is not None and id(parameter) not in seen:
+                    seen.add(id(parameter))
+                    found.append((f"{path}.{name}" if path else name, parameter))
+        return iter(found)
 
-    def children(self) -> list["Module"]:
-        return list(self._modules.values())
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        return (parameter for _, parameter in self.named_parameters(recurse=recurse))
 
-    def named_children(self) -> list[tuple[str, "Module"]]:
-        return list(self._modules.items())
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        modules = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+        return iter([(f"{path}.{name}" if path else name, buffer)
+                     for path, module in modules for name, buffer in module._buffers.items()
+                     if buffer is not None])
 
-    # -- modes and gradients ---------------------------------------------------------------
+    def buffers(self, recurse: bool = True):
+        return (buffer for _, buffer in self.named_buffers(recurse=recurse))
+
+    def children(self) -> Iterator["Module"]:
+        return iter([child for child in self._modules.values() if child is not None])
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        return iter([(name, child) for name, child in self._modules.items()
+                     if child is not None])
+
+    def apply(self, function) -> "Module":
+        """function(module) for every sub-module, children first, then this one (as d2l's
+        net.apply(init_weights))."""
+        for child in self.children():
+            child.apply(function)
+        function(self)
+        return self
+
+    # -- state -----------------------------------------------------------------------------
+    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Every parameter and buffer by dotted name, in order: tensors sharing the arrays
+        (detached unless keep_vars)."""
+        state = OrderedDict() if destination is None else destination
+        for path, module in self.named_modules():
+            base = f"{prefix}{path}." if path else prefix
+            for name, parameter in module._parameters.items():
+                if parameter is not None:
+                    state[base + name] = parameter if keep_vars else parameter.detach()
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    state[base + name] = buffer if keep_vars else buffer.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy each array of `state_dict` into the parameter or buffer of that name, in place
+        (shapes must match); with strict, every name must be there and no other."""
+        own = self.state_dict(keep_vars=True)
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        if strict and (missing or unexpected):
+            raise PyTorchError(f"Error(s) in loading state_dict for {type(self).__name__}: "
+                               f"Missing key(s) in state_dict: {missing}. Unexpected key(s) in "
+                               f"state_dict: {unexpected}.")
+        with no_grad():
+            for name, target in own.items():
+                if name not in state_dict:
+                    continue
+                source = state_dict[name]
+                array = np.asarray(source._value if isinstance(source, Tensor) else source)
+                if array.shape != target.shape:
+                    raise PyTorchError(f"Error(s) in loading state_dict for "
+                                       f"{type(self).__name__}: size mismatch for {name}: "
+                                       f"copying a param with shape {list(array.shape)}, the "
+                                       f"shape in current model is {list(target.shape)}.")
+                target._fill_with(array)
+        return _Keys(missing, unexpected)
+
+    # -- modes, gradients, types -----------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
         """Training mode for this module and all below it (batch statistics, dropout on)."""
-        for _, module in self.named_modules():
+        for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
@@ -95,9 +228,39 @@ class Module:
         """Evaluation mode: running statistics in batch norm, dropout off."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for parameter in self.parameters():
-            parameter.grad = None
+            parameter.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for parameter in self.parameters():
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                parameter.grad.zero_()
+
+    def to(self, *args, **kwargs) -> "Module":
+        """to(dtype) converts every parameter and float buffer; to('cpu') changes nothing."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if not isinstance(arg, str) and type(arg).__name__ != "device":
+                dtype = arg
+        if dtype is not None:
+            chosen = dtypes.as_dtype(dtype)
+            for tensor_ in [*self.parameters(), *self.buffers()]:
+                if tensor_._value.dtype.kind == "f":
+                    tensor_._value = tensor_._value.astype(chosen)
+        return self
+
+    def float(self) -> "Module":
+        return self.to(dtypes.float32)
+
+    def double(self) -> "Module":
+        return self.to(dtypes.float64)
+
+    def cpu(self) -> "Module":
+        return self
 
     # -- printing, as PyTorch does ---------------------------------------------------------
     def extra_repr(self) -> str:
@@ -113,21 +276,71 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
+_SCOPED = hasattr(Tensor, "_scope")  # tensors note their scope (a slot of their own)
+
+
+def _scope_path(module) -> str:
+    """The module's dotted path: its name in the module that calls it ("net.0"); for the
+    outermost module, the variable the calling code holds it in ("net"), else ""."""
+    calling = scopes.calling_module()
+    if calling is None:
+        return scopes.inner_path(_variable_name(module))
+    parent, parent_path = calling
+    for name, child in parent._modules.items():  # the usual case: a direct child
+        if child is module:
+            return scopes.join(parent_path, name)
+    for name, child in parent.named_modules():  # inside a ModuleList, a nested container
+        if child is module and name:
+            return scopes.join(parent_path, name)
+    return scopes.join(parent_path, type(module).__name__.lower())  # made inside forward
+
+
+def _variable_name(module) -> str:
+    """The name of a variable holding `module` in the code that called it (outside gradtrace)."""
+    frame = sys._getframe(3)  # _variable_name < _scope_path < __call__ < the caller
+    searched = 0
+    while frame is not None and searched < 2:
+        if not frame.f_globals.get("__name__", "").startswith("gradtrace."):
+            searched += 1
+            for name, value in frame.f_locals.items():
+                if value is module and not name.startswith("_") and name != "self":
+                    return name
+        frame = frame.f_back
+    return ""
+
+
+class _Keys(tuple):
+    """What load_state_dict returns: (missing_keys, unexpected_keys)."""
+
+    def __new__(cls, missing, unexpected):
+        made = super().__new__(cls, (missing, unexpected))
+        made.missing_keys, made.unexpected_keys = missing, unexpected
+        return made
+
+
 class Sequential(Module):
     """Modules applied one after the other; children are named "0", "1", ... and the
     container can be indexed (net[0]), sliced (net[:2]), iterated and measured (len)."""
 
-    def __init__(self, *modules: Module):
+    def __init__(self, *modules):
         super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, module in modules[0].items():
+                setattr(self, name, module)
+            return
         for index, module in enumerate(modules):
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential takes modules, not {type(module).__name__}")
+                raise TypeError(f"{type(module).__name__} is not a Module subclass")
             setattr(self, str(index), module)
 
     def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
+
+    def append(self, module: Module) -> "Sequential":
+        setattr(self, str(len(self)), module)
+        return self
 
     def __getitem__(self, index):
         modules = list(self._modules.values())
@@ -140,3 +353,61 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules, registered so their parameters are the container's."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        for module in modules or ():
+            self.append(module)
+
+    def append(self, module: Module) -> "ModuleList":
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules) -> "ModuleList":
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    """Modules by name, registered so their parameters are the container's."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        for name, module in (modules or {}).items():
+            setattr(self, name, module)
+
+    def __getitem__(self, name: str) -> Module:
+        return self._modules[name]
+
+    def __setitem__(self, name: str, module: Module) -> None:
+        setattr(self, name, module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()

@@ -1,0 +1,470 @@
+"""The Tensor: a numpy array that remembers the op that made it, PyTorch style.
+
+    w = gradtrace.tensor(2.0, name="w"); x = gradtrace.tensor(-1.0, name="x")
+    y = 1 / (1 + gradtrace.exp(-(w * x)))
+    trace = y.backward()      # w.grad, x.grad are set; trace is a gradtrace Trace
+
+Values are computed eagerly with the registry's forward rules. An op is recorded only when
+gradients are being recorded (not inside `no_grad()`) and one of its inputs requires a
+gradient, as in PyTorch; anything else is a plain value (a leaf that needs no gradient).
+`backward()` turns the recorded ops into the same Graph the parser builds and traces it, so
+every renderer works on it, and adds each leaf's gradient to its `.grad`.
+
+In-place changes (`w -= lr * w.grad`, `x[0] = 1`, `grad.zero_()`) write into the tensor's own
+array, so every alias sees them (`.data`, views), with one exception that keeps a promise: while
+a Trace from backward() still holds the array, the tensor gets an updated copy instead, so the
+trace goes on showing the values it was computed with (optimisers do the same). An in-place
+change recorded while gradients are on makes the tensor the result of that op; a tensor that
+an op had already read and that is changed afterwards stops backward() with PyTorch's error,
+rather than giving wrong gradients (see `_check_unchanged`).
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+
+from ..arrays import as_float
+from .. import scopes as _scopes
+from ..registry import REGISTRY
+from ..trace import record_array
+from . import dtypes
+from .errors import DiffersFromPyTorch, PyTorchError
+from .methods import TorchMethods
+
+# -- recording on or off (torch.no_grad) ----------------------------------------------------
+
+_grad_enabled = True  # read by every op: a module global is the cheapest thing to read
+_clock = 0  # in-place changes made so far; op results are stamped with it (_made)
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def _set_grad_enabled(mode: bool) -> bool:
+    global _grad_enabled
+    before, _grad_enabled = _grad_enabled, bool(mode)
+    return before
+
+
+class set_grad_enabled:
+    """Record ops (True) or not (False), as a context manager or a plain call."""
+
+    def __init__(self, mode: bool):
+        self._before = _set_grad_enabled(mode)
+        self._mode = bool(mode)
+
+    def __enter__(self):
+        _set_grad_enabled(self._mode)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _set_grad_enabled(self._before)
+
+    def __call__(self, function):
+        """Used as a decorator: the function runs in this mode."""
+        mode = self._mode
+        _set_grad_enabled(self._before)
+
+        def wrapped(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        wrapped.__name__, wrapped.__doc__ = function.__name__, function.__doc__
+        return wrapped
+
+
+class no_grad(set_grad_enabled):
+    """`with gradtrace.no_grad():` records nothing, so leaves can be updated in place
+    (`w -= lr * w.grad`); also a decorator (@gradtrace.no_grad())."""
+
+    def __init__(self):
+        self._before, self._mode = _grad_enabled, False
+
+
+class enable_grad(set_grad_enabled):
+    """Record ops again inside a no_grad() block."""
+
+    def __init__(self):
+        self._before, self._mode = _grad_enabled, True
+
+
+inference_mode = no_grad
+
+
+def _tick() -> int:
+    global _clock
+    _clock += 1
+    return _clock
+
+
+# -- the tensor ------------------------------------------------------------------------------
+
+_INTEGER_OPS = frozenset({"add", "sub", "mul", "neg", "abs", "max", "min", "sum", "amax", "amin",
+                          "index", "reshape", "transpose", "flatten", "relu", "pow"})
+
+
+class Tensor(TorchMethods):
+    """A value (numpy array; a scalar is 0-d) that remembers the op that made it."""
+
+    __array_priority__ = 1000  # numpy defers to our operators: array * tensor is a Tensor
+    # No per-tensor __dict__: a network written op by op makes tens of thousands of these.
+    # The inputs sit in slots of their own, not in a tuple: one object fewer per op for the
+    # garbage collector to sweep while a network runs op by op (see `_parents`). Slots that
+    # most tensors never need (_changed, _base, _retains, _number) are left unset until they
+    # are.
+    __slots__ = ("_value", "name", "requires_grad", "_grad", "_op", "_first", "_second",
+                 "_others", "_attrs", "_trace", "_made", "_changed", "_base", "_retains", "_number",
+                 "_scope")
+
+    def __init__(self, value, name: str | None = None, *, requires_grad: bool = False):
+        """A leaf holding `value` (its float type kept; integers become float64). Tensors
+        computed by ops are made by `_apply`; `gradtrace.tensor(...)` is the usual way in."""
+        if isinstance(value, (list, tuple)):  # torch.Tensor([1, 2]): the default float type
+            value = np.asarray(value, dtype=dtypes.get_default_dtype())
+        self._value = as_float(value) if not isinstance(value, np.ndarray) or (
+            value.dtype.kind not in "biuf") else value
+        self.name = name
+        self.requires_grad = requires_grad
+        self._grad = None
+        self._op, self._attrs = None, ()
+        self._first = self._second = None
+        self._others = ()
+        self._trace = None  # the last Trace made from this leaf (weakly), see held_by_trace
+        self._made = _clock
+
+    # -- value, gradient, data -----------------------------------------------------------
+    @property
+    def value(self) -> np.ndarray:
+        """The numpy array this tensor holds (gradtrace's name for it; PyTorch has .data)."""
+        return self._value
+
+    @value.setter
+    def value(self, value) -> None:
+        self._value = value._value if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def grad(self):
+        """d output / d this tensor, summed over every backward() since it was last cleared
+        (None before the first); a tensor, as in PyTorch."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(np.asarray(value, dtype=self._value.dtype))
+        if value is not None and value._value.shape != self._value.shape:
+            raise PyTorchError(f"assigned grad has data of a different size: "
+                               f"{value._value.shape} for a tensor of {self._value.shape}")
+        self._grad = value
+
+    @property
+    def data(self) -> "Tensor":
+        """The same array as a tensor that records nothing: changes to it change this one."""
+        view = Tensor(self._value)
+        view._base = _owner(self)
+        return view
+
+    @data.setter
+    def data(self, value) -> None:
+        self._value = np.asarray(value._value if isinstance(value, Tensor) else value)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors no recorded op made (those users made, and results that needed no
+        gradient)."""
+        return self._op is None
+
+    def __repr__(self) -> str:
+        from .printing import tensor_text
+
+        return tensor_text(self)
+
+    __str__ = __repr__
+
+    # -- recording ops -------------------------------------------------------------------
+    def _apply(self, op_name: str, *others, attrs: tuple = ()) -> "Tensor":
+        # This runs for every op: hence the plain code (no Op.evaluate, slots set directly).
+        parents = (self, *map(as_tensor, others))
+        inputs = tuple([p._value for p in parents])
+        first = inputs[0].dtype
+        for x in inputs:  # one float type throughout is the common case: nothing to match
+            if x.dtype is not first:
+                parents, inputs = _promoted(op_name, parents, inputs)
+                break
+        else:
+            if first.kind != "f":
+                parents, inputs = _promoted(op_name, parents, inputs)
+        op = REGISTRY[op_name]
+        forward = op.forward
+        with np.errstate(all="ignore"):
+            if forward is None:  # an op written with others: its composite computes it
+                value = op.evaluate(inputs, dict(attrs))
+            else:
+                value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
+        made = Tensor.__new__(Tensor)
+        made.name, made._grad, made._made = None, None, _clock
+        if _grad_enabled:
+            for parent in parents:
+                if parent.requires_grad:
+                    made._value, made.requires_grad = as_float(value), True
+                    made._op, made._attrs, made._first = op_name, attrs, parents[0]
+                    made._scope = _scopes.current()  # the module making it, for pictures
+                    made._second = parents[1] if len(parents) > 1 else None
+                    made._others = parents[2:]
+                    return made
+        # no gradient needed: a plain value, in the type the inputs call for
+        value = np.asarray(value)
+        if value.dtype.kind == "f" and inputs[0].dtype.kind in "biu" and op_name in _INTEGER_OPS:
+            value = value.astype(inputs[0].dtype)  # relu of integers stays integers
+        made._value = value
+        made.requires_grad = False
+        made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
+        return made
+
+    @property
+    def _parents(self) -> tuple["Tensor", ...]:
+        """The tensors this one was computed from (none for a leaf)."""
+        if self._first is None:
+            return ()
+        if self._second is None:
+            return (self._first,)
+        return (self._first, self._second, *self._others)
+
+    def __add__(self, other): return self._apply("add", other)
+    def __radd__(self, other): return as_tensor(other)._apply("add", self)
+    def __sub__(self, other): return self._apply("sub", other)
+    def __rsub__(self, other): return as_tensor(other)._apply("sub", self)
+    def __mul__(self, other): return self._apply("mul", other)
+    def __rmul__(self, other): return as_tensor(other)._apply("mul", self)
+    def __truediv__(self, other): return self._apply("div", other)
+    def __pow__(self, other): return self._apply("pow", other)
+    def __rpow__(self, other): return as_tensor(other)._apply("pow", self)
+    def __matmul__(self, other): return self._apply("matmul", other)
+    def __rmatmul__(self, other): return as_tensor(other)._apply("matmul", self)
+    def __neg__(self): return self._apply("neg")
+    def __abs__(self): return self._apply("abs")
+
+    def __rtruediv__(self, other):
+        if np.ndim(other) == 0 and not isinstance(other, Tensor) and float(other) == 1.0:
+            return self._apply("reciprocal")  # 1/x is a reciprocal gate, as in the parser
+        return as_tensor(other)._apply("div", self)
+
+    # -- in place ------------------------------------------------------------------------
+    def __iadd__(self, other): return self._in_place("add", other)
+    def __isub__(self, other): return self._in_place("sub", other)
+    def __imul__(self, other): return self._in_place("mul", other)
+    def __itruediv__(self, other): return self._in_place("div", other)
+    def __ipow__(self, other): return self._in_place("pow", other)
+
+    def _in_place(self, op_name: str, *others, attrs: tuple = ()) -> "Tensor":
+        """self ← op(self, *others). Recorded (this tensor becomes the op's result) when
+        gradients are on and any of them requires one; else written into the array."""
+        if _grad_enabled and (self.requires_grad or any(
+                isinstance(o, Tensor) and o.requires_grad for o in others)):
+            self._refuse_leaf_change()
+            return self._become(self._apply(op_name, *others, attrs=attrs))
+        with set_grad_enabled(False):
+            result = self._apply(op_name, *others, attrs=attrs)._value
+        return self._write(result)
+
+    def _refuse_leaf_change(self) -> None:
+        if self._op is None and self.requires_grad:
+            raise PyTorchError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                f"({self._label()} is a leaf: change it inside `with gradtrace.no_grad():`, "
+                "as an optimiser does)")
+
+    def _become(self, result: "Tensor") -> "Tensor":
+        """Make this tensor the recorded `result` of an op that read it: what it was before
+        moves to a new tensor, which the op now reads."""
+        former = Tensor.__new__(Tensor)
+        for slot in ("_value", "name", "requires_grad", "_grad", "_op", "_first", "_second",
+                     "_others", "_attrs", "_made"):
+            setattr(former, slot, getattr(self, slot))
+        former._trace = getattr(self, "_trace", None)
+        former._scope = getattr(self, "_scope", ())
+        parents = tuple(former if p is self else p for p in result._parents)
+        self._value, self.requires_grad, self._op, self._attrs = (
+            result._value, True, result._op, result._attrs)
+        self._first, self._second = parents[0], (parents[1] if len(parents) > 1 else None)
+        self._scope = getattr(result, "_scope", ())
+        self._others = parents[2:]
+        self.name = None
+        self._changed = self._made = _tick()
+        return self
+
+    def _write(self, result) -> "Tensor":
+        """Write `result` into this tensor's array, in place, in its own type (a copy when a
+        live Trace holds the array); every tensor sharing the array sees the change."""
+        target = self._value
+        result = np.asarray(result)
+        if not np.can_cast(result.dtype, target.dtype, casting="same_kind"):
+            raise PyTorchError(f"result type {dtypes.name_of(result.dtype)} can't be cast to "
+                               f"the desired output type {dtypes.name_of(target.dtype)}")
+        try:
+            shaped = np.broadcast_to(result, target.shape)
+        except ValueError:
+            raise PyTorchError(f"output with shape {list(target.shape)} doesn't match the "
+                               f"broadcast shape {list(np.broadcast_shapes(result.shape, target.shape))}"
+                               ) from None
+        owner = _owner(self)
+        if self.held_by_trace() or owner.held_by_trace():
+            fresh = np.array(shaped, dtype=target.dtype)
+            self._value = fresh
+            if owner is not self and owner._value is target:
+                owner._value = fresh
+        else:
+            target[...] = shaped
+        self._changed = owner._changed = _tick()
+        return self
+
+    # -- backward ------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None, *, wrt=None):
+        """Trace the backward pass from this tensor, add each leaf's gradient to its `.grad`
+        (as PyTorch accumulates) and return the Trace (print it, `.to_markdown()`...).
+
+        `gradient` is d(something)/d(this tensor), needed when this tensor is not a single
+        number, as in PyTorch. `inputs` (or `wrt`, by name) limits the leaves traced.
+        `retain_graph` is accepted and changes nothing: a gradtrace graph can be traced again.
+        """
+        from .recording import backward_trace
+
+        if create_graph:
+            raise DiffersFromPyTorch("backward(create_graph=True): gradtrace records no graph "
+                                     "of the backward pass, so no second derivatives")
+        if not self.requires_grad:
+            raise PyTorchError("element 0 of tensors does not require grad and does not have "
+                               "a grad_fn (no op that made this tensor read a tensor with "
+                               "requires_grad=True, or it was made inside no_grad())")
+        if gradient is None and self._value.size != 1:
+            raise PyTorchError("grad can be implicitly created only for scalar outputs "
+                               f"(this one has shape {tuple(self._value.shape)}: pass "
+                               "gradient=, the gradient of something with respect to it)")
+        collecting = gc.isenabled()
+        gc.disable()  # what is built here holds no cycles: don't scan it over and over as it grows
+        try:
+            with set_grad_enabled(True):
+                trace, leaves, retained = backward_trace(self, gradient, inputs, wrt)
+        finally:
+            if collecting:
+                gc.enable()
+        recorded = weakref.ref(trace)
+        for node_id, leaf in leaves.items():
+            found = trace.node_grads.get(node_id)
+            if found is not None:
+                leaf._accumulate(record_array(found), recorded)
+            leaf._trace = recorded
+        for node_id, tensor_ in retained.items():
+            found = trace.node_grads.get(node_id)
+            if found is not None:
+                tensor_._accumulate(record_array(found), recorded)
+        return trace
+
+    def _accumulate(self, gradient: np.ndarray, recorded) -> None:
+        """.grad += gradient, in this tensor's float type; the first gradient is the trace's
+        own array, marked as held so that changing .grad in place copies it first."""
+        if gradient.dtype != self._value.dtype:
+            gradient = gradient.astype(self._value.dtype)
+        grad = self._grad
+        if grad is None:
+            self._grad = grad = Tensor(gradient)
+            grad._trace = recorded
+        elif grad.held_by_trace() or grad._value.shape != gradient.shape:
+            grad._value = grad._value + gradient  # the trace keeps the array it holds
+        else:
+            grad._value += gradient
+
+    def held_by_trace(self) -> bool:
+        """True while a Trace made by backward() from this leaf is still alive: it holds this
+        very array, so an optimiser updates a copy instead of the array in place."""
+        recorded = getattr(self, "_trace", None)
+        return recorded is not None and recorded() is not None
+
+    def _label(self) -> str:
+        return repr(self.name) if self.name else f"a tensor of shape {tuple(self.shape)}"
+
+
+_OBJECT_HASH = object.__hash__
+Tensor.__hash__ = _OBJECT_HASH  # == gives a tensor of booleans; identity is the hash
+
+
+def as_tensor(value) -> Tensor:
+    """A tensor as it is; anything else as a constant (a leaf that takes no gradient). A
+    Python number keeps its kind (an int stays an int), so it takes the type of the tensors
+    it meets, as PyTorch's numbers do."""
+    if isinstance(value, Tensor):
+        return value
+    _check_operand(value)
+    if isinstance(value, (bool, int)) and not isinstance(value, np.generic):
+        made = Tensor(np.asarray(value, dtype=np.bool_ if isinstance(value, bool) else np.int64))
+    else:
+        made = Tensor(value)
+    if isinstance(value, (bool, int, float)):
+        made._number = True  # promotion treats it as PyTorch treats a Python number
+    return made
+
+
+def _check_operand(value) -> None:
+    """An op's input that is not a tensor must be real numbers: None, text or a complex number
+    would otherwise become nan or lose its imaginary part without a word."""
+    kind = np.asarray(value).dtype.kind if isinstance(value, (list, tuple, np.ndarray,
+                                                              np.generic)) else None
+    if isinstance(value, (bool, int, float)) or kind in ("b", "i", "u", "f"):
+        return
+    raise TypeError(f"an op's input must be a tensor, a real number or an array of them, not "
+                    f"{type(value).__name__} ({_shown(value)})")
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_number(tensor_: Tensor) -> bool:
+    """A constant made from a Python number by as_tensor."""
+    return getattr(tensor_, "_number", False)
+
+
+def _promoted(op_name: str, parents: tuple, inputs: tuple):
+    """Inputs of mixed or non-float types, made what PyTorch's promotion makes them: all in the
+    result type when it is a float type, or when the op keeps integers (add, sum, index...)."""
+    weak = tuple(_is_number(p) for p in parents)
+    target = dtypes.promoted(inputs, weak)
+    if target.kind != "f" and op_name not in _INTEGER_OPS:
+        target = dtypes.get_default_dtype()  # exp, div, mean... of integers give floats
+    cast = tuple(x if x.dtype == target else x.astype(target) for x in inputs)
+    # a constant takes the cast value; a tensor that needs a gradient stays itself
+    parents = tuple(p if x is p._value or p.requires_grad else Tensor(x)
+                    for p, x in zip(parents, cast))
+    return parents, cast
+
+
+def record(op_name: str, parents: tuple, value: np.ndarray, attrs: tuple = ()) -> Tensor:
+    """A tensor made by registry op `op_name` from `parents`, its value computed already (an
+    autograd.Function's forward ran): recorded when gradients are on and a parent needs one."""
+    made = Tensor(value)
+    if _grad_enabled and any(p.requires_grad for p in parents):
+        made.requires_grad, made._op, made._attrs = True, op_name, attrs
+        made._first = parents[0]
+        made._second = parents[1] if len(parents) > 1 else None
+        made._others = tuple(parents[2:])
+    return made
+
+
+def _owner(tensor_: Tensor) -> Tensor:
+    """The tensor whose array this one shares (.data, views), else itself."""
+    base = getattr(tensor_, "_base", None)
+    return tensor_ if base is None else base

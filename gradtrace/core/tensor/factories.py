@@ -1,0 +1,242 @@
+"""Making tensors, with PyTorch's names and arguments: tensor, zeros, ones, full, eye, arange,
+linspace, the random ones (rand, randn, randint, randperm, normal, bernoulli) and their
+`_like` forms.
+
+Each takes `dtype=` (the default float type when not given, see dtypes.py) and
+`requires_grad=`; the random ones take `generator=` (random.py: PyTorch's stream, from the
+default generator when not given). `device=` is accepted for "cpu" only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import dtypes
+from ..budget import over_budget
+from .methods import _check_device, _sizes
+from .random import chosen
+from .base import Tensor
+
+
+def _leaf(array: np.ndarray, requires_grad: bool, name: str | None = None) -> Tensor:
+    made = Tensor(array, name)
+    if requires_grad:
+        made.requires_grad_(True)
+    return made
+
+
+def _float(dtype) -> np.dtype:
+    return dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+
+
+def tensor(data, name: str | None = None, requires_grad: bool | None = None, *, dtype=None,
+           device=None) -> Tensor:
+    """A leaf holding a copy of `data` (numbers, nested lists, arrays), as torch.tensor: Python
+    floats take the default float type, ints int64, numpy arrays keep their type.
+
+    Given a `name` (how it appears in the narration), it is gradtrace's variable: float64 for
+    Python numbers and requires_grad=True unless told otherwise."""
+    if device is not None:
+        _check_device(device)
+    named = name is not None
+    array = dtypes.inferred(getattr(data, "_value", data), dtype, named=named)
+    wants = named if requires_grad is None else bool(requires_grad)
+    if wants and array.dtype.kind != "f":
+        array = array.astype(np.float64) if named and dtype is None else array
+    return _leaf(array, wants, name)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """A tensor as it is (converted when dtype differs); anything else as `tensor(data)`."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return Tensor(data)  # shares the array, as torch.as_tensor does
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """The array itself as a tensor (changes show in both), as torch.from_numpy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor(array)
+
+
+def _new_sizes(shape) -> tuple[int, ...]:
+    """The sizes of a new tensor, checked before anything is allocated: whole numbers ≥ 0
+    whose product fits the element budget (gradtrace.core.budget)."""
+    sizes = _sizes(shape)
+    for given in (shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list))
+                  else shape):
+        if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 0:
+            raise ValueError(f"a size must be a whole number ≥ 0, not {given!r}")
+    _check_count(math.prod(sizes), sizes)
+    return sizes
+
+
+def _check_count(elements: int, sizes) -> None:
+    why = over_budget(elements)
+    if why:
+        raise ValueError(f"a tensor of size {tuple(sizes)} would make {why}")
+
+
+def _filled(shape, value, dtype, requires_grad) -> Tensor:
+    return _leaf(np.full(_new_sizes(shape), value, dtype=dtype), requires_grad)
+
+
+def _size(sizes: tuple, size) -> tuple:
+    """zeros(2, 3), zeros((2, 3)) and zeros(size=(2, 3)) alike."""
+    return sizes if size is None else (tuple(size) if isinstance(size, (tuple, list)) else (size,),)
+
+
+def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _filled(_size(sizes, size), 0, _float(dtype), requires_grad)
+
+
+def ones(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _filled(_size(sizes, size), 1, _float(dtype), requires_grad)
+
+
+empty = zeros  # gradtrace has no uninitialised memory: empty() is zeros
+
+
+def full(size, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    if dtype is None:
+        dtype = (dtypes.bool_ if isinstance(fill_value, bool) else dtypes.int64
+                 if isinstance(fill_value, int) else dtypes.get_default_dtype())
+    return _filled((size,) if isinstance(size, int) else size, fill_value,
+                   dtypes.as_dtype(dtype), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False,
+        device=None) -> Tensor:
+    rows, columns = _new_sizes((n, n if m is None else m))
+    return _leaf(np.eye(rows, columns, dtype=_float(dtype)), requires_grad)
+
+
+def _like(function, other, dtype, requires_grad, **kwargs) -> Tensor:
+    return function(*other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad,
+                    **kwargs)
+
+
+def zeros_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _like(zeros, input, dtype, requires_grad)
+
+
+def ones_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _like(ones, input, dtype, requires_grad)
+
+
+empty_like = zeros_like
+
+
+def full_like(input, fill_value, *, dtype=None, requires_grad: bool = False,
+              device=None) -> Tensor:
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
+           device=None) -> Tensor:
+    """start, start + step, ... below end; int64 when every bound is an int, as in PyTorch."""
+    if end is None:
+        start, end = 0, start
+    bounds = (start, end, step)
+    if dtype is None:
+        dtype = dtypes.int64 if all(isinstance(b, int) for b in bounds) else (
+            dtypes.get_default_dtype())
+    dtype = dtypes.as_dtype(dtype)
+    if not all(np.isfinite(float(b)) for b in bounds) or float(step) == 0:
+        raise ValueError(f"arange({start}, {end}, {step}): the bounds must be finite and the "
+                         "step not 0")
+    count = int(np.ceil((float(end) - float(start)) / float(step)))
+    _check_count(max(count, 0), (max(count, 0),))
+    values = float(start) + np.arange(max(count, 0), dtype=np.float64) * float(step) \
+        if dtype.kind == "f" else np.arange(start, end, step)
+    return _leaf(values.astype(dtype), requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False,
+             device=None) -> Tensor:
+    """`steps` evenly spaced numbers from start to end, both included."""
+    (steps,) = _new_sizes((steps,))
+    return _leaf(np.linspace(float(start), float(end), steps).astype(_float(dtype)),
+                 requires_grad)
+
+
+# -- random: PyTorch's CPU stream (random.py) -------------------------------------------
+
+def rand(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False,
+         device=None) -> Tensor:
+    """U(0, 1) numbers of the given size."""
+    dtype = _float(dtype)
+    return _leaf(chosen(generator).uniform(_new_sizes(_size(sizes, size)), 0.0, 1.0, dtype),
+                 requires_grad)
+
+
+def randn(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False,
+          device=None) -> Tensor:
+    """N(0, 1) numbers of the given size."""
+    dtype = _float(dtype)
+    return _leaf(chosen(generator).normal(_new_sizes(_size(sizes, size)), 0.0, 1.0, dtype),
+                 requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None,
+           requires_grad: bool = False, device=None) -> Tensor:
+    """N(mean, std²): numbers mean and std with a `size` (torch.normal(0, 0.01, (2, 1))), or
+    tensors of means and standard deviations, one number drawn per element."""
+    source = chosen(generator)
+    if size is not None:
+        sizes = _new_sizes((size,) if isinstance(size, int) else tuple(size))
+        return _leaf(source.normal(sizes, float(mean), float(std), _float(dtype)), requires_grad)
+    means = np.asarray(getattr(mean, "_value", mean))
+    stds = np.asarray(getattr(std, "_value", std))
+    shape = np.broadcast_shapes(means.shape, stds.shape)
+    dtype = next((a.dtype for a in (means, stds) if a.ndim and a.dtype.kind == "f"),
+                 _float(dtype))
+    draws = source.normal(shape, 0.0, 1.0, dtype)
+    return _leaf((draws * stds + means).astype(dtype), requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None,
+            requires_grad: bool = False, device=None) -> Tensor:
+    """Integers in [low, high) (randint(high, size) draws from [0, high)), int64."""
+    if size is None:
+        low, high, size = 0, low, high
+    sizes = _new_sizes((size,) if isinstance(size, int) else tuple(size))
+    draws = chosen(generator).integers(sizes, int(low), int(high))
+    return _leaf(draws.astype(dtypes.as_dtype(dtype) or dtypes.int64), requires_grad)
+
+
+def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False,
+             device=None) -> Tensor:
+    """0..n−1 in a random order, int64."""
+    return _leaf(chosen(generator).permutation(int(n)).astype(
+        dtypes.as_dtype(dtype) or dtypes.int64), requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """1 with probability input[i] (or p), else 0, in input's float type."""
+    probabilities = np.asarray(getattr(input, "_value", input))
+    source = chosen(generator)
+    draws = source.bernoulli(probabilities.shape, float(p)) if p is not None else (
+        source.bernoulli_each(probabilities))
+    return Tensor(draws.astype(probabilities.dtype))
+
+
+def rand_like(input, *, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low, high=None, *, generator=None, dtype=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype)

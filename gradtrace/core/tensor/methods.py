@@ -1,0 +1,855 @@
+"""PyTorch's tensor methods, each written with the registry's ops.
+
+Every method that can carry a gradient records registry ops only (the registry is the one
+list of ops): `x.exp()` is the exp op, `x.sum(dim=1, keepdim=True)` the sum op then a reshape,
+`x.permute(0, 2, 3, 1)` reshapes and transposes, `x.max(dim=1)` the max op for the values and
+numpy's argmax for the indices (indices carry no gradient, as in PyTorch). Methods whose
+result carries no gradient (comparisons, argmax, type conversions of data) compute with numpy
+directly.
+
+Arguments follow PyTorch: `dim` and `keepdim` (gradtrace's `axis` is accepted too), sizes as
+separate numbers or one tuple.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from . import dtypes
+from .errors import DiffersFromPyTorch, PyTorchError
+
+
+def _owner(tensor_):
+    return _tensor_module()._owner(tensor_)
+
+
+def _tensor_module():
+    from . import base as tensor
+
+    return tensor
+
+
+def _sizes(shape) -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _dims(dim, ndim: int):
+    """A dim (or several) as plain non-negative ints; None for all."""
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(_dim(d, ndim) for d in dim)
+    return _dim(dim, ndim)
+
+
+def _dim(dim, ndim: int) -> int:
+    """One dim in -ndim..ndim-1 (a 0-d tensor has dims -1 and 0), as a non-negative int."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"a dim must be a whole number, not {dim!r}")
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, "
+                         f"{size - 1}], but got {dim})")
+    return int(dim) % size
+
+
+def _kept_shape(shape, dims) -> tuple[int, ...]:
+    reduced = range(len(shape)) if dims is None else (
+        dims if isinstance(dims, tuple) else (dims,))
+    return tuple(1 if i in reduced else n for i, n in enumerate(shape))
+
+
+class ValuesIndices(NamedTuple):
+    """What x.max(dim) and x.min(dim) return, as torch.return_types.max: values, indices."""
+
+    values: object
+    indices: object
+
+
+class TorchMethods:
+    """The PyTorch method surface of gradtrace.Tensor (a mixin: no state of its own)."""
+
+    __slots__ = ()
+
+    # -- reading -----------------------------------------------------------------------------
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return int(self._value.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._value.itemsize
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    is_cuda = False
+
+    def item(self):
+        if self._value.size != 1:
+            raise PyTorchError(f"a Tensor with {self._value.size} elements cannot be converted "
+                               "to Scalar")
+        return self._value.reshape(()).item()
+
+    def tolist(self):
+        return self._value.tolist()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The array itself (changes to it change the tensor), as in PyTorch."""
+        if self.requires_grad and not force:
+            raise PyTorchError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._value
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value if dtype is None else self._value.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._value.dtype.kind not in "biu":
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._value.size != 1:
+            raise PyTorchError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._value.reshape(()))
+
+    def __len__(self) -> int:
+        if self._value.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._value.shape[0]))
+
+    def __format__(self, spec: str) -> str:
+        if self._value.ndim == 0 or self._value.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    # -- gradients -------------------------------------------------------------------------
+    def detach(self):
+        """The same array as a tensor that records nothing and needs no gradient."""
+        return _tensor_module().Tensor(self._value)
+
+    def detach_(self):
+        self._op, self._attrs, self._first, self._second, self._others = None, (), None, None, ()
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True):
+        if self._value.dtype.kind != "f":
+            raise PyTorchError("only Tensors of floating point dtype can require gradients")
+        if self._op is not None and not requires_grad:
+            raise PyTorchError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate tensor's gradient in .grad at backward()."""
+        self._retains = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(getattr(self, "_retains", False)) and self._op is not None
+
+    @property
+    def grad_fn(self):
+        """None for a leaf; else the op that made it, named as PyTorch names its backward."""
+        if self._op is None:
+            return None
+        return GradFn(self._op)
+
+    def clone(self):
+        """A copy; recorded (the identity, as a reshape to the same shape) when it needs a
+        gradient."""
+        copied = self._apply("reshape", attrs=(("shape", self.shape),))
+        copied._value = copied._value.copy()
+        return copied
+
+    # -- elementwise, one method per registry op called by name -----------------------------
+    def exp(self): return self._apply("exp")
+    def log(self): return self._apply("log")
+    def sqrt(self): return self._apply("sqrt")
+    def sin(self): return self._apply("sin")
+    def cos(self): return self._apply("cos")
+    def tanh(self): return self._apply("tanh")
+    def sigmoid(self): return self._apply("sigmoid")
+    def relu(self): return self._apply("relu")
+    def abs(self): return self._apply("abs")
+    def neg(self): return self._apply("neg")
+    def reciprocal(self): return self._apply("reciprocal")
+    negative = neg
+    absolute = abs
+
+    def square(self): return self._apply("pow", 2)
+    def rsqrt(self): return self.sqrt()._apply("reciprocal")
+    def log1p(self): return (1 + self).log()
+    def expm1(self): return self.exp() - 1
+    def log2(self): return self.log() / math.log(2.0)
+    def log10(self): return self.log() / math.log(10.0)
+
+    def pow(self, exponent): return self._apply("pow", exponent)
+    def add(self, other, *, alpha=1): return self + (other if alpha == 1 else alpha * other)
+    def sub(self, other, *, alpha=1): return self - (other if alpha == 1 else alpha * other)
+    def mul(self, other): return self * other
+    def div(self, other, *, rounding_mode=None):
+        if rounding_mode is not None:
+            return self._data_op(lambda a, b: _rounded(a / b, rounding_mode), other)
+        return self / other
+    subtract, multiply, divide, true_divide = sub, mul, div, div
+
+    def maximum(self, other): return _elementwise_extreme(self, "max", other)
+    def minimum(self, other): return _elementwise_extreme(self, "min", other)
+
+    def clamp(self, min=None, max=None):
+        """min(max(x, min), max): the gradient passes where min ≤ x ≤ max, as in PyTorch."""
+        result = self
+        if min is not None:
+            result = result._apply("max", min)
+        if max is not None:
+            result = result._apply("min", max)
+        if min is None and max is None:
+            raise PyTorchError("At least one of 'min' or 'max' must not be None")
+        return result
+
+    clip = clamp
+
+    def clamp_min(self, min): return self.clamp(min=min)
+    def clamp_max(self, max): return self.clamp(max=max)
+
+    def softmax(self, dim, dtype=None): return self._apply("softmax", attrs=(("axis", int(dim)),))
+    def log_softmax(self, dim, dtype=None):
+        return self._apply("log_softmax", attrs=(("axis", int(dim)),))
+
+    # values with no gradient (PyTorch's are zero almost everywhere)
+    def sign(self): return self._data_op(np.sign)
+    def floor(self): return self._data_op(np.floor)
+    def ceil(self): return self._data_op(np.ceil)
+    def round(self, decimals: int = 0): return self._data_op(lambda a: np.round(a, decimals))
+    def trunc(self): return self._data_op(np.trunc)
+
+    def __floordiv__(self, other): return self._data_op(np.floor_divide, other)
+    def __rfloordiv__(self, other): return self._data_op(lambda a, b: np.floor_divide(b, a), other)
+    def __mod__(self, other): return self._data_op(np.mod, other)
+
+    # -- comparisons and logic: boolean tensors, no gradient ---------------------------------
+    def __eq__(self, other): return self._data_op(np.equal, other)
+    def __ne__(self, other): return self._data_op(np.not_equal, other)
+    def __lt__(self, other): return self._data_op(np.less, other)
+    def __le__(self, other): return self._data_op(np.less_equal, other)
+    def __gt__(self, other): return self._data_op(np.greater, other)
+    def __ge__(self, other): return self._data_op(np.greater_equal, other)
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+    def __and__(self, other): return self._data_op(np.logical_and, other, logical=True)
+    def __or__(self, other): return self._data_op(np.logical_or, other, logical=True)
+    def __xor__(self, other): return self._data_op(np.logical_xor, other, logical=True)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        if self._value.dtype.kind != "b":
+            return self._data_op(np.invert)
+        return self._data_op(np.logical_not)
+
+    def logical_not(self): return self._data_op(np.logical_not)
+    def logical_and(self, other): return self & other
+    def logical_or(self, other): return self | other
+    def isnan(self): return self._data_op(np.isnan)
+    def isinf(self): return self._data_op(np.isinf)
+    def isfinite(self): return self._data_op(np.isfinite)
+
+    def equal(self, other) -> bool:
+        other = np.asarray(other)
+        return self.shape == other.shape and bool(np.all(self._value == other))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return bool(np.allclose(self._value, np.asarray(other), rtol, atol, equal_nan))
+
+    def all(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
+        return self._data_op(lambda a: np.all(a, axis=_dims(dim, a.ndim), keepdims=keepdim))
+
+    def any(self, dim=None, keepdim=False, *, axis=None):
+        dim = dim if axis is None else axis
+        return self._data_op(lambda a: np.any(a, axis=_dims(dim, a.ndim), keepdims=keepdim))
+
+    def _data_op(self, function, *others, logical: bool = False):
+        """A value with no gradient, computed by numpy (comparisons, argmax, rounding)."""
+        values = [np.asarray(o._value if isinstance(o, type(self)) else o) for o in others]
+        with np.errstate(all="ignore"):
+            result = np.asarray(function(self._value, *values))
+        return _tensor_module().Tensor(result)
+
+    # -- reductions --------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims  # numpy's spellings, as PyTorch
+        return self._reduce("sum", dim if axis is None else axis, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):
+        keepdim = keepdim if keepdims is None else keepdims
+        if self._value.dtype.kind != "f" and dtype is None:
+            raise PyTorchError(f"mean(): could not infer output dtype. Input dtype must be "
+                               f"either a floating point or complex dtype. Got: "
+                               f"{dtypes.name_of(self._value.dtype)}")
+        return self._reduce("mean", dim if axis is None else axis, keepdim, dtype)
+
+    def _reduce(self, op_name: str, dim, keepdim: bool, dtype=None):
+        source = self if dtype is None else self.to(dtype)
+        dims = _dims(dim, source._value.ndim)
+        if dims == ():
+            dims = None
+        result = source._apply(op_name, attrs=(("axis", dims),) if dims is not None else ())
+        if keepdim:
+            result = result.reshape(_kept_shape(source.shape, dims))
+        return result
+
+    def max(self, dim=None, keepdim: bool = False, *, axis=None):
+        """max() of every element; max(dim) → (values, indices); max(other) elementwise.
+        gradtrace's max(axis=0) is the values alone (the amax op), as in its expressions."""
+        if axis is not None:
+            return self._reduce("amax", axis, keepdim)
+        return self._extreme("amax", "max", np.argmax, dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False, *, axis=None):
+        if axis is not None:
+            return self._reduce("amin", axis, keepdim)
+        return self._extreme("amin", "min", np.argmin, dim, keepdim)
+
+    def _extreme(self, op_name: str, pair_op: str, pick, dim, keepdim):
+        if isinstance(dim, type(self)):
+            return _elementwise_extreme(self, pair_op, dim)  # max(a, b), elementwise
+        if dim is None:
+            if self.requires_grad and _ties(self._value, op_name):
+                raise DiffersFromPyTorch(
+                    f"x.{pair_op}() of every element meets a tie (several elements equal to the "
+                    f"{pair_op}imum): PyTorch splits the gradient evenly among them, gradtrace's "
+                    f"{pair_op} op sends it all to the first. Use x.{pair_op}(dim=...) (the first "
+                    "one gets it, in both), or break the tie")
+            return self._apply(op_name)
+        axis = _dims(dim, self._value.ndim)
+        values = self._apply(op_name, attrs=(("axis", axis),))
+        indices = _tensor_module().Tensor(pick(self._value, axis=axis).astype(np.int64))
+        if keepdim:
+            values = values.reshape(_kept_shape(self.shape, axis))
+            indices = indices.reshape(_kept_shape(self.shape, axis))
+        return ValuesIndices(values, indices)
+
+    def amax(self, dim=(), keepdim: bool = False):
+        return self._reduce("amax", dim if dim != () else None, keepdim)
+
+    def amin(self, dim=(), keepdim: bool = False):
+        return self._reduce("amin", dim if dim != () else None, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False, *, axis=None):
+        return self._arg(np.argmax, dim if axis is None else axis, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False, *, axis=None):
+        return self._arg(np.argmin, dim if axis is None else axis, keepdim)
+
+    def _arg(self, pick, dim, keepdim):
+        if dim is None:
+            found = np.asarray(pick(self._value), dtype=np.int64)
+            return _tensor_module().Tensor(found.reshape((1,) * self.ndim) if keepdim else found)
+        axis = _dims(dim, self._value.ndim)
+        found = pick(self._value, axis=axis).astype(np.int64)
+        return _tensor_module().Tensor(np.expand_dims(found, axis) if keepdim else found)
+
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+            axis=None):
+        """Σ(x − mean)² / (N − correction); correction 1 (unbiased) unless told otherwise."""
+        dim = dim if axis is None else axis
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        dims = _dims(dim, self.ndim)
+        count = self._value.size if dims is None else math.prod(
+            self.shape[d] for d in (dims if isinstance(dims, tuple) else (dims,)))
+        centred = self - self.mean(dim=dims, keepdim=True) if dims is not None else (
+            self - self.mean())
+        return (centred * centred).sum(dim=dims, keepdim=keepdim) / (count - correction)
+
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
+            axis=None):
+        return self.var(dim if axis is None else axis, unbiased, keepdim,
+                        correction=correction).sqrt()
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False):
+        """The 2-norm (Frobenius for matrices) over every element or along dim; p=1 too."""
+        if p in ("fro", 2, 2.0):
+            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+        if p in (1, 1.0):
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        raise DiffersFromPyTorch(f"norm(p={p!r}): gradtrace computes p = 2 ('fro') and p = 1")
+
+    def logsumexp(self, dim, keepdim: bool = False):
+        """log Σ exp(x), shifted by the (constant) maximum so exp never overflows."""
+        dims = _dims(dim, self.ndim)
+        shift = np.max(self._value, axis=dims, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+        total = (self - shift).exp().sum(dim=dims, keepdim=True).log() + shift
+        return total if keepdim else total.reshape(
+            tuple(n for i, n in enumerate(self.shape)
+                  if i not in (dims if isinstance(dims, tuple) else (dims,))))
+
+    def prod(self, dim=None, keepdim: bool = False):
+        if self.requires_grad:
+            raise DiffersFromPyTorch("prod() of a tensor that requires grad: gradtrace has no "
+                                     "product op; multiply the factors with * instead")
+        return self._data_op(lambda a: np.prod(a, axis=_dims(dim, a.ndim), keepdims=keepdim))
+
+    def cumsum(self, dim=None, *, axis=None):
+        """Running sums along dim: a product with a triangle of ones (recorded as matmul)."""
+        axis = _dims(dim if axis is None else axis, self.ndim)
+        n = self.shape[axis]
+        upper = np.triu(np.ones((n, n), dtype=self._value.dtype))  # Σ_{i ≤ j} x_i
+        moved = self.movedim(axis, -1)
+        return (moved @ upper).movedim(-1, axis)
+
+    # -- shapes --------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = _sizes(shape)
+        if shape == self.shape:
+            return self._apply("reshape", attrs=(("shape", shape),)) if self.requires_grad \
+                else self._view(self._value.reshape(shape))
+        if not self.requires_grad or not _tensor_module()._grad_enabled:
+            return self._view(self._value.reshape(shape))
+        return self._apply("reshape", attrs=(("shape", shape),))
+
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+            return self.to(shape[0])  # view(dtype)
+        return self.reshape(*shape)
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def _view(self, array):
+        """A tensor needing no gradient that shares this one's array (changes show in both)."""
+        made = _tensor_module().Tensor(array)
+        made._base = _owner(self)
+        return made
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        ndim = max(self.ndim, 1)
+        start, end = start_dim % ndim, end_dim % ndim
+        if self.ndim == 0:
+            return self.reshape(1)
+        if end == ndim - 1 and start > 0 and self.requires_grad:
+            return self._apply("flatten", attrs=(("start_dim", start),))
+        shape = self.shape[:start] + (math.prod(self.shape[start:end + 1]),) + self.shape[end + 1:]
+        return self.reshape(shape)
+
+    def unflatten(self, dim: int, sizes):
+        dim = dim % self.ndim
+        return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1:])
+
+    def unsqueeze(self, dim: int):
+        dim = int(dim) % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape)
+                                  if not (i in dims and n == 1)))
+
+    @property
+    def T(self):
+        return self._apply("transpose")
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise PyTorchError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return self._apply("transpose") if self.ndim == 2 else self
+
+    def transpose(self, dim0: int, dim1: int):
+        order = list(range(self.ndim))
+        a, b = dim0 % max(self.ndim, 1), dim1 % max(self.ndim, 1)
+        order[a], order[b] = order[b], order[a]
+        return self.permute(*order)
+
+    swapaxes = swapdims = transpose
+
+    def permute(self, *dims):
+        """Axes in a new order. Recorded with the registry's reshape and transpose (which
+        reverses every axis): see `_permuted`."""
+        order = tuple(int(d) % max(self.ndim, 1) for d in _sizes(dims))
+        if sorted(order) != list(range(self.ndim)):
+            raise PyTorchError(f"permute(sparse_coo): number of dimensions in the tensor input "
+                               f"does not match the length of the desired ordering of "
+                               f"dimensions i.e. input.dim() = {self.ndim} is not equal to "
+                               f"len(dims) = {len(order)}")
+        if not self.requires_grad or not _tensor_module()._grad_enabled:
+            return self._view(np.transpose(self._value, order))
+        return _permuted(self, order)
+
+    def movedim(self, source: int, destination: int):
+        order = list(range(self.ndim))
+        source, destination = source % self.ndim, destination % self.ndim
+        order.insert(destination, order.pop(source))
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def expand(self, *sizes):
+        """The same numbers broadcast to `sizes` (-1 keeps an axis): x + zeros(sizes)."""
+        sizes = _sizes(sizes)
+        lead = len(sizes) - self.ndim
+        target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        if not self.requires_grad:
+            return self._view(np.broadcast_to(self._value, target))
+        return self + np.zeros(target, dtype=self._value.dtype)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        """Tiled `sizes` times along each axis (recorded as an index: each copy is a gather)."""
+        sizes = _sizes(sizes)
+        if not self.requires_grad:
+            return _tensor_module().Tensor(np.tile(self._value, sizes))
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        source = self.reshape(shape)
+        key = tuple(np.tile(np.arange(n), reps).tolist() for n, reps in zip(shape, sizes))
+        grid = np.ix_(*[np.asarray(k) for k in key])
+        return source[tuple(g.tolist() for g in grid)]
+
+    def contiguous(self):
+        return self
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # -- products -------------------------------------------------------------------------
+    def matmul(self, other): return self @ other
+    def mm(self, other): return self @ other
+    def bmm(self, other): return self @ other
+    def mv(self, other): return self @ other
+
+    def dot(self, other):
+        if self.ndim != 1 or np.ndim(other) != 1:
+            raise PyTorchError("1D tensors expected, but got "
+                               f"{self.ndim}D and {np.ndim(other)}D tensors")
+        return self @ other
+
+    def outer(self, other):
+        return self.reshape(-1, 1) * _tensor_module().as_tensor(other).reshape(1, -1)
+
+    # -- types ---------------------------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """to(dtype), to(other tensor), to('cpu'); other devices are refused."""
+        dtype = kwargs.get("dtype")
+        for arg in (*args, kwargs.get("device")):
+            if isinstance(arg, type(self)):
+                dtype = arg.dtype
+            elif isinstance(arg, str) or type(arg).__name__ == "device":
+                _check_device(arg)
+            elif arg is not None:
+                dtype = arg
+        return self if dtype is None else self._cast(dtypes.as_dtype(dtype))
+
+    def _cast(self, dtype):
+        if dtype == self._value.dtype:
+            return self
+        if not (self.requires_grad and _tensor_module()._grad_enabled):
+            return _tensor_module().Tensor(self._value.astype(dtype))
+        if dtype.kind == "f" and dtype.itemsize > self._value.dtype.itemsize:
+            return self + np.zeros(self.shape, dtype=dtype)  # widened by adding zeros of dtype
+        raise DiffersFromPyTorch(
+            f"converting a tensor that requires grad from {self._value.dtype} to {dtype}: "
+            "gradtrace records widening (float32 → float64) only; convert the data before "
+            "requires_grad_(), or inside no_grad()")
+
+    def float(self): return self._cast(dtypes.float32)
+    def double(self): return self._cast(dtypes.float64)
+    def half(self): return self._cast(dtypes.float16)
+    def long(self): return self._cast(dtypes.int64)
+    def int(self): return self._cast(dtypes.int32)
+    def bool(self): return self._cast(dtypes.bool_)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                     "bool": "Bool", "float16": "Half"}
+            return f"gradtrace.{names.get(self._value.dtype.name, 'Tensor')}Tensor"
+        return self._cast(dtypes.as_dtype(dtype))
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        _check_device("cuda")
+
+    # -- in place, by name ---------------------------------------------------------------
+    def add_(self, other, *, alpha=1):
+        return self._in_place("add", other if alpha == 1 else alpha * other)
+
+    def sub_(self, other, *, alpha=1):
+        return self._in_place("sub", other if alpha == 1 else alpha * other)
+
+    def mul_(self, other): return self._in_place("mul", other)
+    def div_(self, other): return self._in_place("div", other)
+    def pow_(self, exponent): return self._in_place("pow", exponent)
+    def neg_(self): return self._in_place("neg")
+    def exp_(self): return self._in_place("exp")
+    def relu_(self): return self._in_place("relu")
+    def sigmoid_(self): return self._in_place("sigmoid")
+    def tanh_(self): return self._in_place("tanh")
+    def sqrt_(self): return self._in_place("sqrt")
+    def abs_(self): return self._in_place("abs")
+
+    def clamp_(self, min=None, max=None):
+        if min is not None:
+            self._in_place("max", min)
+        if max is not None:
+            self._in_place("min", max)
+        return self
+
+    clip_ = clamp_
+
+    def zero_(self): return self._fill_with(0)
+    def fill_(self, value): return self._fill_with(value)
+
+    def copy_(self, source):
+        return self._fill_with(source)
+
+    def _fill_with(self, value):
+        """Overwrite every element (a leaf needing a gradient only inside no_grad())."""
+        tensor_module = _tensor_module()
+        if tensor_module._grad_enabled and self.requires_grad:
+            self._refuse_leaf_change()
+            if isinstance(value, type(self)) and value.requires_grad:
+                return self._become(value + np.zeros(self.shape, dtype=self._value.dtype))
+            raise DiffersFromPyTorch("overwriting a tensor that is part of a recorded graph "
+                                     "(fill_, zero_, copy_ of data): make a new tensor instead")
+        value = value._value if isinstance(value, type(self)) else value
+        return self._write(np.asarray(value, dtype=self._value.dtype))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None):
+        from .random import chosen
+
+        return self._fill_with(chosen(generator).uniform(self.shape, a, b, self._value.dtype))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        from .random import chosen
+
+        return self._fill_with(chosen(generator).normal(self.shape, mean, std, self._value.dtype))
+
+    def bernoulli_(self, p: float = 0.5, *, generator=None):
+        from .random import chosen
+
+        return self._fill_with(chosen(generator).bernoulli(self.shape, float(p)))
+
+    # -- indexing --------------------------------------------------------------------------
+    def __getitem__(self, key):
+        """Slices, integers, None, ..., boolean masks and integer arrays (tensors or lists),
+        as in PyTorch; recorded as the index op when a gradient is needed."""
+        if not self.requires_grad or not _tensor_module()._grad_enabled:
+            found = self._value[_numpy_key(key)]
+            return self._view(found) if np.shares_memory(found, self._value) else (
+                _tensor_module().Tensor(np.asarray(found)))
+        return self._apply("index", attrs=(("key", index_key(key, self.shape)),))
+
+    def __setitem__(self, key, value) -> None:
+        """x[key] = value, in place. On a tensor of a recorded graph it is recorded as
+        x·keep + placed (keep is 0 where written), for values that need no gradient."""
+        tensor_module = _tensor_module()
+        numpy_key = _numpy_key(key)
+        if tensor_module._grad_enabled and (self.requires_grad or (
+                isinstance(value, type(self)) and value.requires_grad)):
+            self._refuse_leaf_change()
+            if isinstance(value, type(self)) and value.requires_grad:
+                raise DiffersFromPyTorch("x[key] = a tensor that requires grad: gradtrace has no "
+                                         "scatter op; build the result with torch.where or cat")
+            keep = np.ones(self.shape, dtype=self._value.dtype)
+            keep[numpy_key] = 0
+            placed = np.zeros(self.shape, dtype=self._value.dtype)
+            placed[numpy_key] = np.asarray(getattr(value, "_value", value))
+            self._become(self * keep + placed)
+            return
+        updated = self._value.copy() if self.held_by_trace() else self._value
+        updated[numpy_key] = np.asarray(getattr(value, "_value", value))
+        self._write(updated)
+
+    def index_select(self, dim: int, index):
+        key = [slice(None)] * self.ndim
+        key[dim % self.ndim] = index
+        return self[tuple(key)]
+
+    def gather(self, dim: int, index):
+        """out[i][j] = x[i][index[i][j]] (dim 1); recorded as an index with integer arrays."""
+        index = np.asarray(getattr(index, "_value", index)).astype(np.int64)
+        dim = dim % self.ndim
+        grid = list(np.indices(index.shape))
+        grid[dim] = index
+        return self[tuple(_tensor_module().Tensor(g) for g in grid)]
+
+    def masked_fill(self, mask, value):
+        mask = np.asarray(getattr(mask, "_value", mask), dtype=bool)
+        keep = np.broadcast_to(~mask, self.shape).astype(self._value.dtype)
+        filled = np.where(np.broadcast_to(mask, self.shape), float(value), 0.0).astype(
+            self._value.dtype)
+        return self * keep + filled
+
+
+class GradFn:
+    """What .grad_fn shows: the op that made a tensor, named as PyTorch names its backward."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: str):
+        self.op = op
+
+    def name(self) -> str:
+        return "".join(part.capitalize() for part in self.op.split("_")) + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def _rounded(values, mode):
+    if mode == "floor":
+        return np.floor(values)
+    if mode == "trunc":
+        return np.trunc(values)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found {mode!r}")
+
+
+def _elementwise_extreme(tensor_, op_name: str, other):
+    """max(a, b) / min(a, b) elementwise; at a tie PyTorch halves the gradient between a and
+    b, gradtrace's op gives it to a: refused when a tie meets a gradient."""
+    result = tensor_._apply(op_name, other)
+    if result.requires_grad and np.any(tensor_._value == np.asarray(getattr(other, "_value",
+                                                                            other))):
+        raise DiffersFromPyTorch(
+            f"{op_name}imum(a, b) where a and b are equal: PyTorch sends half the gradient to "
+            f"each, gradtrace's {op_name} op sends it all to a. Use clamp(...) against a "
+            "number (both pass the whole gradient), or break the tie")
+    return result
+
+
+def _ties(values: np.ndarray, op_name: str) -> bool:
+    if values.size < 2:
+        return False
+    extreme = values.max() if op_name == "amax" else values.min()
+    return int(np.count_nonzero(values == extreme)) > 1
+
+
+def _check_device(device) -> None:
+    name = str(getattr(device, "type", device))
+    if name.split(":")[0] != "cpu":
+        raise DiffersFromPyTorch(f"device {name!r}: gradtrace computes on the CPU only "
+                                 "(numpy); leave tensors on 'cpu'")
+
+
+def _numpy_key(key):
+    """An index with tensors turned into arrays (masks stay boolean)."""
+    if isinstance(key, tuple):
+        return tuple(_numpy_part(part) for part in key)
+    return _numpy_part(key)
+
+
+def _numpy_part(part):
+    value = getattr(part, "_value", None)
+    if value is not None:
+        return value
+    if isinstance(part, range):
+        return np.arange(part.start, part.stop, part.step)
+    return part
+
+
+def index_key(key, shape: tuple[int, ...]) -> tuple:
+    """An index as the plain data an index node stores: ints, (start, stop, step) triples,
+    None for a new axis, and integer arrays as (nested) lists; `...` becomes full slices and
+    a boolean mask the lists of its True places."""
+    parts = list(key) if isinstance(key, tuple) else [key]
+    parts = [_numpy_part(part) for part in parts]
+    expanded = []
+    for part in parts:
+        array = np.asarray(part) if isinstance(part, (list, np.ndarray)) else None
+        if array is not None and array.dtype == bool:
+            expanded.extend(np.nonzero(array))  # a mask over len(mask.shape) axes
+        else:
+            expanded.append(part)
+    used = sum(1 for part in expanded if part is not None and part is not Ellipsis)
+    plain = []
+    for part in expanded:
+        if part is Ellipsis:
+            plain.extend([(None, None, None)] * (len(shape) - used))
+        elif isinstance(part, slice):
+            plain.append((part.start, part.stop, part.step))
+        elif part is None:
+            plain.append(None)
+        elif isinstance(part, (list, np.ndarray)):
+            array = np.asarray(part)
+            if array.dtype.kind not in "iu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            plain.append(array.astype(np.int64).tolist())
+        else:
+            plain.append(int(part))
+    return tuple(plain)
+
+
+def _permuted(tensor_, order: tuple[int, ...]):
+    """x.permute(order) with the registry's reshape and transpose: each axis is brought to the
+    front in turn (last wanted first), by merging the axes before it and after it, reversing
+    all (transpose), merging and reversing again."""
+    current = list(range(tensor_.ndim))
+    result = tensor_
+    if list(order) == current[::-1]:
+        return result._apply("transpose")
+    for axis in reversed(order):
+        position = current.index(axis)
+        if position == 0:
+            continue
+        shape = result.shape
+        before = math.prod(shape[:position])
+        after = math.prod(shape[position + 1:])
+        size = shape[position]
+        # (B, a, A) → reversed (A, a, B) → (A, a·B) → reversed (a·B, A) → (a, B…, A…)
+        result = result.reshape(before, size, after)._apply("transpose")
+        result = result.reshape(after, size * before)._apply("transpose")
+        result = result.reshape((size,) + shape[:position] + shape[position + 1:])
+        current.insert(0, current.pop(position))
+    return result

@@ -1,0 +1,326 @@
+"""gradtrace's tensors against PyTorch's: the same expression, written once, run on both, with
+the same values and gradients (float64, so to rounding); the random stream, draw for draw; and
+the autograd rules a course relies on (accumulation, no_grad, in-place updates, non-scalar
+backward). Without PyTorch the comparisons skip; each expression is still checked against
+central differences (gradcheck) and the rules against hand-worked numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradtrace
+import gradtrace.nn as gnn
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed (pip install "
+                                 "torch==2.13.0, the CPU build): nothing to compare with")
+
+# (name, expression of (library, x), shape of x); x is float64, requires grad, away from kinks
+EXPRESSIONS = [
+    ("exp-log-sqrt", lambda t, x: (x.exp() + (x * x + 1).log() + (x * x + 1).sqrt()).sum(), (3, 4)),
+    ("trig-tanh-sigmoid", lambda t, x: (x.sin() * x.cos() + x.tanh() - x.sigmoid()).sum(), (3, 4)),
+    ("relu-abs-neg-reciprocal", lambda t, x: (x.relu() + x.abs() - x.neg() + 1 / (x * x + 1)).sum(), (3, 4)),
+    ("pow-square-rsqrt", lambda t, x: (x.pow(3) + x.square() + (x * x + 1).rsqrt()).sum(), (3, 4)),
+    ("log1p-expm1", lambda t, x: ((x * x).log1p() + x.expm1()).sum(), (3, 4)),
+    ("sum-dim-keepdim", lambda t, x: (x.sum(dim=1, keepdim=True) * x).sum(), (3, 4)),
+    ("mean-dims", lambda t, x: x.mean(dim=(0, 2)).square().sum(), (2, 3, 4)),
+    ("max-dim-values", lambda t, x: x.max(dim=1)[0].sum() + x.min(1, keepdim=True).values.sum(), (3, 4)),
+    ("max-all", lambda t, x: x.max() * x.min(), (3, 4)),
+    ("amax", lambda t, x: x.amax(dim=0).sum(), (3, 4)),
+    ("std-var", lambda t, x: x.std() + x.var(dim=1).sum() + x.std(0, unbiased=False).sum(), (3, 4)),
+    ("norm-logsumexp", lambda t, x: x.norm() + x.logsumexp(dim=1).sum(), (3, 4)),
+    ("softmax-log_softmax", lambda t, x: (x.softmax(dim=1) * t.arange(4.0, dtype=t.float64)).sum()
+     + x.log_softmax(0)[1].sum(), (3, 4)),
+    ("reshape-view-flatten", lambda t, x: (x.reshape(4, 3) @ x.view(3, 4)).sum() + x.flatten()[2:7].sum(), (3, 4)),
+    ("unsqueeze-squeeze", lambda t, x: (x.unsqueeze(1) * x.unsqueeze(0).squeeze(0)).sum(), (3, 4)),
+    ("permute-transpose", lambda t, x: (x.permute(2, 0, 1) * t.arange(24.0, dtype=t.float64).reshape(4, 2, 3)).sum()
+     + x.transpose(0, 2).sum(dim=0).square().sum(), (2, 3, 4)),
+    ("T-t-matmul-mm", lambda t, x: (x.T @ x).sum() + t.mm(x, x.t()).trace_free() if False else
+     (x.T @ x).sum() + t.mm(x, x.t()).sum() + t.matmul(x[0], x[1]), (3, 4)),
+    ("cat-stack", lambda t, x: (t.cat([x, 2 * x], dim=1) * t.arange(8.0, dtype=t.float64)).sum()
+     + (t.stack([x, x * x], dim=0)[1] * x).sum(), (3, 4)),
+    ("where-clamp", lambda t, x: t.where(x > 0, x, 0.1 * x).sum() + x.clamp(-0.5, 0.5).sum()
+     + t.clamp(x, min=0.2).sum(), (3, 4)),
+    ("bool-index", lambda t, x: x[x > 0].square().sum(), (3, 4)),
+    ("integer-index", lambda t, x: (x[t.tensor([0, 2, 2]), t.tensor([1, 3, 3])] * t.tensor([1.0, 2.0, 3.0], dtype=t.float64)).sum()
+     + x[[1, 0]].sum() + x[:, -1].sum() + x[1:, ::2].sum(), (3, 4)),
+    ("range-index", lambda t, x: -x.softmax(1)[range(3), t.tensor([0, 3, 1])].log().sum(), (3, 4)),
+    ("expand-repeat", lambda t, x: (x[:1].expand(3, 4) * x).sum() + x.repeat(2, 1).sum(), (3, 4)),
+    ("cumsum-outer-dot", lambda t, x: (x.cumsum(dim=1) * x).sum() + x[0].outer(x[1]).sum() + x[0].dot(x[2]), (3, 4)),
+    ("sub-div-rsub", lambda t, x: ((2 - x) / (x * x + 1) - x / 3).sum() + (x ** 2).sum(), (3, 4)),
+    ("maximum-minimum", lambda t, x: t.maximum(x, t.zeros_like(x) + 0.05).sum()
+     + t.minimum(x, 0.1 * x).sum(), (3, 4)),
+    ("gather-topk", lambda t, x: x.gather(1, t.tensor([[0, 1], [3, 3], [2, 0]])).sum()
+     + t.topk(x, 2, dim=1)[0].square().sum(), (3, 4)),
+    ("masked_fill-index_select", lambda t, x: x.masked_fill(x < 0, 0.0).sum()
+     + x.index_select(1, t.tensor([0, 2])).square().sum(), (3, 4)),
+]
+
+
+def _input(lib, shape, seed=0):
+    lib.manual_seed(seed)
+    x = lib.randn(*shape, dtype=lib.float64)
+    x = x + 0.05 * (x > 0).to(lib.float64) - 0.05 * (x <= 0).to(lib.float64)  # off the kinks
+    return x.detach().requires_grad_()
+
+
+@needs_torch
+@pytest.mark.parametrize("name, expression, shape", EXPRESSIONS, ids=[e[0] for e in EXPRESSIONS])
+def test_expression_values_and_gradients_agree_with_pytorch(name, expression, shape):
+    ours, theirs = _input(gradtrace, shape), _input(torch, shape)
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    mine, reference = expression(gradtrace, ours), expression(torch, theirs)
+    mine.backward()
+    reference.backward()
+    np.testing.assert_allclose(mine.item(), reference.item(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, expression, shape", EXPRESSIONS, ids=[e[0] for e in EXPRESSIONS])
+def test_expression_gradients_agree_with_finite_differences(name, expression, shape):
+    x = _input(gradtrace, shape)
+    assert gradtrace.autograd.gradcheck(lambda x: expression(gradtrace, x), (x,))
+
+
+# -- the random stream -------------------------------------------------------------------------
+
+DRAWS = [
+    ("randn small", lambda t, d: t.randn(5, dtype=d)),
+    ("randn twice", lambda t, d: t.cat([t.randn(3, dtype=d), t.randn(3, dtype=d)])),
+    ("randn blocks", lambda t, d: t.randn(7, 5, dtype=d)),
+    ("rand", lambda t, d: t.rand(4, 6, dtype=d)),
+    ("normal", lambda t, d: t.normal(2.0, 3.0, (5, 7), dtype=d)),
+    ("randint", lambda t, d: t.randint(3, 10, (4, 4))),
+    ("randperm", lambda t, d: t.randperm(20)),
+    ("uniform_", lambda t, d: t.zeros(18, dtype=d).uniform_(-2, 3)),
+    ("normal_", lambda t, d: t.zeros(20, dtype=d).normal_(1.0, 0.5)),
+    ("bernoulli", lambda t, d: t.bernoulli(t.full((12,), 0.3, dtype=d))),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, draw", DRAWS, ids=[d[0] for d in DRAWS])
+def test_after_manual_seed_the_draws_are_pytorchs(name, draw, dtype):
+    gradtrace.manual_seed(11)
+    torch.manual_seed(11)
+    ours = draw(gradtrace, getattr(gradtrace, dtype)).numpy()
+    theirs = draw(torch, getattr(torch, dtype)).numpy()
+    assert ours.dtype == theirs.dtype
+    # float64 exactly but for normals with a mean and std (the last bit); float32 normals
+    # within two units in the last place (PyTorch's vectorised log, sin and cos round
+    # differently from numpy's)
+    normal = "normal" in name or "randn" in name
+    rtol = 1e-15 if dtype == "float64" and name.startswith("normal") else 0
+    atol = 5e-7 if dtype == "float32" and normal else 0
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
+
+
+@needs_torch
+def test_layers_start_from_pytorchs_weights():
+    for make in (lambda nn: nn.Linear(7, 3), lambda nn: nn.Conv2d(2, 4, 3),
+                 lambda nn: nn.Linear(300, 20, bias=False)):
+        gradtrace.manual_seed(3)
+        torch.manual_seed(3)
+        ours, theirs = make(gnn), make(torch.nn)
+        for (name, mine), (_, reference) in zip(ours.named_parameters(),
+                                                theirs.named_parameters()):
+            np.testing.assert_array_equal(mine.detach().numpy(), reference.detach().numpy(),
+                                          err_msg=name)
+
+
+def test_recorded_pytorch_draws_without_pytorch():
+    # printed by PyTorch 2.13 after torch.manual_seed(0): randn(3), rand(2), randint(0, 10, (4,))
+    gradtrace.manual_seed(0)
+    np.testing.assert_allclose(gradtrace.randn(3).numpy(), [1.5409961, -0.2934289, -2.1787894],
+                               rtol=1e-7)
+    gradtrace.manual_seed(0)
+    np.testing.assert_allclose(gradtrace.rand(2).numpy(), [0.49625659, 0.76822180], rtol=1e-7)
+    gradtrace.manual_seed(0)
+    assert gradtrace.randint(0, 10, (4,)).tolist() == [4, 9, 3, 0]
+
+
+def test_generators_are_independent_and_the_default_starts_the_same_every_run():
+    first = gradtrace.Generator().manual_seed(4)
+    second = gradtrace.Generator().manual_seed(4)
+    gradtrace.manual_seed(99)
+    np.testing.assert_array_equal(gradtrace.randn(6, generator=first).numpy(),
+                                  gradtrace.randn(6, generator=second).numpy())
+    fresh = gradtrace.Generator()  # seeded with gradtrace's fixed default seed, 0
+    gradtrace.manual_seed(0)
+    np.testing.assert_array_equal(gradtrace.rand(3, generator=fresh).numpy(),
+                                  gradtrace.rand(3).numpy())
+
+
+# -- autograd rules --------------------------------------------------------------------------
+
+def test_gradients_accumulate_until_zeroed_or_cleared():
+    w = gradtrace.tensor([1.0, -2.0], requires_grad=True)
+    (w * w).sum().backward()
+    (3 * w).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2 + 3, -4 + 3])  # 2w + 3
+    w.grad.zero_()
+    np.testing.assert_array_equal(w.grad.numpy(), [0, 0])
+    w.grad = None
+    (w * 2).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2, 2])
+
+
+def test_no_grad_updates_the_same_leaf_in_place():
+    # d2l's sgd: param -= lr * param.grad rebinding nothing
+    w = gradtrace.tensor([1.0, -2.0], requires_grad=True)
+    array = w.numpy(force=True)
+    (w * w).sum().backward()
+    same = w
+    with gradtrace.no_grad():
+        w -= 0.25 * w.grad
+        assert not (w * 2).requires_grad
+    assert w is same and w.requires_grad and w.is_leaf
+    np.testing.assert_array_equal(w.detach().numpy(), [0.5, -1.0])
+    assert w.numpy(force=True) is array  # no trace held: written in place
+
+
+def test_in_place_change_of_a_leaf_needing_grad_is_pytorchs_error():
+    w = gradtrace.tensor([1.0], requires_grad=True)
+    with pytest.raises(gradtrace.PyTorchError, match="leaf Variable that requires grad"):
+        w += 1
+
+
+def test_a_tensor_changed_after_an_op_read_it_stops_backward():
+    w = gradtrace.tensor([1.0, 2.0], requires_grad=True)
+    x = gradtrace.tensor([3.0, 4.0])
+    y = (w * x).sum()
+    x += 1  # mul needs x for w's gradient: it would now get 4, 5 instead of 3, 4
+    with pytest.raises(gradtrace.PyTorchError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_in_place_on_an_intermediate_is_recorded():
+    w = gradtrace.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 3
+    h += w * w  # h = 3w + w²
+    h.relu_()
+    h.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [3 + 2, 3 + 4])
+
+
+def test_backward_of_a_vector_needs_its_gradient():
+    x = gradtrace.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    with pytest.raises(gradtrace.PyTorchError,
+                       match="grad can be implicitly created only for scalar outputs"):
+        y.backward()
+    trace = y.backward(gradient=gradtrace.tensor([1.0, 0.1, 0.01]), retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.4, 0.06])
+    np.testing.assert_allclose(trace.grad_output, [1.0, 0.1, 0.01])
+    with pytest.raises(gradtrace.PyTorchError, match="does not require grad"):
+        gradtrace.tensor([1.0]).sum().backward()
+
+
+def test_autograd_grad_leaves_grad_alone_and_reaches_intermediates():
+    x = gradtrace.tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    y = (h * 3).sum()
+    dx, dh = gradtrace.autograd.grad(y, (x, h))
+    np.testing.assert_array_equal(dx.numpy(), [6.0, 12.0])
+    np.testing.assert_array_equal(dh.numpy(), [3.0, 3.0])
+    assert x.grad is None
+
+
+def test_data_detach_and_requires_grad():
+    w = gradtrace.tensor([1.0, 2.0], requires_grad=True)
+    w.data -= 1  # the old style of update: no error, w itself changes
+    np.testing.assert_array_equal(w.detach().numpy(), [0.0, 1.0])
+    assert not w.detach().requires_grad and w.requires_grad
+    w.data = gradtrace.tensor([5.0, 6.0])
+    assert w.tolist() == [5.0, 6.0]
+    with pytest.raises(gradtrace.PyTorchError, match="detach"):
+        w.numpy()
+    with pytest.raises(gradtrace.PyTorchError, match="floating point"):
+        gradtrace.tensor([1, 2], requires_grad=True)
+
+
+def test_types_follow_pytorch():
+    assert gradtrace.tensor([1.0]).dtype == gradtrace.float32 == np.float32
+    assert gradtrace.tensor([1, 2]).dtype == gradtrace.int64
+    assert gradtrace.arange(5).dtype == gradtrace.int64
+    assert gradtrace.arange(0, 1, 0.5).dtype == gradtrace.float32
+    assert (gradtrace.arange(3) * 2.5).dtype == gradtrace.float32  # int × float number
+    assert (gradtrace.arange(3) + 1).dtype == gradtrace.int64
+    assert (gradtrace.arange(3) / 2).dtype == gradtrace.float32
+    assert (gradtrace.ones(2) * 2).dtype == gradtrace.float32
+    assert (gradtrace.ones(2, dtype=gradtrace.float64) + gradtrace.ones(2)).dtype == np.float64
+    assert (gradtrace.ones(2) == 1).dtype == np.bool_
+    assert gradtrace.tensor(2.0, name="w").dtype == np.float64  # gradtrace's variables
+    gradtrace.set_default_dtype(gradtrace.float64)
+    try:
+        assert gradtrace.randn(2).dtype == np.float64
+    finally:
+        gradtrace.set_default_dtype(gradtrace.float32)
+
+
+def test_max_with_a_dim_gives_values_and_indices():
+    x = gradtrace.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    assert indices.tolist() == [1, 0]  # the first of a tie, as PyTorch's CPU max
+    values.sum().backward()
+    assert x.grad.tolist() == [[0, 1, 0], [1, 0, 0]]
+    assert x.argmax().item() == 3
+
+
+def test_where_pytorch_would_split_a_tie_gradtrace_refuses():
+    x = gradtrace.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match="splits the gradient"):
+        x.max()
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match="half the gradient"):
+        gradtrace.maximum(x, gradtrace.tensor([1.0, 0.0, 0.0]))
+
+
+def test_a_trace_still_held_keeps_its_values_through_in_place_updates():
+    w = gradtrace.tensor([1.0, -2.0], requires_grad=True)
+    trace = (w * w).sum().backward()
+    with gradtrace.no_grad():
+        w -= 0.25 * w.grad
+        w.grad.zero_()
+    np.testing.assert_array_equal(trace.values["w"], [1.0, -2.0])
+    np.testing.assert_array_equal(trace.gradients["w"], [2.0, -4.0])
+    np.testing.assert_array_equal(w.detach().numpy(), [0.5, -1.0])
+
+
+def test_the_trace_names_leaves_and_steps_after_the_callers_variables():
+    weights = gradtrace.tensor([0.5, -1.0], requires_grad=True)
+    inputs = gradtrace.tensor([2.0, 1.0])
+    scores = weights * inputs
+    total = scores.sum()
+    trace = total.backward()
+    assert trace.graph.inputs == ("weights",)
+    assert [node.id for node in trace.graph.ops] == ["scores", "total"]
+
+
+def test_printing_reads_like_pytorch():
+    assert repr(gradtrace.tensor([0.1, 2.0])) == "tensor([0.1000, 2.0000])"
+    assert repr(gradtrace.tensor([1.0, 2.0], requires_grad=True)) == (
+        "tensor([1., 2.], requires_grad=True)")
+    assert repr(gradtrace.tensor([1, 2])) == "tensor([1, 2])"
+    x = gradtrace.tensor([1.0], requires_grad=True)
+    assert repr(x.exp()) == "tensor([2.7183], grad_fn=<ExpBackward0>)"
+    assert f"{gradtrace.tensor(2.5):.2f}" == "2.50"
+
+
+def test_devices_other_than_the_cpu_are_refused():
+    assert not gradtrace.cuda.is_available()
+    x = gradtrace.ones(2).to("cpu")
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match="CPU only"):
+        x.to("cuda")
+
+
+def test_a_pytorch_name_gradtrace_lacks_is_an_attribute_error_saying_so():
+    assert not hasattr(gradtrace, "fft")
+    with pytest.raises(AttributeError, match="covers the part of PyTorch"):
+        gradtrace.fft

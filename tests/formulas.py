@@ -180,11 +180,45 @@ def softmax_form(log: bool):
     return form
 
 
+def _reads_word_attributes() -> bool:
+    """Whether the parser reads a word as an attribute's value (reduction=sum)."""
+    from gradtrace.core.errors import ParseError
+    from gradtrace.expr.parse import parse
+
+    try:
+        parse("mse(x, y, reduction=sum)")
+    except ParseError:
+        return False
+    return True
+
+
+WORD_ATTRIBUTES = _reads_word_attributes()
+# a loss's reduction as written, and whether its terms are added (else averaged); none is
+# summed by sum(...) around the call
+_REDUCTIONS = [("", False), (", reduction=mean", False), (", reduction=sum", True),
+               (", reduction=none", True)] if WORD_ATTRIBUTES else [("", False)]
+
+
+def loss_call(draw, name: str, arguments: str, terms: list, *parts: Formula) -> Formula:
+    """name(arguments) with a drawn reduction: the mean of the terms, their sum, or each term
+    (added up by sum(...) around the call)."""
+    reduction, added = draw(st.sampled_from(_REDUCTIONS))
+    total = sum(terms)
+    text = f"{name}({arguments}{reduction})"
+    if reduction.endswith("none"):
+        text = f"sum({text})"
+    return written(text, total if added else total / len(terms), *parts)
+
+
 def mse_form(draw, child):
     """mse(v, t) with t a scalar broadcast against v: mean of (v_i − t)²."""
     v = vector(children(child, draw(st.integers(2, 3))))
     t = child()
-    return call("mse", v, t, sym=sum((s - t.sym) ** 2 for s in v.sym) / len(v.sym))
+    return loss_call(draw, "mse", f"{v.text}, {t.text}", [(s - t.sym) ** 2 for s in v.sym], v, t)
+
+
+def _binary_terms(targets, probabilities):
+    return [-t * sympy.log(p) - (1 - t) * sympy.log(1 - p) for t, p in zip(targets, probabilities)]
 
 
 def binary_cross_entropy_with_logits_form(draw, child):
@@ -193,25 +227,45 @@ def binary_cross_entropy_with_logits_form(draw, child):
     v = vector(children(child, 2))
     targets = draw(st.sampled_from([(0, 1), (1, 0), (1, 1)]))
     sigma = [1 / (1 + sympy.exp(-s)) for s in v.sym]
-    loss = sum(-t * sympy.log(s) - (1 - t) * sympy.log(1 - s)
-               for t, s in zip(targets, sigma)) / 2
     t = vector([constant(str(value)) for value in targets])
-    return written(f"binary_cross_entropy_with_logits({v.text}, {t.text})", loss, v)
+    return loss_call(draw, "binary_cross_entropy_with_logits", f"{v.text}, {t.text}",
+                     _binary_terms(targets, sigma), v)
 
 
-def cross_entropy_form(draw, child):
+def binary_cross_entropy_form(draw, child):
+    """Probabilities σ(v) of two sub-expressions against targets 0, 1 or ½: the mean of
+    −t·log p − (1 − t)·log(1 − p)."""
+    v = vector(children(child, 2))
+    targets = draw(st.sampled_from([(0, 1), (1, 0), (1, 0.5)]))
+    sigma = [1 / (1 + sympy.exp(-s)) for s in v.sym]
+    t = vector([constant(str(value)) for value in targets])
+    return loss_call(draw, "binary_cross_entropy", f"sigmoid({v.text}), {t.text}",
+                     _binary_terms([sympy.nsimplify(value) for value in targets], sigma), v)
+
+
+def _class_rows(draw, child):
     """Logits of one sample (C,) with a class index, or of a batch (2, C) with a row of
-    indices; C = 2 or 3 classes."""
+    indices; C = 2 or 3 classes: (logits text, targets text, per-row −log softmax, parts)."""
     batch, classes = draw(st.sampled_from([(1, 2), (1, 3), (2, 2)]))
     labels = [draw(st.integers(0, classes - 1)) for _ in range(batch)]
     v = vector(children(child, batch * classes))
     rows = [v.sym[n * classes:(n + 1) * classes] for n in range(batch)]
-    loss = -sum(sympy.log(_softmax_syms(row)[t]) for row, t in zip(rows, labels)) / batch
+    terms = [-sympy.log(_softmax_syms(row)[t]) for row, t in zip(rows, labels)]
     if batch == 1:
-        return written(f"cross_entropy({v.text}, {labels[0]})", loss, v)
+        return v.text, str(labels[0]), terms, v
     targets = vector([constant(str(t)) for t in labels])
-    return written(f"cross_entropy(reshape({v.text}, {batch}, {classes}), {targets.text})",
-                   loss, v)
+    return f"reshape({v.text}, {batch}, {classes})", targets.text, terms, v
+
+
+def cross_entropy_form(draw, child):
+    logits, targets, terms, v = _class_rows(draw, child)
+    return loss_call(draw, "cross_entropy", f"{logits}, {targets}", terms, v)
+
+
+def nll_loss_form(draw, child):
+    """nll_loss of log_softmax(logits): the same number as cross_entropy of the logits."""
+    logits, targets, terms, v = _class_rows(draw, child)
+    return loss_call(draw, "nll_loss", f"log_softmax({logits}), {targets}", terms, v)
 
 
 def linear_form(draw, child):

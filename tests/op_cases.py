@@ -38,7 +38,7 @@ import formulas as fm
 import reference_forms as rf
 from formulas import binary, call, infix, positive, unary
 from op_strategies import (SIZE_0, ZERO_D, avg_pool2d_cases, batch_norm_cases,
-                           binary_cross_entropy_cases,
+                           binary_cross_entropy_cases, nll_loss_cases, probability_cases, reductions,
                            batch_norm_eval_cases, conv2d_cases, cross_entropy_cases,
                            dropout_cases, edges_of, elementwise_cases, extreme_cases, flatten_cases,
                            im2col_cases, index_cases, linear_cases, matmul_cases, max_pool2d_cases,
@@ -92,6 +92,11 @@ def elu_sympy(a, alpha):
     return sp.Piecewise((a, a > 0), (alpha * (sp.exp(a) - 1), True))
 
 
+def gelu_sympy(a):
+    """a·Φ(a), Φ written from the normal density: ½(1 + erf(a/√2))."""
+    return a * (1 + sp.erf(a / sp.sqrt(2))) / 2
+
+
 def leaky_relu_form(draw, child):
     a = child()
     attrs, slope = draw(st.sampled_from([("", sp.Float(0.01)), (", negative_slope=0.2",
@@ -136,6 +141,12 @@ OP_CASES: dict[str, OpCase] = {
     "log": elementwise(
         (positive_elements,), sp.log,
         unary(lambda a: call("log", positive(a), sym=sp.log(1 + a.sym**2))), "log(y)"),
+    "log10": elementwise(
+        (positive_elements,), lambda a: sp.log(a) / sp.log(10),
+        unary(lambda a: call("log10", positive(a), sym=sp.log(1 + a.sym**2, 10))), "log10(y)"),
+    "log2": elementwise(
+        (positive_elements,), lambda a: sp.log(a) / sp.log(2),
+        unary(lambda a: call("log2", positive(a), sym=sp.log(1 + a.sym**2, 2))), "log2(y)"),
     "sqrt": elementwise(
         (positive_elements,), lambda a: a ** sp.Rational(1, 2),
         unary(lambda a: call("sqrt", positive(a), sym=sp.sqrt(1 + a.sym**2))), "sqrt(y)"),
@@ -143,6 +154,8 @@ OP_CASES: dict[str, OpCase] = {
         (moderate,), sp.sin, unary(lambda a: call("sin", a, sym=sp.sin(a.sym))), "sin(x)"),
     "cos": elementwise(
         (moderate,), sp.cos, unary(lambda a: call("cos", a, sym=sp.cos(a.sym))), "cos(x)"),
+    "erf": elementwise(
+        (wide,), sp.erf, unary(lambda a: call("erf", a, sym=sp.erf(a.sym))), "erf(x)"),
     "tanh": elementwise(
         (moderate,), lambda a: (sp.exp(a) - sp.exp(-a)) / (sp.exp(a) + sp.exp(-a)),
         unary(lambda a: call("tanh", a, sym=sp.tanh(a.sym))), "tanh(x)"),
@@ -188,11 +201,18 @@ OP_CASES: dict[str, OpCase] = {
 
     # -- gradtrace.ops.losses ------------------------------------------------------------------
     "mse": OpCase(mse_cases(), rf.mse, fm.mse_form, Example("mse(x, y)"),
-                  elements=(moderate, moderate), edges=frozenset({ZERO_D}), broadcasts=True),
+                  elements=(moderate, moderate), attributes=maybe("reduction", reductions),
+                  edges=frozenset({ZERO_D}), broadcasts=True),
     "cross_entropy": OpCase(cross_entropy_cases(), rf.cross_entropy, fm.cross_entropy_form,
                             Example("cross_entropy(M, t)", {"t": [0.0, 2.0]}),
                             edges=frozenset({ZERO_D})),
-
+    "nll_loss": OpCase(nll_loss_cases(), rf.nll_loss, fm.nll_loss_form,
+                       Example("nll_loss(log_softmax(M), t)", {"t": [1.0, 0.0]}),
+                       edges=frozenset({ZERO_D})),
+    "binary_cross_entropy": OpCase(
+        probability_cases(), rf.binary_cross_entropy, fm.binary_cross_entropy_form,
+        Example("binary_cross_entropy(sigmoid(x), t)", {"t": [0.0, 1.0, 1.0]}),
+        edges=frozenset({ZERO_D})),
     "binary_cross_entropy_with_logits": OpCase(
         binary_cross_entropy_cases(), rf.binary_cross_entropy_with_logits,
         fm.binary_cross_entropy_with_logits_form,
@@ -223,6 +243,8 @@ OP_CASES: dict[str, OpCase] = {
     "softplus": elementwise(
         (wide,), lambda a: sp.log(1 + sp.exp(a)),
         unary(lambda a: call("softplus", a, sym=sp.log(1 + sp.exp(a.sym)))), "softplus(x)"),
+    "gelu": elementwise(
+        (wide,), gelu_sympy, unary(lambda a: call("gelu", a, sym=gelu_sympy(a.sym))), "gelu(x)"),
 
     # -- gradtrace.ops.convolution -------------------------------------------------------------
     "conv2d": OpCase(conv2d_cases(), rf.conv2d, fm.conv2d_form,

@@ -298,34 +298,67 @@ def softmax_cases(draw) -> Case:
     return Case((x,), {} if axis is None else {"axis": axis})
 
 
+reductions = st.sampled_from(["mean", "sum", "none"])  # every loss's reduction=, PyTorch's
+
+
 @st.composite
 def mse_cases(draw) -> Case:
-    """pred and target of broadcastable shapes (a scalar target, a row of targets...)."""
+    """pred and target of broadcastable shapes (a scalar target, a row of targets...), any
+    reduction."""
     pred_shape, target_shape = draw(broadcast_pairs)
-    return Case((draw(float_arrays(pred_shape)), draw(float_arrays(target_shape))), {})
+    return Case((draw(float_arrays(pred_shape)), draw(float_arrays(target_shape))),
+                draw(maybe("reduction", reductions)))
 
 
 @st.composite
 def binary_cross_entropy_cases(draw) -> Case:
-    """Logits of any shape (0-d too) and targets in [0, 1] of the same shape."""
+    """Logits of any shape (0-d too) and targets in [0, 1] of the same shape, any reduction."""
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
     logits = draw(float_arrays(shape, logit_values))
     target = draw(float_arrays(shape, st.floats(0.0, 1.0)))
-    return Case((logits, target), {})
+    return Case((logits, target), draw(maybe("reduction", reductions)))
+
+
+@st.composite
+def probability_cases(draw) -> Case:
+    """Probabilities in [0.05, 0.95], away from 0 and 1 where the loss's logs are floored at
+    −100, and targets in [0, 1] of the same shape, any reduction."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    p = draw(float_arrays(shape, st.floats(0.05, 0.95)))
+    target = draw(float_arrays(shape, st.floats(0.0, 1.0)))
+    return Case((p, target), draw(maybe("reduction", reductions)))
+
+
+@st.composite
+def class_targets(draw, batch: tuple, classes: int):
+    """Class indices (..) stored as floats, as the engine stores every value, or one-hot rows
+    (.., C)."""
+    indices = draw(hnp.arrays(np.int64, batch, elements=st.integers(0, classes - 1)))
+    one_hot = draw(st.booleans())
+    return np.eye(classes)[indices] if one_hot else indices.astype(np.float64)
 
 
 @st.composite
 def cross_entropy_cases(draw) -> Case:
     """Logits (.., C) with C ≥ 2 classes (over one class the loss is 0 whatever the logits):
-    (C,), (N, C) or (B, N, C); targets as class indices (..) stored as floats, as the engine
-    stores every value, or as one-hot rows (.., C)."""
+    (C,), (N, C) or (B, N, C); targets as class indices or one-hot rows; any reduction."""
     classes = draw(st.integers(2, 4))
     batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
     logits = draw(float_arrays(batch + (classes,), logit_values))
-    indices = draw(hnp.arrays(np.int64, batch, elements=st.integers(0, classes - 1)))
-    one_hot = draw(st.booleans())
-    target = np.eye(classes)[indices] if one_hot else indices.astype(np.float64)
-    return Case((logits, target), {})
+    target = draw(class_targets(batch, classes))
+    return Case((logits, target), draw(maybe("reduction", reductions)))
+
+
+@st.composite
+def nll_loss_cases(draw) -> Case:
+    """Log-probabilities (.., C), each row a log_softmax of logits (C ≥ 2), with class indices
+    or one-hot rows; any reduction."""
+    classes = draw(st.integers(2, 4))
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    logits = draw(float_arrays(batch + (classes,), logit_values))
+    log_p = logits - np.log(np.sum(np.exp(logits), axis=-1, keepdims=True))
+    return Case((log_p, draw(class_targets(batch, classes))),
+                draw(maybe("reduction", reductions)))
 
 
 # -- layers ----------------------------------------------------------------------------------

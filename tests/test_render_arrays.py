@@ -12,7 +12,6 @@ Every expected string below is written from that computation, not produced by th
 """
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -264,23 +263,28 @@ def test_a_wide_jacobian_table_is_shown_transposed():
 
 # -- big arrays, every op, determinism ------------------------------------------------------
 
-def test_a_big_array_is_summarised_and_rendering_stays_fast():
-    started = time.perf_counter()
+def test_a_big_array_is_summarised_in_text_and_pictures():
     result = run("explain", "sum(tanh(W@x))", "--at", "W=randn(300,300)", "--at",
                  "x=randn(300)", "--no-check", "--format", "text")
     assert result.exit_code == 0, result.output
-    assert time.perf_counter() - started < 5
     text = result.output
     assert len(text) < 10_000  # 90,000 numbers would take ~500,000 characters
     assert "W = (300, 300) array: min " in text
     assert line_with(text, "W      input").split()[:4] == ["W", "input", "(300,", "300)"]
     assert "h1 = W @ x = (300, 300) @ (300,) → (300,) = (300,) array: min" in text
     big = trace_graph(from_text("sum(W * 2)"), dict(W=np.ones((300, 300))))
-    started = time.perf_counter()
     for render in (render_plain, render_markdown, render_dot):
         assert len(render(big)) < 20_000
-    render_json(big)  # JSON keeps every number: complete, but still quick
-    assert time.perf_counter() - started < 3
+    document = json.loads(render_json(big))  # JSON keeps every number up to 100,000
+    assert len(document["inputs"]["W"]) == 300
+
+
+def test_json_summarises_an_array_of_more_than_100000_numbers():
+    huge = trace_graph(from_text("sum(W * 2)"), dict(W=np.ones((400, 300))))
+    document = json.loads(render_json(huge))
+    assert document["inputs"]["W"] == {"shape": [400, 300], "min": 1.0, "max": 1.0,
+                                       "mean": 1.0, "norm": 346.41016151377545,
+                                       "not_finite": 0}
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

@@ -5,17 +5,15 @@ Every expected string below is written by hand from /work/shared/reference/worke
 """
 
 import dataclasses
-import io
 import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from rich.console import Console
 
 from trace_views import render_html, render_markdown
-from trace_views import build_renderables, render_plain, render_rich
+from trace_views import render_coloured, render_plain
 from gradtrace.core.backprop import trace_graph
 from gradtrace.expr.to_graph import graph_from_text as from_text
 from gradtrace.core.trace import GradientCheck
@@ -282,22 +280,23 @@ def test_precision_4_gives_4_decimals(neuron):
     assert "1 × -0.2500 × 1 × 1 × -1 × 1 × 1 = 0.2500" in markdown
 
 
-def test_plain_has_no_colour_codes_and_rich_has_them(neuron):
+def test_plain_has_no_colour_codes_and_the_terminal_form_has_them(neuron):
     assert "\x1b[" not in render_plain(neuron)
-    console = Console(file=io.StringIO(), width=120, color_system="truecolor",
-                      force_terminal=True)
-    render_rich(neuron, console)
-    coloured = console.file.getvalue()
-    assert "\x1b[" in coloured
-    assert "\x1b[32m" in coloured  # values in green
-    assert "\x1b[31m" in coloured  # gradients in red
+    coloured = render_coloured(neuron)
+    assert "\x1b[32m-2.00\x1b[0m" in coloured  # values in green
+    assert "\x1b[31m-0.53\x1b[0m" in coloured  # gradients in red
+    without_codes = re.sub(r"\x1b\[[\d;]*m", "", coloured)
+    assert without_codes == render_plain(neuron)  # the same layout, colour aside
 
 
-def test_build_renderables_returns_rich_renderables(neuron):
-    renderables = build_renderables(neuron)
-    assert renderables
-    assert all(hasattr(item, "__rich_console__") or hasattr(item, "__rich__")
-               for item in renderables)
+def test_a_table_wider_than_the_terminal_is_wrapped_by_rich():
+    from gradtrace.narrate.blocks import Section, Table
+    from gradtrace.render.plain import render_plain as plain
+
+    wide = Table(("name", "value"), ("name", "value"), (("w", ", ".join(["1.00"] * 40)),))
+    text = plain([Section("Wide", (wide,))], width=60)
+    assert max(len(line) for line in text.splitlines()) <= 60
+    assert text.count("1.00") == 40
 
 
 def test_html_escapes_everything(neuron):

@@ -2,11 +2,11 @@
 do, with Jacobian views passed in as given (the renderers take a story, not a trace)."""
 
 from gradtrace.narrate.story import story
-from gradtrace.render import markdown, text
+from gradtrace.render import markdown, plain
 
 
 def render_plain(trace, precision=2, jacobians=None):
-    return text.render_plain(story(trace, precision, jacobians))
+    return plain.render_plain(story(trace, precision, jacobians))
 
 
 def render_markdown(trace, precision=2, jacobians=None):
@@ -17,9 +17,5 @@ def render_html(trace, precision=2, jacobians=None):
     return markdown.render_html(story(trace, precision, jacobians))
 
 
-def render_rich(trace, console, precision=2, jacobians=None):
-    text.render_rich(story(trace, precision, jacobians), console)
-
-
-def build_renderables(trace, precision=2, jacobians=None):
-    return text.build_renderables(story(trace, precision, jacobians))
+def render_coloured(trace, precision=2, jacobians=None, width=120):
+    return plain.render_plain(story(trace, precision, jacobians), width, colour=True)

@@ -12,11 +12,11 @@ from ..core import plugins
 from ..core.backprop import evaluate, trace_graph
 from ..core.errors import UsageError
 from ..core.graph import Graph
-from .gradients import check_gradients
-from .symbolic import symbolic_derivatives, symbolic_skip_reason
+from .gradients import NOT_CHECKED, check_gradients
+from .symbolic import symbolic_leg
 
 CLAIM_RTOL, CLAIM_ATOL = 1e-6, 1e-9
-STATUSES = ("agree", "kink", "disagree", "not finite")
+STATUSES = ("agree", "kink", "disagree", "not finite", NOT_CHECKED)
 
 
 @dataclass
@@ -53,7 +53,8 @@ class SamplingReport:
 
     @property
     def ok(self) -> bool:
-        bad = any(s.counts["disagree"] for s in self.inputs)
+        """No check disagreed, no gradient was inf or nan, and every claim held."""
+        bad = any(s.counts["disagree"] or s.counts["not finite"] for s in self.inputs)
         return not bad and not any(c.disagree for c in self.claims)
 
     def to_text(self, precision: int = 2) -> str:
@@ -76,8 +77,14 @@ def check_graph_at_random_points(graph: Graph, samples: int, seed: int = 0, low:
     except those in `fixed`). `progress()` is called once per point, for a progress bar."""
     if samples < 1:
         raise UsageError("must be at least 1", "samples")
+    for name, bound in (("low", low), ("high", high)):
+        if not np.isfinite(bound):
+            raise UsageError(f"must be a finite number, not {bound!r}", name)
     if not low < high:
-        raise UsageError("must be below high", "low")
+        raise UsageError(f"must be below --high ({low!r} ≥ {high!r})", "low")
+    if not np.isfinite(high - low):  # numpy's uniform draws low + (high − low)·u
+        raise UsageError(f"the range [{low!r}, {high!r}] is wider than the largest float; "
+                         "pick bounds closer together", "low")
     fixed = dict(fixed or {})
     rng = np.random.default_rng(seed)
     summaries: dict[str, InputSummary] = {}
@@ -87,41 +94,57 @@ def check_graph_at_random_points(graph: Graph, samples: int, seed: int = 0, low:
         point = {name: np.asarray(fixed[name] if name in fixed else rng.uniform(low, high))
                  for name in graph.inputs}
         trace = trace_graph(graph, point, wrt=wrt)
-        if derivatives is None:
-            note = symbolic_skip_reason(trace)
-            derivatives = {} if note else symbolic_derivatives(trace)
+        if derivatives is None:  # SymPy differentiates once, at the first point
+            derivatives, note = symbolic_leg(trace)
             summaries = {name: InputSummary(name, derivatives.get(name, (None,))[0])
                          for name in trace.wrt}
-        for check in check_gradients(trace, derivatives or None):
+        for check in check_gradients(trace, derivatives, note):
             _count(summaries[check.input], check, point)
         for summary, claim in zip(claim_summaries, claims):
             _count_claim(summary, trace.by_id[claim.name].grad, claim.graph, point)
         if progress is not None:
             progress()
-    return SamplingReport(graph.expression, samples, seed, low, high,
-                          {k: float(v) for k, v in fixed.items()}, note,
+    return SamplingReport(graph.expression, samples, seed, low, high, _plain_point(fixed), note,
                           list(summaries.values()), claim_summaries)
 
 
 def _plain_point(point: dict) -> dict:
-    return {name: float(value) for name, value in point.items()}
+    """Each value as a Python number, or nested lists for an array (what JSON and --at read)."""
+    return {name: np.asarray(value, dtype=np.float64).tolist() for name, value in point.items()}
 
 
 def _count(summary: InputSummary, check, point):
     summary.counts[check.status] += 1
-    if check.status == "not finite":
+    if check.status in ("not finite", NOT_CHECKED):
         return
-    summary.max_numeric_error = max(summary.max_numeric_error,
-                                    float(np.max(np.abs(check.traced - check.numeric))))
+    if check.numeric is not None:
+        summary.max_numeric_error = max(summary.max_numeric_error,
+                                        _largest_difference(check.traced, check.numeric))
     if check.symbolic is not None and np.all(np.isfinite(check.symbolic)):
         summary.max_symbolic_error = max(summary.max_symbolic_error,
-                                         float(np.max(np.abs(check.traced - check.symbolic))))
+                                         _largest_difference(check.traced, check.symbolic))
     if check.status == "disagree" and summary.first_disagreement is None:
         summary.first_disagreement = _plain_point(point)
 
 
+def _largest_difference(traced, other) -> float:
+    """The largest |traced − other| where other has a value (finite differences may have
+    none for some elements: nan)."""
+    difference = np.abs(np.asarray(traced, dtype=np.float64) - np.asarray(other, dtype=np.float64))
+    compared = difference[~np.isnan(np.asarray(other, dtype=np.float64))]
+    return float(np.max(compared, initial=0.0))
+
+
 def _count_claim(summary: ClaimSummary, traced, claim_graph, point):
     claimed = evaluate(claim_graph, {n: point[n] for n in claim_graph.inputs})[claim_graph.output]
+    traced, claimed = np.asarray(traced, dtype=np.float64), np.asarray(claimed, dtype=np.float64)
+    if claimed.shape != traced.shape:
+        try:
+            claimed = np.broadcast_to(claimed, traced.shape)
+        except ValueError:
+            raise UsageError(f"the formula for {summary.name} ({summary.formula}) has shape "
+                             f"{claimed.shape}, but ∂f/∂{summary.name} has shape {traced.shape}",
+                             "claim") from None
     if not (np.all(np.isfinite(traced)) and np.all(np.isfinite(claimed))):
         summary.not_finite += 1
         return
@@ -130,5 +153,5 @@ def _count_claim(summary: ClaimSummary, traced, claim_graph, point):
         return
     summary.disagree += 1
     if summary.first_disagreement is None:
-        summary.first_disagreement = {"at": _plain_point(point), "traced": float(traced),
-                                      "claimed": float(claimed)}
+        summary.first_disagreement = {"at": _plain_point(point), "traced": traced.tolist(),
+                                      "claimed": claimed.tolist()}

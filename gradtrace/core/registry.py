@@ -76,6 +76,7 @@ class Op(NamedTuple):
     vjp_rule: Callable | None = None  # (upstream, inputs, out, needed, **attrs) -> grads
     jvp_rule: Callable | None = None  # (tangents, inputs, out, **attrs) -> output tangent
     attrs: Mapping[str, object] = NO_ATTRIBUTES  # static attributes and their defaults
+    choices: Mapping[str, tuple] = NO_ATTRIBUTES  # the values a word attribute may take
     call_name: str | None = None  # the function name users type, when it is not `name`
     differentiable: tuple[bool, ...] | None = None  # None: every input
     activation: Activation | None = None

@@ -142,8 +142,12 @@ class Trace:
 
     @property
     def problems(self) -> tuple[tuple[str, str], ...]:
-        """(node, why) wherever a value or gradient stopped being finite, first place only."""
-        found = [(step.node, step.problem) for step in self.forward if step.problem]
+        """(node, why) wherever a value or gradient stopped being finite, first place only: an
+        input (or a constant) that is inf or nan itself, then the ops."""
+        found = [(node.id, given_not_finite(node, self.values[node.id]))
+                 for node in self.graph.nodes
+                 if node.kind != "op" and given_not_finite(node, self.values[node.id])]
+        found += [(step.node, step.problem) for step in self.forward if step.problem]
         found += [(step.input, step.problem) for step in self.backward if step.problem]
         return tuple(found)
 
@@ -190,6 +194,12 @@ class Trace:
         """The graph as SVG text; written atomically to `path` when one is given."""
         return plugins.renderer("svg")(self, path=path, precision=precision)
 
+    def to_html(self, path=None, precision: int = 2, quiz: str | None = None) -> str:
+        """The interactive page: one self-contained HTML file to step through backprop in a
+        browser, written atomically to `path` (.html) when one is given; `quiz` ("grads",
+        "locals", "values" or "all") makes it an exercise that grades typed answers."""
+        return plugins.renderer("page")(self, path=path, precision=precision, quiz=quiz)
+
     def _repr_svg_(self) -> str:
         return self.to_svg()
 
@@ -199,6 +209,17 @@ class Trace:
     def __repr__(self) -> str:
         grads = ", ".join(f"{name}={_short(value)}" for name, value in self.gradients.items())
         return f"<Trace {self.expression!r} value={_short(self.value)} gradients: {grads}>"
+
+
+def given_not_finite(node, value) -> str:
+    """Why an input or a constant is where a non-finite value starts ("" when it is finite)."""
+    array = np.asarray(value)
+    if array.dtype.kind != "f" or np.all(np.isfinite(array)):
+        return ""
+    what = "nan" if np.any(np.isnan(array)) else "inf"
+    kind = "input" if node.kind == "input" else "constant"
+    return f"the {kind} {node.id} is {what} itself" if array.ndim == 0 else \
+        f"the {kind} {node.id} holds {what}"
 
 
 def record_array(gradient):

@@ -214,7 +214,7 @@ class _Parser:
     def count_operation(self, token: Token):
         self.operations += 1
         if self.operations > MAX_OPERATIONS:
-            self.fail(f"expression too large: more than {MAX_OPERATIONS} operations "
+            self.fail(f"expression too large: more than {MAX_OPERATIONS:,} operations "
                       "(build larger graphs with the Python API, gradtrace.tensor)", token)
 
     def enter(self, token: Token):
@@ -450,7 +450,10 @@ class _Parser:
             self.take()
             if token.text in keywords:
                 self.fail(f"{token.text}= is given twice", token)
-            keywords[token.text] = (self.attribute_value(token.text in _fractional()), token)
+            if token.text in _words():
+                keywords[token.text] = (self.word(token.text), token)
+            else:
+                keywords[token.text] = (self.attribute_value(token.text in _fractional()), token)
         else:
             args.append(self.expr())
 
@@ -482,6 +485,15 @@ class _Parser:
             return sign * float(number.text)
         return self.required_integer()
 
+    def word(self, name: str) -> str:
+        """reduction=sum: the expression language has no strings, so an attribute whose value
+        is a word is written as a bare word."""
+        token = self.peek()
+        if token.kind != "name":
+            self.fail(f"{name}= takes a word, such as {name}={_words()[name]}", token)
+        self.take()
+        return token.text
+
     def required_integer(self) -> int:
         value = self.optional_integer()
         if value is None:
@@ -507,6 +519,11 @@ class _Parser:
             if key not in op.attrs:
                 allowed = ", ".join(f"{a}=" for a in op.attrs) or "no keyword arguments"
                 self.fail(f"{op.user_name} takes {allowed}", token)
+            choices = op.choices.get(key)
+            if choices and value not in choices:
+                where = self.tokens[self.tokens.index(token) + 2]
+                self.fail(f"{key}= is {', '.join(choices[:-1])} or {choices[-1]}, not {value!r}",
+                          where)
             attrs[key] = value
         return op, tuple(sorted(attrs.items()))
 
@@ -527,6 +544,14 @@ def parse(text: str) -> Program:
     if not isinstance(text, str):
         raise ParseError("the expression must be text", "", 0)
     return _Parser(text).parse()
+
+
+@functools.cache
+def _words() -> dict[str, str]:
+    """Attributes whose values are words (reduction=sum), with a default to show: those whose
+    default is a string."""
+    return {name: default for op in all_ops() for name, default in op.attrs.items()
+            if isinstance(default, str)}
 
 
 @functools.cache

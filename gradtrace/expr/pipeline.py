@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.backprop import ShapeError, evaluate, reaches_output, trace_graph, vjp_pass
-from ..core.errors import UsageError
+from ..core.errors import ParseError, UsageError
 from ..core.graph import Graph
 from ..ops import REGISTRY
 from .point import check_seed, parse_wrt, resolve_point
@@ -42,24 +42,106 @@ def _wrt_names(wrt, graph: Graph):
 
 
 def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
-            fuse: bool = False, check: bool = True):
+            fuse: bool = False, check: bool = True, grad_output=None):
     """Trace `expression` at the point `at` ({name: value}); inputs not in `at` get seeded
     defaults. `wrt` (names, or 'w,b') limits the gradients traced. With `check`, every
-    gradient is also computed symbolically and by finite differences (trace.checks)."""
+    gradient is also computed symbolically and by finite differences (trace.checks).
+
+    `grad_output` is the output's gradient that backprop starts from, as PyTorch's
+    `backward(gradient=...)`: needed when the output is not a single number, and then the
+    trace holds the gradients of Σ grad_output ⊙ output. An array or a number broadcast to
+    the output's shape, or text read as an `at` value ([1,0,0], ones(3), 2)."""
     check_seed(seed)
     at = dict(at or {})
     graph = build_graph(expression, fuse, at)
     values, defaults = resolve_point(graph, at, seed)
     wrt = _wrt_names(wrt, graph)
     try:
-        trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse)
+        computed = evaluate(graph, values)
     except ShapeError as error:
         if not defaults:
             raise
         names = ", ".join(defaults)
         raise UsageError(f"{error}; {names} got a default scalar value: give arrays, e.g. "
                          "x=[1,2,3] or W=randn(3,4)", "at") from None
+    start = output_gradient(graph, computed[graph.output], grad_output, seed)
+    trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse, values=computed,
+                        grad_output=start)
     return _checked(trace) if check else trace
+
+
+def output_gradient(graph: Graph, output, grad_output, seed: int = 0):
+    """The gradient backprop starts from, checked against the output: None for a number
+    (d output / d output = 1); for an array output, `grad_output` is needed, and must
+    broadcast to the output's shape."""
+    shape = np.shape(output)
+    if grad_output is None:
+        if shape:
+            raise UsageError(_not_a_number(graph, shape), "grad_output")
+        return None
+    given = _read_gradient(grad_output, seed)
+    try:
+        fits = np.broadcast_shapes(given.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise UsageError(f"shape {_shape(given.shape)} does not fit the output, whose shape is "
+                         f"{_shape(shape)}: give an array of that shape, or one that broadcasts "
+                         f"to it, such as a single number", "grad_output")
+    if not np.all(np.isfinite(given)):
+        raise UsageError("the output's gradient must be finite numbers (it holds inf or nan)",
+                         "grad_output")
+    return np.broadcast_to(given, shape)
+
+
+def _read_gradient(grad_output, seed: int) -> np.ndarray:
+    """An array, a number, or text read as a value of `at` is read ([1,0,0], ones(3))."""
+    if isinstance(grad_output, str):
+        from .point import parse_value
+
+        try:
+            return parse_value(grad_output, seed, "grad_output")
+        except UsageError as error:
+            why = error.message.removeprefix(f"grad_output={grad_output.strip()}: ")
+            raise UsageError(f"cannot read {grad_output.strip()!r}: {why}",
+                             "grad_output") from None
+    try:
+        return np.asarray(grad_output, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UsageError(f"{grad_output!r} is not an array of numbers", "grad_output") from None
+
+
+def _shape(shape: tuple) -> str:
+    return "()" if not shape else "(" + ", ".join(map(str, shape)) + ("," * (len(shape) == 1)) + ")"
+
+
+def _not_a_number(graph: Graph, shape: tuple) -> str:
+    """Why backprop cannot start from an array output, and the ways on: an output gradient, a
+    number made of the output (its sum, one element), or the whole Jacobian."""
+    whole, element = _scalar_forms(graph, shape)
+    seeds = f"ones({', '.join(map(str, shape))}) gives the gradients of {whole}"
+    size = int(np.prod(shape))
+    if len(shape) == 1 and 0 < size <= 8:
+        seeds += f", [{', '.join(['1'] + ['0'] * (size - 1))}] those of {element}"
+    made = f"{whole} or {element}" if size else whole
+    return (f"the output has shape {_shape(shape)}, not a single number, and backprop starts "
+            f"from the output's gradient. Give one, shaped like the output: {seeds}. Or make "
+            f"the output a number: {made}. Or see the gradient of every output element with "
+            "gradtrace jacobian")
+
+
+def _scalar_forms(graph: Graph, shape: tuple) -> tuple[str, str]:
+    """The expression summed and indexed (sum(softmax(a)), softmax(a)[0]); for a program of
+    several steps, its last step said in words."""
+    from .parse import Call, Name, parse
+
+    program = parse(graph.expression)
+    index = ", ".join("0" for _ in shape)
+    if len(program.statements) > 1 or program.statements[0].name is not None:
+        return "the sum of its last step", f"its last step's element [{index}]"
+    text = graph.expression
+    atom = isinstance(program.statements[0].value, (Call, Name))
+    return f"sum({text})", f"{text}[{index}]" if atom else f"({text})[{index}]"
 
 
 def _checked(trace):
@@ -69,9 +151,10 @@ def _checked(trace):
 
 
 def explain_forward(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
-                    fuse: bool = False):
+                    fuse: bool = False, progress=None):
     """Forward mode for `expression` at `at`: one recorded pass per input (or per `wrt`
-    input) that the output depends on (a ForwardModeReport)."""
+    input) that the output depends on (a ForwardModeReport). `progress(done, total=...)` is
+    called after each pass."""
     check_seed(seed)
     from ..core.forward_mode import ForwardModeReport, forward_mode_trace
 
@@ -83,14 +166,20 @@ def explain_forward(expression: str, at: dict | None = None, wrt=None, *, seed: 
     differentiable = tuple(name for name in graph.inputs if name in reached)
     names = tuple(name for name in differentiable if names is None or name in names)
     values = evaluate(graph, point)
-    passes = tuple(forward_mode_trace(graph, values, name) for name in names)
+    passes = []
+    for name in names:
+        passes.append(forward_mode_trace(graph, values, name))
+        if progress is not None:
+            progress(len(passes), total=len(names))
+    passes = tuple(passes)
     return ForwardModeReport(graph.expression, graph, values, defaults, passes, differentiable)
 
 
 def explain_jacobian(expression: str, at: dict | None = None, wrt: str | None = None, *,
-                     seed: int = 0):
+                     seed: int = 0, progress=None):
     """The work of `gradtrace jacobian`: text → graph → point → both Jacobians (a
-    JacobianReport). `wrt` may be left out only when the expression has a single input."""
+    JacobianReport). `wrt` may be left out only when the expression has a single input.
+    `progress(done, total=...)` is called after each pass."""
     check_seed(seed)
     from ..jacobians.full import JacobianReport, full_jacobian
 
@@ -99,7 +188,8 @@ def explain_jacobian(expression: str, at: dict | None = None, wrt: str | None = 
     values, defaults = resolve_point(graph, at, seed)
     wrt = _one_input(graph, wrt)
     values = evaluate(graph, values)
-    return JacobianReport(full_jacobian(graph, values, wrt), graph, values, defaults)
+    return JacobianReport(full_jacobian(graph, values, wrt, progress=progress), graph, values,
+                          defaults)
 
 
 def _one_input(graph: Graph, wrt: str | None) -> str:
@@ -128,7 +218,11 @@ def parse_claims(texts, graph: Graph) -> list:
         if not formula or name not in graph.inputs:
             raise UsageError(f"{text!r}: write NAME=FORMULA with NAME one of the inputs "
                              f"({', '.join(graph.inputs)}), e.g. x=2*x", "claim")
-        claim_graph = graph_from_text(formula)
+        try:
+            claim_graph = graph_from_text(formula)
+        except ParseError as error:
+            error.parameter = "claim"
+            raise
         unknown = [n for n in claim_graph.inputs if n not in graph.inputs]
         if unknown:
             raise UsageError(f"the formula for {name} uses {', '.join(unknown)}, which the "

@@ -61,6 +61,7 @@ class LayerSummary(NamedTuple):
     output_grad_norm: float | None  # ‖∂L/∂output‖ (δ⁽ˡ⁾ for a linear or conv layer)
     param_shapes: dict
     param_grad_norms: dict  # parameter name → ‖∂L/∂parameter‖
+    parameters: int = 0  # how many numbers the layer learns (every entry of every parameter)
 
 
 class StepResult(NamedTuple):
@@ -175,6 +176,7 @@ def _summary(layer: Layer, records) -> LayerSummary:
         output_grad_norm=_norm(records[layer.output].grad),
         param_shapes={name: tuple(np.shape(value)) for name, value in spec.params},
         param_grad_norms={name: _norm(records[name].grad) for name, _ in spec.params},
+        parameters=sum(int(np.size(value)) for _, value in spec.params),
     )
 
 
@@ -203,18 +205,24 @@ class Health(NamedTuple):
     levels: tuple[int, ...]  # l of each linear or conv layer, input side first
     delta_norms: tuple[float, ...]  # ‖δ⁽ˡ⁾‖
     weight_grad_norms: tuple[float, ...]  # ‖∂L/∂W⁽ˡ⁾‖
-    ratio: float  # ‖δ⁽¹⁾‖ / ‖δ⁽ᴸ⁾‖
-    verdict: str  # "vanishing", "exploding", "kept"
+    ratio: float  # ‖δ⁽¹⁾‖ / ‖δ⁽ᴸ⁾‖; nan when δ⁽ᴸ⁾ is 0 (no gradient to compare with)
+    verdict: str  # "vanishing", "exploding", "kept", or "no_gradient" when δ⁽ᴸ⁾ is all 0
 
 
 def gradient_health(summaries) -> Health | None:
+    """The gradient's norms over depth and what their ratio says. A ratio needs a gradient:
+    when the last layer's δ is exactly 0 (a loss that is already 0, or flat) nothing flows back
+    and the verdict is "no_gradient", never "exploding" from 0/0."""
     weighted = [s for s in summaries if s.param_grad_norms]
     if not weighted:
         return None
     deltas = tuple(s.output_grad_norm or 0.0 for s in weighted)
     weights = tuple(next(iter(s.param_grad_norms.values())) or 0.0 for s in weighted)
+    if deltas[-1] == 0:
+        return Health(tuple(range(1, len(weighted) + 1)), deltas, weights, float("nan"),
+                      "no_gradient")
     with np.errstate(all="ignore"):
-        ratio = float(np.float64(deltas[0]) / deltas[-1]) if deltas[-1] else float("inf")
+        ratio = float(np.float64(deltas[0]) / deltas[-1])
     verdict = "kept"
     if not np.isfinite(ratio) or ratio > EXPLODING:
         verdict = "exploding"
@@ -250,13 +258,18 @@ def symmetric_units(result: StepResult) -> tuple[Symmetry, ...]:
 
 
 def _identical_rows(rows: np.ndarray) -> tuple[tuple[int, ...], ...]:
-    scale = max(float(np.max(np.abs(rows))) if rows.size else 0.0, 1e-300)
-    groups: list[list[int]] = []
-    for i in range(rows.shape[0]):
-        for group in groups:
-            if np.max(np.abs(rows[i] - rows[group[0]])) <= 1e-12 * scale:
-                group.append(i)
-                break
-        else:
-            groups.append([i])
-    return tuple(tuple(group) for group in groups if len(group) > 1)
+    """Groups of rows equal to within 1e-12 of the largest entry: rows rounded to that grid
+    and grouped by np.unique, one sort instead of comparing every pair (a 3,000-unit layer
+    has 4.5 million pairs)."""
+    if rows.shape[0] < 2:
+        return ()
+    with np.errstate(all="ignore"):
+        scale = max(float(np.max(np.abs(rows))) if rows.size else 0.0, 1e-300)
+        keys = np.round(rows / (1e-12 * scale))
+    _, group_of = np.unique(keys, axis=0, return_inverse=True)
+    group_of = group_of.ravel()
+    groups: dict[int, list[int]] = {}
+    for row, group in enumerate(group_of.tolist()):
+        groups.setdefault(group, []).append(row)
+    found = [tuple(members) for members in groups.values() if len(members) > 1]
+    return tuple(sorted(found))

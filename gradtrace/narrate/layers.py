@@ -1,5 +1,6 @@
 """One traced training step told layer by layer: forward with shapes, backward with δ⁽ˡ⁾ and
-the parameter gradients, the SGD update, layer-level Jacobians, gradient health, symmetry.
+the parameter gradients, the SGD update; layer-level Jacobians (layer_jacobians.py), gradient
+health and symmetry (layer_health.py) join them in `layer_sections`.
 
 Orientation: the notes write a batch as columns, z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ with a⁽ˡ⁻¹⁾ of shape
 (features, N); the engine keeps one row per sample and computes z = a·Wᵀ + b. Two-axis
@@ -9,15 +10,17 @@ stay (N, C, H, W) in both.
 
 from __future__ import annotations
 
+
 import numpy as np
 
 from ..core.registry import attribute_texts, with_defaults
-from ..layers.step import StepResult, gradient_health, symmetric_units
+from ..layers.diagnosis import coverage
+from ..layers.step import StepResult
 from ..ops import REGISTRY
 from .blocks import Section, Table
 from .lines import Line
 from .numbers import fmt, fmt_array, is_listed
-from .pictures import sparkline, sup
+from .pictures import sup
 
 ORIENTATION = ("Shapes and values in the notes' orientation: a batch of N samples is N columns, "
                "z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾. The engine stores one row per sample and computes "
@@ -52,12 +55,16 @@ def notes_value(value, precision: int) -> str:
     return fmt_array(array.T if array.ndim == 2 else array, precision)
 
 
-def layer_sections(result: StepResult, title: str, precision: int = 2) -> list[Section]:
+def layer_sections(result: StepResult, title: str, precision: int = 2,
+                   network: dict | None = None) -> list[Section]:
+    """The story of one step; `network` (the settings mlp and cnn were given: act, init, gain)
+    lets the verdict's advice leave out what is already in use."""
+    from .layer_health import health_section, symmetry_section
     from .layer_jacobians import jacobian_section
 
     sections = [Section(title, (ORIENTATION,)), forward_section(result, precision),
                 backward_section(result, precision), update_section(result, precision),
-                jacobian_section(result, precision), health_section(result, precision)]
+                jacobian_section(result, precision), health_section(result, precision, network)]
     symmetry = symmetry_section(result)
     if symmetry:
         sections.append(symmetry)
@@ -80,6 +87,7 @@ def _names(result: StepResult) -> dict[str, str]:
 
 def forward_section(result: StepResult, precision: int) -> Section:
     records, names = result.trace.by_id, _names(result)
+    windows = {c.layer: c for c in coverage(result)}
     lines = []
     for layer in result.layers:
         spec = layer.spec
@@ -105,8 +113,71 @@ def forward_section(result: StepResult, precision: int) -> Section:
             text = (f"{z} = {_call(spec)}({a}) : {notes_shape(np.shape(x))} → "
                     f"{notes_shape(np.shape(out))}")
         lines.append(Line(((text, ""),), note))
+        if layer.name in windows and not windows[layer.name].complete:
+            lines.append(Line(((f"    {coverage_text(windows[layer.name])}", ""),),
+                              warning="unread input"))
         lines.append(Line((("    = ", ""), (notes_value(out, precision), "value"))))
-    return Section("Forward, layer by layer", (tuple(lines),))
+    return Section("Forward, layer by layer", (tuple(lines),) + parameter_blocks(result))
+
+
+def coverage_text(c) -> str:
+    """Which input rows and columns the windows of a layer never read, and why: PyTorch's
+    output size drops a window that would run past the edge, and a stride larger than the
+    kernel skips the rows between windows."""
+    (kh, kw), (sh, sw), (ph, pw) = c.kernel, c.stride, c.padding
+    (h, w), (oh, ow) = c.input_size, c.output_size
+    sizes = (f"OH = ⌊({h} + 2·{ph} − {kh})/{sh}⌋ + 1 = {oh}, "
+             f"OW = ⌊({w} + 2·{pw} − {kw})/{sw}⌋ + 1 = {ow}")
+    unread = " and ".join(part for part in (_indices("row", c.rows),
+                                            _indices("column", c.columns)) if part)
+    reasons = []
+    if sh > kh or sw > kw:
+        reasons.append("the stride is larger than the kernel, so windows skip what lies "
+                       "between them")
+    if any(r >= h + ph - _tail(h, ph, kh, sh) for r in c.rows) or any(
+            col >= w + pw - _tail(w, pw, kw, sw) for col in c.columns):
+        reasons.append("a window that would run past the edge is dropped (the division is "
+                       "floored, as PyTorch does)")
+    stride = sh if sh == sw else f"({sh}, {sw})"
+    return (f"{kh}×{kw} windows with stride {stride} do not cover the {h}×{w} input: {sizes}; "
+            f"{'; '.join(reasons)}. No window reads input {unread} (counting from 0): they "
+            "play no part in the output and get no gradient.")
+
+
+def _tail(size: int, padding: int, kernel: int, stride: int) -> int:
+    """How many padded positions at the end lie past the last window."""
+    count = (size + 2 * padding - kernel) // stride + 1
+    return size + 2 * padding - ((count - 1) * stride + kernel)
+
+
+def _indices(what: str, indices: tuple[int, ...]) -> str:
+    """'rows 5, 6' or 'rows 0–2, 9' for a run of consecutive indices."""
+    if not indices:
+        return ""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    parts = [str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in runs]
+    return f"{what}{'s' * (len(indices) > 1)} {', '.join(parts)}"
+
+
+def parameter_blocks(result: StepResult) -> tuple:
+    """How many numbers each layer learns, and the total."""
+    rows, names = [], _names(result)
+    for layer, summary in zip(result.layers, result.summaries):
+        if layer.spec.params:
+            shapes = " + ".join(f"{names[name]} {_tuple(np.shape(value))}"
+                                for name, value in layer.spec.params)
+            rows.append((layer.name, shapes, f"{summary.parameters:,}"))
+    if not rows:
+        return ()
+    total = sum(s.parameters for s in result.summaries)
+    rows.append(("total", "", f"{total:,}"))
+    return (f"Parameters: {total:,} numbers are learned, layer by layer:",
+            Table(("layer", "parameters", "count"), ("name", "", "number"), tuple(rows)))
 
 
 def _call(spec) -> str:
@@ -140,10 +211,8 @@ def _backward_lines(layer, result, records, names, precision) -> list[Line]:
     spec, a = layer.spec, names[layer.input]
     x_grad = records[layer.input].grad
     if layer is result.layers[-1]:
-        rule = ("(softmax(z) − onehot(y)) / N" if spec.op == "cross_entropy"
-                else "2(z − y) / (N·C)")
-        return _grad_line(f"∂L/∂{a} = {rule} : {notes_shape(np.shape(x_grad))}", x_grad,
-                          precision, _delta_name(a))
+        return _grad_line(f"∂L/∂{a} = {loss_rule(spec.op)} : {notes_shape(np.shape(x_grad))}",
+                          x_grad, precision, _delta_name(a))
     if spec.op in ("linear", "conv2d"):
         return _parameter_lines(layer, records, names, precision)
     derivative = activation_derivative(spec)
@@ -156,6 +225,13 @@ def _backward_lines(layer, result, records, names, precision) -> list[Line]:
            "flatten": "reshaped back"}.get(spec.op, "")
     return _grad_line(f"∂L/∂{a} = {spec.op}ᵀ(∂L/∂{names[layer.output]}) : "
                       f"{notes_shape(np.shape(x_grad))}", x_grad, precision, how)
+
+
+def loss_rule(op_name: str) -> str:
+    """The loss's gradient with respect to its input, from the registry's formula with the
+    upstream gradient 1: (softmax(z) − onehot(y)) / N, (σ(z) − y) / N, 2(z − y) / N."""
+    formula = REGISTRY[op_name].formulas[0]
+    return formula.replace("{g} · ", "").format(a="z", b="y", g="1")
 
 
 def _delta_name(label: str) -> str:
@@ -208,78 +284,6 @@ def update_section(result: StepResult, precision: int) -> Section:
     closing = (f"Loss on the same batch: {fmt(result.loss, precision + 2)} before the step, "
                f"{fmt(result.loss_after, precision + 2)} after.")
     return Section(f"Update (SGD, η = {result.lr:g})", (tuple(lines), closing))
-
-
-# -- health ----------------------------------------------------------------------------------
-
-def health_section(result: StepResult, precision: int) -> Section:
-    health = gradient_health(result.summaries)
-    rows = []
-    for s in result.summaries:
-        params = s.param_grad_norms
-        rows.append((s.name, notes_shape(s.output_shape), _norm(s.output_grad_norm, precision),
-                     ", ".join(f"{k} {_norm(v, precision)}" for k, v in params.items()) or "—",
-                     _norm(s.grad_norm, precision)))
-    table = Table(("layer", "output shape", "‖∂L/∂output‖", "‖∂L/∂params‖", "‖∂L/∂input‖"),
-                  ("name", "", "grad", "grad", "grad"), tuple(rows))
-    blocks: list = [table]
-    if health is not None:
-        picked, every = _spread(len(health.levels))
-        sampled = f", one layer in {every}" if every > 1 else ""
-        blocks.append(f"‖δ⁽ˡ⁾‖ over depth l = 1..{len(health.levels)}:  "
-                      f"{sparkline(np.take(health.delta_norms, picked))}   "
-                      f"(log scale, input side first{sampled})")
-        blocks.append("‖∂L/∂W⁽ˡ⁾‖ over depth:        "
-                      f"{sparkline(np.take(health.weight_grad_norms, picked))}")
-        verdict = _verdict_text(health, precision)
-        if health.verdict != "kept" and symmetric_units(result):
-            verdict = (verdict.split(". ")[0] + ". Here the cause is the symmetric start (see "
-                       "Symmetry below): equal units send back gradients that are equal, or "
-                       "cancel, whatever the activation.")
-        blocks.append(verdict)
-    return Section("Gradient health", tuple(blocks))
-
-
-SPARK_WIDTH = 64  # characters; deeper nets show every k-th layer
-
-
-def _spread(count: int) -> tuple[np.ndarray, int]:
-    """Indices of the layers drawn in a sparkline (all, or every k-th), and k."""
-    every = max(1, -(-count // SPARK_WIDTH))
-    return np.arange(0, count, every), every
-
-
-def _norm(value, precision: int) -> str:
-    return "—" if value is None else fmt(value, precision + 1)
-
-
-def _verdict_text(health, precision: int) -> str:
-    ratio = f"‖δ⁽¹⁾‖ / ‖δ⁽ᴸ⁾‖ = {fmt(health.ratio, precision + 1)}"
-    if health.verdict == "vanishing":
-        return (f"Vanishing: {ratio}. Each layer multiplies the gradient by Wᵀ and f′; with "
-                "saturating activations (σ′ ≤ 0.25, tanh′ ≤ 1) it shrinks on the way back "
-                "and the first layers barely learn. Try relu with --init he, or tanh with --init xavier.")
-    if health.verdict == "exploding":
-        return (f"Exploding: {ratio}. The weights are too large: the gradient grows by "
-                "about ‖W‖ per layer on the way back. Use --init he or xavier (gain 1).")
-    return f"Kept: {ratio} (within 10⁻³..10³ of the last layer's)."
-
-
-def symmetry_section(result: StepResult) -> Section | None:
-    found = symmetric_units(result)
-    if not found:
-        return None
-    lines = []
-    for item in found:
-        for group in item.units:
-            units = ", ".join(str(u + 1) for u in group)
-            lines.append(Line(((f"{item.layer}: units {units} of {item.count} have identical "
-                                f"gradients (equal rows of ∂L/∂{item.parameter})", ""),),
-                              warning="symmetry"))
-    advice = ("Units that start with equal weights get equal gradients, so every update keeps "
-              "them equal: the layer acts as one unit however wide it is. Random initial "
-              "weights (--init xavier or he) break the symmetry.")
-    return Section("Symmetry", (tuple(lines), advice))
 
 
 # -- expanded layer --------------------------------------------------------------------------

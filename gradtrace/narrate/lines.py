@@ -12,8 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..core.registry import REGISTRY, attribute_texts
+from ..core.registry import REGISTRY, attribute_texts, with_defaults
 from ..core.trace import BackwardStep, ForwardStep, Trace
+from ..ops.losses import CONVENTIONS
 from .paths import chain_paths
 from .as_printed import (Precision, line_precision, printed, product_holds, same_when_printed,
                          scalar, sum_holds)
@@ -114,6 +115,115 @@ def fill_pattern(pattern: str, mapping: dict[str, str], kind: str, attrs=()) -> 
         elif field:
             parts.append((mapping[field], kind))
     return parts
+
+
+# -- where backprop starts -------------------------------------------------------------------
+
+def output_gradient(trace: Trace) -> np.ndarray:
+    """The gradient backprop started from: the one given, else ones shaped like the output."""
+    if trace.grad_output is not None:
+        return np.asarray(trace.grad_output, dtype=np.float64)
+    return np.ones(np.shape(trace.by_id[trace.output].value))
+
+
+def seed_line(trace: Trace, precision: int) -> Line:
+    """∂h8/∂h8 = 1.00, the first backward line, and where that gradient came from: 1 for a
+    number, the output gradient given for an array (Σ grad_f ⊙ f is what is differentiated),
+    or ones when none was given (sum(f))."""
+    parts = ((f"∂{trace.output}/∂{trace.output}", "name"), (" = ", ""),
+             (fmt_array(output_gradient(trace), precision), "grad"))
+    return Line(parts, seed_note(trace))
+
+
+def seed_note(trace: Trace) -> str:
+    array = np.ndim(trace.by_id[trace.output].value) > 0
+    if trace.grad_output is not None:
+        differentiated = "Σ grad_f ⊙ f" if array else "grad_f · f"
+        return (f"the output's gradient starts at the given grad_f: every gradient below is "
+                f"one of {differentiated}")
+    if array:
+        return ("no output gradient was given, so it starts at ones: every gradient below is "
+                "one of sum(f)")
+    return "the output's gradient starts at 1"
+
+
+# -- loss conventions -------------------------------------------------------------------------
+
+class LossReading(NamedTuple):
+    """A loss step said in words: its convention (PyTorch's), the notes' form beside it, and a
+    warning where its input looks meant for another loss."""
+
+    node: str
+    op: str
+    reduction: str
+    count: int  # the terms the loss is made of (elements, or rows of classes)
+    notes: str  # the notes' form, with the inputs' names
+    notes_value: float
+    line: Line  # the convention, with the notes' form as its note and the warning
+
+
+def loss_readings(trace: Trace, precision: int) -> list[LossReading]:
+    """One reading per loss step of the forward pass, in order."""
+    return [loss_reading(trace, step, precision) for step in trace.forward
+            if step.op in CONVENTIONS]
+
+
+def loss_reading(trace: Trace, step: ForwardStep, precision: int) -> LossReading:
+    """h1 = mse(y, t): PyTorch's mean squared error; reduction=mean, the mean of (y − t)² over
+    its N = 10 elements = 0.0195 — the notes' ½Σ(y − t)² is 0.0975 here; mse is the mean, 0.0195.
+    Losses are shown with two decimals more than the rest: their conventions differ by
+    factors such as ½ and 1/N, which two decimals can hide."""
+    convention, op = CONVENTIONS[step.op], REGISTRY[step.op]
+    attrs = with_defaults(op, step.attrs)
+    reduction = attrs["reduction"]
+    names = dict(zip("abcde", step.inputs))
+    with np.errstate(all="ignore"):
+        terms = op.evaluate(step.input_values, {**attrs, "reduction": "none"})
+        notes_value = convention.notes_factor * float(np.sum(terms))
+    count = int(np.size(terms))
+    rows = convention.term_rows is not None and \
+        np.shape(step.input_values[1]) == np.shape(step.input_values[0])
+    term = (convention.term_rows if rows else convention.term).format(**names)
+    over = f"{count} {convention.over}{'s' * (count != 1)}"
+    how = {"mean": f"the mean of {term} over its N = {over}",
+           "sum": f"the sum of {term} over its {over} (N = 1 in its gradient)",
+           "none": f"{term} for each of its {over}, kept apart (N = 1 in its gradient)"
+           }[reduction]
+    shown = precision + 2
+    written = "".join(text for text, _ in fill_pattern(op.pattern, names, "", step.attrs))
+    parts = ((step.node, "name"), (" = ", ""), (written, ""),
+             (f": {convention.takes}; reduction={reduction}, {how} = ", ""),
+             (fmt_array(step.value, shown), "value"))
+    notes = convention.notes.format(**names)
+    line = Line(parts, _notes_note(step, reduction, notes, notes_value, count, shown),
+                _misuse_warning(convention, step, attrs, names, shown))
+    return LossReading(step.node, step.op, reduction, count, notes, notes_value, line)
+
+
+def _notes_note(step: ForwardStep, reduction: str, notes: str, notes_value: float, count: int,
+                precision: int) -> str:
+    """The notes' form beside the loss: the same number, or both numbers."""
+    written = fmt(notes_value, precision)
+    if not np.isfinite(notes_value) or not np.all(np.isfinite(step.value)):
+        return f"the notes write it {notes}"
+    if reduction == "none":
+        return f"the notes' {notes} is {written} here; reduction=none keeps the {count} terms apart"
+    if fmt(step.value, precision) == written:
+        return f"the same number as the notes' {notes} here"
+    return (f"the notes' {notes} is {written} here; {REGISTRY[step.op].user_name} is the "
+            f"{reduction}, {fmt(step.value, precision)}")
+
+
+def _misuse_warning(convention, step: ForwardStep, attrs: dict, names: dict,
+                    precision: int) -> str:
+    if convention.misuse is None:
+        return ""
+    with np.errstate(all="ignore"):
+        misuse = convention.misuse(step.input_values, attrs)
+    if misuse is None:
+        return ""
+    numbers = [fmt_array(number, precision) for number in misuse.numbers]
+    return misuse.why.format(*numbers, **names)
 
 
 def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
@@ -286,23 +396,29 @@ def _bracketed(text: str) -> bool:
 def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Line]:
     gradient = trace.by_id[name].grad
     label = (f"∂f/∂{name}", "name")
+    # the leading factor: ∂f/∂f = 1, or the output gradient given (a number, here: paths are
+    # written for a scalar output only)
+    seed = 1.0 if trace.grad_output is None else float(np.asarray(trace.grad_output))
     if name == trace.output:
-        return [Line((label, (" = ", ""), ("1", "grad")), f"{name} is the output")]
+        return [Line((label, (" = ", ""), (fmt(seed, precision, compact=True), "grad")),
+                     f"{name} is the output")]
     paths, count = chain_paths(trace, name, index=index)
     if count == 0:
         return [Line((label, (" = ", ""), ("0", "grad")), f"no path leads from f to {name}")]
     lines = []
     for number, path in enumerate(paths, start=1):
         locals_ = [step.local for step in path.edges]
+        factors_ = locals_ if seed == 1.0 else [seed] + locals_
+        product = seed * path.product
         shown = Precision(precision, precision)
-        if len(locals_) <= PATH_SHOWN and scalar(path.product, *locals_):
+        if len(locals_) <= PATH_SHOWN and scalar(product, *locals_):
             shown = line_precision(precision, lambda a, r: product_holds(
-                locals_, path.product, a, r, compact=True))
-        factors = " × ".join(["1"] + _ends(path.edges, lambda step: fmt(
-            step.local, shown.operands, compact=True)))
+                factors_, product, a, r, compact=True))
+        factors = " × ".join([fmt(seed, shown.operands, compact=True)] + _ends(
+            path.edges, lambda step: fmt(step.local, shown.operands, compact=True)))
         head = [label, (" = " if count == 1 else f" (path {number}) = ", "")]
         lines.append(Line(tuple(head + [(factors, ""), (" = ", ""),
-                                        (fmt(path.product, shown.result), "grad")]),
+                                        (fmt(product, shown.result), "grad")]),
                           " → ".join(_ends(path.nodes, str))))
     if count == 1:
         return lines
@@ -310,7 +426,7 @@ def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Lin
         lines.append(Line(((f"… and {count - len(paths)} more paths", ""),)))
         terms, shown = f"the sum over all {count} paths", Precision(precision, precision)
     else:
-        products = [path.product for path in paths]
+        products = [seed * path.product for path in paths]
         shown = Precision(precision, precision)
         if scalar(gradient, *products):
             shown = line_precision(precision, lambda a, r: sum_holds(products, gradient, a, r))

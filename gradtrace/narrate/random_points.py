@@ -3,17 +3,25 @@ whether each hand-derived claim held."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .blocks import Section, Table
 from .lines import Line
-from .numbers import fmt
+from .numbers import fmt, fmt_array, shape_text
 
-HEADERS = ("input", "agree", "at a kink", "disagree", "not finite", "max |traced − symbolic|",
-           "max |traced − numeric|")
+HEADERS = ("input", "agree", "at a kink", "disagree", "not finite", "not checked",
+           "max |traced − symbolic|", "max |traced − numeric|")
+UNCHECKED = HEADERS.index("not checked")
 
 
 def check_sections(report, precision: int = 2) -> list[Section]:
-    rows = tuple(_row(summary, precision) for summary in report.inputs)
-    table = Table(HEADERS, ("name",) + ("number",) * (len(HEADERS) - 1), rows)
+    """The table has a "not checked" column only when some point could not be checked."""
+    unchecked = any(summary.counts.get("not checked", 0) for summary in report.inputs)
+    keep = [i for i in range(len(HEADERS)) if unchecked or i != UNCHECKED]
+    rows = tuple(tuple(row[i] for i in keep)
+                 for row in (_row(summary, precision) for summary in report.inputs))
+    headers = tuple(HEADERS[i] for i in keep)
+    table = Table(headers, ("name",) + ("number",) * (len(headers) - 1), rows)
     blocks: list = [table]
     lines = tuple(Line(((text, ""),), warning=warning)
                   for text, warning in _lines_after(report, precision))
@@ -25,7 +33,8 @@ def check_sections(report, precision: int = 2) -> list[Section]:
 def _row(summary, precision: int) -> tuple[str, ...]:
     counts = summary.counts
     return (summary.name, str(counts["agree"]), str(counts["kink"]), str(counts["disagree"]),
-            str(counts["not finite"]), fmt(summary.max_symbolic_error, precision + 2),
+            str(counts["not finite"]), str(counts.get("not checked", 0)),
+            fmt(summary.max_symbolic_error, precision + 2),
             fmt(summary.max_numeric_error, precision + 2))
 
 
@@ -39,7 +48,7 @@ def _lines_after(report, precision: int) -> list[tuple[str, str]]:
         if summary.symbolic_expr:
             lines.append((f"∂f/∂{summary.name} = {summary.symbolic_expr}", ""))
         if summary.first_disagreement:
-            at = ",".join(f"{k}={v!r}" for k, v in summary.first_disagreement.items())
+            at = ",".join(f"{k}={_as_given(v)}" for k, v in summary.first_disagreement.items())
             lines.append((f"{summary.name}: first disagreement at --at {at}", "disagrees"))
     for claim in report.claims:
         holds = claim.disagree == 0 and claim.agree
@@ -49,13 +58,31 @@ def _lines_after(report, precision: int) -> list[tuple[str, str]]:
                       f"{claim.not_finite} of {report.samples} points", "" if holds else "wrong"))
         if claim.first_disagreement:
             where = claim.first_disagreement
-            at = ", ".join(f"{k} = {fmt(v, precision)}" for k, v in where["at"].items())
-            lines.append((f"  at {at}: traced {fmt(where['traced'], precision + 2)}, "
-                          f"claimed {fmt(where['claimed'], precision + 2)}", ""))
+            at = ", ".join(f"{k} = {fmt_array(v, precision, with_shape=False)}"
+                           for k, v in where["at"].items())
+            lines.append((f"  at {at}: traced "
+                          f"{fmt_array(where['traced'], precision + 2, with_shape=False)}, "
+                          f"claimed {fmt_array(where['claimed'], precision + 2, with_shape=False)}",
+                          ""))
     return lines
 
 
 def _title(report) -> str:
-    fixed = "".join(f", {k} = {v!r}" for k, v in report.fixed.items())
+    fixed = "".join(f", {k} = {_short(v)}" for k, v in report.fixed.items())
     return (f"{report.expression} at {report.samples} random points (seed {report.seed}, inputs "
             f"uniform in [{report.low!r}, {report.high!r}]{fixed})")
+
+
+def _as_given(value) -> str:
+    """A value as --at reads it back exactly: repr of each float, lists without spaces."""
+    if isinstance(value, list):
+        return "[" + ",".join(_as_given(item) for item in value) + "]"
+    return repr(value)
+
+
+def _short(value) -> str:
+    """A fixed value in the title: a number as given, an array by its shape."""
+    if isinstance(value, list):
+        shape = np.shape(value)
+        return f"an array of shape {shape_text(shape)}" if np.size(value) > 4 else _as_given(value)
+    return repr(value)

@@ -15,7 +15,7 @@ from .paths import path_index
 from .blocks import Picture, Section, Table
 from .jacobians import jacobian_section
 from .lines import (Line, accumulation_line, backward_line, chain_lines, fill_pattern,
-                    forward_line, scalar_paths)
+                    forward_line, loss_readings, output_gradient, scalar_paths, seed_line)
 from .numbers import fmt, fmt_array, shape_text
 
 __all__ = ["Line", "Picture", "Section", "Table", "story"]
@@ -28,6 +28,7 @@ def story(trace: Trace, precision: int = 2, jacobians=None) -> list[Section]:
         header_section(trace, precision),
         graph_section(trace, precision),
         forward_section(trace, precision),
+        loss_section(trace, precision),
         backward_section(trace, precision),
         None if jacobians is None else jacobian_section(trace, jacobians, precision),
         chain_section(trace, precision),
@@ -50,10 +51,24 @@ def header_section(trace: Trace, precision: int) -> Section:
     named = () if trace.output == "f" else ((trace.output, "name"), (" = ", ""))
     lines.append(Line((("f", "name"), (" = ", ""), *named,
                        (fmt_array(output, precision), "value"))))
+    if trace.grad_output is not None or np.ndim(output):
+        lines.append(Line((("grad_f", "name"), (" = ", ""),
+                           (fmt_array(output_gradient(trace), precision), "grad")),
+                          _grad_f_note(trace)))
     blocks: list = ["At the point:", tuple(lines)]
     if trace.fused:
         blocks.append("Recognised composites (such as sigmoid) are shown as single gates.")
     return Section(expression_title(trace.expression), tuple(blocks))
+
+
+def _grad_f_note(trace: Trace) -> str:
+    """Where the output's gradient came from, for an output that is not a number (or one
+    given a gradient of its own)."""
+    if trace.grad_output is None:
+        return "the output's gradient: none was given, so ones, the gradient of sum(f)"
+    if np.ndim(trace.by_id[trace.output].value) == 0:
+        return "the output's gradient, as given: backprop differentiates grad_f · f"
+    return "the output's gradient, as given: backprop differentiates Σ grad_f ⊙ f"
 
 
 def expression_title(expression: str) -> str:
@@ -109,13 +124,24 @@ def forward_section(trace: Trace, precision: int) -> Section:
     return Section("Forward pass", (lines,))
 
 
+# -- 3b. loss conventions ------------------------------------------------------------------
+
+def loss_section(trace: Trace, precision: int) -> Section | None:
+    """Each loss said in words: which convention (PyTorch's, with its reduction), the notes'
+    form beside it where the numbers differ, and a warning where the input looks meant for
+    another loss (probabilities given to cross_entropy, which takes logits)."""
+    readings = loss_readings(trace, precision)
+    if not readings:
+        return None
+    intro = ("Losses follow PyTorch's conventions; the course notes often write them another "
+             "way, so both numbers are shown.")
+    return Section("Loss conventions", (intro, tuple(reading.line for reading in readings)))
+
+
 # -- 4. backward -------------------------------------------------------------------------
 
 def backward_section(trace: Trace, precision: int) -> Section:
-    output = trace.by_id[trace.output]
-    seed = np.ones_like(np.asarray(output.value, dtype=np.float64))
-    lines = [Line(((f"∂{trace.output}/∂{trace.output}", "name"), (" = ", ""),
-                   (fmt_array(seed, precision), "grad")), "the output's gradient starts at 1")]
+    lines = [seed_line(trace, precision)]
     totals: dict[str, np.ndarray] = {}  # running gradient of each input, as printed so far
     for step in trace.backward:
         lines.append(backward_line(trace, step, precision))
@@ -197,7 +223,10 @@ def _check_cells(check, precision: int, arrays: bool) -> tuple[str, str, str]:
                                                              with_shape=not arrays)
     numeric = "—" if check.numeric is None else fmt_array(check.numeric, precision,
                                                            with_shape=not arrays)
-    status = f"{check.status} ({check.note})" if check.note else check.status
+    if check.status == "not checked":  # the note says why: "because ..."
+        status = f"not checked, {check.note}" if check.note else check.status
+    else:
+        status = f"{check.status} ({check.note})" if check.note else check.status
     return (symbolic, numeric, status)
 
 
@@ -223,15 +252,19 @@ def _check_details(trace: Trace, precision: int) -> list:
 def problems_section(trace: Trace, precision: int) -> Section | None:
     forward = [step for step in trace.forward if step.problem]
     backward = [step for step in trace.backward if step.problem]
-    if not forward and not backward:
+    if not trace.problems:
         return None
-    lines = [Line(forward_line(trace, step, precision).parts, "", step.problem)
-             for step in forward]
+    given = [(node, why) for node, why in trace.problems[:len(trace.problems) - len(forward)
+                                                        - len(backward)]]
+    lines = [Line(((node, "name"), (" = ", ""), (fmt_array(trace.by_id[node].value, precision),
+                                                  "value")), "", why) for node, why in given]
+    lines += [Line(forward_line(trace, step, precision).parts, "", step.problem)
+              for step in forward]
     lines += [Line(((f"{step.input} ← {step.node}", "name"), (": gradient ", ""),
                     (fmt_array(step.downstream, precision), "grad")), "", step.problem)
               for step in backward]
     first, why = trace.problems[0]
-    where = "value" if forward else "gradient"
+    where = "value" if given or forward else "gradient"
     intro = f"The first non-finite {where} appeared at {first} — {why}."
     return Section("Problems", (intro, tuple(lines)))
 

@@ -1,15 +1,17 @@
 """Registry entries for the activations beyond the scalar gates: leaky_relu and elu (each with
-a parameter) and softplus. Each has its own fast rules and its composite (composites.py), which
-the tests check them against.
+a parameter), softplus and gelu. Each has its own fast rules and its composite (in composites.py;
+gelu's here, with erf), which the tests check them against.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ..core.registry import Activation, Op, register
 from . import composites
-from .scalar import _elementwise, _sigmoid
+from .scalar import _elementwise, _sigmoid, normal_cdf, normal_pdf
 from .sympy_forms import exact_float, on_each
 
 
@@ -99,4 +101,30 @@ register(Op(
     sympy_rule=lambda sp, a: sp.log(1 + sp.exp(a)), composite=composites.softplus,
     callable_by_name=True, activation=Activation(module="Softplus", init="he"),
     description="log(1 + exp(a)), a smooth relu; its derivative is the sigmoid",
+))
+
+
+SQRT2 = math.sqrt(2.0)
+
+
+def _gelu(a):
+    return a * normal_cdf(a)
+
+
+def _gelu_slope(a, out):
+    return normal_cdf(a) + a * normal_pdf(a)  # Φ(a) + a·φ(a), by the product rule
+
+
+def _gelu_composite(F, a):
+    return 0.5 * a * (1.0 + F.erf(a / SQRT2))  # a·Φ(a), Φ(a) = ½(1 + erf(a/√2))
+
+
+register(Op(
+    name="gelu", arity=1, usage="gelu(a)", pattern="gelu({a})", symbol="gelu",
+    forward=_elementwise(_gelu), partials=(_gelu_slope,), formulas=("Φ({a}) + {a}·φ({a})",),
+    sympy_rule=lambda sp, a: a * (1 + sp.erf(a / sp.sqrt(2))) / 2, composite=_gelu_composite,
+    callable_by_name=True, activation=Activation(module="GELU", init="he"),
+    description="a·Φ(a), Φ the standard normal distribution function ½(1 + erf(a/√2)): the "
+                "Gaussian error linear unit, PyTorch's exact (default) form; φ is the normal "
+                "density",
 ))

@@ -11,6 +11,15 @@ trace holding arrays every step carries shapes (`shape`, and `input_shapes` or
 `upstream_shape`). With Jacobian views (`--jacobians`) every backward step carries
 `jacobian`: {shape, structure, density, matrix (nested list, or null when not built or over
 64 entries), pattern, vjp, max_difference}.
+
+Added keys: `grad_output`, the gradient backprop started from (null for a number's 1; for an
+array output, the output gradient given, or ones where none was given: the gradients are
+those of Σ grad_output ⊙ output); `losses`, one entry per loss op in the trace: {node, op,
+reduction, terms (how many were reduced), convention (the sentence the narration says), notes:
+{form, value} (the course notes' form and its value here), warning (or null)}; `warnings`,
+[{node, op, why}]: an input that looks meant for another loss (probabilities given to
+cross_entropy, which takes logits). Warnings do not change `ok` or the exit code; `problems`
+stay the non-finite values. The texts write numbers with four decimals.
 """
 
 from __future__ import annotations
@@ -20,11 +29,14 @@ import math
 
 import numpy as np
 
+from ..narrate.lines import loss_readings
 from ..narrate.pictures import sparsity_picture
 from ..ops import REGISTRY
 
 SCHEMA = "gradtrace.trace/1"
 MAX_MATRIX_ENTRIES = 64  # a larger Jacobian is described (shape, structure), not listed
+TEXT_PRECISION = 2  # the decimals of the narration's texts carried in JSON (losses are shown
+# with two more: four)
 
 
 def number(value):
@@ -33,7 +45,11 @@ def number(value):
     if value is None:
         return None
     array = np.asarray(value, dtype=np.float64)
+    if array.size > MAX_LISTED_ELEMENTS:
+        return _summary(array)
     if array.ndim:
+        if np.all(np.isfinite(array)):
+            return array.tolist()  # nested lists of floats in one call: fast for big arrays
         return [number(x) for x in array]
     as_float = float(array)
     if math.isnan(as_float):
@@ -41,6 +57,20 @@ def number(value):
     if math.isinf(as_float):
         return "inf" if as_float > 0 else "-inf"
     return as_float
+
+
+MAX_LISTED_ELEMENTS = 100_000  # a larger array is summarised: its JSON would run to megabytes
+
+
+def _summary(array: np.ndarray) -> dict:
+    """A large array in JSON: {"shape", "min", "max", "mean", "norm"}, not every number."""
+    finite = array[np.isfinite(array)]
+    with np.errstate(all="ignore"):
+        return {"shape": list(array.shape),
+                "min": number(np.min(array)), "max": number(np.max(array)),
+                "mean": number(np.mean(array)),
+                "norm": number(np.linalg.norm(array.ravel())),
+                "not_finite": int(array.size - finite.size)}
 
 
 def jsonable(data):
@@ -87,8 +117,34 @@ def trace_document(trace, jacobians=None) -> dict:
         "kinks": [{"node": node, "rule": rule} for node, rule in trace.kinks],
         "checks": None if trace.checks is None else {c.input: _check(c) for c in trace.checks},
         "ok": trace.ok,
+        "grad_output": _grad_output(trace),
     }
+    losses = [_loss(reading) for reading in loss_readings(trace, TEXT_PRECISION)]
+    document["losses"] = losses
+    document["warnings"] = [{"node": loss["node"], "op": loss["op"], "why": loss["warning"]}
+                            for loss in losses if loss["warning"]]
     return document
+
+
+def _grad_output(trace):
+    """The gradient backprop started from: null for a number (d output / d output = 1)."""
+    output = trace.by_id[trace.output].value
+    if trace.grad_output is not None:
+        return number(trace.grad_output)
+    return number(np.ones(np.shape(output))) if np.ndim(output) else None
+
+
+def _loss(reading) -> dict:
+    line = reading.line
+    return {
+        "node": reading.node,
+        "op": reading.op,
+        "reduction": reading.reduction,
+        "terms": reading.count,
+        "convention": "".join(text for text, _ in line.parts),
+        "notes": {"form": reading.notes, "value": number(reading.notes_value)},
+        "warning": line.warning or None,
+    }
 
 
 def render_json(trace, jacobians=None) -> str:

@@ -62,16 +62,34 @@ def jacobian_json(report) -> str:
 
 
 def layers_json(result, network: dict) -> str:
-    """`gradtrace mlp` and `cnn`: schema gradtrace.layers/1."""
+    """`gradtrace mlp` and `cnn`: schema gradtrace.layers/1. Later keys: "parameters" (the
+    total; each layer's own), each layer's "activation" statistics and "window" coverage, and
+    in "health" the verdict that reads them ("gradient_verdict" is the norms' own)."""
+    from ..layers.diagnosis import (CHANCE, DEAD_SHARE, SATURATED, SATURATED_SHARE, coverage,
+                                    diagnose)
+    from ..layers.step import EXPLODING, VANISHING
+
     health = gradient_health(result.summaries)
+    diagnosis = diagnose(result)
+    stats = {a.layer: a for a in diagnosis.activity}
+    windows = {c.layer: c for c in coverage(result)}
     return dumps({
         "schema": "gradtrace.layers/1", "network": network,
         "loss": result.loss, "loss_after": result.loss_after, "lr": result.lr,
-        "layers": [_layer(summary) for summary in result.summaries],
+        "parameters": sum(s.parameters for s in result.summaries),
+        "layers": [_layer(summary, stats.get(summary.name), windows.get(summary.name))
+                   for summary in result.summaries],
         "health": None if health is None else {
             "levels": list(health.levels), "delta_norms": list(health.delta_norms),
             "weight_grad_norms": list(health.weight_grad_norms),
-            "ratio": health.ratio, "verdict": health.verdict},
+            "ratio": health.ratio, "verdict": diagnosis.verdict,
+            "gradient_verdict": health.verdict,
+            "culprit": None if diagnosis.culprit is None else diagnosis.culprit.layer,
+            "dead_layers": [a.layer for a in diagnosis.dead],
+            "saturated_layers": [a.layer for a in diagnosis.saturated],
+            "thresholds": {"saturated_slope": SATURATED, "saturated_share": SATURATED_SHARE,
+                           "dead_share": DEAD_SHARE, "dead_chance": CHANCE,
+                           "vanishing": VANISHING, "exploding": EXPLODING}},
         "symmetry": [{"layer": s.layer, "parameter": s.parameter,
                       "units": [list(group) for group in s.units]}
                      for s in symmetric_units(result)],
@@ -79,12 +97,22 @@ def layers_json(result, network: dict) -> str:
     })
 
 
-def _layer(s) -> dict:
+def _layer(s, activity=None, window=None) -> dict:
     return {"name": s.name, "op": s.op, "label": notes_label(s.symbol, s.level),
             "input_shape": list(s.input_shape), "output_shape": list(s.output_shape),
             "grad_norm": s.grad_norm, "output_grad_norm": s.output_grad_norm,
             "param_shapes": {k: list(v) for k, v in s.param_shapes.items()},
-            "param_grad_norms": dict(s.param_grad_norms)}
+            "param_grad_norms": dict(s.param_grad_norms), "parameters": s.parameters,
+            "activation": None if activity is None else {
+                "samples": activity.samples, "units": activity.units,
+                "saturated": activity.saturated, "off": activity.off, "dead": activity.dead,
+                "dead_units": len(activity.dead_units), "mean": number(activity.mean),
+                "std": number(activity.std)},
+            "window": None if window is None else {
+                "kernel": list(window.kernel), "stride": list(window.stride),
+                "padding": list(window.padding), "input_size": list(window.input_size),
+                "output_size": list(window.output_size), "unread_rows": list(window.rows),
+                "unread_columns": list(window.columns)}}
 
 
 def gradcheck_json(result) -> str:

@@ -1,4 +1,5 @@
-"""Pictures of training: the loss curve, a decision boundary, optimiser paths on a contour plot.
+"""Pictures of training: the loss curve, a decision boundary, optimiser paths on a contour plot,
+the histograms of a traced step's activations.
 
 matplotlib is an optional extra (`pip install "gradtrace[plot]"`): it is imported here, on first
 use, with the Agg backend (no display needed), so the core package and its start-up stay light.
@@ -129,3 +130,68 @@ def function_and_derivative(curve, path) -> Path:
     axis.legend(loc="best", fontsize=8)
     axis.set_title(f"{curve.expression} and its derivative")
     return _save(figure, path)
+
+
+MAX_PANELS = 10  # activation layers drawn; a deeper net shows layers spread evenly over depth
+PANEL_COLUMNS = 5
+HISTOGRAM_BINS = 30  # as 《深度学习入门》 §6.2 (weight_init_activation_histogram.py) draws them
+
+
+def activation_histograms(result, path, title: str = "") -> Path:
+    """One histogram per activation layer of a traced step (gradtrace.layers.step.StepResult):
+    every output of the layer over the batch, 30 bins, as 《深度学习入门》 §6.2 draws the
+    activations of a 5-layer sigmoid net. All panels share one range, so they can be compared:
+    the activation's own limits where it levels off (0 to 1 for sigmoid, as the book draws it;
+    from 0 for relu), widened to the smallest and largest finite output of all layers;
+    non-finite outputs are left out and counted in the panel's title. Past MAX_PANELS layers,
+    MAX_PANELS of them spread evenly from the first to the last are drawn."""
+    from ..layers.diagnosis import activity, traits
+    from ..narrate.layer_health import percent
+    from ..narrate.numbers import fmt
+
+    stats = activity(result)
+    if not stats:
+        raise GradtraceError("no activation layers to draw: the network has none")
+    records = result.trace.by_id
+    outputs = {layer.name: np.asarray(records[layer.output].value, dtype=np.float64).ravel()
+               for layer in result.layers}
+    shown = _spread_evenly(len(stats), MAX_PANELS)
+    finite = [outputs[stats[i].layer][np.isfinite(outputs[stats[i].layer])] for i in shown]
+    bounds = [traits(op).bounds for op in sorted({a.op for a in stats})]
+    low = min([float(v.min()) for v in finite if v.size]
+              + [b[0] for b in bounds if b[0] is not None], default=0.0)
+    high = max([float(v.max()) for v in finite if v.size]
+               + [b[1] for b in bounds if b[1] is not None], default=1.0)
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    plt = pyplot()
+    columns = min(len(shown), PANEL_COLUMNS)
+    rows = -(-len(shown) // columns)
+    same_size = len({outputs[stats[i].layer].size for i in shown}) == 1  # then one count axis
+    figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows),
+                                squeeze=False, sharey=same_size)
+    for axis in axes.ravel()[len(shown):]:
+        axis.set_visible(False)
+    for axis, index, values in zip(axes.ravel(), shown, finite):
+        a = stats[index]
+        axis.hist(values, bins=HISTOGRAM_BINS, range=(low, high), color="tab:blue")
+        left_out = outputs[a.layer].size - values.size
+        extra = f", {left_out} not finite" if left_out else ""
+        axis.set_title(f"{a.layer}\nsaturated {percent(a.saturated)}, dead "
+                       f"{percent(a.dead)}{extra}", fontsize=8)
+        axis.set_xlabel(f"output (mean {fmt(a.mean)}, std {fmt(a.std)})", fontsize=7)
+        axis.tick_params(labelsize=7)
+    for axis in axes[:, 0]:
+        axis.set_ylabel("count", fontsize=8)
+    sampled = (f" ({len(shown)} of {len(stats)} activation layers)"
+               if len(shown) < len(stats) else "")
+    figure.suptitle((title or "activations over the batch") + sampled, fontsize=9)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def _spread_evenly(count: int, most: int) -> list[int]:
+    """All of 0..count-1, or `most` of them from the first to the last, evenly spread."""
+    if count <= most:
+        return list(range(count))
+    return sorted({round(float(i)) for i in np.linspace(0, count - 1, most)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import workspace
 from ..core.arrays import float_type
 from ..core.registry import Op, register
 from . import composites
@@ -28,7 +29,7 @@ def _correlate(x, W, stride, padding):
     oh, ow = geometry(x.shape, kernel, stride, padding)
     filters = W.shape[0]
     weights = W.reshape(filters, -1).T  # (C·KH·KW, F)
-    out = np.empty((x.shape[0], oh, ow, filters), dtype=np.result_type(x, W))
+    out = workspace.empty((x.shape[0], oh, ow, filters), np.result_type(x, W))
     for part in _batches(x, weights.shape[0], oh * ow):
         cols = im2col(x[part], kernel, stride, padding)
         # 2-d operands: a 4-d one would make matmul loop over N·OH small products
@@ -167,7 +168,7 @@ def _in_layout_of(like, g):
     """g copied into the memory order of `like` (same shape), unless it already is."""
     if g.strides == like.strides and g.dtype == like.dtype:
         return g
-    copy = np.empty_like(like, dtype=float_type(g))
+    copy = workspace.empty_like(like, dtype=float_type(g))
     np.copyto(copy, g)
     return copy
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..core import workspace
+
 
 def pair(value) -> tuple[int, int]:
     """2 → (2, 2); (2, 3) stays (2, 3). Kernel sizes, strides and padding are whole numbers."""
@@ -43,7 +45,8 @@ def padded(x: np.ndarray, padding) -> np.ndarray:
         return x
     n, c, h, w = x.shape
     # zeros and one copy: a third of np.pad's time on small images
-    frame = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    frame = (np.zeros if x.dtype.kind == "O" else workspace.zeros)(
+        (n, c, h + 2 * ph, w + 2 * pw), x.dtype)
     frame[:, :, ph:ph + h, pw:pw + w] = x
     return frame
 
@@ -67,7 +70,8 @@ def im2col(x: np.ndarray, kernel, stride, padding) -> np.ndarray:
     n, c = x.shape[:2]
     oh, ow = geometry(x.shape, kernel, stride, padding)
     source = padded(x, padding)
-    block = np.empty((c, kh, kw, n, oh, ow), dtype=source.dtype)
+    block = (np.empty if source.dtype.kind == "O" else workspace.empty)(
+        (c, kh, kw, n, oh, ow), source.dtype)
     for i in range(kh):
         for j in range(kw):
             block[:, i, j] = source[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw].transpose(1, 0, 2, 3)
@@ -119,7 +123,12 @@ def window_reduce(view: np.ndarray, combine) -> np.ndarray:
     kept: many times faster than numpy's reduction over two strided axes (13 ms against 0.3 ms
     for a 2×2 max pool of (64, 16, 28, 28) float32 here)."""
     kh, kw = view.shape[4:]
-    out = view[..., 0, 0].copy(order="K")
+    first = view[..., 0, 0]
+    if first.dtype.kind == "O":
+        out = first.copy(order="K")
+    else:
+        out = workspace.empty_like(first)
+        np.copyto(out, first)
     for i in range(kh):
         for j in range(kw):
             if i or j:
@@ -160,11 +169,11 @@ def route_to_first_max(g: np.ndarray, x: np.ndarray, top: np.ndarray, kernel) ->
         for j in range(kw):
             hit = np.equal(view[..., i, j], top, out=winners[i, j])
             if free is None:
-                free = np.logical_not(hit)
+                free = np.logical_not(hit, out=workspace.empty_like(hit))
             else:
                 hit &= free
                 free ^= hit  # hit lies inside free now: this clears it
-    grad = np.empty_like(x, dtype=g.dtype)
+    grad = workspace.empty_like(x, dtype=g.dtype)
     grad[:, :, oh * kh:] = 0  # rows and columns no window covers
     grad[:, :, :, ow * kw:] = 0
     tiles = sliding_window_view(grad, kernel, axis=(2, 3), writeable=True)[:, :, ::kh, ::kw]
@@ -177,6 +186,6 @@ def _empty_stack(lead, like: np.ndarray, dtype) -> np.ndarray:
     """An empty array of shape lead + like.shape whose every lead[...] slice is contiguous and
     laid out in memory like `like` (so ufuncs between them run at full speed)."""
     order = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])  # outermost first
-    block = np.empty(tuple(lead) + tuple(like.shape[axis] for axis in order), dtype=dtype)
+    block = workspace.empty(tuple(lead) + tuple(like.shape[axis] for axis in order), dtype)
     back = np.argsort(order)
     return block.transpose(tuple(range(len(lead))) + tuple(len(lead) + a for a in back))

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..core import workspace
 from ..core.arrays import float_type
 from ..core.registry import Op, register
 from . import composites
@@ -26,17 +27,24 @@ def _linear(x, W, b):
     if x.ndim == 0 or W.ndim != 2 or x.shape[-1] != W.shape[1]:
         raise ValueError(f"linear needs x (..., in) and W (out, in): got x {np.shape(x)}, "
                          f"W {np.shape(W)}")
-    out = x @ W.T
+    out = _product(x, W.T)
     out += b  # in place: a float64 bias does not widen a float32 layer
     return out
+
+
+def _product(a, b):
+    """a @ b into pooled memory (a large batch's gradient is made anew every step)."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind != "f":
+        return a @ b
+    return np.matmul(a, b, out=workspace.empty((a.shape[0], b.shape[1]), a.dtype))
 
 
 def _linear_vjp(g, inputs, out, needed):
     x, W, b = inputs
     samples = math.prod(np.shape(x)[:-1])  # not -1 in reshape: an empty axis has no size
     rows = np.reshape(g, (samples, W.shape[0]))  # every sample of the batch as one row
-    grad_x = g @ W if needed[0] else None
-    grad_W = rows.T @ np.reshape(x, (samples, W.shape[1])) if needed[1] else None
+    grad_x = _product(g, W) if needed[0] else None
+    grad_W = _product(rows.T, np.reshape(x, (samples, W.shape[1]))) if needed[1] else None
     grad_b = None
     if needed[2]:
         # Σ over the batch as a product with ones (BLAS beats numpy's sum down axis 0); a bias
@@ -99,7 +107,8 @@ def _flatten(x, start_dim=1):
     if not -ndim <= start_dim < ndim:
         raise ValueError(f"flatten: start_dim {start_dim} is out of range for shape {np.shape(x)}")
     start = start_dim % ndim
-    return np.reshape(x, x.shape[:start] + (int(np.prod(x.shape[start:], dtype=np.int64)),))
+    return workspace.reshaped(x, x.shape[:start] + (int(np.prod(x.shape[start:],
+                                                                dtype=np.int64)),))
 
 
 register(Op(

@@ -1,5 +1,6 @@
 """Registry entries for the elementwise ops: the gates the notes draw (add, sub, mul, div, neg,
-pow, exp, log...) and the scalar activations (sigmoid, tanh, relu, abs, max, min).
+pow, exp, log...), log10 and log2 (composites of log), the error function erf, and the scalar
+activations (sigmoid, tanh, relu, abs, max, min).
 
 Each partial is d out / d input as a function of (*inputs, out); the engine multiplies the
 upstream gradient by it (or uses `vjp_rule`, a faster way to the same product).
@@ -7,8 +8,11 @@ upstream gradient by it (or uses `vjp_rule`, a faster way to the same product).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..core import workspace
 from ..core.arrays import float_type
 from ..core.registry import Activation, Op, register
 
@@ -55,6 +59,104 @@ def _sigmoid(a):
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+LN10, LN2 = math.log(10.0), math.log(2.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+# -- the error function: numpy has none, so W. J. Cody's rational approximations ------------
+# ("Rational Chebyshev approximations for the error function", Math. Comp. 23, 1969; the
+# coefficients of netlib's specfun CALERF): erf on |x| ≤ 0.46875, erfc above, each to about
+# one unit in the last place of a float64. erfc is computed directly, never as 1 − erf, so
+# Φ(x) = ½·erfc(−x/√2) keeps its relative precision far out in the lower tail too.
+
+_ERF_SMALL = 0.46875
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+          2.84423683343917062e03)
+_ERFC_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+           2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+           2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERFC_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+           1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+           3.43936767414372164e03, 1.23033935480374942e03)
+_ERFC_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+           1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERFC_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+           6.05183413124413191e-2, 2.33520497626869185e-3)
+_ONE_OVER_SQRT_PI = 0.56418958354775628695
+_ERFC_ZERO_FROM = 26.543  # erfc(x) is below the smallest float64 from here on
+
+
+def _horner(x, first, top, bottom):
+    """Cody's rational function, numerator and denominator: they start from `first`·x and x,
+    then each coefficient is added and the sum multiplied by x (Horner's rule)."""
+    numerator, denominator = first * x, x
+    for p, q in zip(top, bottom):
+        numerator, denominator = (numerator + p) * x, (denominator + q) * x
+    return numerator, denominator
+
+
+def _erf_small(x):
+    """erf(x) for |x| ≤ 0.46875: x·P(x²)/Q(x²)."""
+    numerator, denominator = _horner(x * x, _ERF_A[4], _ERF_A[:3], _ERF_B[:3])
+    return x * (numerator + _ERF_A[3]) / (denominator + _ERF_B[3])
+
+
+def _erfc_positive(y):
+    """erfc(y) for y > 0.46875: exp(−y²)·R(y), with R rational in y up to 4 and in 1/y² above;
+    exp(−y²) taken as exp(−s²)·exp(−(y − s)(y + s)), s = y rounded down to sixteenths, so the
+    rounding of y² is not magnified by the exponential."""
+    middle = np.minimum(y, 4.0)
+    numerator, denominator = _horner(middle, _ERFC_C[8], _ERFC_C[:7], _ERFC_D[:7])
+    near = (numerator + _ERFC_C[7]) / (denominator + _ERFC_D[7])
+    far_y = np.maximum(y, 4.0)
+    inverse = 1.0 / (far_y * far_y)
+    numerator, denominator = _horner(inverse, _ERFC_P[5], _ERFC_P[:4], _ERFC_Q[:4])
+    far = (_ONE_OVER_SQRT_PI - inverse * (numerator + _ERFC_P[4]) / (denominator + _ERFC_Q[4])
+           ) / far_y
+    ratio = np.where(y <= 4.0, near, far)
+    bounded = np.minimum(y, _ERFC_ZERO_FROM)  # no inf − inf below; erfc is 0 out there
+    s = np.trunc(bounded * 16.0) / 16.0
+    value = np.exp(-s * s) * np.exp(-(bounded - s) * (bounded + s)) * ratio
+    return np.where(y >= _ERFC_ZERO_FROM, 0.0, value)
+
+
+def erf(x) -> np.ndarray:
+    """The error function 2/√π ∫₀ˣ exp(−t²) dt, elementwise, to float64 precision (float32
+    inputs are computed in float64 and given back as float32)."""
+    x = np.asarray(x)
+    wide = x.astype(np.float64)
+    y = np.abs(wide)
+    with np.errstate(all="ignore"):
+        small = _erf_small(np.clip(wide, -_ERF_SMALL, _ERF_SMALL))
+        large = np.copysign(1.0 - _erfc_positive(np.maximum(y, _ERF_SMALL)), wide)
+        value = np.where(y <= _ERF_SMALL, small, large)
+    return np.asarray(np.where(np.isnan(wide), np.nan, value), dtype=float_type(x))
+
+
+def erfc(x) -> np.ndarray:
+    """1 − erf(x), computed directly: no cancellation for large x."""
+    x = np.asarray(x)
+    wide = x.astype(np.float64)
+    y = np.abs(wide)
+    with np.errstate(all="ignore"):
+        small = 1.0 - _erf_small(np.clip(wide, -_ERF_SMALL, _ERF_SMALL))
+        tail = _erfc_positive(np.maximum(y, _ERF_SMALL))
+        value = np.where(y <= _ERF_SMALL, small, np.where(wide > 0, tail, 2.0 - tail))
+    return np.asarray(np.where(np.isnan(wide), np.nan, value), dtype=float_type(x))
+
+
+def normal_cdf(x) -> np.ndarray:
+    """Φ(x), the standard normal distribution function: ½·erfc(−x/√2)."""
+    return 0.5 * erfc(-np.asarray(x) * (1.0 / math.sqrt(2.0)))
+
+
+def normal_pdf(x) -> np.ndarray:
+    """φ(x) = exp(−x²/2)/√(2π), the standard normal density."""
+    x = np.asarray(x)
+    return np.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+
+
 def _elementwise(fn):
     """Wrap a numpy function so 0-d inputs give 0-d arrays, not numpy scalars. (Inputs are
     float arrays already: the engine makes every value one with as_float.)"""
@@ -81,8 +183,21 @@ def _pow_by_exponent(a, b, out):
     return out * np.log(a)
 
 
+def _relu(a):
+    """max(a, 0), a large float array's result in pooled memory laid out like a."""
+    if a.ndim == 0 or a.dtype.kind != "f":
+        return np.asarray(np.maximum(a, 0.0))
+    return np.maximum(a, 0, out=workspace.empty_like(a))
+
+
 def _relu_vjp(g, inputs, out, needed):
-    return (g * (inputs[0] > 0) if needed[0] else None,)
+    if not needed[0]:
+        return (None,)
+    a = inputs[0]
+    if a.ndim == 0 or g.shape != a.shape or g.dtype.kind != "f":
+        return (g * (a > 0),)
+    passing = np.greater(a, 0, out=workspace.empty_like(a, bool))
+    return (np.multiply(g, passing, out=workspace.empty_like(a, g.dtype)),)
 
 
 register(Op(
@@ -150,6 +265,18 @@ register(Op(
     description="natural logarithm",
 ))
 register(Op(
+    name="log10", arity=1, usage="log10(a)", pattern="log10({a})", symbol="log₁₀",
+    composite=lambda F, a: F.log(a) / LN10, elementwise=True, formulas=("1/({a}·ln 10)",),
+    trouble=_why_log, callable_by_name=True,
+    description="base-10 logarithm, log(a) / ln 10",
+))
+register(Op(
+    name="log2", arity=1, usage="log2(a)", pattern="log2({a})", symbol="log₂",
+    composite=lambda F, a: F.log(a) / LN2, elementwise=True, formulas=("1/({a}·ln 2)",),
+    trouble=_why_log, callable_by_name=True,
+    description="base-2 logarithm, log(a) / ln 2",
+))
+register(Op(
     name="sqrt", arity=1, usage="sqrt(a)", pattern="sqrt({a})", symbol="√",
     forward=_elementwise(np.sqrt), partials=(lambda a, out: 0.5 / out,),
     formulas=("1/(2·sqrt({a}))",), sympy_rule=lambda sp, a: sp.sqrt(a), trouble=_why_sqrt,
@@ -168,6 +295,13 @@ register(Op(
     description="cosine",
 ))
 register(Op(
+    name="erf", arity=1, usage="erf(a)", pattern="erf({a})", symbol="erf",
+    forward=_elementwise(erf), partials=(lambda a, out: TWO_OVER_SQRT_PI * np.exp(-a * a),),
+    formulas=("2/√π·exp(−{a}²)",), sympy_rule=lambda sp, a: sp.erf(a), callable_by_name=True,
+    description="error function 2/√π ∫₀^a exp(−t²) dt; the normal distribution function is "
+                "Φ(x) = ½(1 + erf(x/√2))",
+))
+register(Op(
     name="tanh", arity=1, usage="tanh(a)", pattern="tanh({a})", symbol="tanh",
     forward=_elementwise(np.tanh), partials=(lambda a, out: 1.0 - out**2,),
     formulas=("1−{out}²",), sympy_rule=lambda sp, a: sp.tanh(a), callable_by_name=True,
@@ -184,7 +318,7 @@ register(Op(
 ))
 register(Op(
     name="relu", arity=1, usage="relu(a)", pattern="relu({a})", symbol="relu",
-    forward=_elementwise(lambda a: np.maximum(a, 0.0)),
+    forward=_relu,
     partials=(lambda a, out: (a > 0),), formulas=("[{a} > 0]",),
     vjp_rule=_relu_vjp,
     sympy_rule=lambda sp, a: sp.Max(0, a), kink=lambda a: a == 0, kink_rule="relu'(0) = 0",

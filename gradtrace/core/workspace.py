@@ -1,0 +1,104 @@
+"""Memory reused from one training step to the next, for the large arrays the layer ops make.
+
+A step of a network makes the same large arrays every time (im2col blocks, feature maps, their
+gradients), and drops them all when the step's tensors and Trace go. In a plain Python process
+each freed block of more than 128 KiB goes back to the system, and the next step faults every
+page of it in again (zeroed by the kernel): for a small CNN that costs more than the arithmetic.
+So the ops ask `empty` for their large results and scratch arrays: it hands back an array of
+the same shape and type that nothing refers to any more, or makes a new one and keeps it.
+
+"Nothing refers to it" is read from the reference count: the pool's own list holds one
+reference, so an array whose count shows no other holder (no tensor, Trace, view or caller) is
+free. Arrays that are still in use are never handed out again, so a Trace kept from an earlier
+step keeps its values. The pool keeps at most MAX_BYTES; `release()` empties it.
+
+May import: numpy only.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+MIN_BYTES = 64 * 1024  # smaller arrays come from malloc's own free lists, fast already
+MAX_BYTES = 128 * 2**20  # memory the pool may keep for later steps
+MAX_PER_SHAPE = 4  # arrays of one shape and type kept (a step rarely needs more at once)
+
+_pool: dict[tuple, list[np.ndarray]] = {}
+_pooled_bytes = 0
+# references to a pooled array while `empty` looks at it: the pool's list, the loop
+# variable, and getrefcount's own argument
+_UNUSED = 3
+
+
+def empty(shape, dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array of `shape` and `dtype`, reused when a free one of
+    the same kind is in the pool."""
+    global _pooled_bytes
+    dtype = np.dtype(dtype)
+    size = math.prod(shape) * dtype.itemsize
+    if size < MIN_BYTES:  # first, and cheap: most arrays of a small network end here
+        return np.empty(shape, dtype)
+    shape = tuple(int(length) for length in shape)
+    bucket = _pool.setdefault((shape, dtype), [])
+    for array in bucket:
+        if sys.getrefcount(array) == _UNUSED:
+            return array
+    array = np.empty(shape, dtype)
+    if len(bucket) < MAX_PER_SHAPE and _pooled_bytes + size <= MAX_BYTES:
+        bucket.append(array)
+        _pooled_bytes += size
+    return array
+
+
+def empty_like(array: np.ndarray, dtype=None) -> np.ndarray:
+    """`empty` shaped and laid out in memory like `array` (numpy's order="K": a channels-last
+    feature map stays channels-last, so elementwise work between the two runs at full speed),
+    in its type unless `dtype` says."""
+    dtype = array.dtype if dtype is None else dtype
+    if array.flags.c_contiguous or array.ndim < 2:
+        return empty(array.shape, dtype)
+    order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
+    block = empty(tuple(array.shape[axis] for axis in order), dtype)
+    return block.transpose(np.argsort(order))
+
+
+def reshaped(array: np.ndarray, shape) -> np.ndarray:
+    """np.reshape(array, shape), copying into pooled memory when a view cannot be made."""
+    try:
+        return np.reshape(array, shape, copy=False)  # raises where a copy would be needed
+    except ValueError:
+        if array.dtype.kind not in "biuf":
+            return np.reshape(array, shape)
+        result = empty(_sized(shape, array.size), array.dtype)
+        np.copyto(result.reshape(array.shape), array)
+        return result
+
+
+def _sized(shape, size: int) -> tuple[int, ...]:
+    """`shape` with a -1 filled in, as reshape reads it."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    return shape
+
+
+def zeros(shape, dtype) -> np.ndarray:
+    array = empty(shape, dtype)
+    array.fill(0)
+    return array
+
+
+def release() -> None:
+    """Let go of every pooled array (those still in use live on with their users)."""
+    global _pooled_bytes
+    _pool.clear()
+    _pooled_bytes = 0
+
+
+def pooled_bytes() -> int:
+    """Memory the pool keeps (free or in use)."""
+    return _pooled_bytes

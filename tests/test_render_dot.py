@@ -234,3 +234,73 @@ def test_read_only_folder_is_a_clear_error(tmp_path):
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o755)
+
+
+# -- limits: what every way of drawing shares ----------------------------------------------
+
+
+def long_sum(terms: int):
+    """x0*y0 + x1*y1 + ...: 4 nodes a term, a wide and tall picture."""
+    expression = "+".join(f"x{i}*y{i}" for i in range(terms))
+    graph = from_text(expression)
+    return trace_graph(graph, {name: 1.0 for name in graph.inputs})
+
+
+def test_a_graph_over_the_node_limit_is_drawn_collapsed_by_every_renderer():
+    from gradtrace.render.dot import KEPT_OPS, MAX_DRAWN_NODES
+
+    trace = long_sum(1000)  # 3,999 nodes
+    assert len(trace.nodes) > MAX_DRAWN_NODES
+    source = render_dot(trace)
+    assert source.count(" op\" [shape=circle") == KEPT_OPS
+    assert "nodes not drawn" in dot_line(source, '"… collapsed" [')
+    assert f"of {len(trace.graph.ops):,}" in source
+    assert source == trace.to_dot()  # Trace.to_dot and write_graph read the same source
+    svg = trace.to_svg()  # as Jupyter's _repr_svg_ does: collapsed too, so quick and small
+    assert svg.startswith("<?xml") or "<svg" in svg[:200]
+    assert len(svg) < 1_000_000
+
+
+def test_a_small_graph_is_drawn_whole(neuron):
+    assert "collapsed" not in render_dot(neuron)
+
+
+def test_png_resolution_drops_to_fit_the_memory_budget():
+    from gradtrace.render import image
+
+    assert image._png_dpi((300.0, 200.0)) == image.PNG_DPI  # a small picture keeps its dpi
+    lowered = image._png_dpi((12000.0, 5000.0))
+    assert image.MIN_PNG_DPI <= lowered < image.PNG_DPI
+    inches = 12000.0 * 5000.0 / 72**2
+    assert inches * lowered**2 * image.PNG_BYTES_PER_PIXEL <= image.PNG_MEMORY
+
+
+def test_a_png_too_large_even_at_the_lowest_resolution_is_refused_with_advice():
+    from gradtrace.render import image
+
+    with pytest.raises(RenderError) as caught:
+        image._png_dpi((400_000.0, 300_000.0))
+    assert "GB" in str(caught.value) and ".svg" in str(caught.value)
+
+
+def test_an_unknown_suffix_is_refused_by_to_svg(neuron, tmp_path):
+    with pytest.raises(UsageError) as caught:
+        neuron.to_svg(tmp_path / "neuron.pdf")
+    assert ".svg" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_dot_fallback_never_overwrites_a_file_nobody_asked_for(neuron, monkeypatch,
+                                                                   tmp_path):
+    monkeypatch.setenv("GRADTRACE_DOT", "none")
+    (tmp_path / "neuron.dot").write_text("my own notes")
+    with pytest.raises(RenderError) as caught:
+        write_graph(neuron, tmp_path / "neuron.png")
+    assert "exists" in str(caught.value)
+    assert (tmp_path / "neuron.dot").read_text() == "my own notes"
+
+
+def test_a_file_name_near_the_system_limit_is_written(tmp_path):
+    name = "n" * 250 + ".dot"  # 254 characters: a longer temporary name would not fit
+    write_atomic(tmp_path / name, b"digraph {}")
+    assert [p.name for p in tmp_path.iterdir()] == [name]

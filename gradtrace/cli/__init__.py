@@ -26,6 +26,11 @@ Start here:
   gradtrace ops                      # every op and its local derivative
   gradtrace COMMAND --help           # options, with examples
 
+Every command also takes --max-elements N, the largest array it makes (10,000,000 numbers
+by default; GRADTRACE_MAX_ELEMENTS sets it too), and --max-seconds S, the longest repeated
+work it starts (epochs, passes: 60 s by default, predicted from the first half second;
+GRADTRACE_MAX_SECONDS).
+
 Exit codes: 0 ok; 1 a value is not finite or a check disagreed; 2 a usage or parse error.
 """
 
@@ -43,6 +48,7 @@ COMMANDS = {
     "mlp": ("mlp", "Trace one training step of an MLP, layer by layer."),
     "cnn": ("cnn", "Trace one training step of a CNN, layer by layer."),
     "gradcheck": ("gradcheck", "Check a layer's gradients numerically, in float64."),
+    "quiz": ("quiz", "Backprop as an exercise: fill in the blanks, graded with hints."),
 }
 
 
@@ -97,4 +103,99 @@ def _gradtrace() -> None:
 
 
 def main() -> None:
-    app(prog_name="gradtrace")
+    import signal
+    import sys
+    import warnings
+
+    # The narration names every inf and nan where it starts: numpy's own warnings (with
+    # site-packages paths) would only repeat it, badly.
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+    # SIGTERM ends the command as Ctrl-C does, through every `finally`: a file being written
+    # loses its temporary copy, and a layout engine running as a child process is killed.
+    signal.signal(signal.SIGTERM, _terminated)
+    app(args=expression_last(budget_option(sys.argv[1:])), prog_name="gradtrace")
+
+
+# Options every command takes, passed on to the library through the environment (see
+# gradtrace.core.budget): option → (variable, how to read it, what it must be).
+BUDGETS = {
+    "--max-elements": ("GRADTRACE_MAX_ELEMENTS", lambda text: int(float(text.replace("_", ""))),
+                       "a whole number of 1 or more (e.g. --max-elements 1e8)"),
+    "--max-seconds": ("GRADTRACE_MAX_SECONDS", float,
+                      "a number of seconds above 0 (e.g. --max-seconds 600)"),
+}
+
+
+def budget_option(args: list[str]) -> list[str]:
+    """--max-elements N (the largest array gradtrace makes) and --max-seconds S (the longest
+    repeated work it starts), taken by every command before its own options are read."""
+    import math
+    import os
+
+    kept: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return kept + args[index:]
+        name = arg.split("=", 1)[0]
+        if name not in BUDGETS:
+            kept.append(arg)
+            index += 1
+            continue
+        value = arg.partition("=")[2] if "=" in arg else (
+            args[index + 1] if index + 1 < len(args) else "")
+        variable, read, wanted = BUDGETS[name]
+        try:
+            number = read(value)
+        except ValueError:
+            number = 0
+        if not (math.isfinite(number) and number > 0 and number >= (1 if read is not float
+                                                                    else 0)):
+            typer.echo(f"error: {name}: {value!r} is not {wanted}", err=True)
+            raise SystemExit(2)
+        os.environ[variable] = str(number)
+        index += 1 if "=" in arg else 2
+    return kept
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def expression_last(args: list[str]) -> list[str]:
+    """An expression may start with '-' ("-x*y", "-p*q"): the option parser would take it for
+    options. Such an argument is moved after '--', where only arguments are read; a word that
+    is exactly one of the command's options (-p, --at) stays an option (unless no value
+    follows it: `explain "-a" --no-check`), and an unknown option such as --verbose is left for
+    the parser to refuse."""
+    if not args or args[0] not in COMMANDS or "--" in args:
+        return args
+    taking_values, flags = _options_of(args[0])
+    rest = args[1:]
+    index = 0
+    while index < len(rest):
+        arg = rest[index]
+        name = arg.split("=", 1)[0]
+        following = rest[index + 1] if index + 1 < len(rest) else None
+        has_value = "=" in arg or (following is not None and not following.startswith("--")
+                                   and following.split("=", 1)[0] not in taking_values | flags)
+        if name in taking_values and has_value:
+            index += 1 if "=" in arg else 2
+            continue
+        if name in flags or not arg.startswith("-") or arg.startswith("--") or len(arg) < 2:
+            index += 1
+            continue
+        return [args[0], *rest[:index], *rest[index + 1:], "--", arg]
+    return args
+
+
+def _options_of(command_name: str) -> tuple[set[str], set[str]]:
+    """(options that take a value, flags) of one command, by every name they have."""
+    command = _CommandsOnDemand()[command_name]
+    taking_values, flags = set(), set()
+    for parameter in command.params:
+        if getattr(parameter, "param_type_name", "") == "option":
+            names = set(parameter.opts) | set(parameter.secondary_opts)
+            (flags if parameter.is_flag or parameter.count else taking_values).update(names)
+    return taking_values, flags | {"-h", "--help"}

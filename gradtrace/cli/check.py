@@ -19,7 +19,7 @@ Examples:
 """
 
 
-@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@app.command(epilog=EXAMPLES)
 @error_boundary
 def check(
     expression: ExpressionArgument,
@@ -46,7 +46,8 @@ def check(
     Each input is drawn uniformly from [--low, --high] (inputs given with --at stay fixed); at
     every point each gradient is traced, differentiated by SymPy and estimated by central
     differences. Points where the function is not differentiable (relu at 0, a max tie) are
-    counted apart, not as failures. Exit code 1 if any point disagrees or a --claim is wrong.
+    counted apart, not as failures, as are points where no other way could give a value
+    ("not checked"). Exit code 1 if any point disagrees or a --claim is wrong.
     """
     from ..expr.pipeline import check_at_random_points
     from ..expr.point import parse_assignments
@@ -54,7 +55,8 @@ def check(
     from ..render.json_reports import check_json
 
     fixed = parse_assignments(at or [], seed)
-    with progress_bar(samples, "checking points", minimum=50) as advance:
+    with progress_bar(samples, "checking points", minimum=50, unit="points",
+                      parameter="samples") as advance:
         report = check_at_random_points(expression, samples, seed, low, high, fixed, wrt,
                                         claim or (), fuse, progress=advance)
     show(output_format, lambda: check_sections(report, precision), lambda: check_json(report))

@@ -9,8 +9,10 @@ import typer
 from ..core.errors import UsageError
 from .common import Format, command_app, error_boundary
 from .mlp import (ActOption, Activation, BatchOption, ExpandOption, FormatOption, GainOption,
-                  Init, InitOption, Loss, LossOption, LrOption, SvgOption, run_step)
-from .options import PrecisionOption, SeedOption, dims
+                  Init, InitOption, Loss, LossOption, LrOption, PlotOption, SvgOption,
+                  loss_name, run_step)
+from .options import PrecisionOption, SeedOption, check_pictures, dims
+from .pages import LayersHtmlOption, check_pages
 
 app = command_app()
 
@@ -27,6 +29,8 @@ Examples:
   gradtrace cnn --input 1x6x6 --conv 2x3x3 --pool 1 --format markdown   # no pooling
   gradtrace cnn --input 1x8x8 --conv 4x3x3 --pool-kind avg --svg cnn.svg --expand conv1
   gradtrace cnn --input 1x28x28 --conv 16x3x3 --padding 1 --batch 64 --format json
+  gradtrace cnn --input 1x7x7 --conv 1x3x3 --stride 3   # row 6 and column 6 are never read
+  gradtrace cnn --input 1x8x8 --conv 4x3x3 --classes 1 --plot conv.svg   # binary, histograms
 """
 
 
@@ -60,8 +64,9 @@ def cnn(
         help="max: each window's gradient goes to its largest entry; avg: shared equally. "
              "Example: --pool-kind avg")] = PoolKind.max,
     classes: Annotated[int, typer.Option(
-        "--classes", min=1, metavar="N", help="Outputs of the final linear layer. "
-                                               "Example: --classes 10")] = 3,
+        "--classes", min=1, metavar="N",
+        help="Outputs of the final linear layer; 1 makes a binary classifier (binary "
+             "cross-entropy on its logit). Example: --classes 10")] = 3,
     act: ActOption = Activation["relu"],
     batch: BatchOption = 2,
     seed: SeedOption = 0,
@@ -71,33 +76,42 @@ def cnn(
     lr: LrOption = 0.1,
     output_format: FormatOption = Format.rich,
     svg: SvgOption = None,
+    plot: PlotOption = None,
     expand: ExpandOption = None,
     precision: PrecisionOption = 2,
+    html: LayersHtmlOption = None,
 ) -> None:
     """Trace ONE training step of a convolutional network on a random batch: each layer's
-    forward shapes, δ⁽ˡ⁾ and parameter gradients on the way back, the SGD update, the conv
-    Jacobians' sparsity (local connectivity, weight sharing) and the gradient's health. Exit
-    code 1 if a value or gradient is not finite, 2 for a usage error.
+    forward shapes (and the input rows and columns a window that does not fit never reads),
+    the parameters per layer, δ⁽ˡ⁾ and parameter gradients on the way back, the SGD update,
+    the conv Jacobians' sparsity (local connectivity, weight sharing) and the gradient's health
+    with the activations' statistics. Exit code 1 if a value or gradient is not finite, 2 for a
+    usage error.
     """
     import numpy as np
 
     from ..layers import networks
 
+    check_pictures(svg, plot)
+    check_pages(html)
     sample = dims(input_shape, "input", 3, "1x8x8")
     convs = [_conv(text, stride, padding) for text in (conv or ["4x3x3"])]
     _check_fits(sample, convs, pool)
+    networks.check_layers(len(convs) + 1, "conv")
+    networks.check_size(networks.cnn_arrays(sample, convs, pool, classes, batch), None)
     rng = np.random.default_rng(seed)
     specs = networks.cnn_specs(sample, convs, (pool_kind.value, pool), classes, act.value,
                                init.value, loss.value, rng, gain)
     data = networks.batch((batch,) + sample, classes, loss.value, rng)
     layout = " → ".join(f"conv {c.filters}×{c.kernel[0]}×{c.kernel[1]}" for c in convs)
-    title = (f"CNN {'x'.join(map(str, sample))} → {layout} → {classes} classes, {act.value}, "
-             f"{pool_kind.value} pool {pool}, batch {batch}: one SGD step")
+    title = (f"CNN {'x'.join(map(str, sample))} → {layout} → {classes} "
+             f"class{'es' * (classes != 1)}, {act.value}, {pool_kind.value} pool {pool}, "
+             f"batch {batch}, {loss_name(loss, classes)}: one SGD step")
     network = {"kind": "cnn", "input": list(sample), "convs": [list(c[:2]) for c in convs],
                "stride": stride, "padding": padding, "pool": pool, "pool_kind": pool_kind.value,
                "classes": classes, "act": act.value, "init": init.value, "gain": gain,
                "loss": loss.value, "batch": batch, "seed": seed}
-    run_step(specs, data, lr, expand, title, network, output_format, svg, precision)
+    run_step(specs, data, lr, expand, title, network, output_format, svg, precision, plot, html)
 
 
 def _conv(text: str, stride: int, padding: int):

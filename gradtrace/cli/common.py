@@ -25,6 +25,7 @@ class Format(str, enum.Enum):
     text = "text"
     markdown = "markdown"
     json = "json"
+    latex = "latex"
 
 
 def wants_colour(output_format: Format) -> bool:
@@ -41,13 +42,13 @@ def show(output_format: Format, sections, document) -> None:
     and `document` are functions giving the story and the JSON text."""
     from ..render.formats import present
 
-    console = None
-    colour = wants_colour(output_format)
-    if colour:
-        from rich.console import Console
+    import shutil
 
-        console = Console(highlight=False)
-    print_output(present(output_format.value, sections, document, colour, console))
+    colour = wants_colour(output_format)
+    width = shutil.get_terminal_size((120, 24)).columns if colour else 120
+    with output_errors():
+        text = present(output_format.value, sections, document, colour, width)
+    print_output(text)
 
 
 ARGUMENTS = ("expression", "layer")  # parameters given as arguments, not options
@@ -76,7 +77,9 @@ def error_boundary(command):
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except ParseError as error:
-            typer.echo(f"error: cannot parse the expression\n{error.caret()}", err=True)
+            what = (f"{flag(error.parameter)}" if error.parameter and error.parameter not in
+                    ARGUMENTS else "the expression")
+            typer.echo(f"error: cannot parse {what}\n{error.caret()}", err=True)
             raise typer.Exit(error.exit_code) from None
         except UsageError as error:
             named = error.parameter and error.parameter not in ARGUMENTS
@@ -97,21 +100,85 @@ def error_boundary(command):
 
 def print_output(text: str):
     """Write text to stdout exactly as given (the renderers end their own lines)."""
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    with output_errors():
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+class output_errors:
+    """Writing to stdout that fails: a closed pipe (`| head`) ends the command quietly; any
+    other failure (a full disk, /dev/full) is a clear message and exit 1."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, BrokenPipeError):
+            # nothing more can be shown; keep Python from complaining when it flushes at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_OK)
+        if isinstance(error, OSError):
+            typer.echo(f"error: cannot write the output: {error.strerror or error}", err=True)
+            raise typer.Exit(EXIT_PROBLEM)
+        return False
 
 
 class progress_bar:
-    """A progress bar on stderr for long work in a terminal; silent otherwise (a pipe, a test).
-    Used as a context manager giving `advance(done=None, **fields)`, or None when silent."""
+    """Long work, timed and shown: a context manager giving `advance(done=None, **fields)` to
+    call after each repetition (epoch, pass, point). The first half second measures the rate
+    (gradtrace.core.budget.Pace): work predicted to take longer than the time budget is refused
+    then (TooLong, exit 2); work predicted to take more than ANNOUNCE_SECONDS is announced on
+    stderr with its count and expected time; and a progress bar runs on stderr once the work has
+    taken a second, when stderr is a terminal (never in a pipe or a test)."""
 
-    def __init__(self, total: int, label: str, fields: dict | None = None, minimum: int = 1):
+    ANNOUNCE_SECONDS = 5.0
+    BAR_AFTER_SECONDS = 1.0
+
+    def __init__(self, total: int | None, label: str, fields: dict | None = None,
+                 minimum: int = 1, unit: str = "steps", parameter: str | None = None):
         self.total, self.label, self.fields, self.minimum = total, label, fields or {}, minimum
-        self.bar = None
+        self.unit, self.parameter = unit, parameter
+        self.bar = self.task = self.pace = None
+        self.count = 0
+        self.announced = False
 
     def __enter__(self):
-        if self.total < self.minimum or not sys.stderr.isatty():
-            return None
+        """`advance`; a total not known yet (None) is given by the first call's `total=`."""
+        if self.total is not None:
+            self._start_timing(self.total)
+        return self.advance
+
+    def _start_timing(self, total: int) -> None:
+        from ..core.budget import Pace
+
+        self.total = total
+        self.pace = Pace(total, self.unit, self.parameter)
+        self.showing = total >= self.minimum and sys.stderr.isatty()
+
+    def advance(self, done: int | None = None, total: int | None = None, **fields) -> None:
+        if self.pace is None:
+            self._start_timing(total)
+        self.count = self.count + 1 if done is None else done
+        if self.pace.estimate is None:
+            self.pace.done(self.count)  # raises TooLong when over the budget
+            if self.pace.estimate is not None and not self.announced:
+                self._announce()
+        if self.bar is None and self.showing and (
+                self.pace.clock() - self.pace.start >= self.BAR_AFTER_SECONDS):
+            self._start_bar()
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.count, **fields)
+
+    def _announce(self) -> None:
+        from ..core.budget import duration_text
+
+        self.announced = True
+        if self.pace.estimate > self.ANNOUNCE_SECONDS:
+            typer.echo(f"{self.label}: {self.total:,} {self.unit}, about "
+                       f"{duration_text(self.pace.estimate)} at the measured rate", err=True)
+
+    def _start_bar(self) -> None:
         from rich.console import Console
         from rich.progress import Progress
 
@@ -119,17 +186,8 @@ class progress_bar:
                    *(f"{name} {{task.fields[{name}]}}" for name in self.fields)]
         self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
         self.bar.start()
-        task = self.bar.add_task(self.label, total=self.total, **self.fields)
-
-        def advance(done: int | None = None, **fields) -> None:
-            if done is None:
-                self.bar.advance(task)
-            else:
-                fields["completed"] = done
-            if fields:
-                self.bar.update(task, **fields)
-
-        return advance
+        self.task = self.bar.add_task(self.label, total=self.total, completed=self.count,
+                                      **self.fields)
 
     def __exit__(self, *exc):
         if self.bar is not None:

@@ -6,9 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
-from .options import (AtOption, ExpressionArgument, FuseOption, PrecisionOption, SeedOption,
-                      WrtOption, format_option)
+from ..core.errors import UsageError
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show
+from .options import (AtOption, ExpressionArgument, FuseOption, GradOutputOption,
+                      PrecisionOption, SeedOption, WrtOption, check_pictures, format_option)
+from .pages import AnswersOption, HtmlOption, QuizOption, check_pages, write_trace_pages
 
 app = command_app()
 
@@ -16,10 +18,14 @@ EXAMPLES = """
 \b
 Examples:
   gradtrace explain "1/(1+exp(-(w*x+b)))" --at w=2,x=-1,b=-3 --svg sigmoid.svg
+  gradtrace explain "1/(1+exp(-(w*x+b)))" --at w=2,x=-1,b=-3 --html sigmoid.html  # step it
+  gradtrace explain "tanh(w*x+b)" --seed 7 --html quiz.html --quiz grads --answers key.txt
+  gradtrace explain "1/(1+exp(-(w*x+b)))" --at w=2,x=-1,b=-3 --format latex > sigmoid.tex
   gradtrace explain "(w*x+b-y)**2/2" --at x=1.5,w=0.8,b=0.2,y=0.8 --format markdown
   gradtrace explain "1/(1+exp(-(w*x+b)))" --fuse        # one sigmoid gate, σ(1−σ)
   gradtrace explain "max(x, y) * z" --wrt x,z --format json
   gradtrace explain "1/(1+exp(-(w*x+b)))" --mode forward   # tangents flow with the values
+  gradtrace explain "softmax(a)" --at "a=[1,2,3]" --grad-output "[1,0,0]"   # of softmax(a)[0]
 """
 
 
@@ -28,7 +34,7 @@ class Mode(str, enum.Enum):
     forward = "forward"
 
 
-@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@app.command(epilog=EXAMPLES)
 @error_boundary
 def explain(
     expression: ExpressionArgument,
@@ -38,8 +44,9 @@ def explain(
     output_format: format_option("the whole trace (schema gradtrace.trace/1).") = Format.rich,
     precision: PrecisionOption = 2,
     svg: Annotated[Optional[Path], typer.Option(
-        "--svg", metavar="PATH", help="Also draw the annotated graph (values green, gradients red) to this "
-                      "file; .png works too. Example: --svg sigmoid.svg",
+        "--svg", metavar="PATH",
+        help="Also draw the annotated graph (values green, gradients red) to this file; .png "
+             "and .dot work too. Example: --svg sigmoid.svg",
         show_default=False)] = None,
     fuse: FuseOption = False,
     check: Annotated[bool, typer.Option(
@@ -56,31 +63,54 @@ def explain(
         help="reverse: backprop, one backward pass gives every gradient; forward: tangents "
              "flow forward with the values, one pass per input (--wrt picks which). Example: "
              "--mode forward")] = Mode.reverse,
+    grad_output: GradOutputOption = None,
+    html: HtmlOption = None,
+    quiz: QuizOption = None,
+    answers: AnswersOption = None,
 ) -> None:
     """Trace EXPRESSION forward and backward and explain every step.
 
     Prints the computation graph (each node at most two inputs), every forward value, every
     backward step as upstream × local = downstream, the chain rule path by path, and each
     gradient checked three ways. Exit code 0 when all is well, 1 when a value is not finite or
-    a check disagrees, 2 for a usage or parse error.
+    a check disagrees, 2 for a usage or parse error. An output that is not a single number
+    needs --grad-output (or sum(...), or an element: f[0]).
     """
     from ..expr.pipeline import explain as run_explain
     from ..expr.point import parse_assignments
 
+    check_pictures(svg)
+    check_pages(html, quiz, answers)
     point = parse_assignments(at or [], seed)
     if mode is Mode.forward:
+        if jacobians:
+            raise UsageError("shows the Jacobian of each backward step, and forward mode takes "
+                             "none: its steps are JVPs, shown as they are. Use --mode reverse "
+                             "with --jacobians, or `gradtrace jacobian` for the whole Jacobian "
+                             "built both ways", "jacobians")
+        if grad_output is not None and svg is None and html is None:
+            raise UsageError("forward mode starts from each input's tangent, not from an output "
+                             "gradient (reverse mode does, and --svg draws its gradients)",
+                             "grad_output")
+        if svg or html or answers:  # the pictures need the values and gradients only; first, so
+            # a usage error (an array output with no gradient) comes before any output
+            trace = run_explain(expression, point, wrt, seed=seed, fuse=fuse, check=False,
+                                grad_output=grad_output)
         ok = _explain_forward(expression, point, wrt, seed, fuse, output_format, precision)
     else:
-        trace = run_explain(expression, point, wrt, seed=seed, fuse=fuse, check=check)
+        trace = run_explain(expression, point, wrt, seed=seed, fuse=fuse, check=check,
+                            grad_output=grad_output)
         _show_trace(trace, output_format, precision, jacobians)
         ok = trace.ok
     if svg is not None:
-        if mode is Mode.forward:  # the drawing needs the values and gradients only
-            trace = run_explain(expression, point, wrt, seed=seed, fuse=fuse, check=False)
-        from ..render.image import write_graph
+        from ..render.image import write_picture
 
-        written = write_graph(trace, svg, precision)
-        typer.echo(f"wrote {written}", err=True)
+        written = write_picture(trace, svg, precision)
+        if written.note:
+            typer.echo(f"note: {written.note}", err=True)
+        typer.echo(f"wrote {written.path}", err=True)
+    if html is not None or answers is not None:
+        write_trace_pages(trace, html, quiz, answers, precision)
     if not ok:
         raise typer.Exit(EXIT_PROBLEM)
 
@@ -111,7 +141,8 @@ def _explain_forward(expression, at, wrt, seed, fuse, output_format, precision) 
     from ..narrate.forward_mode import forward_sections
     from ..render.json_reports import forward_json
 
-    report = explain_forward(expression, at, wrt, seed=seed, fuse=fuse)
+    with progress_bar(None, "forward passes", unit="forward passes", parameter="wrt") as advance:
+        report = explain_forward(expression, at, wrt, seed=seed, fuse=fuse, progress=advance)
     show(output_format, lambda: forward_sections(report, precision),
          lambda: forward_json(report))
     return report.ok

@@ -62,7 +62,9 @@ def gradcheck(
     """Check LAYER's gradients numerically, as the course notes do: backprop's VJP for the
     input and every parameter against central differences (h = 1e-6) of L = Σ R ⊙ output,
     R random, in float64. Each tensor passes when ‖analytic − numeric‖ / (‖analytic‖ +
-    ‖numeric‖) < 1e-6. Exit code 1 if a tensor fails, 2 for a usage error.
+    ‖numeric‖) < 1e-6. The inputs are drawn inside the op's domain (positive for log and
+    sqrt, a positive base for pow...), and the report says so. Exit code 1 if a tensor fails,
+    2 for a usage error; a tensor that cannot be checked is said so and is not a failure.
     """
     from ..checks.layer_gradcheck import Options, gradcheck as run_check
     from ..narrate.gradcheck import gradcheck_sections

@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 
 from .common import command_app, error_boundary
-from .options import ExpressionArgument, AtOption, FuseOption, PrecisionOption, SeedOption
+from .options import (AtOption, ExpressionArgument, FuseOption, GradOutputOption,
+                      PrecisionOption, SeedOption, check_pictures)
 
 app = command_app()
 
@@ -19,18 +20,20 @@ Examples:
 """
 
 
-@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@app.command(epilog=EXAMPLES)
 @error_boundary
 def graph(
     expression: ExpressionArgument,
     output: Annotated[Path, typer.Option(
-        "--output", "-o", metavar="PATH", help="File to write; the format comes from the extension: .svg, "
-                               ".png or .dot (Graphviz source). Example: -o sigmoid.svg",
+        "--output", "-o", metavar="PATH",
+        help="File to write; the format comes from the extension: .svg, .png or .dot (Graphviz "
+             "source). Example: -o sigmoid.svg",
         show_default=False)],
     at: AtOption = None,
     seed: SeedOption = 0,
     fuse: FuseOption = False,
     precision: PrecisionOption = 2,
+    grad_output: GradOutputOption = None,
 ) -> None:
     """Draw EXPRESSION's computation graph, left to right: op nodes as circles, value nodes
     with their name, forward value (green) and gradient (red), as in the course figures.
@@ -41,9 +44,12 @@ def graph(
     """
     from ..expr.pipeline import explain as run_explain
     from ..expr.point import parse_assignments
-    from ..render.image import write_graph
+    from ..render.image import write_picture
 
+    check_pictures(output, svg_parameter="output")
     trace = run_explain(expression, parse_assignments(at or [], seed), seed=seed, fuse=fuse,
-                        check=False)
-    written = write_graph(trace, output, precision)
-    typer.echo(f"wrote {written}")
+                        check=False, grad_output=grad_output)
+    written = write_picture(trace, output, precision)
+    if written.note:
+        typer.echo(f"note: {written.note}", err=True)
+    typer.echo(f"wrote {written.path}")

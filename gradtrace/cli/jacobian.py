@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show
 from .options import AtOption, ExpressionArgument, PrecisionOption, SeedOption, format_option
 
 app = command_app()
@@ -21,7 +21,7 @@ Examples:
 AGREEMENT = 1e-9  # the two modes must agree to this, relative to the largest entry
 
 
-@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@app.command(epilog=EXAMPLES)
 @error_boundary
 def jacobian(
     expression: ExpressionArgument,
@@ -47,7 +47,9 @@ def jacobian(
     from ..narrate.full_jacobian import jacobian_sections
     from ..render.json_reports import jacobian_json
 
-    report = explain_jacobian(expression, parse_assignments(at or [], seed), wrt, seed=seed)
+    with progress_bar(None, "building the Jacobian", unit="passes") as advance:
+        report = explain_jacobian(expression, parse_assignments(at or [], seed), wrt, seed=seed,
+                                  progress=advance)
     show(output_format, lambda: jacobian_sections(report, precision),
          lambda: jacobian_json(report))
     if not _agree(report.jacobian):

@@ -20,7 +20,7 @@ Examples:
 """
 
 
-@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@app.command(epilog=EXAMPLES)
 @error_boundary
 def optimize(
     expression: Annotated[str, typer.Argument(

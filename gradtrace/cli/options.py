@@ -1,6 +1,7 @@
 """Options several commands share, declared once with their help text, and the readers of the
 values several commands take (layer widths, shapes written 2x3x6x6)."""
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -24,6 +25,13 @@ SeedOption = Annotated[int, typer.Option(
     "--seed", metavar="N", min=0,
     help="Seed of everything random here (default input values, random points, weights, "
          "data); the same seed gives the same output. Example: --seed 7")]
+GradOutputOption = Annotated[Optional[str], typer.Option(
+    "--grad-output", metavar="VALUE",
+    help="The output's gradient that backprop starts from (PyTorch's backward(gradient=...)), "
+         "needed when the output is not a single number: the gradients are then those of "
+         "Σ grad_output ⊙ f. Written as an --at value: a list, a generator, or a number for "
+         "every element. Example: --grad-output [1,0,0] (the gradients of f[0]) or "
+         "--grad-output 'ones(3)' (of sum(f))", show_default=False)]
 PrecisionOption = Annotated[int, typer.Option(
     "--precision", "-p", min=0, max=12, metavar="N",
     help="Decimals shown (2, as in the course notes; JSON always keeps full precision). "
@@ -36,10 +44,11 @@ FuseOption = Annotated[bool, typer.Option(
 def format_option(json_help: str):
     """--format, with what this command's JSON holds."""
     return Annotated[Format, typer.Option(
-        "--format", "-f", metavar="rich|text|markdown|json",
+        "--format", "-f", metavar="rich|text|markdown|latex|json",
         help="rich: coloured tables in a terminal (plain text when piped or NO_COLOR is set); "
-             f"text: plain text; markdown: to paste into notes; json: {json_help} "
-             "Example: --format json")]
+             "text: plain text; markdown: to paste into notes; latex: a document for slides "
+             "and exams (steps as align*, tables as booktabs) that compiles with pdflatex; "
+             f"json: {json_help} Example: --format json")]
 
 
 def widths(text: str, parameter: str = "layers") -> list[int]:
@@ -65,3 +74,27 @@ def dims(text: str, parameter: str, count: int | None = None, example: str = "2x
         raise UsageError(f"{text}: write {many} of 1 or more joined by x, e.g. {example}",
                          parameter)
     return found
+
+
+def check_pictures(svg: Optional[Path], plot: Optional[Path] = None,
+                   svg_parameter: str = "svg") -> None:
+    """--svg (any format write_graph knows: .svg, .png, .dot) and --plot (.png or .svg)."""
+    from ..render.image import FORMAT_OF_SUFFIX
+
+    check_picture(svg, svg_parameter, tuple(FORMAT_OF_SUFFIX))
+    check_picture(plot, "plot")
+
+
+def check_picture(path: Optional[Path], parameter: str, suffixes=None) -> None:
+    """A picture's name must say its format and its folder must exist: checked before any
+    work is done, so a bad name costs nothing."""
+    from ..render.plots import FORMATS
+
+    if path is None:
+        return
+    suffixes = FORMATS if suffixes is None else suffixes
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(f"{path}: the name must end in {', '.join(suffixes)}", parameter)
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist",
+                         parameter)

@@ -19,7 +19,7 @@ Examples:
 """
 
 
-@app.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@app.command(epilog=EXAMPLES)
 @error_boundary
 def plot(
     expression: ExpressionArgument,

@@ -46,8 +46,11 @@ def train(
         help="sgd, momentum, nesterov, adagrad, rmsprop or adam. Example: --opt sgd")] = "adam",
     lr: Annotated[float, typer.Option("--lr", metavar="RATE",
                                       help="Learning rate. Example: --lr 0.01")] = 0.05,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, max=1_000_000, metavar="N",
-                                        help="Full-batch steps. Example: --epochs 500")] = 2000,
+    epochs: Annotated[int, typer.Option(
+        "--epochs", min=1, metavar="N",
+        help="Full-batch steps. Work predicted to take longer than the time budget (60 s; "
+             "--max-seconds) is refused after the first half second. Example: --epochs 500")
+    ] = 2000,
     seed: SeedOption = 0,
     every: Annotated[Optional[int], typer.Option(
         "--every", min=1, metavar="K",
@@ -68,7 +71,7 @@ def train(
     """
     import numpy as np
 
-    from ..layers import datasets, training
+    from ..layers import datasets, networks, training
     from ..narrate.training import train_sections
     from ..render.json_reports import train_json
 
@@ -76,14 +79,16 @@ def train(
     X, y = datasets.load(data, seed)
     sizes = widths(layers)
     training.check_sizes(sizes, X, y)
+    networks.check_layers(len(sizes) - 1, "layers")
+    networks.check_size(networks.mlp_arrays(sizes, len(X)), "layers")
     rng = np.random.default_rng(seed)
     model = training.build_mlp(sizes, act.value, rng)
     optimiser = training.make_optimiser(opt, model.parameters(), lr)
     every = every or max(1, epochs // 10)
-    with progress_bar(epochs, "training", fields={"loss": "…"}) as advance:
-        after_epoch = None if advance is None else (
-            lambda epoch, loss, accuracy: advance(epoch, loss=f"{loss:.4g}"))
-        history = training.fit(model, optimiser, X, y, epochs, after_epoch)
+    with progress_bar(epochs, "training", fields={"loss": "…"}, unit="epochs",
+                      parameter="epochs") as advance:
+        history = training.fit(model, optimiser, X, y, epochs,
+                               lambda epoch, loss, accuracy: advance(epoch, loss=f"{loss:.4g}"))
     run = TrainingRun(data, sizes, history, sorted({1, *range(every, epochs + 1, every), epochs}))
     show(output_format, lambda: train_sections(run), lambda: train_json(run))
     if out is not None:

@@ -10,9 +10,12 @@ it once per output element).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .arrays import as_float, float_type, same_width, sum_to
+from .budget import max_elements, over_budget
 from .errors import UsageError
 from .graph import Graph, Node
 from .registry import REGISTRY, fill
@@ -23,22 +26,52 @@ def evaluate(graph: Graph, at: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every node's forward value. Overflow and domain errors give inf/nan, never an exception;
     shapes that do not fit raise ShapeError naming the node."""
     values: dict[str, np.ndarray] = {}
+    limit = max_elements()  # read once: finite differences evaluate a graph thousands of times
     with np.errstate(all="ignore"):
         for node in graph.nodes:
-            values[node.id] = _forward_value(node, values, at)
+            values[node.id] = _forward_value(node, values, at, limit)
     return values
 
 
-def _forward_value(node: Node, values, at) -> np.ndarray:
+def _forward_value(node: Node, values, at, limit: int | None = None) -> np.ndarray:
     if node.kind == "input":
         return as_float(at[node.id])
     if node.kind == "const":
         return as_float(node.value)
     inputs = same_width(tuple(values[source] for source in node.inputs))
+    op = REGISTRY[node.op]
     try:
-        return REGISTRY[node.op].evaluate(inputs, dict(node.attrs))
+        shape = _result_shape(op, inputs)
+    except ValueError as error:  # shapes that do not broadcast
+        raise ShapeError(node, inputs, error) from None
+    if shape is not None and math.prod(shape) > (max_elements() if limit is None else limit):
+        written = fill(op.pattern, dict(zip("abcde", node.inputs)), node.attrs)
+        raise UsageError(f"{node.id} = {written} would make {over_budget(math.prod(shape))}")
+    try:
+        return op.evaluate(inputs, dict(node.attrs))
     except (ValueError, IndexError, TypeError) as error:
         raise ShapeError(node, inputs, error) from None
+    except MemoryError:
+        raise UsageError(f"{node.id} = {fill(op.pattern, dict(zip('abcde', node.inputs)), node.attrs)}"
+                         " needs more memory than this machine has") from None
+
+
+def _result_shape(op, inputs) -> tuple[int, ...] | None:
+    """The shape an op's result will have, known before computing it for the ops that can
+    make a result much larger than their inputs (elementwise broadcasting, matrix products);
+    None for the others."""
+    shapes = [np.shape(x) for x in inputs]
+    if op.elementwise:
+        first = shapes[0]
+        if all(shape == first for shape in shapes):  # the common case, without numpy's call
+            return first
+        return np.broadcast_shapes(*shapes)
+    if op.name == "matmul" and all(len(s) >= 1 for s in shapes):
+        a, b = shapes
+        rows = a[-2:-1] if len(a) > 1 else ()
+        columns = b[-1:] if len(b) > 1 else ()
+        return np.broadcast_shapes(a[:-2], b[:-2]) + rows + columns
+    return None
 
 
 class ShapeError(UsageError):

@@ -12,16 +12,20 @@ class ParseError(GradtraceError, ValueError):
     """The expression text was rejected. `position` is the 0-based character offset of the
     problem in `text`, so a caller can draw a caret under it."""
 
-    def __init__(self, message: str, text: str, position: int):
+    def __init__(self, message: str, text: str, position: int, parameter: str | None = None):
         super().__init__(message)
         self.message = message
         self.text = text
         self.position = max(0, min(position, len(text)))
+        self.parameter = parameter  # the argument the text came from; None: the expression
 
     def caret(self) -> str:
-        """The text, a caret under the problem, and the message, ready for a terminal."""
+        """The text, a caret under the problem, and the message, ready for a terminal. The
+        caret's column counts display width: a tab is shown as one space, a full-width
+        character (Chinese, ｘ) takes two columns, a combining accent none."""
         line, column = _line_of(self.text, self.position)
-        return f"{line}\n{' ' * column}^\n{self.message}"
+        line = line.replace("\t", " ")
+        return f"{line}\n{' ' * display_width(line[:column])}^\n{self.message}"
 
 
 class UsageError(GradtraceError, ValueError):
@@ -38,6 +42,19 @@ class UsageError(GradtraceError, ValueError):
 
     def __str__(self) -> str:
         return f"{self.parameter}: {self.message}" if self.parameter else self.message
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: East Asian wide and full-width characters two,
+    combining marks none, everything else one."""
+    import unicodedata
+
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
 
 
 def _line_of(text: str, position: int) -> tuple[str, int]:

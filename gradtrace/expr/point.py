@@ -18,13 +18,13 @@ import zlib
 
 import numpy as np
 
+from ..core.budget import over_budget
 from ..core.errors import ParseError, UsageError
 from ..core.graph import Graph
 from .parse import tokenize
 
 _NAME = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)$", re.S)
 GENERATORS = ("randn", "rand", "zeros", "ones", "arange", "linspace", "eye")
-MAX_ELEMENTS = 10_000_000
 MAX_NESTING = 32
 
 
@@ -88,15 +88,22 @@ def parse_value(text: str, seed: int = 0, name: str = "value") -> np.ndarray:
     return value
 
 
+def _plain_number(number: float) -> str:
+    """4294967296 as written, not 4.29497e+09."""
+    return f"{int(number)}" if float(number).is_integer() and abs(number) < 1e18 else f"{number:g}"
+
+
 class _ValueReader:
     def __init__(self, tokens, text, name, seed):
         self.tokens, self.text, self.name, self.seed = tokens, text.strip(), name, seed
         self.index = 0
         self.depth = 0
 
-    def fail(self, why: str):
-        raise UsageError(f"{self.name}={self.text}: {why} (numbers such as -1.5 or inf, "
-                         f"lists such as [[1,-2],[3,4]], or {', '.join(GENERATORS)}(...))", "at")
+    def fail(self, why: str, syntax: bool = True):
+        """Refuse the value; a mistake in how it is written also gets the forms it can take."""
+        forms = (f" (numbers such as -1.5 or inf, lists such as [[1,-2],[3,4]], or "
+                 f"{', '.join(GENERATORS)}(...))") if syntax else ""
+        raise UsageError(f"{self.name}={self.text}: {why}{forms}", "at")
 
     def peek(self, text: str) -> bool:
         return self.index < len(self.tokens) and self.tokens[self.index].text == text
@@ -158,9 +165,10 @@ class _ValueReader:
         self.take()
         shape = self.shape_of(name, arguments)
         elements = math.prod(shape)  # Python integers: no wrap-around, however large
-        if elements > MAX_ELEMENTS:
-            written = f"{name}({', '.join(f'{argument:g}' for argument in arguments)})"
-            self.fail(f"{written} would make {elements:,} elements, more than {MAX_ELEMENTS:,}")
+        why = over_budget(elements)
+        if why:
+            written = f"{name}({', '.join(map(_plain_number, arguments))})"
+            self.fail(f"{written} would make {why}", syntax=False)
         # made here, not before: numpy.random takes longer to import than plain numbers to read
         return _generate(name, shape, arguments, _rng(self.seed, self.name))
 

@@ -38,11 +38,12 @@ class FullJacobian(NamedTuple):
 MAX_FULL_ENTRIES = 4_000_000  # gradtrace jacobian refuses larger Jacobians
 
 
-def full_jacobian(graph: Graph, values: dict, wrt: str, expression: str | None = None
-                  ) -> FullJacobian:
+def full_jacobian(graph: Graph, values: dict, wrt: str, expression: str | None = None,
+                  progress=None) -> FullJacobian:
     """d output / d wrt as an (output size × input size) matrix, built twice and timed:
     reverse mode, one VJP per output element (seed e_i), and forward mode, one JVP per input
-    element (tangent e_j). `values` holds every node's forward value (or just the inputs')."""
+    element (tangent e_j). `values` holds every node's forward value (or just the inputs').
+    `progress(done, total=...)` is called after each pass (a progress bar, a time budget)."""
     if wrt not in graph.inputs:
         raise UsageError(f"{wrt} is not an input; the expression's inputs are "
                          f"{', '.join(graph.inputs)}", "wrt")
@@ -53,10 +54,11 @@ def full_jacobian(graph: Graph, values: dict, wrt: str, expression: str | None =
     if m * n > MAX_FULL_ENTRIES:
         raise UsageError(f"the Jacobian would have {m:,} × {n:,} = {m * n:,} entries, more "
                          f"than {MAX_FULL_ENTRIES:,}: pick a smaller input or output")
+    tick = _counter(progress, m + n)
     start = time.perf_counter()
-    reverse = _reverse_rows(graph, values, wrt, output_shape, n)
+    reverse = _reverse_rows(graph, values, wrt, output_shape, n, tick)
     middle = time.perf_counter()
-    forward = _forward_columns(graph, values, wrt, input_shape, m)
+    forward = _forward_columns(graph, values, wrt, input_shape, m, tick)
     end = time.perf_counter()
     with np.errstate(invalid="ignore"):
         difference = _max_abs(reverse - forward)
@@ -67,7 +69,19 @@ def full_jacobian(graph: Graph, values: dict, wrt: str, expression: str | None =
                         text, density)
 
 
-def _reverse_rows(graph, values, wrt, output_shape, n) -> np.ndarray:
+def _counter(progress, total: int):
+    """A function to call after each pass: counts them for `progress`, if any."""
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total=total)
+
+    return tick
+
+
+def _reverse_rows(graph, values, wrt, output_shape, n, tick) -> np.ndarray:
     m = int(np.prod(output_shape, dtype=np.int64))
     rows = np.empty((m, n))
     seed = np.zeros(m)
@@ -75,10 +89,11 @@ def _reverse_rows(graph, values, wrt, output_shape, n) -> np.ndarray:
         seed[i] = 1.0
         rows[i] = vjp_pass(graph, values, seed.reshape(output_shape), (wrt,))[wrt].ravel()
         seed[i] = 0.0
+        tick()
     return rows
 
 
-def _forward_columns(graph, values, wrt, input_shape, m) -> np.ndarray:
+def _forward_columns(graph, values, wrt, input_shape, m, tick) -> np.ndarray:
     n = int(np.prod(input_shape, dtype=np.int64))
     columns = np.empty((m, n))
     tangent = np.zeros(n)
@@ -86,6 +101,7 @@ def _forward_columns(graph, values, wrt, input_shape, m) -> np.ndarray:
         tangent[j] = 1.0
         columns[:, j] = jvp_pass(graph, values, {wrt: tangent.reshape(input_shape)}).ravel()
         tangent[j] = 0.0
+        tick()
     return columns
 
 

@@ -24,7 +24,7 @@ def _views(trace, jacobians: bool):
 
 def trace_text(trace, precision: int = 2, jacobians: bool = False) -> str:
     from ..narrate.story import story
-    from .text import render_plain
+    from .plain import render_plain
 
     return render_plain(story(trace, precision, _views(trace, jacobians)))
 
@@ -50,8 +50,13 @@ def trace_dot(trace, precision: int = 2) -> str:
 
 def trace_svg(trace, path=None, precision: int = 2) -> str:
     """The graph as SVG text; written atomically to `path` when one is given."""
-    from .image import render_image, write_atomic
+    from .image import picture_format, render_image, write_atomic
 
+    if path is not None and picture_format(path) != "svg":
+        from ..core.errors import UsageError
+
+        raise UsageError(f"to_svg writes SVG: name the file .svg, not {str(path)!r} (write_graph "
+                         "in gradtrace.render.image draws .png and .dot)", "path")
     svg = render_image(trace_dot(trace, precision), "svg").decode("utf-8")
     if path is not None:
         write_atomic(path, svg.encode("utf-8"))
@@ -69,12 +74,28 @@ def trace_html(trace) -> str:
     return render_html(story(trace, 2, _views(trace, arrays)))
 
 
+def trace_page(trace, path=None, precision: int = 2, quiz=None) -> str:
+    """Trace.to_html: the interactive page (render/html.py), written to `path` if given."""
+    from .html import trace_html_file
+
+    return trace_html_file(trace, path, precision, quiz)
+
+
+def trace_notebook(trace) -> str:
+    """Jupyter's view: the interactive page, in an iframe of its own (no extension needed);
+    Trace._repr_svg_ keeps the static picture."""
+    from .html import notebook_view
+
+    return notebook_view(trace)
+
+
 def check_text(report, precision: int = 2) -> str:
     from ..narrate.random_points import check_sections
-    from .text import render_plain
+    from .plain import render_plain
 
     return render_plain(check_sections(report, precision))
 
 
 plugins.renderers.update(check_text=check_text, text=trace_text, markdown=trace_markdown, json=trace_json,
-                         dot=trace_dot, svg=trace_svg, html=trace_html)
+                         dot=trace_dot, svg=trace_svg, html=trace_notebook, page=trace_page,
+                         tables_html=trace_html)

@@ -12,6 +12,11 @@ settings.register_profile("repeatable", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
+# The time budget refuses long work by the pace it measures: on a loaded test machine a test's
+# ordinary command must not become a refusal. Tests of the refusal ask for far more than this
+# (hours of work), or set --max-seconds themselves.
+os.environ.setdefault("GRADTRACE_MAX_SECONDS", "3600")
+
 
 # Tests that need PyTorch (an oracle), Chromium (browser tests), pdflatex or a CJK font skip
 # without them, with a reason saying how to get them. CI installs them all and sets

@@ -224,9 +224,19 @@ def test_the_terminal_quiz_grades_each_answer(neuron):
 
 
 def test_the_terminal_quiz_stops_at_the_end_of_the_input():
+    # blanks not reached are not wrong answers: exit 0 (a quiz piped from nothing, too)
     result = runner.invoke(app, ["quiz", NEURON, "--at", AT], input="-0.53\n")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     assert "stopped after 1 of 12" in result.output
+    assert runner.invoke(app, ["quiz", NEURON, "--at", AT], input="").exit_code == 0
+
+
+def test_an_answer_that_stays_wrong_exits_1(neuron):
+    quiz = make_quiz(neuron, "grads")
+    wrong = f"{-quiz.blanks[0].answer:.3f}"
+    result = runner.invoke(app, ["quiz", NEURON, "--at", AT], input=f"{wrong}\n{wrong}\n")
+    assert result.exit_code == 1, result.output
+    assert "The answer is" in result.output
 
 
 def test_a_seed_gives_each_student_a_point_of_their_own():

@@ -15,7 +15,7 @@ EXAMPLES = """
 Examples:
   gradtrace check "1/(1+exp(-(w*x+b)))" --samples 100 --seed 1
   gradtrace check "log(x)*y" --low 0.1 --high 3
-  gradtrace check "(y-sigmoid(w*a))**2/2" --claim "w=(y-sigmoid(w*a))*sigmoid(w*a)*(1-sigmoid(w*a))*a"
+  gradtrace check "(y-sigmoid(w*a))**2/2" --claim "w=(y-sigmoid(w*a))*sigmoid(w*a)*(1-sigmoid(w*a))*a"  # exits 1: the sign slip
 """
 
 

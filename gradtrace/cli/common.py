@@ -45,7 +45,8 @@ def show(output_format: Format, sections, document) -> None:
     import shutil
 
     colour = wants_colour(output_format)
-    width = shutil.get_terminal_size((120, 24)).columns if colour else 120
+    # a terminal's own width (colour or not); a pipe or a file gets 120 columns
+    width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else 120
     with output_errors():
         text = present(output_format.value, sections, document, colour, width)
     print_output(text)

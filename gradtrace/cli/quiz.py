@@ -93,8 +93,12 @@ def make_quiz(expression: str, at, seed: int, kind: str, precision: int, fuse: b
     return trace, quiz_of(trace, kind, precision)
 
 
+SKIPPED = -1  # _ask_one's outcome for an empty line: not answered, so not wrong
+
+
 def ask(made) -> bool:
-    """Ask every blank in the terminal, line by line; True when every answer ended right.
+    """Ask every blank in the terminal, line by line; False when an answer stayed wrong
+    (blanks skipped, or not reached because the input ended, are not wrong answers).
 
     A wrong answer gets its hint and one more try; after a second wrong one the answer is
     given, so the steps after it start from the right number. An empty line skips a blank;
@@ -106,7 +110,7 @@ def ask(made) -> bool:
     header, passes = sections[0], sections[1:]
     print_output(render_plain([header]) + "\nType a number and Enter (1/3 and -0.5 work); an "
                  "empty line skips a blank, Ctrl-D stops.\n")
-    first_time = second_time = 0
+    first_time = second_time = wrong = 0
     asked = 0
     for section in passes:
         print_output(f"\n{section.title}\n")
@@ -122,10 +126,12 @@ def ask(made) -> bool:
                     asked += 1
                     outcome = _ask_one(blank, judge)
                     if outcome is None:
-                        return _score(first_time, second_time, asked - 1, len(made.blanks))
+                        return _score(first_time, second_time, asked - 1, len(made.blanks),
+                                      wrong)
                     first_time += outcome == 1
                     second_time += outcome == 2
-    return _score(first_time, second_time, asked, len(made.blanks))
+                    wrong += outcome == 0
+    return _score(first_time, second_time, asked, len(made.blanks), wrong)
 
 
 def boxed_text(line, box: str) -> str:
@@ -145,7 +151,8 @@ def _read(prompt: str) -> str | None:
 
 
 def _ask_one(blank, judge) -> int | None:
-    """1: right the first time, 2: the second, 0: not right; None: the input ended."""
+    """1: right the first time, 2: the second, 0: not right, SKIPPED; None: the input
+    ended."""
     from ..narrate.numbers import fmt
 
     for attempt in (1, 2):
@@ -158,7 +165,7 @@ def _ask_one(blank, judge) -> int | None:
             return attempt
         if verdict.status == "empty":
             print_output(f"    skipped: the answer is {fmt(blank.answer, 4)}\n")
-            return 0
+            return SKIPPED
         if attempt == 1:
             print_output(f"    ✗ {verdict.why}. Try once more.\n")
         else:
@@ -167,8 +174,8 @@ def _ask_one(blank, judge) -> int | None:
     return 0
 
 
-def _score(first: int, second: int, asked: int, total: int) -> bool:
+def _score(first: int, second: int, asked: int, total: int, wrong: int) -> bool:
     stopped = "" if asked == total else f" (stopped after {asked} of {total})"
     print_output(f"\nScore: {first} of {total} right the first time, {first + second} with a "
                  f"second try{stopped}.\n")
-    return first + second == total
+    return wrong == 0

@@ -48,7 +48,7 @@ def train(
                                       help="Learning rate. Example: --lr 0.01")] = 0.05,
     epochs: Annotated[int, typer.Option(
         "--epochs", min=1, metavar="N",
-        help="Full-batch steps. Work predicted to take longer than the time budget (60 s; "
+        help="Full-batch steps. Work predicted to take longer than the time budget (120 s; "
              "--max-seconds) is refused after the first half second. Example: --epochs 500")
     ] = 2000,
     seed: SeedOption = 0,

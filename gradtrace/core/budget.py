@@ -7,7 +7,7 @@ its inputs' shapes before it is computed (broadcasting, matrix products). A larg
 set with the environment variable GRADTRACE_MAX_ELEMENTS or, on the command line,
 --max-elements. Work that would still run out of memory is caught and explained.
 
-MAX_SECONDS (60 s) bounds repeated work whose length the input sets (epochs, Jacobian passes,
+MAX_SECONDS (120 s) bounds repeated work whose length the input sets (epochs, Jacobian passes,
 layers): a Pace times the first repetitions, predicts the whole from the measured rate, and
 refuses the rest when it would take longer, saying how long it would take. GRADTRACE_MAX_SECONDS
 or --max-seconds sets it. (The prediction depends on the machine, so only inputs far beyond
@@ -23,7 +23,7 @@ import time
 from .errors import UsageError
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
-DEFAULT_MAX_SECONDS = 60.0
+DEFAULT_MAX_SECONDS = 120.0
 
 
 def max_elements() -> int:

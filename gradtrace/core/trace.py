@@ -70,7 +70,7 @@ class GradientCheck(NamedTuple):
     symbolic_expr: str | None  # d output / d input as SymPy writes it; None when skipped
     symbolic: np.ndarray | None
     numeric: np.ndarray | None
-    status: str  # "agree" | "disagree" | "kink" | "not finite"
+    status: str  # "agree" | "disagree" | "kink" | "not finite" | "not checked" (no estimate)
     note: str = ""  # why something was skipped, or the kink convention used
     rtol: float = 0.0
     atol: float = 0.0

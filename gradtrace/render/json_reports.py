@@ -121,7 +121,11 @@ def gradcheck_json(result) -> str:
         "schema": "gradtrace.gradcheck/1", "layer": result.layer, "attrs": result.attrs,
         "output_shape": list(result.output_shape), "step": result.step,
         "tolerance": result.tolerance, "passed": result.passed,
+        "inputs_note": result.inputs_note,
+        # status: "pass", "FAIL", or "not checked" (no element could be compared; not a failure)
         "tensors": [{"name": c.name, "shape": list(c.shape), "passed": c.passed,
+                     "status": c.status, "not_checked": c.not_checked,
+                     "settled_elements": c.settled_elements,
                      "max_difference": c.max_difference, "relative_error": c.relative_error}
                     for c in result.tensors],
     })

@@ -9,8 +9,10 @@ PyTorch's classes compute PyTorch's updates in PyTorch's order of operations (SG
 momentum, dampening and nesterov, Adam, AdamW, RMSprop, Adagrad); gradtrace's own forms of the
 notes sit beside them (Momentum and Nesterov written with a velocity v, AdaGrad and RMSProp
 with the book's δ). Hyperparameters live in `param_groups` (a list of dicts, one per group,
-as in PyTorch: change `param_groups[0]["lr"]` to schedule the learning rate); what each
-parameter accumulates lives in `state[parameter]`.
+as in PyTorch: change `param_groups[0]["lr"]` to schedule the learning rate, or let a
+scheduler of `lr_scheduler` do it: StepLR, MultiStepLR, ExponentialLR, LambdaLR,
+CosineAnnealingLR); what each parameter accumulates lives in `state[parameter]`, and
+`state_dict()` / `load_state_dict()` save and restore both, as PyTorch's do.
 
 Updates run in place on the parameters' numpy arrays, in their own float type (float32 stays
 float32). The one exception: while a Trace from `loss.backward()` is still held, it shows the
@@ -112,18 +114,39 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict:
-        params = self.params
-        return {"state": {params.index(p): dict(s) for p, s in self.state.items()},
+        """{"state": {position: {name: value}}, "param_groups": [{hyperparameters, "params":
+        [positions]}]}, as PyTorch's: parameters by their position across the groups (found by
+        identity: == between tensors compares elements), arrays of state as tensors sharing
+        them."""
+        from .core.tensor import Tensor
+
+        position = {id(p): i for i, p in enumerate(self.params)}
+        return {"state": {position[id(p)]: {k: Tensor(v) if isinstance(v, np.ndarray) else v
+                                            for k, v in s.items()}
+                          for p, s in self.state.items()},
                 "param_groups": [{**{k: v for k, v in g.items() if k != "params"},
-                                  "params": [params.index(p) for p in g["params"]]}
+                                  "params": [position[id(p)] for p in g["params"]]}
                                  for g in self.param_groups]}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Hyperparameters and state from `state_dict` (copied), matched by position."""
         params = self.params
-        for group, saved in zip(self.param_groups, state_dict["param_groups"]):
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups) or any(
+                len(g["params"]) != len(s["params"])
+                for g, s in zip(self.param_groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        for group, saved in zip(self.param_groups, saved_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = {params[i]: {k: (np.array(v) if isinstance(v, np.ndarray) else v)
-                                  for k, v in s.items()}
+
+        def array(value, parameter):
+            found = getattr(value, "value", value)
+            if isinstance(found, np.ndarray):
+                return np.array(found, dtype=parameter.value.dtype)
+            return found
+
+        self.state = {params[int(i)]: {k: array(v, params[int(i)]) for k, v in s.items()}
                       for i, s in state_dict["state"].items()}
 
     def __repr__(self) -> str:
@@ -354,3 +377,181 @@ class AdamW(Adam):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+
+# -- learning-rate schedules: torch.optim.lr_scheduler ------------------------------------------
+#
+# The notes' "步长衰减，指数衰减" (step decay, exponential decay): start with a large learning rate
+# and shrink it as training goes. Each scheduler rewrites param_groups[i]["lr"] when step() is
+# called, once per epoch after optimizer.step(), in PyTorch's order of operations (each new rate
+# from the current one, so the numbers are PyTorch's to the last bit).
+
+class LRScheduler:
+    """Keeps each group's starting rate (`initial_lr`, `base_lrs`) and counts epochs
+    (`last_epoch`); subclasses say the next rates in `get_lr`. Made with last_epoch=-1, it
+    takes its first step at once (epoch 0: the starting rates)."""
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        for index, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(f"param 'initial_lr' is not specified in param_groups[{index}] "
+                               "when resuming an optimizer")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._initial = True
+        self.step()
+        self._initial = False
+
+    def get_lr(self) -> list:
+        raise NotImplementedError
+
+    def _rates(self) -> list:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self, epoch: int | None = None) -> None:
+        """The next epoch's rates (or those of `epoch`, from the closed form if there is one)."""
+        if epoch is None:
+            self.last_epoch += 1
+            rates = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed = getattr(self, "_get_closed_form_lr", None)
+            rates = closed() if closed is not None else self.get_lr()
+        for group, rate in zip(self.optimizer.param_groups, rates):
+            group["lr"] = rate
+        self._last_lr = self._rates()
+
+    def get_last_lr(self) -> list:
+        """The rates the last step() set, one per group."""
+        return self._last_lr
+
+    def state_dict(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.__dict__.update(state_dict)
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial_lr · lr_lambda(epoch), one function for every group or one per group."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
+        groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        return [base * rule(self.last_epoch) for rule, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class StepLR(LRScheduler):
+    """Step decay: every `step_size` epochs, lr ← lr · gamma."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1):
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._rates()
+        return [rate * self.gamma for rate in self._rates()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """lr ← lr · gamma at each epoch listed in `milestones`."""
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
+                 last_epoch: int = -1):
+        from collections import Counter
+
+        self.milestones, self.gamma = Counter(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self.last_epoch not in self.milestones:
+            return self._rates()
+        return [rate * self.gamma ** self.milestones[self.last_epoch] for rate in self._rates()]
+
+    def _get_closed_form_lr(self) -> list:
+        from bisect import bisect_right
+
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Exponential decay: lr ← lr · gamma every epoch."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self._initial:
+            return self._rates()
+        return [rate * self.gamma for rate in self._rates()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr follows half a cosine from initial_lr down to eta_min over T_max epochs:
+    eta_min + (initial_lr − eta_min)·(1 + cos(π·epoch/T_max))/2, computed step by step from
+    the current rate as PyTorch does."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1):
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        epoch, period, low = self.last_epoch, self.T_max, self.eta_min
+        if self._initial:
+            return self._rates()
+        if (epoch - 1 - period) % (2 * period) == 0:
+            return [rate + (base - low) * (1 - math.cos(math.pi / period)) / 2
+                    for base, rate in zip(self.base_lrs, self._rates())]
+        return [(1 + math.cos(math.pi * epoch / period))
+                / (1 + math.cos(math.pi * (epoch - 1) / period)) * (rate - low) + low
+                for rate in self._rates()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [self.eta_min + (base - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
+
+
+def _scheduler_module():
+    """gradtrace.optim.lr_scheduler, a module of its own (optim is one file), so that
+    `from gradtrace.optim.lr_scheduler import StepLR` works as with PyTorch."""
+    import sys
+    import types
+
+    module = types.ModuleType(f"{__name__}.lr_scheduler", "Learning-rate schedules, as "
+                              "torch.optim.lr_scheduler: " + ", ".join(_SCHEDULERS))
+    for name in _SCHEDULERS:
+        setattr(module, name, globals()[name])
+    sys.modules[module.__name__] = module
+    return module
+
+
+_SCHEDULERS = ("LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
+               "CosineAnnealingLR")
+lr_scheduler = _scheduler_module()
+__all__ += ["lr_scheduler"]

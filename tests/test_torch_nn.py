@@ -6,6 +6,8 @@ tests check the same calls against finite differences or hand formulas.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -228,3 +230,90 @@ def test_sgd_momentum_by_hand():
         expected -= 0.1 * buffer
         opt.step()
     assert theta.item() == pytest.approx(expected, rel=1e-15)
+
+
+def test_optimizer_state_dict_names_parameters_by_position_and_round_trips():
+    # positions found by identity: == between tensors compares elements, so list.index failed
+    w = gradtrace.tensor([1.0, -2.0], dtype=gradtrace.float64, requires_grad=True)
+    b = gradtrace.tensor([0.5], dtype=gradtrace.float64, requires_grad=True)
+    opt = gradtrace.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=0.1,
+                              momentum=0.9)
+    (w * w).sum().backward()
+    (b * 3).sum().backward()
+    opt.step()
+    state = opt.state_dict()
+    assert [g["params"] for g in state["param_groups"]] == [[0], [1]]
+    assert [g["lr"] for g in state["param_groups"]] == [0.1, 0.01]
+    np.testing.assert_array_equal(state["state"][0]["momentum_buffer"].numpy(), [2.0, -4.0])
+    np.testing.assert_array_equal(state["state"][1]["momentum_buffer"].numpy(), [3.0])
+    fresh = gradtrace.optim.SGD([{"params": [w]}, {"params": [b]}], lr=0.5, momentum=0.9)
+    fresh.load_state_dict(state)
+    assert fresh.param_groups[1]["lr"] == 0.01
+    buffer = fresh.state[w]["momentum_buffer"]
+    np.testing.assert_array_equal(buffer, [2.0, -4.0])
+    buffer[0] = 7  # a copy: the saved state is left alone
+    assert state["state"][0]["momentum_buffer"].tolist() == [2.0, -4.0]
+
+
+def test_clip_grad_norm_scales_all_gradients_by_one_norm():
+    w = gradtrace.tensor([[3.0, 0.0]], dtype=gradtrace.float64, requires_grad=True)
+    b = gradtrace.tensor([4.0], dtype=gradtrace.float64, requires_grad=True)
+    ((w * w).sum() / 2 + (b * b).sum() / 2).backward()  # gradients w and b: norm 5
+    total = gnn.utils.clip_grad_norm_([w, b], max_norm=1.0)
+    assert total.item() == 5.0
+    np.testing.assert_allclose(w.grad.numpy(), [[3 / (5 + 1e-6), 0.0]], rtol=1e-15)
+    np.testing.assert_allclose(b.grad.numpy(), [4 / (5 + 1e-6)], rtol=1e-15)
+    assert gnn.utils.clip_grad_norm_([w, b], max_norm=10.0).item() == pytest.approx(1.0)
+    np.testing.assert_allclose(b.grad.numpy(), [4 / (5 + 1e-6)], rtol=1e-15)  # below: kept
+    gnn.utils.clip_grad_value_(w, 0.1)
+    np.testing.assert_allclose(w.grad.numpy(), [[0.1, 0.0]])
+    assert gnn.utils.clip_grad_norm_(w, 1.0, norm_type="inf").item() == pytest.approx(0.1)
+
+
+SCHEDULERS = [
+    ("StepLR", dict(step_size=3, gamma=0.5), [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025]),
+    ("MultiStepLR", dict(milestones=[2, 5, 5], gamma=0.1),
+     [0.1, 0.1, 0.01, 0.01, 0.01, 1e-4, 1e-4]),
+    ("ExponentialLR", dict(gamma=0.9), [0.1 * 0.9 ** k for k in range(7)]),
+    ("LambdaLR", dict(lr_lambda=lambda epoch: 1 / (epoch + 1)), [0.1 / (k + 1) for k in range(7)]),
+    ("CosineAnnealingLR", dict(T_max=4, eta_min=0.0),
+     [0.05 * (1 + math.cos(math.pi * k / 4)) for k in range(7)]),
+]
+
+
+def _schedule(lib, name, options, epochs=6):
+    p = lib.tensor([1.0], dtype=lib.float64, requires_grad=True)
+    q = lib.tensor([2.0], dtype=lib.float64, requires_grad=True)
+    opt = lib.optim.SGD([{"params": [p]}, {"params": [q], "lr": 0.3}], lr=0.1, momentum=0.9)
+    scheduler = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+    rates = [scheduler.get_last_lr()]
+    for _ in range(epochs):
+        opt.zero_grad()
+        (p * p + q * q * q).sum().backward()
+        opt.step()
+        scheduler.step()
+        rates.append(scheduler.get_last_lr())
+    return np.array(rates), p.detach().numpy(), q.detach().numpy()
+
+
+@pytest.mark.parametrize("name, options, first_group", SCHEDULERS, ids=[s[0] for s in SCHEDULERS])
+def test_schedulers_follow_their_formulas(name, options, first_group):
+    rates, _, _ = _schedule(gradtrace, name, options)
+    np.testing.assert_allclose(rates[:, 0], first_group, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(rates[:, 1], 3 * np.asarray(first_group), rtol=1e-12, atol=1e-15)
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name, options, first_group", SCHEDULERS, ids=[s[0] for s in SCHEDULERS])
+def test_schedulers_agree_with_pytorch_to_the_last_bit(name, options, first_group):
+    ours, theirs = _schedule(gradtrace, name, options), _schedule(torch, name, options)
+    np.testing.assert_array_equal(ours[0], theirs[0])  # the rates: every bit
+    for mine, reference in zip(ours[1:], theirs[1:]):  # the parameters they moved
+        np.testing.assert_allclose(mine, reference, rtol=1e-14, atol=0)
+
+
+def test_a_scheduler_is_importable_as_in_pytorch():
+    from gradtrace.optim.lr_scheduler import StepLR
+
+    assert StepLR is gradtrace.optim.lr_scheduler.StepLR

@@ -7,6 +7,8 @@ central differences (gradcheck) and the rules against hand-worked numbers.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 
@@ -276,10 +278,30 @@ def test_max_with_a_dim_gives_values_and_indices():
 
 def test_where_pytorch_would_split_a_tie_gradtrace_refuses():
     x = gradtrace.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    top = x.max()  # the value is PyTorch's; only a gradient through the tie is refused
+    assert top.item() == 3.0
     with pytest.raises(gradtrace.DiffersFromPyTorch, match="splits the gradient"):
-        x.max()
+        (2 * top).backward()
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match="splits the gradient"):
+        gradtrace.autograd.grad(top, x)
+    pair = gradtrace.maximum(x, gradtrace.tensor([1.0, 0.0, 0.0]))
+    np.testing.assert_array_equal(pair.detach().numpy(), [1.0, 3.0, 3.0])
     with pytest.raises(gradtrace.DiffersFromPyTorch, match="half the gradient"):
-        gradtrace.maximum(x, gradtrace.tensor([1.0, 0.0, 0.0]))
+        pair.sum().backward()
+    assert x.grad is None  # nothing was accumulated by the refused passes
+
+
+def test_a_tied_max_that_no_gradient_passes_through_is_just_a_value():
+    # CS231n's check of a hand gradient: the largest difference, ties of zeros and all
+    x = gradtrace.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    by_hand = 2 * x
+    (x * x).sum().backward()
+    assert (x.grad - by_hand).abs().max().item() == 0.0  # every difference is 0: a tie
+    y = gradtrace.tensor([1.5, 1.5], requires_grad=True)
+    top = y.max()
+    top.detach_()
+    (top * y).sum().backward()  # the detached maximum is a constant: no refusal
+    np.testing.assert_array_equal(y.grad.numpy(), [1.5, 1.5])
 
 
 def test_a_trace_still_held_keeps_its_values_through_in_place_updates():
@@ -324,3 +346,168 @@ def test_a_pytorch_name_gradtrace_lacks_is_an_attribute_error_saying_so():
     assert not hasattr(gradtrace, "fft")
     with pytest.raises(AttributeError, match="covers the part of PyTorch"):
         gradtrace.fft
+
+
+# -- ranges rounded as PyTorch rounds them --------------------------------------------------------
+
+# printed by PyTorch 2.13 (CPU): elements where start + i·step rounded once, as numpy's arange
+# and linspace compute them, differs in the last bit
+PYTORCH_RANGES = [
+    ("arange", (-8.0, 8.0, 0.1), "float64", {80: 4.440892098500626e-16}),
+    ("arange", (0, 1, 0.01), "float64", {14: 0.13999999999999999, 21: 0.21000000000000002,
+                                         29: 0.29000000000000004}),
+    ("arange", (-3.3, 7.1, 0.37), "float64", {6: -1.0799999999999998, 7: -0.7099999999999999,
+                                              9: 0.030000000000000138}),
+    ("arange", (-8.0, 8.0, 0.1), "float32", {11: -6.899999618530273, 12: -6.799999713897705,
+                                             18: -6.200000286102295, 80: 2.0 ** -51}),
+    ("linspace", (-1, 1, 100), "float64", {3: -0.9393939393939393, 15: -0.6969696969696969,
+                                           22: -0.5555555555555555}),
+    ("linspace", (0, 1, 7), "float64", {4: 0.6666666666666667, 5: 0.8333333333333334}),
+    ("linspace", (-1, 1, 100), "float32", {16: -0.6767677068710327, 49: -0.010101011022925377,
+                                           50: 0.010101011022925377}),
+    ("linspace", (2.5, -3.1, 11), "float32", {5: -0.2999998927116394, 6: -0.8599998950958252,
+                                              7: -1.4199998378753662}),
+]
+
+
+@pytest.mark.parametrize("function, args, dtype, printed", PYTORCH_RANGES,
+                         ids=[f"{f}{a}-{d}" for f, a, d, _ in PYTORCH_RANGES])
+def test_ranges_hold_pytorchs_numbers(function, args, dtype, printed):
+    values = getattr(gradtrace, function)(*args, dtype=getattr(gradtrace, dtype)).numpy()
+    assert values.dtype == np.dtype(dtype)
+    for index, number in printed.items():
+        assert values[index] == number, index
+
+
+def test_d2l_relu_derivative_is_1_at_the_81st_point_as_in_pytorch():
+    x = gradtrace.arange(-8.0, 8.0, 0.1, requires_grad=True)  # d2l 4.1's plot
+    gradtrace.relu(x).backward(gradtrace.ones_like(x))
+    assert x[80].item() > 0 and x.grad[80].item() == 1.0
+
+
+def _nearest_float32(exact) -> np.float32:
+    """The float32 nearest to a Fraction (ties to even), found by comparing exactly."""
+    from fractions import Fraction
+
+    guess = np.float32(float(exact))
+    candidates = [np.nextafter(guess, np.float32(-np.inf)), guess,
+                  np.nextafter(guess, np.float32(np.inf))]
+    return min(candidates, key=lambda c: (abs(Fraction(float(c)) - exact),
+                                          int(c.view(np.uint32)) & 1))
+
+
+def test_fused_multiply_add_is_rounded_once():
+    from fractions import Fraction
+
+    from gradtrace.core.tensor.ranges import _float32_fma, fused_multiply_add
+
+    rng = np.random.default_rng(0)
+    a, b, c = rng.standard_normal(2000), rng.integers(-3000, 3000, 2000).astype(float), (
+        rng.standard_normal(2000) * 10.0 ** rng.integers(-3, 4, 2000))
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]
+    np.testing.assert_array_equal(fused_multiply_add(a, b, c), exact)
+    a32, b32, c32 = (v.astype(np.float32) for v in (a, b / 7, c))
+    exact32 = [_nearest_float32(Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z)))
+               for x, y, z in zip(a32, b32, c32)]
+    np.testing.assert_array_equal(_float32_fma(a32, b32, c32), exact32)
+    # where rounding twice (to float64, then to float32) is wrong: (2¹⁸+1)·2⁻³⁰ × −(2¹⁸−1)·2⁻³⁰
+    # + (1 + 2⁻²³) is 1 + 2⁻²⁴ + 2⁻⁶⁰, just above the midpoint of 1 and 1 + 2⁻²³; float64
+    # rounds it onto the midpoint and float32 then to 1 (even)
+    a, b = np.float32((2 ** 18 + 1) * 2.0 ** -30), np.float32(-(2 ** 18 - 1) * 2.0 ** -30)
+    c = np.float32(1 + 2.0 ** -23)
+    assert np.float32(float(a) * float(b) + float(c)) == 1.0
+    assert _float32_fma(a, b, c) == np.float32(1 + 2.0 ** -23)
+
+
+def test_arange_refuses_bounds_that_contradict_the_step():
+    with pytest.raises(gradtrace.PyTorchError, match="inconsistent with step sign"):
+        gradtrace.arange(5, 0)
+    assert gradtrace.arange(5, 0, -2).tolist() == [5, 3, 1]
+    assert gradtrace.arange(0, 0).numel() == 0
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_random_ranges_are_pytorchs_to_the_last_bit(dtype):
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        start = float(np.round(rng.uniform(-50, 50), int(rng.integers(0, 4))))
+        step = float(np.round(rng.uniform(0.01, 2), int(rng.integers(2, 5)))) * rng.choice([-1, 1])
+        end = start + step * float(rng.integers(1, 2000))
+        ours = gradtrace.arange(start, end, step, dtype=getattr(gradtrace, dtype)).numpy()
+        theirs = torch.arange(start, end, step, dtype=getattr(torch, dtype)).numpy()
+        np.testing.assert_array_equal(ours, theirs, err_msg=f"arange({start}, {end}, {step})")
+        count = int(rng.integers(1, 2000))
+        ours = gradtrace.linspace(start, end, count, dtype=getattr(gradtrace, dtype)).numpy()
+        theirs = torch.linspace(start, end, count, dtype=getattr(torch, dtype)).numpy()
+        np.testing.assert_array_equal(ours, theirs, err_msg=f"linspace({start}, {end}, {count})")
+
+
+# -- scatter, PyTorch's older constructors, torch.Size ------------------------------------------
+
+def test_scatter_writes_at_the_index_along_dim():
+    y = gradtrace.tensor([2, 0, 1, 2])
+    one_hot = gradtrace.zeros(4, 3).scatter_(1, y.unsqueeze(1), 1)
+    np.testing.assert_array_equal(one_hot.numpy(), np.eye(3)[[2, 0, 1, 2]])
+    src = gradtrace.arange(1, 11).reshape(2, 5).float()
+    # PyTorch's documented example: scatter_(0, [[0, 1, 2, 0]], src) into zeros(3, 5)
+    placed = gradtrace.zeros(3, 5).scatter_(0, gradtrace.tensor([[0, 1, 2, 0]]), src)
+    np.testing.assert_array_equal(placed.numpy(), [[1, 0, 0, 4, 0], [0, 2, 0, 0, 0],
+                                                   [0, 0, 3, 0, 0]])
+    added = gradtrace.zeros(2, 3).scatter(1, gradtrace.tensor([[0, 0], [2, 0]]), src,
+                                          reduce="add")
+    np.testing.assert_array_equal(added.numpy(), [[3, 0, 0], [7, 0, 6]])
+    w = gradtrace.zeros(2, 3, requires_grad=True)
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match="no scatter op"):
+        w.scatter(1, gradtrace.tensor([[0], [1]]), 1.0)
+
+
+def test_legacy_constructors_and_size():
+    assert gradtrace.FloatTensor([1, 2, 3]).dtype == np.float32
+    assert gradtrace.FloatTensor([1, 2, 3]).tolist() == [1.0, 2.0, 3.0]
+    assert gradtrace.LongTensor([1.0, 2.0]).dtype == np.int64
+    assert gradtrace.DoubleTensor(2, 3).shape == (2, 3)  # sizes, not data
+    assert gradtrace.BoolTensor([1, 0]).tolist() == [True, False]
+    assert gradtrace.Size([2, 3]) == gradtrace.ones(2, 3).shape
+    assert repr(gradtrace.Size([2, 3])) == "gradtrace.Size([2, 3])"
+
+
+# -- torch.save and torch.load ---------------------------------------------------------------------
+
+def test_save_and_load_round_trip_a_checkpoint(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    weights = gradtrace.tensor([[1.5, -2.0]], requires_grad=True)
+    state = OrderedDict(weight=weights, steps=gradtrace.arange(3), lr=0.1, name="run",
+                        betas=(0.9, 0.999), moments=np.ones(2))
+    gradtrace.save(state, path)
+    loaded = gradtrace.load(path)
+    assert list(loaded) == list(state) and isinstance(loaded, OrderedDict)
+    assert loaded["weight"].tolist() == [[1.5, -2.0]] and loaded["weight"].requires_grad
+    assert loaded["weight"].dtype == np.float32 and loaded["steps"].dtype == np.int64
+    assert loaded["lr"] == 0.1 and loaded["name"] == "run" and loaded["betas"] == (0.9, 0.999)
+    np.testing.assert_array_equal(loaded["moments"], np.ones(2))
+    assert loaded["weight"] is not weights and loaded["weight"].is_leaf
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no partial file left
+
+
+def test_load_runs_no_code_from_the_file_unless_told(tmp_path):
+    import pickle
+
+    path = tmp_path / "model.pt"
+    gradtrace.save(gnn.Linear(2, 3), path)  # a whole model: its class would have to be run
+    with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+        gradtrace.load(path)
+    assert gradtrace.load(path, weights_only=False).weight.shape == (3, 2)  # trusted: allowed
+    (tmp_path / "plain.pkl").write_bytes(pickle.dumps([1, 2]))
+    with pytest.raises(pickle.UnpicklingError, match="not a file written by gradtrace.save"):
+        gradtrace.load(tmp_path / "plain.pkl")
+
+
+def test_a_pytorch_file_is_refused_as_a_difference(tmp_path):
+    import zipfile
+
+    path = tmp_path / "from_pytorch.pt"
+    with zipfile.ZipFile(path, "w") as archive:  # torch.save writes a zip archive
+        archive.writestr("archive/data.pkl", b"")
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match="written by PyTorch"):
+        gradtrace.load(path)

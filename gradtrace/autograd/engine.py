@@ -8,6 +8,7 @@ import numpy as np
 
 from ..core.backprop import vjp_pass
 from ..core.tensor import PyTorchError, Tensor, recorded_ids, set_grad_enabled
+from ..core.tensor.base import check_refusals
 from ..core.tensor.errors import DiffersFromPyTorch
 
 
@@ -30,6 +31,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
                                "grad_fn")
         if seed is None and output._value.size != 1:
             raise PyTorchError("grad can be implicitly created only for scalar outputs")
+        check_refusals(output)
         with set_grad_enabled(True):
             graph, values, ids = recorded_ids(output)
             wanted = [ids.get(x) for x in inputs]

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..checks.symbolic import SymbolicSkipped
 from ..core.errors import UsageError
+from ..core.i18n import message
 from ..core.registry import REGISTRY, Op, register
 from ..core.tensor import PyTorchError, Tensor, no_grad
 from ..core.tensor.base import record
@@ -262,8 +263,8 @@ def _jvp(function: type):
 
 def _no_sympy(function: type):
     def rule(sp, *args, **attrs):
-        raise SymbolicSkipped(f"symbolic check skipped: {function.__name__} is an "
-                              "autograd.Function, with no SymPy form")
+        raise SymbolicSkipped(message("symbolic check skipped: {name} is an autograd.Function, "
+                                      "with no SymPy form", name=function.__name__))
 
     return rule
 

@@ -13,12 +13,12 @@
 
 Each layer is one op of the registry, so `trace` narrates the step layer by layer.
 `functional` holds the layers as functions, `init` the initialisers, `module` Module and
-Parameter, `modules` the layers and losses.
+Parameter, `modules` the layers and losses, `utils` gradient clipping.
 
 May import: gradtrace.core and gradtrace.ops.
 """
 
-from . import functional, init, modules
+from . import functional, init, modules, utils
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 from .modules import (AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogitsLoss,  # noqa: F401
                       Conv2d, CrossEntropyLoss, Dropout, Flatten, Identity, L1Loss, Linear,
@@ -29,7 +29,7 @@ from .modules import (AvgPool2d, BatchNorm1d, BatchNorm2d, BCELoss, BCEWithLogit
 globals().update({name: cls for name, cls in modules.ACTIVATION_MODULES.items()
                   if name != "Softplus"})
 
-__all__ = ["functional", "init", *modules.__all__]
+__all__ = ["functional", "init", "utils", *modules.__all__]
 
 
 def __getattr__(name: str):

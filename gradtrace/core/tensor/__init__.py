@@ -7,9 +7,10 @@
 `tensor` holds the Tensor and its recording (grad mode, in-place changes, backward), `methods`
 PyTorch's tensor methods written with registry ops, `recording` the walk from recorded tensors
 to a Graph, `dtypes` the element types and promotion, `random` PyTorch's random stream,
-`factories` zeros, randn and the rest, `functions` the torch.* functions whose arguments differ
-from the registry ops', `printing` how a tensor prints, `errors` the errors that say what
-PyTorch would do.
+`factories` zeros, randn and the rest (`ranges`: arange and linspace rounded as PyTorch rounds
+them), `functions` the torch.* functions whose arguments differ from the registry ops',
+`serialization` torch.save and torch.load, `printing` how a tensor prints, `errors` the errors
+that say what PyTorch would do.
 """
 
 from __future__ import annotations

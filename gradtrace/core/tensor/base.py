@@ -95,6 +95,35 @@ class enable_grad(set_grad_enabled):
 inference_mode = no_grad
 
 
+_refusals = 0  # tensors made so far whose gradient gradtrace refuses (refuse_gradient)
+
+
+def refuse_gradient(tensor_: "Tensor", message: str) -> None:
+    """`tensor_` holds PyTorch's value, but a gradient through it would not be PyTorch's (a
+    max of tied elements): backward() and autograd.grad() through it raise DiffersFromPyTorch
+    with `message`. Its value can be read, printed and used without a gradient."""
+    global _refusals
+    tensor_._refusal = message
+    _refusals += 1
+
+
+def check_refusals(output: "Tensor") -> None:
+    """Raise DiffersFromPyTorch if a tensor that fed `output` refuses its gradient (walked
+    only once some tensor has been refused)."""
+    if not _refusals:
+        return
+    seen, stack = {output}, [output]
+    while stack:
+        current = stack.pop()
+        message = getattr(current, "_refusal", None)
+        if message is not None:
+            raise DiffersFromPyTorch(message)
+        for parent in current._parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+
+
 def _tick() -> int:
     global _clock
     _clock += 1
@@ -114,11 +143,11 @@ class Tensor(TorchMethods):
     # No per-tensor __dict__: a network written op by op makes tens of thousands of these.
     # The inputs sit in slots of their own, not in a tuple: one object fewer per op for the
     # garbage collector to sweep while a network runs op by op (see `_parents`). Slots that
-    # most tensors never need (_changed, _base, _retains, _number) are left unset until they
-    # are.
+    # most tensors never need (_changed, _base, _retains, _number, _refusal) are left unset
+    # until they are.
     __slots__ = ("_value", "name", "requires_grad", "_grad", "_op", "_first", "_second",
                  "_others", "_attrs", "_trace", "_made", "_changed", "_base", "_retains", "_number",
-                 "_scope")
+                 "_scope", "_refusal")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = False):
         """A leaf holding `value` (its float type kept; integers become float64). Tensors
@@ -353,6 +382,7 @@ class Tensor(TorchMethods):
             raise PyTorchError("grad can be implicitly created only for scalar outputs "
                                f"(this one has shape {tuple(self._value.shape)}: pass "
                                "gradient=, the gradient of something with respect to it)")
+        check_refusals(self)
         collecting = gc.isenabled()
         gc.disable()  # what is built here holds no cycles: don't scan it over and over as it grows
         try:

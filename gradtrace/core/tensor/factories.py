@@ -17,7 +17,9 @@ from . import dtypes
 from ..budget import over_budget
 from .methods import _check_device, _sizes
 from .random import chosen
+from .ranges import arange_values, linspace_values
 from .base import Tensor
+from .errors import PyTorchError
 
 
 def _leaf(array: np.ndarray, requires_grad: bool, name: str | None = None) -> Tensor:
@@ -150,19 +152,30 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
     if not all(np.isfinite(float(b)) for b in bounds) or float(step) == 0:
         raise ValueError(f"arange({start}, {end}, {step}): the bounds must be finite and the "
                          "step not 0")
+    if (float(end) - float(start)) * float(step) < 0:
+        raise PyTorchError("upper bound and lower bound inconsistent with step sign")
     count = int(np.ceil((float(end) - float(start)) / float(step)))
     _check_count(max(count, 0), (max(count, 0),))
-    values = float(start) + np.arange(max(count, 0), dtype=np.float64) * float(step) \
-        if dtype.kind == "f" else np.arange(start, end, step)
+    if dtype in (dtypes.float32, dtypes.float64):  # rounded as PyTorch rounds them (ranges.py)
+        values = arange_values(float(start), float(step), max(count, 0), dtype)
+    elif dtype.kind == "f":
+        values = float(start) + np.arange(max(count, 0), dtype=np.float64) * float(step)
+    else:
+        values = np.arange(start, end, step)
     return _leaf(values.astype(dtype), requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False,
              device=None) -> Tensor:
-    """`steps` evenly spaced numbers from start to end, both included."""
+    """`steps` evenly spaced numbers from start to end, both included (each rounded as
+    PyTorch rounds it, see ranges.py)."""
     (steps,) = _new_sizes((steps,))
-    return _leaf(np.linspace(float(start), float(end), steps).astype(_float(dtype)),
-                 requires_grad)
+    dtype = _float(dtype)
+    if dtype in (dtypes.float32, dtypes.float64) and steps > 0:
+        values = linspace_values(float(start), float(end), steps, dtype)
+    else:
+        values = np.linspace(float(start), float(end), steps)
+    return _leaf(values.astype(dtype), requires_grad)
 
 
 # -- random: PyTorch's CPU stream (random.py) -------------------------------------------

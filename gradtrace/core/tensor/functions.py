@@ -281,6 +281,61 @@ def sort(input, dim: int = -1, descending: bool = False):
     return ValuesIndices(input.gather(dim % input.ndim, Tensor(order)), Tensor(order))
 
 
+def save(obj, f, *args, **kwargs) -> None:
+    """torch.save: `obj` (a state_dict, tensors, dicts of them) to a path or file (see
+    serialization.py: gradtrace's own file format)."""
+    from .serialization import save as saving
+
+    saving(obj, f, *args, **kwargs)
+
+
+def load(f, *args, **kwargs):
+    """torch.load of a file gradtrace.save wrote (weights only unless weights_only=False)."""
+    from .serialization import load as loading
+
+    return loading(f, *args, **kwargs)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of sizes (x.shape is a plain tuple in gradtrace; they compare
+    equal)."""
+
+    def __repr__(self) -> str:
+        return f"gradtrace.Size({list(self)})"
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+
+def _legacy_constructor(name: str, dtype_name: str):
+    """torch.FloatTensor([1, 2]) (the numbers, in that type) or torch.FloatTensor(2, 3) (that
+    shape; zeros here, where PyTorch leaves the memory uninitialised), as d2l's older code
+    writes them."""
+    def constructor(*data):
+        from . import dtypes
+        from .factories import tensor, zeros
+
+        dtype = dtypes.NAMES[dtype_name]
+        if not data:
+            return zeros(0, dtype=dtype)
+        if builtins.all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                        for n in data):
+            return zeros(*data, dtype=dtype)
+        if len(data) == 1:
+            return tensor(getattr(data[0], "_value", data[0]), dtype=dtype)
+        raise TypeError(f"{name}(): give the data (a list, an array) or the sizes")
+
+    constructor.__name__ = constructor.__qualname__ = name
+    return constructor
+
+
+_LEGACY = {name: _legacy_constructor(name, dtype_name) for name, dtype_name in (
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
+    ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"),
+    ("ByteTensor", "uint8"), ("BoolTensor", "bool"))}
+globals().update(_LEGACY)
+
+
 def _recording() -> bool:
     from . import base as tensor
 

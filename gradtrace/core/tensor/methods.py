@@ -163,6 +163,8 @@ class TorchMethods:
     def detach_(self):
         self._op, self._attrs, self._first, self._second, self._others = None, (), None, None, ()
         self.requires_grad = False
+        if getattr(self, "_refusal", None) is not None:
+            del self._refusal  # a constant now: no gradient goes through it
         return self
 
     def requires_grad_(self, requires_grad: bool = True):
@@ -351,13 +353,15 @@ class TorchMethods:
         if isinstance(dim, type(self)):
             return _elementwise_extreme(self, pair_op, dim)  # max(a, b), elementwise
         if dim is None:
-            if self.requires_grad and _ties(self._value, op_name):
-                raise DiffersFromPyTorch(
+            result = self._apply(op_name)
+            if result.requires_grad and _ties(self._value, op_name):
+                # the value is PyTorch's; only a gradient through it would differ
+                _tensor_module().refuse_gradient(result, (
                     f"x.{pair_op}() of every element meets a tie (several elements equal to the "
                     f"{pair_op}imum): PyTorch splits the gradient evenly among them, gradtrace's "
                     f"{pair_op} op sends it all to the first. Use x.{pair_op}(dim=...) (the first "
-                    "one gets it, in both), or break the tie")
-            return self._apply(op_name)
+                    "one gets it, in both), break the tie, or detach() what needs no gradient"))
+            return result
         axis = _dims(dim, self._value.ndim)
         values = self._apply(op_name, attrs=(("axis", axis),))
         indices = _tensor_module().Tensor(pick(self._value, axis=axis).astype(np.int64))
@@ -723,6 +727,50 @@ class TorchMethods:
         grid[dim] = index
         return self[tuple(_tensor_module().Tensor(g) for g in grid)]
 
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
+        """self[i][index[i][j]] = src[i][j] (dim 1; likewise for other dims), in place: the
+        one-hot idiom zeros(n, c).scatter_(1, y.unsqueeze(1), 1). `reduce` 'add' or
+        'multiply' combines instead of writing. Data only: no gradient goes through it."""
+        placed = self._scattered(dim, index, src if value is None else value, reduce)
+        return self._fill_with(placed)
+
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        """scatter_ on a copy."""
+        placed = self._scattered(dim, index, src if value is None else value, reduce)
+        return _tensor_module().Tensor(placed)
+
+    def _scattered(self, dim, index, src, reduce) -> np.ndarray:
+        source = getattr(src, "_value", src)
+        if _tensor_module()._grad_enabled and (self.requires_grad or getattr(
+                src, "requires_grad", False)):
+            raise DiffersFromPyTorch("scatter with a tensor that requires grad: gradtrace has "
+                                     "no scatter op; build the result with index, gather or "
+                                     "torch.where (scatter of data, such as one-hot targets, "
+                                     "works)")
+        index = np.asarray(getattr(index, "_value", index))
+        if index.dtype.kind not in "iu":
+            raise PyTorchError("scatter(): Expected dtype int64 for index")
+        if index.ndim != self.ndim:
+            raise PyTorchError("Index tensor must have the same number of dimensions as self "
+                               "tensor")
+        dim = _dim(dim, self.ndim)
+        grid = list(np.indices(index.shape))
+        grid[dim] = index
+        places = tuple(grid)
+        source = np.asarray(source, dtype=self._value.dtype)
+        if source.ndim:  # src: the elements at the index's own positions
+            source = source[tuple(slice(0, n) for n in index.shape)]
+        placed = self._value.copy()
+        if reduce is None:
+            placed[places] = source
+        elif reduce == "add":
+            np.add.at(placed, places, np.broadcast_to(source, index.shape))
+        elif reduce == "multiply":
+            np.multiply.at(placed, places, np.broadcast_to(source, index.shape))
+        else:
+            raise PyTorchError(f"reduce argument must be either add or multiply, not {reduce!r}")
+        return placed
+
     def masked_fill(self, mask, value):
         mask = np.asarray(getattr(mask, "_value", mask), dtype=bool)
         keep = np.broadcast_to(~mask, self.shape).astype(self._value.dtype)
@@ -757,14 +805,14 @@ def _rounded(values, mode):
 
 def _elementwise_extreme(tensor_, op_name: str, other):
     """max(a, b) / min(a, b) elementwise; at a tie PyTorch halves the gradient between a and
-    b, gradtrace's op gives it to a: refused when a tie meets a gradient."""
+    b, gradtrace's op gives it to a: the value is computed, a gradient through it refused."""
     result = tensor_._apply(op_name, other)
     if result.requires_grad and np.any(tensor_._value == np.asarray(getattr(other, "_value",
                                                                             other))):
-        raise DiffersFromPyTorch(
+        _tensor_module().refuse_gradient(result, (
             f"{op_name}imum(a, b) where a and b are equal: PyTorch sends half the gradient to "
             f"each, gradtrace's {op_name} op sends it all to a. Use clamp(...) against a "
-            "number (both pass the whole gradient), or break the tie")
+            "number (both pass the whole gradient), or break the tie"))
     return result
 
 

@@ -164,14 +164,18 @@ def _step_names(named: list, taken: set[str], names: dict) -> dict:
     found: dict = {}
     taken = set(taken)
     for tensor_ in named:
-        base = tensor_.name or names[tensor_]
-        name, suffix = base, 1
-        while name in taken:
-            suffix += 1
-            name = f"{base}_{suffix}"
-        taken.add(name)
-        found[tensor_] = name
+        found[tensor_] = _unique(tensor_.name or names[tensor_], taken)
     return found
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    """base, or base_2, base_3... when taken; the name returned is added to `taken`."""
+    name, suffix = base, 1
+    while name in taken:
+        suffix += 1
+        name = f"{base}_{suffix}"
+    taken.add(name)
+    return name
 
 
 def _leaf_names(leaves: list, names: dict) -> dict:
@@ -185,12 +189,7 @@ def _leaf_names(leaves: list, names: dict) -> dict:
         if not base:
             unnamed += 1
             base = f"t{unnamed}"
-        name, suffix = base, 1
-        while name in taken:
-            suffix += 1
-            name = f"{base}_{suffix}"
-        taken.add(name)
-        found[leaf] = name
+        found[leaf] = _unique(base, taken)
     return found
 
 

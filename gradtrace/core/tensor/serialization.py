@@ -1,0 +1,113 @@
+"""torch.save and torch.load, for files gradtrace writes: d2l's "读写文件" runs as written.
+
+    torch.save(net.state_dict(), "mlp.params")
+    clone.load_state_dict(torch.load("mlp.params"))
+
+What is saved: tensors (their numbers, float type and requires_grad; a Parameter is saved as a
+tensor, as a state_dict holds it), numpy arrays, numbers, strings and the usual containers
+(dicts, OrderedDicts, lists, tuples): a state_dict, an optimizer's state_dict, a checkpoint
+dict of both. The file is a pickle behind a header line of its own.
+
+Loading reads only those (weights_only=True, PyTorch's default since 2.6): any other class in
+the file stops the load with pickle.UnpicklingError, before it is made, so loading a file runs
+no code from it. weights_only=False unpickles anything, as in PyTorch: only for files you
+trust.
+
+Deliberately different: the files are gradtrace's own. PyTorch's zip files are refused with
+DiffersFromPyTorch (rather than misread), and PyTorch cannot read gradtrace's.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import zipfile
+
+import numpy as np
+
+from .base import Tensor
+from .errors import DiffersFromPyTorch
+
+HEADER = b"gradtrace.save/1\n"
+
+
+def _rebuild_tensor(array, requires_grad: bool) -> Tensor:
+    array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise pickle.UnpicklingError(f"a saved tensor holds {array.dtype} elements, not numbers")
+    made = Tensor(array)
+    made.requires_grad = bool(requires_grad) and array.dtype.kind == "f"
+    return made
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor):  # the numbers only: never the graph or the trace
+            return _rebuild_tensor, (np.array(obj._value), bool(obj.requires_grad))
+        return NotImplemented
+
+
+# what a weights-only load may make: (module, name)
+_ALLOWED = {
+    ("collections", "OrderedDict"),
+    ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    (__name__, "_rebuild_tensor"),
+}
+_NUMPY_DTYPES = ("numpy.dtypes",)  # numpy ≥ 1.25 pickles dtypes as numpy.dtypes.Float64DType
+
+
+class _WeightsOnly(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) in _ALLOWED or (module in _NUMPY_DTYPES and name.endswith("DType")):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"Weights only load failed: the file holds {module}.{name}, which gradtrace does "
+            "not load with weights_only=True (tensors, arrays, numbers, strings and containers "
+            "only). Pass weights_only=False only if you trust where the file came from.")
+
+
+def save(obj, f, pickle_module=None, pickle_protocol: int = pickle.DEFAULT_PROTOCOL,
+         _use_new_zipfile_serialization: bool = True) -> None:
+    """Write `obj` (a state_dict, a tensor, a dict of them...) to a path or a binary file."""
+    buffer = io.BytesIO()
+    buffer.write(HEADER)
+    _Pickler(buffer, protocol=pickle_protocol).dump(obj)
+    data = buffer.getvalue()
+    if hasattr(f, "write"):
+        f.write(data)
+        return
+    temporary = f"{os.fspath(f)}.partial"
+    with open(temporary, "wb") as out:  # written whole, then renamed: never half a file
+        out.write(data)
+    os.replace(temporary, f)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
+         mmap=None, **pickle_load_args):
+    """Read what `save` wrote, from a path or a binary file (on the CPU, whatever
+    map_location says, as long as it names the CPU)."""
+    if map_location is not None and not callable(map_location) and not isinstance(
+            map_location, dict):
+        from .methods import _check_device
+
+        _check_device(map_location)
+    if hasattr(f, "read"):
+        data = f.read()
+    else:
+        with open(f, "rb") as stream:
+            data = stream.read()
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        raise DiffersFromPyTorch("load: this file was written by PyTorch's torch.save (a zip "
+                                 "archive); gradtrace reads the files gradtrace.save writes. "
+                                 "Load it with PyTorch and pass the numbers on "
+                                 "(gradtrace.tensor(t.numpy())) instead")
+    if not data.startswith(HEADER):
+        raise pickle.UnpicklingError("load: not a file written by gradtrace.save")
+    stream = io.BytesIO(data[len(HEADER):])
+    if weights_only is False:
+        return pickle.load(stream)
+    return _WeightsOnly(stream).load()

@@ -16,6 +16,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 # ordinary command must not become a refusal. Tests of the refusal ask for far more than this
 # (hours of work), or set --max-seconds themselves.
 os.environ.setdefault("GRADTRACE_MAX_SECONDS", "3600")
+# The expected outputs are English whatever the machine's locale (LANG=zh_CN.UTF-8 would make
+# them Chinese); tests/test_i18n.py chooses the language itself where it tests it.
+os.environ["GRADTRACE_LANG"] = "en"
 
 
 # Tests that need PyTorch (an oracle), Chromium (browser tests), pdflatex or a CJK font skip

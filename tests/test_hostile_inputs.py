@@ -73,6 +73,9 @@ REFUSED = [
      ["10,000,000,000 elements"]),
     (["explain", "sum(A@B)", "--at", "A=zeros(5000,2),B=zeros(2,5000)"], 2, ["budget"]),
     (["check", "sum(x*y)", "--at", "x=zeros(10000,1),y=zeros(10000)", "-n", "1"], 2, ["budget"]),
+    # every value of a trace together (here with a budget ten times smaller than the default)
+    (["explain", "sum(tanh(x)*sigmoid(x)+x+x*x+x*3+x*4+x*5+x*6+x*7)", "--at",
+      "x=randn(1000000)", "--max-elements", "1000000"], 2, ["in all"]),
     # networks: every array's size known before the first weight is drawn
     (["mlp", "--layers", "1000000,1000000"], 2, ["--layers", "W1", "budget"]),
     (["mlp", "--depth", "1000000"], 2, ["--depth", "1,000,000 layers"]),

@@ -44,6 +44,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ..core.i18n import N_, Joined, message
+
 CUBE_ROOT_EPS = np.finfo(np.float64).eps ** (1 / 3)
 SHRINK = 10.0  # each step is this many times smaller than the one before
 SHRINKS = 12  # from ε^(1/3)·max(1, |x|) down to a millionth of a millionth of it
@@ -85,12 +87,20 @@ class Evaluations:
 
 Rule = Callable[[Move, float, float, Evaluations], Estimate]
 
-NOT_FINITE = "f is not finite on either side of this point, at any step tried"
-UNSETTLED = ("the finite differences did not settle as the step shrank (the derivative may be "
-             "infinite here, or f may change faster than float64 resolves)")
-NOT_FINITE_AT_H = "f is not finite at x + h or x − h"
-TOO_LARGE = "the differences are larger than the largest float here"
-OUT_OF_BUDGET = "the finite differences had not settled when the time for them ran out"
+# Why no estimate: templates for the catalog, said in words where a check's note is written
+# (gradtrace.checks.gradients, layer_gradcheck) with i18n.message.
+NOT_FINITE = N_("f is not finite on either side of this point, at any step tried")
+UNSETTLED = N_("the finite differences did not settle as the step shrank (the derivative may be "
+               "infinite here, or f may change faster than float64 resolves)")
+NOT_FINITE_AT_H = N_("f is not finite at x + h or x − h")
+TOO_LARGE = N_("the differences are larger than the largest float here")
+OUT_OF_BUDGET = N_("the finite differences had not settled when the time for them ran out")
+
+
+def reasons_said(reasons) -> Joined:
+    """The reasons (NOT_FINITE, UNSETTLED...) each once, joined with "and", as a reader is
+    told them in the current language (and again in a later one)."""
+    return Joined([message(reason) for reason in dict.fromkeys(reasons)], " and ")
 
 
 def settled(rtol: float, atol: float) -> Rule:

@@ -23,8 +23,9 @@ import numpy as np
 from ..core.backprop import evaluate
 from ..core.graph import Graph
 from ..core.trace import GradientCheck, Trace
+from ..core.i18n import Joined, message
 from .finite_differences import (EVALUATIONS_PER_ELEMENT, Differences, Evaluations, Rule,
-                                 differences, settled)
+                                 differences, reasons_said, settled)
 from .symbolic import SymbolicSkipped, evaluate_derivative, symbolic_leg
 
 SYMBOLIC_RTOL, SYMBOLIC_ATOL = 1e-9, 1e-12
@@ -66,7 +67,7 @@ def check_gradients(trace: Trace, derivatives: dict | None = None,
             exact_values = {name: evaluate_derivative(derivatives[name][1], at)
                             for name in trace.wrt}
         except SymbolicSkipped as skipped:
-            symbolic_note = str(skipped)
+            symbolic_note = skipped.note
     kinked = _inputs_below_kinks(trace)
     output_finite = bool(np.all(np.isfinite(trace.by_id[trace.output].value)))
     plan = numeric_plan(trace)
@@ -177,17 +178,17 @@ def _verdict(name, traced, expr, exact, found: Differences, kink_rule, skipped_w
     numeric = found.gradient
     if elements is not None:  # some elements were checked along the random direction instead
         one_by_one = len(elements)
-        notes.append(f"numeric: {one_by_one:,} of {size:,} elements one by one, the other "
-                     f"{size - one_by_one:,} along one random direction (all one by one would "
-                     "take too long)" if one_by_one else
-                     "numeric: along one random direction, with the inputs not differenced one "
-                     "by one (all one by one would take too long)")
+        notes.append(message("numeric: {one_by_one} of {size} elements one by one, the other "
+                             "{others} along one random direction (all one by one would take "
+                             "too long)", one_by_one=f"{one_by_one:,}", size=f"{size:,}",
+                             others=f"{size - one_by_one:,}") if one_by_one else
+                     message("numeric: along one random direction, with the inputs not "
+                             "differenced one by one (all one by one would take too long)"))
         numeric = None
-    missing_note = _missing_note(found.why_not, np.shape(traced))
+    joint_note = ""
     if joint is not None and joint.why_not and elements is not None:
-        missing_note = "; ".join(filter(None, [
-            missing_note, f"numeric along the random direction not checked, because "
-                          f"{joint.why_not}"]))
+        joint_note = message("numeric along the random direction not checked, because {why}",
+                             why=reasons_said([joint.why_not]))
     compared = np.ravel(traced)[estimated], np.ravel(found.gradient)[estimated]
     agree_numeric = (_close(*compared, NUMERIC_RTOL, atol)
                      and (elements is None or joint.agree))
@@ -197,7 +198,7 @@ def _verdict(name, traced, expr, exact, found: Differences, kink_rule, skipped_w
     traced_finite = bool(np.all(np.isfinite(traced)))
     if not output_finite:
         status = "not finite"
-        notes.append("the output itself is not finite here")
+        notes.append(message("the output itself is not finite here"))
     elif not traced_finite:
         status = "not finite"
     elif not numeric_done and exact is None:
@@ -208,32 +209,39 @@ def _verdict(name, traced, expr, exact, found: Differences, kink_rule, skipped_w
         status = "kink"
     else:
         status = "disagree"
-    if missing_note and output_finite:  # (where f itself is not finite, that says it all)
-        if status == NOT_CHECKED:  # "not checked, because ...": the reason leads
-            notes.insert(0, missing_note.removeprefix("numeric not checked, "))
+    # "not checked, because ...": for a check not made at all, the reason leads
+    missing = Joined([_missing_note(found.why_not, np.shape(traced),
+                                    leading=status == NOT_CHECKED), joint_note])
+    if missing and output_finite:  # (where f itself is not finite, that says it all)
+        if status == NOT_CHECKED:
+            notes.insert(0, missing)
         else:
-            notes.append(missing_note)
+            notes.append(missing)
     if kink_rule:
-        notes.append(f"not differentiable at this point; traced uses {kink_rule}")
-    return GradientCheck(name, traced, expr, exact, numeric, status, "; ".join(notes),
+        notes.append(message("not differentiable at this point; traced uses {rule}",
+                             rule=message(kink_rule)))
+    return GradientCheck(name, traced, expr, exact, numeric, status, Joined(notes),
                          NUMERIC_RTOL, atol)
 
 
-def _missing_note(why_not: dict[int, str], shape: tuple) -> str:
+def _missing_note(why_not: dict[int, str], shape: tuple, leading: bool = False) -> str:
     """'numeric not checked, because ...' for the elements finite differences gave no value
-    for: all of them, or which ones."""
+    for: all of them, or which ones; `leading`: the reason alone ("because ..."), for a check
+    that is "not checked" as a whole."""
     if not why_not:
         return ""
-    reasons = list(dict.fromkeys(why_not.values()))
-    because = " and ".join(reasons)
+    because = reasons_said(why_not.values())
     size = int(np.prod(shape))
     if len(why_not) == size:
-        return f"numeric not checked, because {because}"
+        if leading:
+            return message("because {because}", because=because)
+        return message("numeric not checked, because {because}", because=because)
     indices = [np.unravel_index(i, shape) for i in sorted(why_not)]
     shown = ", ".join("[" + ",".join(map(str, index)) + "]" for index in indices[:5])
     more = ", ..." if len(indices) > 5 else ""
-    return (f"numeric not checked for {len(why_not):,} of {size:,} elements ({shown}{more}), "
-            f"because {because}")
+    return message("numeric not checked for {count} of {size} elements ({shown}), because "
+                   "{because}", count=f"{len(why_not):,}", size=f"{size:,}",
+                   shown=shown + more, because=because)
 
 
 def _close(a, b, rtol, atol) -> bool:

@@ -35,8 +35,9 @@ import numpy as np
 
 from ..core.arrays import sum_to
 from ..core.errors import UsageError
+from ..core.i18n import N_, Joined, _, message
 from ..ops import REGISTRY
-from .finite_differences import differences, settled, textbook
+from .finite_differences import differences, reasons_said, settled, textbook
 
 STEP = 1e-6
 TOLERANCE = 1e-6  # relative error below which a tensor passes (float64 central differences)
@@ -45,8 +46,8 @@ MAX_ELEMENTS = 20_000  # finite differences take two forward passes per element
 # same N(0, 1) draws z, so a layer whose inputs need no mapping gets the notes' N(0, 1) inputs.
 DOMAINS = (
     ("N(0, 1)", lambda z: z),
-    ("positive (0.5 + |N(0, 1)|)", lambda z: 0.5 + np.abs(z)),
-    ("inside (0, 1) (0.2 + 0.6·σ(N(0, 1)))", lambda z: 0.2 + 0.6 / (1.0 + np.exp(-z))),
+    (N_("positive (0.5 + |N(0, 1)|)"), lambda z: 0.5 + np.abs(z)),
+    (N_("inside (0, 1) (0.2 + 0.6·σ(N(0, 1)))"), lambda z: 0.2 + 0.6 / (1.0 + np.exp(-z))),
 )
 MARGIN = 0.1  # the op must be finite this far from each input too: away from a domain's edge
 
@@ -108,7 +109,8 @@ DEFAULT_SHAPES = {"linear": (2, 4), "conv2d": (2, 2, 5, 5), "max_pool2d": (2, 2,
 def layer_inputs(layer: str, options: Options, rng) -> tuple[list, dict]:
     """[(name, value, differentiable)], attrs for `layer`, drawn from `rng`."""
     if layer not in REGISTRY:
-        raise UsageError(f"gradcheck: unknown layer {layer!r}; see `gradtrace ops`")
+        raise UsageError(_("gradcheck: unknown layer {layer}; see `gradtrace ops`",
+                           layer=repr(layer)))
     shape = options.input_shape or DEFAULT_SHAPES.get(layer, (2, 3))
     rng = _Counted(rng)
     x = rng.normal(0.0, 1.0, shape)
@@ -138,8 +140,14 @@ def layer_inputs(layer: str, options: Options, rng) -> tuple[list, dict]:
     elif REGISTRY[layer].arity == 2:
         inputs.append(("y", rng.normal(0, 1, shape), True))
     if len(inputs) != REGISTRY[layer].arity:
-        raise UsageError(f"gradcheck does not know how to build the inputs of {layer}")
+        raise UsageError(_("gradcheck does not know how to build the inputs of {layer}",
+                           layer=layer))
     return inputs, attrs
+
+
+def _too_many() -> str:
+    return _("gradcheck: more than {limit} elements to perturb; use smaller shapes (finite "
+             "differences take two passes per element)", limit=f"{MAX_ELEMENTS:,}")
 
 
 class _Counted:
@@ -152,8 +160,7 @@ class _Counted:
     def _count(self, shape) -> None:
         self.drawn += math.prod(np.atleast_1d(shape).tolist()) if np.ndim(shape) else int(shape)
         if self.drawn > MAX_ELEMENTS:
-            raise UsageError(f"gradcheck: more than {MAX_ELEMENTS:,} elements to perturb; use "
-                             "smaller shapes (finite differences take two passes per element)")
+            raise UsageError(_too_many())
 
     def normal(self, mean, std, shape):
         self._count(shape)
@@ -176,8 +183,7 @@ def gradcheck(layer: str, options: Options, seed: int = 0) -> LayerCheck:
     rng = np.random.default_rng(seed)
     inputs, attrs = layer_inputs(layer, options, rng)
     if sum(np.size(value) for _, value, wanted in inputs if wanted) > MAX_ELEMENTS:
-        raise UsageError(f"gradcheck: more than {MAX_ELEMENTS:,} elements to perturb; use "
-                         "smaller shapes (finite differences take two passes per element)")
+        raise UsageError(_too_many())
     op = REGISTRY[layer]
     values = [np.asarray(value, dtype=np.float64) for _, value, _ in inputs]
     wanted = tuple(flag and op.takes_gradient(i) for i, (_, _, flag) in enumerate(inputs))
@@ -220,14 +226,18 @@ def in_domain(op, names: list[str], values: list, wanted: tuple, attrs: dict
             mapped[index] = DOMAINS[domain][1](values[index])
         problem = _not_finite_near(op, mapped, movable, attrs)
         if not problem:
-            moved = [f"{names[i]} drawn {DOMAINS[d][0]}" for i, d in zip(movable, choice) if d]
+            moved = [message("{name} drawn {domain}", name=names[i],
+                             domain=message(DOMAINS[d][0]))
+                     for i, d in zip(movable, choice) if d]
             if not moved:
                 return mapped, ""
-            return mapped, (f"{'; '.join(moved)}, since {op.name} is not finite at or near "
-                            f"some inputs from N(0, 1): {first_problem}")
+            return mapped, message("{moved}, since {op} is not finite at or near some inputs "
+                                   "from N(0, 1): {why}", moved=Joined(moved), op=op.name,
+                                   why=first_problem)
         first_problem = first_problem or problem
-    raise UsageError(f"gradcheck {op.name}: found no inputs where it is finite (tried "
-                     f"{', '.join(name for name, _ in DOMAINS)}): {first_problem}")
+    raise UsageError(_("gradcheck {op}: found no inputs where it is finite (tried {domains}): "
+                       "{why}", op=op.name, domains=", ".join(_(domain) for domain, _f in DOMAINS),
+                       why=first_problem))
 
 
 def _not_finite_near(op, values: list, movable: list[int], attrs: dict) -> str:
@@ -238,10 +248,11 @@ def _not_finite_near(op, values: list, movable: list[int], attrs: dict) -> str:
         try:
             out = op.evaluate(tuple(moved), attrs)
         except (ValueError, IndexError, TypeError) as error:
-            raise UsageError(f"gradcheck {op.name}: these shapes do not fit: {error}") from None
+            raise UsageError(_("gradcheck {op}: these shapes do not fit: {error}", op=op.name,
+                               error=error)) from None
         if not np.all(np.isfinite(out)):
             why = op.trouble(*moved) if op.trouble else None
-            return why or "its result is not finite"
+            return why or message("its result is not finite")
     return ""
 
 
@@ -284,9 +295,9 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray,
     counted.ravel()[list(why_not)] = False
     not_checked = ""
     if why_not:
-        reasons = " and ".join(dict.fromkeys(why_not.values()))
-        not_checked = (f"{len(why_not)} of {analytic.size} elements not checked, because "
-                       f"{reasons}")
+        not_checked = message("{count} of {size} elements not checked, because {reasons}",
+                              count=len(why_not), size=analytic.size,
+                              reasons=reasons_said(why_not.values()))
         if not counted.any():
             return TensorCheck(name, analytic.shape, analytic, numeric, np.nan, np.nan,
                                not_checked)

@@ -12,6 +12,7 @@ from ..core import plugins
 from ..core.backprop import evaluate, trace_graph
 from ..core.errors import UsageError
 from ..core.graph import Graph
+from ..core.i18n import _, language
 from .gradients import NOT_CHECKED, check_gradients
 from .symbolic import symbolic_leg
 
@@ -57,9 +58,10 @@ class SamplingReport:
         bad = any(s.counts["disagree"] or s.counts["not finite"] for s in self.inputs)
         return not bad and not any(c.disagree for c in self.claims)
 
-    def to_text(self, precision: int = 2) -> str:
-        """The report as `gradtrace check --format text` prints it."""
-        return plugins.renderer("check_text")(self, precision=precision)
+    def to_text(self, precision: int = 2, lang: str | None = None) -> str:
+        """The report as `gradtrace check --format text` prints it; `lang` as Trace.to_text."""
+        with language(lang):
+            return plugins.renderer("check_text")(self, precision=precision)
 
 
 class Claim(NamedTuple):
@@ -76,21 +78,22 @@ def check_graph_at_random_points(graph: Graph, samples: int, seed: int = 0, low:
     """Trace and check `graph` at `samples` random points (inputs uniform in [low, high],
     except those in `fixed`). `progress()` is called once per point, for a progress bar."""
     if samples < 1:
-        raise UsageError("must be at least 1", "samples")
+        raise UsageError(_("must be at least 1"), "samples")
     for name, bound in (("low", low), ("high", high)):
         if not np.isfinite(bound):
-            raise UsageError(f"must be a finite number, not {bound!r}", name)
+            raise UsageError(_("must be a finite number, not {bound}", bound=repr(bound)), name)
     if not low < high:
-        raise UsageError(f"must be below --high ({low!r} ≥ {high!r})", "low")
+        raise UsageError(_("must be below --high ({low} ≥ {high})", low=repr(low),
+                           high=repr(high)), "low")
     if not np.isfinite(high - low):  # numpy's uniform draws low + (high − low)·u
-        raise UsageError(f"the range [{low!r}, {high!r}] is wider than the largest float; "
-                         "pick bounds closer together", "low")
+        raise UsageError(_("the range [{low}, {high}] is wider than the largest float; pick "
+                           "bounds closer together", low=repr(low), high=repr(high)), "low")
     fixed = dict(fixed or {})
     rng = np.random.default_rng(seed)
     summaries: dict[str, InputSummary] = {}
     claim_summaries = [ClaimSummary(claim.name, claim.formula) for claim in claims]
     derivatives, note = None, ""
-    for _ in range(samples):
+    for _sample in range(samples):
         point = {name: np.asarray(fixed[name] if name in fixed else rng.uniform(low, high))
                  for name in graph.inputs}
         trace = trace_graph(graph, point, wrt=wrt)
@@ -142,9 +145,10 @@ def _count_claim(summary: ClaimSummary, traced, claim_graph, point):
         try:
             claimed = np.broadcast_to(claimed, traced.shape)
         except ValueError:
-            raise UsageError(f"the formula for {summary.name} ({summary.formula}) has shape "
-                             f"{claimed.shape}, but ∂f/∂{summary.name} has shape {traced.shape}",
-                             "claim") from None
+            raise UsageError(_("the formula for {name} ({formula}) has shape {claimed}, but "
+                               "∂f/∂{name} has shape {traced}", name=summary.name,
+                               formula=summary.formula, claimed=claimed.shape,
+                               traced=traced.shape), "claim") from None
     if not (np.all(np.isfinite(traced)) and np.all(np.isfinite(claimed))):
         summary.not_finite += 1
         return

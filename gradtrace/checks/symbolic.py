@@ -35,6 +35,7 @@ import numpy as np
 
 from ..core.composite import Ops
 from ..core.graph import Graph
+from ..core.i18n import N_, message
 from ..core.trace import Trace
 from ..ops import REGISTRY
 
@@ -52,23 +53,27 @@ SIMPLIFY_NUMBER_LIMIT = 100
 MAX_SHOWN_TEXT = 400
 MAX_SHOWN_NODES = 2_000  # a derivative larger than this is not printed (SymPy's printer is slow)
 NAMED_CONSTANTS_IN_SYMPY = {"e": "E", "pi": "pi", "π": "pi"}  # core.graph.NAMED_CONSTANTS
-TOO_DEEP = "symbolic check skipped: too deeply nested for SymPy"
-TOO_LONG = f"symbolic check skipped: SymPy would take longer than {SYMBOLIC_SECONDS:g} s"
+TOO_DEEP = N_("symbolic check skipped: too deeply nested for SymPy")
 
 
 class SymbolicSkipped(Exception):
     """SymPy is not asked (or gave up): the message is the note the check shows."""
+
+    @property
+    def note(self) -> str:
+        """The message as it was made (an i18n.Message, said again in a later language)."""
+        return self.args[0] if self.args else ""
 
 
 def symbolic_skip_reason(trace: Trace) -> str:
     """Why SymPy is not asked, from the graph alone (empty when it may be)."""
     largest = max((np.size(trace.by_id[name].value) for name in trace.inputs), default=0)
     if largest > SYMBOLIC_ELEMENT_LIMIT:
-        return (f"symbolic check skipped: an input has {largest} elements "
-                f"(limit {SYMBOLIC_ELEMENT_LIMIT})")
+        return message("symbolic check skipped: an input has {count} elements (limit {limit})",
+                       count=largest, limit=SYMBOLIC_ELEMENT_LIMIT)
     if len(trace.graph.ops) > SYMBOLIC_OP_LIMIT:
-        return (f"symbolic check skipped: {len(trace.graph.ops)} operations "
-                f"(limit {SYMBOLIC_OP_LIMIT})")
+        return message("symbolic check skipped: {count} operations (limit {limit})",
+                       count=len(trace.graph.ops), limit=SYMBOLIC_OP_LIMIT)
     return ""
 
 
@@ -81,7 +86,7 @@ def symbolic_leg(trace: Trace) -> tuple[dict, str]:
     try:
         return symbolic_derivatives(trace), ""
     except SymbolicSkipped as skipped:
-        return {}, str(skipped)
+        return {}, skipped.note
 
 
 def symbolic_derivatives(trace: Trace) -> dict[str, tuple[str, np.ndarray]]:
@@ -102,15 +107,17 @@ def symbolic_derivatives(trace: Trace) -> dict[str, tuple[str, np.ndarray]]:
         wanted = [symbol for name in trace.wrt for symbol in np.ravel(symbols[name])]
         work = trees.derivative_work(total, wanted, SYMBOLIC_WORK_LIMIT)
         if work > SYMBOLIC_WORK_LIMIT:
-            raise SymbolicSkipped(f"{TOO_LONG} (its derivatives would have more than "
-                                  f"{SYMBOLIC_WORK_LIMIT:,} terms)")
+            raise SymbolicSkipped(message(
+                "symbolic check skipped: SymPy would take longer than {seconds} s (its "
+                "derivatives would have more than {terms} terms)",
+                seconds=f"{SYMBOLIC_SECONDS:g}", terms=f"{SYMBOLIC_WORK_LIMIT:,}"))
         result = {}
         for name in trace.wrt:
             derivative = np.frompyfunc(lambda s: sp.diff(total, s), 1, 1)(symbols[name])
             derivative = np.asarray(derivative, dtype=object)
             result[name] = (_text(name, derivative, sp, trees), derivative)
     except RecursionError:  # a last resort: the depth limit keeps SymPy well inside Python's
-        raise SymbolicSkipped(TOO_DEEP) from None
+        raise SymbolicSkipped(message(TOO_DEEP)) from None
     return result
 
 
@@ -154,11 +161,14 @@ class _Trees:
         """Measure `root`; raise SymbolicSkipped when it is too deep or too large."""
         self.size_of(root)
         if self.depth_limited and self.depth[root] > SYMBOLIC_DEPTH_LIMIT:
-            raise SymbolicSkipped(f"{TOO_DEEP} (its expression is more than "
-                                  f"{SYMBOLIC_DEPTH_LIMIT} levels deep)")
+            raise SymbolicSkipped(message(
+                "symbolic check skipped: too deeply nested for SymPy (its expression is more "
+                "than {levels} levels deep)", levels=SYMBOLIC_DEPTH_LIMIT))
         if self.size[root] > SYMBOLIC_WORK_LIMIT:
-            raise SymbolicSkipped(f"{TOO_LONG} (its expression has more than "
-                                  f"{SYMBOLIC_WORK_LIMIT:,} terms)")
+            raise SymbolicSkipped(message(
+                "symbolic check skipped: SymPy would take longer than {seconds} s (its "
+                "expression has more than {terms} terms)", seconds=f"{SYMBOLIC_SECONDS:g}",
+                terms=f"{SYMBOLIC_WORK_LIMIT:,}"))
 
     def size_of(self, root) -> int:
         """The tree size of `root` (measuring what is not measured yet)."""
@@ -228,7 +238,7 @@ def evaluate_derivative(derivative: np.ndarray, at: dict) -> np.ndarray:
         with np.errstate(over="ignore"):  # a derivative beyond float64 is inf, as it should be
             return np.asarray(evaluate(np.asarray(derivative, dtype=object)), dtype=np.float64)
     except RecursionError:  # a last resort, as in symbolic_derivatives
-        raise SymbolicSkipped(TOO_DEEP) from None
+        raise SymbolicSkipped(message(TOO_DEEP)) from None
 
 
 def _number_at(expr, point, sp) -> float:
@@ -259,15 +269,19 @@ def _text(name: str, derivative: np.ndarray, sp, trees: "_Trees") -> str:
     large trees and nobody reads them."""
     nodes = sum(trees.size_of(element) for element in np.ravel(derivative))
     if nodes > MAX_SHOWN_NODES:
-        what = "the derivative" if derivative.ndim == 0 else f"{derivative.size} element derivatives"
-        return f"{what} (too long to print: {nodes:,} terms; values compared)"
+        if derivative.ndim == 0:
+            return message("the derivative (too long to print: {nodes} terms; values compared)",
+                           nodes=f"{nodes:,}")
+        return message("{count} element derivatives (too long to print: {nodes} terms; values "
+                       "compared)", count=derivative.size, nodes=f"{nodes:,}")
     if derivative.ndim == 0:
         return sp.sstr(_readable(derivative.item(), sp, trees))
     parts = [f"[{','.join(map(str, index))}]: {sp.sstr(_readable(derivative[index], sp, trees))}"
              for index in np.ndindex(derivative.shape)]
     text = "; ".join(parts)
     if len(text) > MAX_SHOWN_TEXT:
-        return f"{derivative.size} element derivatives (too long to print; values compared)"
+        return message("{count} element derivatives (too long to print; values compared)",
+                       count=derivative.size)
     return text
 
 

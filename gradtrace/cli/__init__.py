@@ -28,11 +28,20 @@ Start here:
 
 Every command also takes --max-elements N, the largest array it makes (10,000,000 numbers
 by default; GRADTRACE_MAX_ELEMENTS sets it too), and --max-seconds S, the longest repeated
-work it starts (epochs, passes: 60 s by default, predicted from the first half second;
+work it starts (epochs, passes: 120 s by default, predicted from the first half second;
 GRADTRACE_MAX_SECONDS).
 
 Exit codes: 0 ok; 1 a value is not finite or a check disagreed; 2 a usage or parse error.
 """
+
+# The options every command takes (read before the command's own: see main), said at the end
+# of each command's help.
+SHARED_OPTIONS = """\b
+Every command also takes:
+  --lang en|zh        language of the output: --lang zh tells it in Chinese, in the course
+                      notes' terms (default: GRADTRACE_LANG, then the locale, else en)
+  --max-elements N    the largest array it makes (GRADTRACE_MAX_ELEMENTS)
+  --max-seconds S     the longest repeated work it starts (GRADTRACE_MAX_SECONDS)"""
 
 # Each command: its module in this package (which defines `app`) and its line in `gradtrace
 # --help`. The tests check that this table names every command module.
@@ -49,6 +58,7 @@ COMMANDS = {
     "cnn": ("cnn", "Trace one training step of a CNN, layer by layer."),
     "gradcheck": ("gradcheck", "Check a layer's gradients numerically, in float64."),
     "quiz": ("quiz", "Backprop as an exercise: fill in the blanks, graded with hints."),
+    "glossary": ("glossary", "The course notes' terms in English and Chinese (--lang zh)."),
 }
 
 
@@ -61,7 +71,9 @@ class _CommandsOnDemand(Mapping):
     def __getitem__(self, name: str):
         if name not in self._loaded:
             module = import_module(f"{__name__}.{COMMANDS[name][0]}")
-            self._loaded[name] = typer.main.get_command(module.app)
+            command = typer.main.get_command(module.app)
+            command.epilog = (command.epilog or "").rstrip() + "\n\n" + SHARED_OPTIONS
+            self._loaded[name] = command
         return self._loaded[name]
 
     def __iter__(self):
@@ -113,16 +125,67 @@ def main() -> None:
     # SIGTERM ends the command as Ctrl-C does, through every `finally`: a file being written
     # loses its temporary copy, and a layout engine running as a child process is killed.
     signal.signal(signal.SIGTERM, _terminated)
-    app(args=expression_last(budget_option(sys.argv[1:])), prog_name="gradtrace")
+    args = budget_option(lang_option(sys.argv[1:]))
+    app(args=expression_last(args), prog_name="gradtrace")
+
+
+def lang_option(args: list[str]) -> list[str]:
+    """--lang en|zh, taken by every command before its own options are read: the language of
+    everything it tells (gradtrace.core.i18n). Without it, GRADTRACE_LANG, then the locale."""
+    from ..core import i18n
+
+    kept: list[str] = []
+    chosen, where = None, "--lang"
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            kept += args[index:]
+            break
+        if arg.split("=", 1)[0] != "--lang":
+            kept.append(arg)
+            index += 1
+            continue
+        chosen = arg.partition("=")[2] if "=" in arg else (
+            args[index + 1] if index + 1 < len(args) else "")
+        index += 1 if "=" in arg else 2
+    try:
+        if chosen is None:
+            import os
+
+            where, chosen = "GRADTRACE_LANG", os.environ.get("GRADTRACE_LANG", "")
+            i18n.choose(i18n.from_environment())
+        else:
+            i18n.choose(chosen)
+    except i18n.UnknownLanguage:
+        from ..core.i18n import _
+
+        _refuse(_("{option}: {value!r} is not a language gradtrace speaks; choose {choices}",
+                  option=where, value=chosen, choices=i18n.join_list(i18n.LANGUAGES)))
+    return kept
+
+
+def _refuse(message: str):
+    """An option read before the command refused: the message on stderr, exit 2."""
+    from ..core.i18n import _
+
+    typer.echo(_("error: {message}", message=message), err=True)
+    raise SystemExit(2)
 
 
 # Options every command takes, passed on to the library through the environment (see
 # gradtrace.core.budget): option → (variable, how to read it, what it must be).
+def N_(template: str) -> str:
+    """gradtrace.core.i18n.N_ (marks a template for the catalog), without importing it at
+    start-up: `gradtrace --help` imports typer alone."""
+    return template
+
+
 BUDGETS = {
     "--max-elements": ("GRADTRACE_MAX_ELEMENTS", lambda text: int(float(text.replace("_", ""))),
-                       "a whole number of 1 or more (e.g. --max-elements 1e8)"),
+                       N_("a whole number of 1 or more (e.g. --max-elements 1e8)")),
     "--max-seconds": ("GRADTRACE_MAX_SECONDS", float,
-                      "a number of seconds above 0 (e.g. --max-seconds 600)"),
+                      N_("a number of seconds above 0 (e.g. --max-seconds 600)")),
 }
 
 
@@ -131,6 +194,8 @@ def budget_option(args: list[str]) -> list[str]:
     repeated work it starts), taken by every command before its own options are read."""
     import math
     import os
+
+    from ..core.i18n import _
 
     kept: list[str] = []
     index = 0
@@ -152,8 +217,8 @@ def budget_option(args: list[str]) -> list[str]:
             number = 0
         if not (math.isfinite(number) and number > 0 and number >= (1 if read is not float
                                                                     else 0)):
-            typer.echo(f"error: {name}: {value!r} is not {wanted}", err=True)
-            raise SystemExit(2)
+            _refuse(_("{option}: {value!r} is not {wanted}", option=name, value=value,
+                      wanted=_(wanted)))
         os.environ[variable] = str(number)
         index += 1 if "=" in arg else 2
     return kept

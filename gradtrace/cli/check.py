@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _
 from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show
 from .options import (AtOption, ExpressionArgument, FuseOption, PrecisionOption, SeedOption,
                       WrtOption, format_option)
@@ -55,7 +56,7 @@ def check(
     from ..render.json_reports import check_json
 
     fixed = parse_assignments(at or [], seed)
-    with progress_bar(samples, "checking points", minimum=50, unit="points",
+    with progress_bar(samples, _("checking points"), minimum=50, unit=_("points"),
                       parameter="samples") as advance:
         report = check_at_random_points(expression, samples, seed, low, high, fixed, wrt,
                                         claim or (), fuse, progress=advance)

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _, ngettext
 from ..core.errors import UsageError
 from .common import Format, command_app, error_boundary
 from .mlp import (ActOption, Activation, BatchOption, ExpandOption, FormatOption, GainOption,
@@ -103,10 +104,15 @@ def cnn(
     specs = networks.cnn_specs(sample, convs, (pool_kind.value, pool), classes, act.value,
                                init.value, loss.value, rng, gain)
     data = networks.batch((batch,) + sample, classes, loss.value, rng)
-    layout = " → ".join(f"conv {c.filters}×{c.kernel[0]}×{c.kernel[1]}" for c in convs)
-    title = (f"CNN {'x'.join(map(str, sample))} → {layout} → {classes} "
-             f"class{'es' * (classes != 1)}, {act.value}, {pool_kind.value} pool {pool}, "
-             f"batch {batch}, {loss_name(loss, classes)}: one SGD step")
+    layout = " → ".join(_("conv {filters}×{kh}×{kw}", filters=c.filters, kh=c.kernel[0],
+                          kw=c.kernel[1]) for c in convs)
+    title = ngettext("CNN {input} → {layout} → {classes} class, {act}, {pool_kind} pool {pool}, "
+                     "batch {batch}, {loss}: one SGD step",
+                     "CNN {input} → {layout} → {classes} classes, {act}, {pool_kind} pool {pool}, "
+                     "batch {batch}, {loss}: one SGD step", classes,
+                     input="x".join(map(str, sample)), layout=layout, classes=classes,
+                     act=act.value, pool_kind=pool_kind.value, pool=pool, batch=batch,
+                     loss=loss_name(loss, classes))
     network = {"kind": "cnn", "input": list(sample), "convs": [list(c[:2]) for c in convs],
                "stride": stride, "padding": padding, "pool": pool, "pool_kind": pool_kind.value,
                "classes": classes, "act": act.value, "init": init.value, "gain": gain,
@@ -128,8 +134,9 @@ def _check_fits(sample, convs, pool: int) -> None:
         height = (height + 2 * conv.padding - conv.kernel[0]) // conv.stride + 1
         width = (width + 2 * conv.padding - conv.kernel[1]) // conv.stride + 1
         if height < 1 or width < 1:
-            raise UsageError(f"{conv.filters}x{conv.kernel[0]}x{conv.kernel[1]} does not fit the "
-                             f"{sample[1]}x{sample[2]} input after the layers before it", "conv")
+            raise UsageError(_("{filters}x{kh}x{kw} does not fit the {height}x{width} input after the layers "
+                               "before it", filters=conv.filters, kh=conv.kernel[0],
+                               kw=conv.kernel[1], height=sample[1], width=sample[2]), "conv")
         height, width = height // pool, width // pool
         if height < 1 or width < 1:
-            raise UsageError(f"{pool} is larger than the feature map it pools", "pool")
+            raise UsageError(_("{pool} is larger than the feature map it pools", pool=pool), "pool")

@@ -1,6 +1,7 @@
 """What every command shares: the error boundary, output through the one format dispatcher,
 a progress bar for long work, and writing to stdout."""
 
+import contextlib
 import enum
 import functools
 import os
@@ -9,6 +10,7 @@ import sys
 import typer
 
 from ..core.errors import GradtraceError, ParseError, UsageError
+from ..core.i18n import _
 
 
 def command_app() -> typer.Typer:
@@ -62,7 +64,7 @@ def flag(parameter: str) -> str:
 
 def fail(message: str, code: int = EXIT_USAGE):
     """Print an error to stderr and stop with `code`."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(_("error: {message}", message=message), err=True)
     raise typer.Exit(code)
 
 
@@ -78,25 +80,44 @@ def error_boundary(command):
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except ParseError as error:
-            what = (f"{flag(error.parameter)}" if error.parameter and error.parameter not in
-                    ARGUMENTS else "the expression")
-            typer.echo(f"error: cannot parse {what}\n{error.caret()}", err=True)
+            if error.parameter and error.parameter not in ARGUMENTS:
+                heading = _("error: cannot parse {option}", option=flag(error.parameter))
+            else:
+                heading = _("error: cannot parse the expression")
+            typer.echo(heading + "\n" + error.caret(), err=True)
             raise typer.Exit(error.exit_code) from None
         except UsageError as error:
             named = error.parameter and error.parameter not in ARGUMENTS
-            where = f"{flag(error.parameter)}: " if named else ""
-            fail(where + error.message, error.exit_code)
+            fail(_("{option}: {message}", option=flag(error.parameter), message=error.message)
+                 if named else error.message, error.exit_code)
         except GradtraceError as error:
             fail(str(error), error.exit_code)
         except RecursionError:
-            fail("the input is nested too deeply to handle", EXIT_USAGE)
+            fail(_("the input is nested too deeply to handle"), EXIT_USAGE)
         except Exception as error:  # a bug: say so plainly instead of a traceback
             if os.environ.get("GRADTRACE_DEBUG"):
                 raise
-            fail(f"internal error ({type(error).__name__}: {error}); this is a bug in "
-                 "gradtrace, please report it with the command you ran", EXIT_BUG)
+            fail(_("internal error ({kind}: {error}); this is a bug in gradtrace, please report "
+                   "it with the command you ran", kind=type(error).__name__, error=error), EXIT_BUG)
 
     return guarded
+
+
+@contextlib.contextmanager
+def picture_words():
+    """Draw matplotlib pictures in the reader's language, unless its words need a font
+    matplotlib does not have here (Chinese with no CJK font): then in English, with a note on
+    stderr saying why."""
+    from ..core.i18n import language
+    from ..render.plots import words_drawable
+
+    missing = words_drawable()
+    if not missing:
+        yield
+        return
+    typer.echo(_("note: {note}", note=missing), err=True)
+    with language("en"):
+        yield
 
 
 def print_output(text: str):
@@ -120,7 +141,8 @@ class output_errors:
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(EXIT_OK)
         if isinstance(error, OSError):
-            typer.echo(f"error: cannot write the output: {error.strerror or error}", err=True)
+            typer.echo(_("error: cannot write the output: {why}", why=error.strerror or error),
+                       err=True)
             raise typer.Exit(EXIT_PROBLEM)
         return False
 
@@ -176,8 +198,9 @@ class progress_bar:
 
         self.announced = True
         if self.pace.estimate > self.ANNOUNCE_SECONDS:
-            typer.echo(f"{self.label}: {self.total:,} {self.unit}, about "
-                       f"{duration_text(self.pace.estimate)} at the measured rate", err=True)
+            typer.echo(_("{label}: {total} {unit}, about {duration} at the measured rate",
+                         label=self.label, total=f"{self.total:,}", unit=self.unit,
+                         duration=duration_text(self.pace.estimate)), err=True)
 
     def _start_bar(self) -> None:
         from rich.console import Console

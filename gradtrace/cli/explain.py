@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _
 from ..core.errors import UsageError
 from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show
 from .options import (AtOption, ExpressionArgument, FuseOption, GradOutputOption,
@@ -84,13 +85,13 @@ def explain(
     point = parse_assignments(at or [], seed)
     if mode is Mode.forward:
         if jacobians:
-            raise UsageError("shows the Jacobian of each backward step, and forward mode takes "
+            raise UsageError(_("shows the Jacobian of each backward step, and forward mode takes "
                              "none: its steps are JVPs, shown as they are. Use --mode reverse "
                              "with --jacobians, or `gradtrace jacobian` for the whole Jacobian "
-                             "built both ways", "jacobians")
+                             "built both ways"), "jacobians")
         if grad_output is not None and svg is None and html is None:
-            raise UsageError("forward mode starts from each input's tangent, not from an output "
-                             "gradient (reverse mode does, and --svg draws its gradients)",
+            raise UsageError(_("forward mode starts from each input's tangent, not from an output "
+                             "gradient (reverse mode does, and --svg draws its gradients)"),
                              "grad_output")
         if svg or html or answers:  # the pictures need the values and gradients only; first, so
             # a usage error (an array output with no gradient) comes before any output
@@ -107,8 +108,8 @@ def explain(
 
         written = write_picture(trace, svg, precision)
         if written.note:
-            typer.echo(f"note: {written.note}", err=True)
-        typer.echo(f"wrote {written.path}", err=True)
+            typer.echo(_("note: {note}", note=written.note), err=True)
+        typer.echo(_("wrote {path}", path=written.path), err=True)
     if html is not None or answers is not None:
         write_trace_pages(trace, html, quiz, answers, precision)
     if not ok:
@@ -141,7 +142,8 @@ def _explain_forward(expression, at, wrt, seed, fuse, output_format, precision) 
     from ..narrate.forward_mode import forward_sections
     from ..render.json_reports import forward_json
 
-    with progress_bar(None, "forward passes", unit="forward passes", parameter="wrt") as advance:
+    with progress_bar(None, _("forward passes"), unit=_("forward passes"),
+                      parameter="wrt") as advance:
         report = explain_forward(expression, at, wrt, seed=seed, fuse=fuse, progress=advance)
     show(output_format, lambda: forward_sections(report, precision),
          lambda: forward_json(report))

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from ..core.i18n import _
 from .common import command_app, error_boundary
 from .options import (AtOption, ExpressionArgument, FuseOption, GradOutputOption,
                       PrecisionOption, SeedOption, check_pictures)
@@ -51,5 +52,5 @@ def graph(
                         check=False, grad_output=grad_output)
     written = write_picture(trace, output, precision)
     if written.note:
-        typer.echo(f"note: {written.note}", err=True)
-    typer.echo(f"wrote {written.path}")
+        typer.echo(_("note: {note}", note=written.note), err=True)
+    typer.echo(_("wrote {path}", path=written.path))

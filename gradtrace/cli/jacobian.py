@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _
 from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show
 from .options import AtOption, ExpressionArgument, PrecisionOption, SeedOption, format_option
 
@@ -47,7 +48,7 @@ def jacobian(
     from ..narrate.full_jacobian import jacobian_sections
     from ..render.json_reports import jacobian_json
 
-    with progress_bar(None, "building the Jacobian", unit="passes") as advance:
+    with progress_bar(None, _("building the Jacobian"), unit=_("passes")) as advance:
         report = explain_jacobian(expression, parse_assignments(at or [], seed), wrt, seed=seed,
                                   progress=advance)
     show(output_format, lambda: jacobian_sections(report, precision),

@@ -8,9 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _
 from ..core.registry import activations
 from ..nn.init import INITS
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show, picture_words
 from .options import PrecisionOption, SeedOption, check_pictures, format_option, widths
 from .pages import LayersHtmlOption, check_pages, write_layers_page
 
@@ -132,17 +133,19 @@ def mlp(
     check_pages(html)
     sizes = networks.mlp_sizes(widths(layers), depth)
     if plot is not None and len(sizes) < 3:
-        raise UsageError(f"{layers}: with no hidden layer there is no activation to draw; give "
-                         "at least three widths, e.g. 4,5,3", "plot")
+        raise UsageError(_("{layers}: with no hidden layer there is no activation to draw; give at "
+                           "least three widths, e.g. 4,5,3", layers=layers), "plot")
     blame = "layers" if depth is None else "depth"
     networks.check_layers(len(sizes) - 1, blame)
     networks.check_size(networks.mlp_arrays(sizes, batch), blame)
     rng = np.random.default_rng(seed)
     specs = networks.mlp_specs(sizes, act.value, init.value, loss.value, rng, gain)
     data = networks.batch((batch, sizes[0]), sizes[-1], loss.value, rng)
-    title = (f"MLP {_widths_text(sizes)}, {act.value}, {init.value} init"
-             f"{f' ×{gain:g}' if gain != 1 else ''}, batch {batch}, "
-             f"{loss_name(loss, sizes[-1])}: one SGD step")
+    fields = dict(sizes=_widths_text(sizes), act=act.value, init=init.value, gain=f"{gain:g}",
+                  batch=batch, loss=loss_name(loss, sizes[-1]))
+    title = _("MLP {sizes}, {act}, {init} init ×{gain}, batch {batch}, {loss}: one SGD step",
+              **fields) if gain != 1 else \
+        _("MLP {sizes}, {act}, {init} init, batch {batch}, {loss}: one SGD step", **fields)
     network = {"kind": "mlp", "sizes": sizes, "act": act.value, "init": init.value,
                "gain": gain, "loss": loss.value, "batch": batch, "seed": seed}
     run_step(specs, data, lr, expand, title, network, output_format, svg, precision, plot, html)
@@ -152,7 +155,7 @@ def loss_name(loss: Loss, outputs: int) -> str:
     """The loss as the title names it: binary cross-entropy for one output."""
     if loss is Loss.mse:
         return "mse"
-    return "binary cross-entropy" if outputs == 1 else "cross-entropy"
+    return _("binary cross-entropy") if outputs == 1 else _("cross-entropy")
 
 
 def _widths_text(sizes: list[int]) -> str:
@@ -183,12 +186,13 @@ def run_step(specs, data, lr, expand, title, network, output_format, svg, precis
         from ..render.layer_graph import render_layer_dot
 
         written = write_graph(render_layer_dot(result, title, precision), svg, precision)
-        typer.echo(f"wrote {written}", err=True)
+        typer.echo(_("wrote {path}", path=written), err=True)
     if plot is not None:
         from ..render.plots import activation_histograms
 
-        written = activation_histograms(result, plot, title)
-        typer.echo(f"wrote {written}", err=True)
+        with picture_words():
+            written = activation_histograms(result, plot, title)
+        typer.echo(_("wrote {path}", path=written), err=True)
     write_layers_page(result, title, precision, network, html)
     if not (result.trace.finite and math.isfinite(result.loss_after)):
         raise typer.Exit(EXIT_PROBLEM)  # a value, a gradient or the step itself went non-finite

@@ -5,7 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show
+from ..core.i18n import _
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show, picture_words
 from .options import format_option
 from .train import ImageFormat, ImageOption, check_folder
 
@@ -64,7 +65,7 @@ def optimize(
     surface = make_surface(expression)
     names = [name.strip().lower() for name in opt.split(",") if name.strip()]
     if not names:
-        raise UsageError("needs at least one optimiser", "opt")
+        raise UsageError(_("needs at least one optimiser"), "opt")
     rates = _learning_rates(lr, names)
     point = _pair(start, "start")
     paths = [descend(surface, name, rates[name], point, steps) for name in names]
@@ -84,7 +85,7 @@ def _pair(text: str, parameter: str) -> tuple[float, float]:
     except ValueError:
         parts = ()
     if len(parts) != 2:
-        raise UsageError(f"needs two numbers, X,Y (got {text!r})", parameter)
+        raise UsageError(_("needs two numbers, X,Y (got {text!r})", text=text), parameter)
     return parts
 
 
@@ -95,8 +96,8 @@ def _learning_rates(text: Optional[str], names: list[str]) -> dict[str, float]:
 
     unknown = [name for name in names if name not in optimisers()]
     if unknown:
-        raise UsageError(f"unknown optimiser {unknown[0]!r}; choose from "
-                         f"{', '.join(optimisers())}", "opt")
+        raise UsageError(_("unknown optimiser {name!r}; choose from {listed}", name=unknown[0],
+                           listed=", ".join(optimisers())), "opt")
     rates = {name: DEFAULT_LR[name] for name in names}
     if not text:
         return rates
@@ -108,12 +109,14 @@ def _learning_rates(text: Optional[str], names: list[str]) -> dict[str, float]:
                 name, value = item.split("=")
                 rates[name.strip().lower()] = float(value)
     except ValueError:
-        raise UsageError(f"takes a rate or name=rate pairs (got {text!r})", "lr") from None
+        raise UsageError(_("takes a rate or name=rate pairs (got {text!r})",
+                           text=text), "lr") from None
     extra = sorted(set(rates) - set(names))
     if extra:
-        raise UsageError(f"names {extra[0]!r}, which is not one of the optimisers run", "lr")
+        raise UsageError(_("names {name!r}, which is not one of the optimisers run",
+                           name=extra[0]), "lr")
     if not all(rate > 0 for rate in rates.values()):
-        raise UsageError(f"learning rates must be positive (got {text!r})", "lr")
+        raise UsageError(_("learning rates must be positive (got {text!r})", text=text), "lr")
     return rates
 
 
@@ -130,7 +133,8 @@ def _draw(surface, paths, folder: str, suffix: str, expression: str) -> None:
     xx, yy = np.meshgrid(np.linspace(low[0] - margin[0], high[0] + margin[0], 200),
                          np.linspace(low[1] - margin[1], high[1] + margin[1], 200))
     zz = surface.value(xx, yy)
-    drawn = plots.optimiser_paths(
-        xx, yy, zz, {f"{p.optimiser} (lr {p.lr:g})": p.points for p in paths},
-        Path(folder) / f"paths.{suffix}", title=f"f = {expression}")
-    typer.echo(f"wrote {drawn}", err=True)
+    with picture_words():
+        drawn = plots.optimiser_paths(
+            xx, yy, zz, {f"{p.optimiser} (lr {p.lr:g})": p.points for p in paths},
+            Path(folder) / f"paths.{suffix}", title=f"f = {expression}")
+    typer.echo(_("wrote {path}", path=drawn), err=True)

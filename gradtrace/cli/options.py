@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _
 from ..core.errors import UsageError
 from .common import Format
 
@@ -58,8 +59,8 @@ def widths(text: str, parameter: str = "layers") -> list[int]:
     except ValueError:
         sizes = []
     if len(sizes) < 2 or min(sizes) < 1:
-        raise UsageError(f"{text}: give at least an input and an output width, whole numbers "
-                         "of 1 or more separated by commas, e.g. 4,5,3", parameter)
+        raise UsageError(_("{text}: give at least an input and an output width, whole numbers of 1 "
+                           "or more separated by commas, e.g. 4,5,3", text=text), parameter)
     return sizes
 
 
@@ -70,9 +71,12 @@ def dims(text: str, parameter: str, count: int | None = None, example: str = "2x
     except ValueError:
         found = ()
     if not found or min(found) < 1 or (count is not None and len(found) != count):
-        many = f"{count} whole numbers" if count else "whole numbers"
-        raise UsageError(f"{text}: write {many} of 1 or more joined by x, e.g. {example}",
-                         parameter)
+        if count:
+            raise UsageError(_("{text}: write {count} whole numbers of 1 or more joined by x, "
+                               "e.g. {example}", text=text, count=count, example=example),
+                             parameter)
+        raise UsageError(_("{text}: write whole numbers of 1 or more joined by x, e.g. "
+                           "{example}", text=text, example=example), parameter)
     return found
 
 
@@ -94,7 +98,9 @@ def check_picture(path: Optional[Path], parameter: str, suffixes=None) -> None:
         return
     suffixes = FORMATS if suffixes is None else suffixes
     if path.suffix.lower() not in suffixes:
-        raise UsageError(f"{path}: the name must end in {', '.join(suffixes)}", parameter)
+        raise UsageError(_("{path}: the name must end in {listed}",
+                           path=path, listed=', '.join(suffixes)), parameter)
     if not path.parent.is_dir():
-        raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist",
+        raise UsageError(_("cannot write {path}: the folder {parent} does not exist",
+                           path=path, parent=path.parent),
                          parameter)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _
 from ..core.errors import UsageError
 
 PAGE_SUFFIXES = (".html", ".htm")
@@ -52,17 +53,18 @@ def check_pages(html: Optional[Path] = None, quiz: Optional[QuizKind] = None,
     goes into a page or a key, unless `quiz_alone`: `gradtrace quiz` asks in the terminal): a
     bad name stops the command before it does any work."""
     if html is not None and html.suffix.lower() not in PAGE_SUFFIXES:
-        raise UsageError(f"{html}: a page's name ends in .html", page_option)
+        raise UsageError(_("{path}: a page's name ends in .html", path=html), page_option)
     for path, parameter in ((html, page_option), (answers, "answers")):
         if path is not None and not path.parent.is_dir():
-            raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist",
+            raise UsageError(_("cannot write {path}: the folder {parent} does not exist",
+                               path=path, parent=path.parent),
                              parameter)
     if answers is not None and quiz is None:
-        raise UsageError("a key needs a quiz: give --quiz grads (or locals, values, all) too",
+        raise UsageError(_("a key needs a quiz: give --quiz grads (or locals, values, all) too"),
                          "answers")
     if quiz is not None and html is None and answers is None and not quiz_alone:
-        raise UsageError("a quiz is written into a page: give --html PATH (and --answers PATH "
-                         "for the key), or ask it in the terminal with `gradtrace quiz`", "quiz")
+        raise UsageError(_("a quiz is written into a page: give --html PATH (and --answers PATH "
+                         "for the key), or ask it in the terminal with `gradtrace quiz`"), "quiz")
 
 
 def write_trace_pages(trace, html: Optional[Path], quiz: Optional[QuizKind],
@@ -85,13 +87,13 @@ def write_quiz_files(trace, made, html: Optional[Path], answers: Optional[Path],
         from ..render.html import trace_page, write_page
 
         write_page(trace_page(trace, precision, made), html)
-        typer.echo(f"wrote {html}", err=True)
+        typer.echo(_("wrote {path}", path=html), err=True)
     if answers is not None and made is not None:
         from ..render.image import write_atomic
         from ..render.quiz import key_text
 
         write_atomic(answers, key_text(made, answers).encode("utf-8"))
-        typer.echo(f"wrote {answers}", err=True)
+        typer.echo(_("wrote {path}", path=answers), err=True)
 
 
 def write_layers_page(result, title: str, precision: int, network: dict,
@@ -103,4 +105,4 @@ def write_layers_page(result, title: str, precision: int, network: dict,
     from ..render.page_layers import layers_page
 
     write_page(layers_page(result, title, precision, network), html)
-    typer.echo(f"wrote {html}", err=True)
+    typer.echo(_("wrote {path}", path=html), err=True)

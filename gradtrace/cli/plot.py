@@ -5,7 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, command_app, error_boundary
+from ..core.i18n import _
+from .common import EXIT_PROBLEM, command_app, error_boundary, picture_words
 from .options import AtOption, ExpressionArgument, SeedOption
 
 app = command_app()
@@ -45,7 +46,8 @@ def plot(
     from ..render.plots import function_and_derivative
 
     result = curve(expression, parse_assignments(at or [], seed), wrt, seed=seed)
-    written = function_and_derivative(result, output)
-    typer.echo(f"wrote {written}")
+    with picture_words():
+        written = function_and_derivative(result, output)
+    typer.echo(_("wrote {path}", path=written))
     if not (np.all(np.isfinite(result.value)) and np.all(np.isfinite(result.derivative))):
         raise typer.Exit(EXIT_PROBLEM)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..core.i18n import _
 from .common import EXIT_PROBLEM, command_app, error_boundary, print_output
 from .options import AtOption, ExpressionArgument, FuseOption, PrecisionOption, SeedOption
 from .pages import AnswersOption, QuizKind, check_pages, write_quiz_files
@@ -108,8 +109,9 @@ def ask(made) -> bool:
 
     sections = worksheet(made)
     header, passes = sections[0], sections[1:]
-    print_output(render_plain([header]) + "\nType a number and Enter (1/3 and -0.5 work); an "
-                 "empty line skips a blank, Ctrl-D stops.\n")
+    print_output(render_plain([header]) + "\n" + _("Type a number and Enter (1/3 and -0.5 "
+                                                    "work); an empty line skips a blank, Ctrl-D "
+                                                    "stops.") + "\n")
     first_time = second_time = wrong = 0
     asked = 0
     for section in passes:
@@ -161,21 +163,27 @@ def _ask_one(blank, judge) -> int | None:
             return None
         verdict = judge(blank, typed)
         if verdict.status == "right":
-            print_output("    ✓ right\n")
+            print_output("    " + _("✓ right") + "\n")
             return attempt
         if verdict.status == "empty":
-            print_output(f"    skipped: the answer is {fmt(blank.answer, 4)}\n")
+            print_output("    " + _("skipped: the answer is {answer}",
+                                      answer=fmt(blank.answer, 4)) + "\n")
             return SKIPPED
         if attempt == 1:
-            print_output(f"    ✗ {verdict.why}. Try once more.\n")
+            print_output("    " + _("✗ {why}. Try once more.", why=verdict.why) + "\n")
         else:
-            print_output(f"    ✗ {verdict.why}. The answer is {fmt(blank.answer, 4)}; carry on "
-                         "with it.\n")
+            print_output("    " + _("✗ {why}. The answer is {answer}; carry on with it.",
+                                      why=verdict.why, answer=fmt(blank.answer, 4)) + "\n")
     return 0
 
 
 def _score(first: int, second: int, asked: int, total: int, wrong: int) -> bool:
-    stopped = "" if asked == total else f" (stopped after {asked} of {total})"
-    print_output(f"\nScore: {first} of {total} right the first time, {first + second} with a "
-                 f"second try{stopped}.\n")
+    fields = dict(first=first, total=total, both=first + second, asked=asked)
+    if asked == total:
+        score = _("Score: {first} of {total} right the first time, {both} with a second try.",
+                  **fields)
+    else:
+        score = _("Score: {first} of {total} right the first time, {both} with a second try "
+                  "(stopped after {asked} of {total}).", **fields)
+    print_output("\n" + score + "\n")
     return wrong == 0

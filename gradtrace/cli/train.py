@@ -6,7 +6,8 @@ from typing import Annotated, NamedTuple, Optional
 
 import typer
 
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show
+from ..core.i18n import _
+from .common import EXIT_PROBLEM, Format, command_app, error_boundary, progress_bar, show, picture_words
 from .mlp import ActOption, Activation
 from .options import SeedOption, format_option, widths
 
@@ -85,7 +86,7 @@ def train(
     model = training.build_mlp(sizes, act.value, rng)
     optimiser = training.make_optimiser(opt, model.parameters(), lr)
     every = every or max(1, epochs // 10)
-    with progress_bar(epochs, "training", fields={"loss": "…"}, unit="epochs",
+    with progress_bar(epochs, _("training"), fields={"loss": "…"}, unit=_("epochs"),
                       parameter="epochs") as advance:
         history = training.fit(model, optimiser, X, y, epochs,
                                lambda epoch, loss, accuracy: advance(epoch, loss=f"{loss:.4g}"))
@@ -118,11 +119,12 @@ def check_folder(folder: Optional[str]) -> None:
         return
     path = Path(folder)
     if path.exists() and not path.is_dir():
-        raise UsageError(f"{folder} is a file, not a folder", "out")
+        raise UsageError(_("{folder} is a file, not a folder", folder=folder), "out")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"cannot make the folder {folder}: {error.strerror or error}",
+        raise UsageError(_("cannot make the folder {folder}: {why}", folder=folder,
+                           why=error.strerror or error),
                          "out") from None
 
 
@@ -132,9 +134,10 @@ def _draw(model, X, y, history, folder: str, suffix: str, title: str) -> None:
     from ..layers.training import predict
     from ..render import plots
 
-    curve = plots.loss_curve(history.losses, history.accuracies,
-                             Path(folder) / f"loss.{suffix}", title=title)
-    xx, yy, grid = plots.grid_around(X)
-    boundary = plots.decision_boundary(X, y, xx, yy, predict(model, grid),
-                                       Path(folder) / f"boundary.{suffix}", title=title)
-    typer.echo(f"wrote {curve}\nwrote {boundary}", err=True)
+    with picture_words():
+        curve = plots.loss_curve(history.losses, history.accuracies,
+                                 Path(folder) / f"loss.{suffix}", title=title)
+        xx, yy, grid = plots.grid_around(X)
+        boundary = plots.decision_boundary(X, y, xx, yy, predict(model, grid),
+                                           Path(folder) / f"boundary.{suffix}", title=title)
+    typer.echo(_("wrote {path}", path=curve) + "\n" + _("wrote {path}", path=boundary), err=True)

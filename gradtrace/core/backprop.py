@@ -15,8 +15,9 @@ import math
 import numpy as np
 
 from .arrays import as_float, float_type, same_width, sum_to
-from .budget import max_elements, over_budget
+from .budget import WHOLE_FACTOR, max_elements, over_budget, over_whole_budget
 from .errors import UsageError
+from .i18n import _
 from .graph import Graph, Node
 from .registry import REGISTRY, fill
 from .trace import GradientFlow, Trace
@@ -27,9 +28,19 @@ def evaluate(graph: Graph, at: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     shapes that do not fit raise ShapeError naming the node."""
     values: dict[str, np.ndarray] = {}
     limit = max_elements()  # read once: finite differences evaluate a graph thousands of times
+    held, whole = 0, WHOLE_FACTOR * limit
     with np.errstate(all="ignore"):
         for node in graph.nodes:
-            values[node.id] = _forward_value(node, values, at, limit)
+            # the trace keeps every value (and as many gradients): refused before the value
+            # that would pass the budget is made (an op's result is taken to be as large as
+            # its largest input; broadcasting and products are sized exactly below)
+            if node.kind == "op":
+                coming = max((values[source].size for source in node.inputs), default=1)
+                if held + coming > whole:
+                    raise UsageError(_("the values of the graph up to {node} would make {why}",
+                                       node=node.id, why=over_whole_budget(held + coming)))
+            values[node.id] = value = _forward_value(node, values, at, limit)
+            held += value.size
     return values
 
 
@@ -46,14 +57,17 @@ def _forward_value(node: Node, values, at, limit: int | None = None) -> np.ndarr
         raise ShapeError(node, inputs, error) from None
     if shape is not None and math.prod(shape) > (max_elements() if limit is None else limit):
         written = fill(op.pattern, dict(zip("abcde", node.inputs)), node.attrs)
-        raise UsageError(f"{node.id} = {written} would make {over_budget(math.prod(shape))}")
+        raise UsageError(_("{node} = {written} would make {why}", node=node.id, written=written,
+                           why=over_budget(math.prod(shape))))
     try:
         return op.evaluate(inputs, dict(node.attrs))
     except (ValueError, IndexError, TypeError) as error:
         raise ShapeError(node, inputs, error) from None
     except MemoryError:
-        raise UsageError(f"{node.id} = {fill(op.pattern, dict(zip('abcde', node.inputs)), node.attrs)}"
-                         " needs more memory than this machine has") from None
+        raise UsageError(_("{node} = {written} needs more memory than this machine has",
+                           node=node.id,
+                           written=fill(op.pattern, dict(zip("abcde", node.inputs)), node.attrs))
+                         ) from None
 
 
 def _result_shape(op, inputs) -> tuple[int, ...] | None:
@@ -81,13 +95,13 @@ class ShapeError(UsageError):
         shapes = ", ".join(f"{source}: {_shape_text(value)}"
                            for source, value in zip(node.inputs, inputs))
         written = fill(REGISTRY[node.op].pattern, dict(zip("abcde", node.inputs)), node.attrs)
-        super().__init__(f"{node.id} = {written} cannot be computed for shapes {shapes}: "
-                         f"{error}")
+        super().__init__(_("{node} = {written} cannot be computed for shapes {shapes}: {error}",
+                           node=node.id, written=written, shapes=shapes, error=error))
 
 
 def _shape_text(value) -> str:
     shape = np.shape(value)
-    return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + ("," * (len(shape) == 1)) + ")"
+    return _("scalar") if not shape else "(" + ", ".join(map(str, shape)) + ("," * (len(shape) == 1)) + ")"
 
 
 def needs_gradient(graph: Graph, wrt: tuple[str, ...]) -> set[str]:

@@ -21,6 +21,7 @@ import os
 import time
 
 from .errors import UsageError
+from .i18n import _, ngettext
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 DEFAULT_MAX_SECONDS = 120.0
@@ -43,7 +44,8 @@ def size_text(elements: int, itemsize: int = 8) -> str:
     else:
         amount = (f"{megabytes / 1024:,.1f} GB" if megabytes >= 1024 else
                   f"{megabytes:,.1f} MB" if megabytes >= 0.1 else f"{megabytes * 1024:,.1f} KB")
-    return f"{elements:,} elements ({amount})"
+    return ngettext("{count} element ({amount})", "{count} elements ({amount})", elements,
+                    count=f"{elements:,}", amount=amount)
 
 
 def over_budget(elements: int) -> str:
@@ -51,8 +53,8 @@ def over_budget(elements: int) -> str:
     limit = max_elements()
     if elements <= limit:
         return ""
-    return (f"{size_text(elements)}, more than the budget of {limit:,} per array (raise it "
-            "with --max-elements or GRADTRACE_MAX_ELEMENTS)")
+    return _("{size}, more than the budget of {limit} per array (raise it with --max-elements "
+             "or GRADTRACE_MAX_ELEMENTS)", size=size_text(elements), limit=f"{limit:,}")
 
 
 WHOLE_FACTOR = 10  # work made of many arrays (a network's step) may hold this many budgets
@@ -64,9 +66,9 @@ def over_whole_budget(elements: int) -> str:
     limit = WHOLE_FACTOR * max_elements()
     if elements <= limit:
         return ""
-    return (f"{size_text(elements)} in all, more than {WHOLE_FACTOR} times the budget of "
-            f"{max_elements():,} per array (raise it with --max-elements or "
-            "GRADTRACE_MAX_ELEMENTS)")
+    return _("{size} in all, more than {factor} times the budget of {limit} per array (raise "
+             "it with --max-elements or GRADTRACE_MAX_ELEMENTS)", size=size_text(elements),
+             factor=WHOLE_FACTOR, limit=f"{max_elements():,}")
 
 
 def max_seconds() -> float:
@@ -92,7 +94,7 @@ def duration_text(seconds: float) -> str:
     hours = minutes / 60
     if hours < 48:
         return f"{int(hours)} h {int(minutes % 60)} min"
-    return f"{hours / 24:,.0f} days"
+    return _("{days} days", days=f"{hours / 24:,.0f}")
 
 
 class TooLong(UsageError):
@@ -124,8 +126,9 @@ class Pace:
         budget = max_seconds()
         if self.estimate > budget:
             rate = count / elapsed
-            raise TooLong(f"{self.total:,} {self.unit} would take about "
-                          f"{duration_text(self.estimate)} at the measured {rate:,.3g} "
-                          f"{self.unit} per second, more than the time budget of "
-                          f"{duration_text(budget)}: ask for fewer, or raise the budget with "
-                          "--max-seconds or GRADTRACE_MAX_SECONDS", self.parameter)
+            raise TooLong(_("{count} {unit} would take about {duration} at the measured {rate} "
+                            "{unit} per second, more than the time budget of {budget}: ask for "
+                            "fewer, or raise the budget with --max-seconds or "
+                            "GRADTRACE_MAX_SECONDS", count=f"{self.total:,}", unit=self.unit,
+                            duration=duration_text(self.estimate), rate=f"{rate:,.3g}",
+                            budget=duration_text(budget)), self.parameter)

@@ -14,6 +14,7 @@ import string
 import numpy as np
 
 from .graph import Graph, Node
+from .i18n import data, message
 from .arrays import same_width
 from .registry import REGISTRY, attribute_texts, with_defaults
 from .trace import BackwardStep, ForwardStep, GradientFlow
@@ -44,7 +45,8 @@ def forward_steps(graph: Graph, values: dict) -> tuple[ForwardStep, ...]:
             value = values[node.id]
             problem = None
             if not all_finite(value) and all(all_finite(x) for x in inputs):
-                problem = (op.trouble(*inputs) if op.trouble else None) or "the result is not finite"
+                problem = (op.trouble(*inputs) if op.trouble else None) or message(
+                    "the result is not finite")
             kink = op.kink_rule if op.at_kink(inputs, dict(node.attrs)) else None
             steps.append(ForwardStep(node.id, node.op, node.inputs, inputs, value, problem, kink,
                                      node.attrs))
@@ -71,7 +73,8 @@ def backward_steps(graph: Graph, values: dict, records: dict,
             problem = None
             if not all_finite(downstream) and all_finite(upstream) and all(
                     all_finite(x) for x in inputs):
-                problem = f"the local derivative {formula} is not finite here"
+                problem = message("the local derivative {formula} is not finite here",
+                                  formula=formula)
             steps.append(BackwardStep(
                 node=node.id, input=flow.input, index=flow.index, op=node.op, upstream=upstream,
                 formula=formula, bindings=bindings,
@@ -91,7 +94,9 @@ def _shown_local(op, index: int, inputs: tuple, out: np.ndarray, attrs=()):
 
 
 def _formula(template: str, node: Node, graph: Graph, values) -> tuple[str, tuple]:
-    """Fill a registry formula with node names; constants are written as their values."""
+    """Fill a registry formula with node names; constants are written as their values. A
+    formula with words in it ("{g} to the largest element") is said in the current language."""
+    template = data(template)
     names = {"out": node.id, "g": f"grad_{node.id}"}
     for key, source in zip("abcde", node.inputs):
         names[key] = source

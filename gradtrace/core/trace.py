@@ -14,6 +14,7 @@ import numpy as np
 
 from . import plugins
 from .graph import Graph
+from .i18n import language, message
 
 
 class NodeRecord(NamedTuple):
@@ -174,31 +175,42 @@ class Trace:
         return checked
 
     # -- output: the renderers gradtrace.render installs (the engine never imports them) ----
-    def to_json(self, precision: int = 2, jacobians: bool = False) -> str:
+    # `lang` ("en", "zh"; None: GRADTRACE_LANG, then the locale) is the language of the words;
+    # numbers, math and names are the same in every language.
+    def to_json(self, precision: int = 2, jacobians: bool = False, lang: str | None = None) -> str:
         """The whole trace as JSON (schema gradtrace.trace/1); numbers at full precision."""
-        return plugins.renderer("json")(self, jacobians=jacobians)
+        with language(lang):
+            return plugins.renderer("json")(self, jacobians=jacobians)
 
-    def to_markdown(self, precision: int = 2, jacobians: bool = False) -> str:
+    def to_markdown(self, precision: int = 2, jacobians: bool = False,
+                    lang: str | None = None) -> str:
         """The story as Markdown: tables and narrated lines to paste into notes."""
-        return plugins.renderer("markdown")(self, precision=precision, jacobians=jacobians)
+        with language(lang):
+            return plugins.renderer("markdown")(self, precision=precision, jacobians=jacobians)
 
-    def to_text(self, precision: int = 2, jacobians: bool = False) -> str:
+    def to_text(self, precision: int = 2, jacobians: bool = False,
+                lang: str | None = None) -> str:
         """The story as plain text, as `gradtrace explain --format text` prints it."""
-        return plugins.renderer("text")(self, precision=precision, jacobians=jacobians)
+        with language(lang):
+            return plugins.renderer("text")(self, precision=precision, jacobians=jacobians)
 
-    def to_dot(self, precision: int = 2) -> str:
+    def to_dot(self, precision: int = 2, lang: str | None = None) -> str:
         """The annotated graph as Graphviz DOT source."""
-        return plugins.renderer("dot")(self, precision=precision)
+        with language(lang):
+            return plugins.renderer("dot")(self, precision=precision)
 
-    def to_svg(self, path=None, precision: int = 2) -> str:
+    def to_svg(self, path=None, precision: int = 2, lang: str | None = None) -> str:
         """The graph as SVG text; written atomically to `path` when one is given."""
-        return plugins.renderer("svg")(self, path=path, precision=precision)
+        with language(lang):
+            return plugins.renderer("svg")(self, path=path, precision=precision)
 
-    def to_html(self, path=None, precision: int = 2, quiz: str | None = None) -> str:
+    def to_html(self, path=None, precision: int = 2, quiz: str | None = None,
+                lang: str | None = None) -> str:
         """The interactive page: one self-contained HTML file to step through backprop in a
         browser, written atomically to `path` (.html) when one is given; `quiz` ("grads",
         "locals", "values" or "all") makes it an exercise that grades typed answers."""
-        return plugins.renderer("page")(self, path=path, precision=precision, quiz=quiz)
+        with language(lang):
+            return plugins.renderer("page")(self, path=path, precision=precision, quiz=quiz)
 
     def _repr_svg_(self) -> str:
         return self.to_svg()
@@ -217,9 +229,13 @@ def given_not_finite(node, value) -> str:
     if array.dtype.kind != "f" or np.all(np.isfinite(array)):
         return ""
     what = "nan" if np.any(np.isnan(array)) else "inf"
-    kind = "input" if node.kind == "input" else "constant"
-    return f"the {kind} {node.id} is {what} itself" if array.ndim == 0 else \
-        f"the {kind} {node.id} holds {what}"
+    if node.kind == "input":
+        return message("the input {name} is {what} itself", name=node.id, what=what) \
+            if array.ndim == 0 else message("the input {name} holds {what}", name=node.id,
+                                            what=what)
+    return message("the constant {name} is {what} itself", name=node.id, what=what) \
+        if array.ndim == 0 else message("the constant {name} holds {what}", name=node.id,
+                                        what=what)
 
 
 def record_array(gradient):

@@ -28,6 +28,7 @@ import re
 from typing import NamedTuple
 
 from ..core.errors import ParseError
+from ..core.i18n import N_, _, join_list, ngettext
 from ..core.registry import all_ops, calls, pick_op
 
 MAX_NESTING = 100
@@ -93,25 +94,26 @@ ALIASES = {"ln": "log", "σ": "sigmoid", "sigma": "sigmoid", "logistic": "sigmoi
            "absolute": "abs", "maximum": "max", "minimum": "min"}
 # Names that are not functions here, and what to write instead.
 UNKNOWN_HINTS = {
-    "dot": "write a @ b for the dot (or matrix) product, or sum(a*b)",
-    "matmul": "write a @ b for the matrix product",
-    "mm": "write a @ b for the matrix product",
-    "inner": "write a @ b for the inner product, or sum(a*b)",
-    "pow": "write a**b for a power",
-    "power": "write a**b for a power",
-    "square": "write x**2 (or x²)",
-    "sqr": "write x**2 (or x²)",
-    "norm": "write sqrt(sum(x**2)) for the Euclidean norm",
-    "sign": "gradtrace has no sign function (its derivative is 0 wherever it exists)",
-    "heaviside": "write relu(x)/x, or use a comparison-free form",
+    "dot": N_("write a @ b for the dot (or matrix) product, or sum(a*b)"),
+    "matmul": N_("write a @ b for the matrix product"),
+    "mm": N_("write a @ b for the matrix product"),
+    "inner": N_("write a @ b for the inner product, or sum(a*b)"),
+    "pow": N_("write a**b for a power"),
+    "power": N_("write a**b for a power"),
+    "square": N_("write x**2 (or x²)"),
+    "sqr": N_("write x**2 (or x²)"),
+    "norm": N_("write sqrt(sum(x**2)) for the Euclidean norm"),
+    "sign": N_("gradtrace has no sign function (its derivative is 0 wherever it exists)"),
+    "heaviside": N_("write relu(x)/x, or use a comparison-free form"),
 }
 _HINTS = {
-    "^": "use ** for powers (x**2), ^ is not an operator here",
-    "'": "strings are not allowed in expressions",
-    '"': "strings are not allowed in expressions",
-    "{": "braces are not part of expressions",
-    "}": "braces are not part of expressions",
+    "^": N_("use ** for powers (x**2), ^ is not an operator here"),
+    "'": N_("strings are not allowed in expressions"),
+    '"': N_("strings are not allowed in expressions"),
+    "{": N_("braces are not part of expressions"),
+    "}": N_("braces are not part of expressions"),
 }
+ALLOWED = N_("only numbers, names, + - * / **, parentheses and function calls are allowed")
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
 
 
@@ -134,12 +136,13 @@ def tokenize(text: str) -> list[Token]:
                 j += 1
             exponent = text[i:j].translate(_SUPERSCRIPTS)
             if not tokens or tokens[-1].kind not in ("name", "num") and tokens[-1].text not in ")]|":
-                raise ParseError(f"a superscript {text[i:j]!r} needs something before it to "
-                                 f"raise to that power (write x{text[i:j]} or x**{exponent})",
+                raise ParseError(_("a superscript {text!r} needs something before it to raise to "
+                                   "that power (write x{text} or x**{exponent})",
+                                   text=text[i:j], exponent=exponent),
                                  text, i)
             if not re.fullmatch(r"-?\d+", exponent):
-                raise ParseError(f"cannot read the superscript {text[i:j]!r} as a power; write "
-                                 "**", text, i)
+                raise ParseError(_("cannot read the superscript {text!r} as a power; write **",
+                                   text=text[i:j]), text, i)
             tokens.append(Token("op", "**", i))
             if exponent.startswith("-"):
                 tokens.append(Token("op", "-", i))
@@ -152,8 +155,8 @@ def tokenize(text: str) -> list[Token]:
             if end < n and text[end] not in _SUPERSCRIPT_CHARS and (
                     text[end].isalnum() or text[end] == "_"):
                 raise ParseError(
-                    f"missing operator between {number.group()!r} and what follows "
-                    f"(write {number.group()}*{text[end]} for a product)", text, end)
+                    _("missing operator between {number!r} and what follows (write {number}*{next} for a "
+                      "product)", number=number.group(), next=text[end]), text, end)
             tokens.append(Token("num", number.group(), i))
             i = end
             continue
@@ -167,9 +170,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
         if op is None:
-            hint = _HINTS.get(ch, "only numbers, names, + - * / **, parentheses and "
-                                  "function calls are allowed")
-            raise ParseError(f"unexpected character {ch!r}: {hint}", text, i)
+            hint = _(_HINTS.get(ch, ALLOWED))
+            raise ParseError(_("unexpected character {ch!r}: {hint}", ch=ch, hint=hint), text, i)
         depth += (op in "([") - (op in ")]")
         tokens.append(Token("op", op, i))
         i += len(op)
@@ -207,20 +209,24 @@ class _Parser:
             return self.take()
         if token.kind in ("num", "name") or (token.kind == "op" and token.text == "("):
             self.fail_adjacent(token)
-        found = "the end of the expression" if token.kind == "end" else repr(token.text)
-        extra = f" to close the {opened.text!r} at position {opened.pos + 1}" if opened else ""
-        self.fail(f"expected {text!r}{extra}, found {found}", token)
+        found = _("the end of the expression") if token.kind == "end" else repr(token.text)
+        if opened:
+            self.fail(_("expected {wanted!r} to close the {opened!r} at position {position}, "
+                        "found {found}", wanted=text, opened=opened.text,
+                        position=opened.pos + 1, found=found), token)
+        self.fail(_("expected {wanted!r}, found {found}", wanted=text, found=found), token)
 
     def count_operation(self, token: Token):
         self.operations += 1
         if self.operations > MAX_OPERATIONS:
-            self.fail(f"expression too large: more than {MAX_OPERATIONS:,} operations "
-                      "(build larger graphs with the Python API, gradtrace.tensor)", token)
+            self.fail(_("expression too large: more than {limit} operations (build larger graphs with "
+                        "the Python API, gradtrace.tensor)", limit=f"{MAX_OPERATIONS:,}"), token)
 
     def enter(self, token: Token):
         self.nesting += 1
         if self.nesting > MAX_NESTING:
-            self.fail(f"expression nested too deeply (more than {MAX_NESTING} levels)", token)
+            self.fail(_("expression nested too deeply (more than {limit} levels)",
+                        limit=MAX_NESTING), token)
 
     def leave(self):
         self.nesting -= 1
@@ -228,7 +234,7 @@ class _Parser:
     # -- grammar -------------------------------------------------------------------------
     def parse(self) -> Program:
         if self.peek().kind == "end":
-            self.fail("empty expression: write something like 1/(1+exp(-(w*x+b)))",
+            self.fail(_("empty expression: write something like 1/(1+exp(-(w*x+b)))"),
                       self.peek())
         statements = [self.statement()]
         while self.peek().kind == "op" and self.peek().text == ";":
@@ -239,7 +245,7 @@ class _Parser:
         token = self.peek()
         if token.kind != "end":
             if token.kind == "op" and token.text == ")":
-                self.fail("unmatched ')'", token)
+                self.fail(_("unmatched ')'"), token)
             self.fail_adjacent(token)
         return Program(tuple(statements))
 
@@ -250,27 +256,29 @@ class _Parser:
         if token.kind == "name" and after.kind == "op" and after.text == "=":
             name = token.text
             if keyword.iskeyword(name):
-                self.fail(f"{name!r} is a Python keyword, not a name for a step", token)
+                self.fail(_("{name!r} is a Python keyword, not a name for a step",
+                            name=name), token)
             if name in self.functions or name.lower() in self.functions or name in ALIASES:
-                self.fail(f"{name!r} is a function's name; call the step something else", token)
+                self.fail(_("{name!r} is a function's name; call the step something else",
+                            name=name), token)
             self.take()
             self.take()
             if self.peek().kind == "end" or self.peek().text == ";":
-                self.fail(f"{name} = what? write an expression after '='", self.peek())
+                self.fail(_("{name} = what? write an expression after '='", name=name), self.peek())
             return Assign(name, self.expr(), token.pos)
         return Assign(None, self.expr(), token.pos)
 
     def fail_adjacent(self, token: Token):
         if token.kind == "name" and keyword.iskeyword(token.text):
-            self.fail(f"{token.text!r} is a Python keyword; expressions contain only numbers, "
-                      "names, + - * / **, parentheses and function calls", token)
+            self.fail(_("{text!r} is a Python keyword; expressions contain only numbers, names, + -"
+                        " * / **, parentheses and function calls", text=token.text), token)
         if token.kind == "op" and token.text == "(":
-            self.fail("missing operator before '(' (write x*(...) for a product)", token)
+            self.fail(_("missing operator before '(' (write x*(...) for a product)"), token)
         if token.kind == "op" and token.text == "=":
-            self.fail("'=' can only name a step at the start of a statement (q = x + y; "
+            self.fail(_("'=' can only name a step at the start of a statement (q = x + y; "
                       "f = q * z); give the inputs' values apart from the expression "
-                      "(--at name=value on the command line, at={...} in Python)", token)
-        self.fail(f"missing operator before {token.text!r}", token)
+                      "(--at name=value on the command line, at={...} in Python)"), token)
+        self.fail(_("missing operator before {text!r}", text=token.text), token)
 
     def expr(self):
         left = self.term()
@@ -323,7 +331,7 @@ class _Parser:
             if token.text == ".":
                 name = self.take()
                 if name.kind != "name" or name.text != "T":
-                    self.fail("after '.' only T (transpose) is allowed: write x.T", token)
+                    self.fail(_("after '.' only T (transpose) is allowed: write x.T"), token)
                 target = Call("transpose", (target,), token.pos)
             else:
                 target = Call("index", (target,), token.pos, (("key", self.index_key(token)),))
@@ -345,7 +353,7 @@ class _Parser:
             bounds.append(self.optional_integer())
         if len(bounds) == 1:
             if bounds[0] is None:
-                self.fail("an index is a whole number or a slice such as 1:3", self.peek())
+                self.fail(_("an index is a whole number or a slice such as 1:3"), self.peek())
             return bounds[0]
         return tuple(bounds + [None] * (3 - len(bounds)))
 
@@ -357,11 +365,11 @@ class _Parser:
             sign, token = -1, self.peek()
         if token.kind != "num":
             if sign < 0:
-                self.fail("expected a whole number after '-'", token)
+                self.fail(_("expected a whole number after '-'"), token)
             return None
         self.take()
         if not re.fullmatch(r"\d+", token.text) or len(token.text) > 9:
-            self.fail("indices and sizes are whole numbers (such as 0, 2, -1)", token)
+            self.fail(_("indices and sizes are whole numbers (such as 0, 2, -1)"), token)
         return sign * int(token.text)
 
     def atom(self):
@@ -372,7 +380,7 @@ class _Parser:
             return self.name_or_call(token)
         if token.kind == "op" and token.text == "(":
             if self.peek().kind == "op" and self.peek().text == ")":
-                self.fail("empty parentheses: put an expression inside", self.peek())
+                self.fail(_("empty parentheses: put an expression inside"), self.peek())
             self.enter(token)
             inner = self.expr()
             self.leave()
@@ -386,18 +394,18 @@ class _Parser:
             self.expect("|", token)
             return Call("abs", (inner,), token.pos)
         if token.kind == "end":
-            self.fail("the expression ends too early: an operand is missing", token)
-        self.fail(f"expected a number, a name or '(' but found {token.text!r}", token)
+            self.fail(_("the expression ends too early: an operand is missing"), token)
+        self.fail(_("expected a number, a name or '(' but found {text!r}", text=token.text), token)
 
     def name_or_call(self, token: Token):
         name = token.text
         if keyword.iskeyword(name) or name in ("print", "eval", "exec"):
-            self.fail(f"{name!r} is not part of the expression language: only numbers, "
-                      "names, + - * / **, parentheses and function calls", token)
+            self.fail(_("{name!r} is not part of the expression language: only numbers, names, + - "
+                        "* / **, parentheses and function calls", name=name), token)
         is_call = self.peek().kind == "op" and self.peek().text == "("
         if not is_call:
             if name in self.functions:
-                self.fail(f"{name!r} is a function: write {name}(...)", token)
+                self.fail(_("{name!r} is a function: write {name}(...)", name=name), token)
             return Name(name, token.pos)
         function = self.spelled(name)
         if function is None:
@@ -415,13 +423,14 @@ class _Parser:
     def unknown_function(self, name: str) -> str:
         hint = UNKNOWN_HINTS.get(name.lower())
         if hint:
-            return f"unknown function {name!r}: {hint}"
+            return _("unknown function {name!r}: {hint}", name=name, hint=_(hint))
         known = sorted(self.functions)
         close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
         if close:
-            return f"unknown function {name!r}; did you mean {close[0]!r}?"
-        return (f"unknown function {name!r}; the functions are: {', '.join(known)} "
-                "(`gradtrace ops` says what each does)")
+            return _("unknown function {name!r}; did you mean {close!r}?", name=name,
+                     close=close[0])
+        return _("unknown function {name!r}; the functions are: {known} (`gradtrace ops` says "
+                 "what each does)", name=name, known=", ".join(known))
 
     def call(self, name_token: Token, function: str):
         """name(args) with keyword attributes (axis=0); the op is chosen by how many
@@ -449,7 +458,7 @@ class _Parser:
             self.take()
             self.take()
             if token.text in keywords:
-                self.fail(f"{token.text}= is given twice", token)
+                self.fail(_("{text}= is given twice", text=token.text), token)
             if token.text in _words():
                 keywords[token.text] = (self.word(token.text), token)
             else:
@@ -490,14 +499,15 @@ class _Parser:
         is a word is written as a bare word."""
         token = self.peek()
         if token.kind != "name":
-            self.fail(f"{name}= takes a word, such as {name}={_words()[name]}", token)
+            self.fail(_("{name}= takes a word, such as {name}={word}", name=name,
+                        word=_words()[name]), token)
         self.take()
         return token.text
 
     def required_integer(self) -> int:
         value = self.optional_integer()
         if value is None:
-            self.fail("expected a whole number", self.peek())
+            self.fail(_("expected a whole number"), self.peek())
         return value
 
     def choose_op(self, name_token: Token, candidates, args: list, keywords: dict, places):
@@ -514,24 +524,30 @@ class _Parser:
             most = max(c.arity for c in candidates)
             # point at the first argument too many, or at ')' when one is missing
             where = places[most] if len(places) > most else self.peek()
-            self.fail(f"{name_token.text} takes {self.arity_words(candidates)}: {usages}", where)
+            self.fail(self.arity_words(name_token.text, candidates, usages), where)
         for key, (value, token) in keywords.items():
             if key not in op.attrs:
-                allowed = ", ".join(f"{a}=" for a in op.attrs) or "no keyword arguments"
-                self.fail(f"{op.user_name} takes {allowed}", token)
+                if op.attrs:
+                    self.fail(_("{function} takes {allowed}", function=op.user_name,
+                                allowed=", ".join(f"{a}=" for a in op.attrs)), token)
+                self.fail(_("{function} takes no keyword arguments", function=op.user_name),
+                          token)
             choices = op.choices.get(key)
             if choices and value not in choices:
                 where = self.tokens[self.tokens.index(token) + 2]
-                self.fail(f"{key}= is {', '.join(choices[:-1])} or {choices[-1]}, not {value!r}",
-                          where)
+                self.fail(_("{key}= is {choices}, not {value!r}", key=key,
+                            choices=join_list(choices), value=value), where)
             attrs[key] = value
         return op, tuple(sorted(attrs.items()))
 
     @staticmethod
-    def arity_words(candidates) -> str:
+    def arity_words(function: str, candidates, usages: str) -> str:
+        """'max takes 1 or 2 arguments: max(a), ... or max(a, b)'."""
         counts = sorted({op.arity for op in candidates})
-        words = " or ".join(str(n) for n in counts)
-        return f"{words} argument{'s' * (counts[-1] > 1)}"
+        return ngettext("{function} takes {counts} argument: {usages}",
+                        "{function} takes {counts} arguments: {usages}", counts[-1],
+                        function=function, counts=join_list(str(n) for n in counts),
+                        usages=usages)
 
 
 def _whole(arg) -> bool:
@@ -542,7 +558,7 @@ def parse(text: str) -> Program:
     """Parse expression text into a Program: statements whose values are ASTs of Num, Name,
     Unary, Binary and Call nodes."""
     if not isinstance(text, str):
-        raise ParseError("the expression must be text", "", 0)
+        raise ParseError(_("the expression must be text"), "", 0)
     return _Parser(text).parse()
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.backprop import ShapeError, evaluate, reaches_output, trace_graph, vjp_pass
 from ..core.errors import ParseError, UsageError
+from ..core.i18n import _, join_list
 from ..core.graph import Graph
 from ..ops import REGISTRY
 from .point import check_seed, parse_wrt, resolve_point
@@ -62,8 +63,8 @@ def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
         if not defaults:
             raise
         names = ", ".join(defaults)
-        raise UsageError(f"{error}; {names} got a default scalar value: give arrays, e.g. "
-                         "x=[1,2,3] or W=randn(3,4)", "at") from None
+        raise UsageError(_("{error}; {names} got a default scalar value: give arrays, e.g. x=[1,2,3] "
+                           "or W=randn(3,4)", error=error, names=names), "at") from None
     start = output_gradient(graph, computed[graph.output], grad_output, seed)
     trace = trace_graph(graph, values, wrt=wrt, defaults=defaults, fused=fuse, values=computed,
                         grad_output=start)
@@ -85,11 +86,11 @@ def output_gradient(graph: Graph, output, grad_output, seed: int = 0):
     except ValueError:
         fits = False
     if not fits:
-        raise UsageError(f"shape {_shape(given.shape)} does not fit the output, whose shape is "
-                         f"{_shape(shape)}: give an array of that shape, or one that broadcasts "
-                         f"to it, such as a single number", "grad_output")
+        raise UsageError(_("shape {given} does not fit the output, whose shape is {shape}: give an array "
+                           "of that shape, or one that broadcasts to it, such as a single number",
+                           given=_shape(given.shape), shape=_shape(shape)), "grad_output")
     if not np.all(np.isfinite(given)):
-        raise UsageError("the output's gradient must be finite numbers (it holds inf or nan)",
+        raise UsageError(_("the output's gradient must be finite numbers (it holds inf or nan)"),
                          "grad_output")
     return np.broadcast_to(given, shape)
 
@@ -103,12 +104,13 @@ def _read_gradient(grad_output, seed: int) -> np.ndarray:
             return parse_value(grad_output, seed, "grad_output")
         except UsageError as error:
             why = error.message.removeprefix(f"grad_output={grad_output.strip()}: ")
-            raise UsageError(f"cannot read {grad_output.strip()!r}: {why}",
+            raise UsageError(_("cannot read {text!r}: {why}", text=grad_output.strip(), why=why),
                              "grad_output") from None
     try:
         return np.asarray(grad_output, dtype=np.float64)
     except (TypeError, ValueError):
-        raise UsageError(f"{grad_output!r} is not an array of numbers", "grad_output") from None
+        raise UsageError(_("{grad_output!r} is not an array of numbers",
+                           grad_output=grad_output), "grad_output") from None
 
 
 def _shape(shape: tuple) -> str:
@@ -119,15 +121,19 @@ def _not_a_number(graph: Graph, shape: tuple) -> str:
     """Why backprop cannot start from an array output, and the ways on: an output gradient, a
     number made of the output (its sum, one element), or the whole Jacobian."""
     whole, element = _scalar_forms(graph, shape)
-    seeds = f"ones({', '.join(map(str, shape))}) gives the gradients of {whole}"
+    ones = f"ones({', '.join(map(str, shape))})"
     size = int(np.prod(shape))
     if len(shape) == 1 and 0 < size <= 8:
-        seeds += f", [{', '.join(['1'] + ['0'] * (size - 1))}] those of {element}"
-    made = f"{whole} or {element}" if size else whole
-    return (f"the output has shape {_shape(shape)}, not a single number, and backprop starts "
-            f"from the output's gradient. Give one, shaped like the output: {seeds}. Or make "
-            f"the output a number: {made}. Or see the gradient of every output element with "
-            "gradtrace jacobian")
+        seeds = _("{ones} gives the gradients of {whole}, {first} those of {element}", ones=ones,
+                  whole=whole, first=f"[{', '.join(['1'] + ['0'] * (size - 1))}]",
+                  element=element)
+    else:
+        seeds = _("{ones} gives the gradients of {whole}", ones=ones, whole=whole)
+    made = join_list((whole, element)) if size else whole
+    return _("the output has shape {shape}, not a single number, and backprop starts from the "
+             "output's gradient. Give one, shaped like the output: {seeds}. Or make the output "
+             "a number: {made}. Or see the gradient of every output element with gradtrace "
+             "jacobian", shape=_shape(shape), seeds=seeds, made=made)
 
 
 def _scalar_forms(graph: Graph, shape: tuple) -> tuple[str, str]:
@@ -138,7 +144,7 @@ def _scalar_forms(graph: Graph, shape: tuple) -> tuple[str, str]:
     program = parse(graph.expression)
     index = ", ".join("0" for _ in shape)
     if len(program.statements) > 1 or program.statements[0].name is not None:
-        return "the sum of its last step", f"its last step's element [{index}]"
+        return _("the sum of its last step"), _("its last step's element [{index}]", index=index)
     text = graph.expression
     atom = isinstance(program.statements[0].value, (Call, Name))
     return f"sum({text})", f"{text}[{index}]" if atom else f"({text})[{index}]"
@@ -195,15 +201,16 @@ def explain_jacobian(expression: str, at: dict | None = None, wrt: str | None = 
 def _one_input(graph: Graph, wrt: str | None) -> str:
     inputs = ", ".join(graph.inputs)
     if not graph.inputs:
-        raise UsageError("the expression has no inputs: there is nothing to differentiate")
+        raise UsageError(_("the expression has no inputs: there is nothing to differentiate"))
     if wrt is None:
         if len(graph.inputs) > 1:
-            raise UsageError(f"needed: the expression has several inputs ({inputs}); name one, "
-                             f"for example {graph.inputs[-1]}", "wrt")
+            raise UsageError(_("needed: the expression has several inputs ({inputs}); name one, for "
+                               "example {example}", inputs=inputs, example=graph.inputs[-1]), "wrt")
         return graph.inputs[0]
     wrt = wrt.strip()
     if wrt not in graph.inputs:
-        raise UsageError(f"{wrt} is not an input; the expression's inputs are {inputs}", "wrt")
+        raise UsageError(_("{wrt} is not an input; the expression's inputs are {inputs}",
+                           wrt=wrt, inputs=inputs), "wrt")
     return wrt
 
 
@@ -213,11 +220,12 @@ def parse_claims(texts, graph: Graph) -> list:
 
     claims = []
     for text in texts:
-        name, _, formula = text.partition("=")
+        name, _equals, formula = text.partition("=")
         name, formula = name.strip(), formula.strip()
         if not formula or name not in graph.inputs:
-            raise UsageError(f"{text!r}: write NAME=FORMULA with NAME one of the inputs "
-                             f"({', '.join(graph.inputs)}), e.g. x=2*x", "claim")
+            raise UsageError(_("{text!r}: write NAME=FORMULA with NAME one of the inputs "
+                               "({listed}), e.g. x=2*x",
+                               text=text, listed=', '.join(graph.inputs)), "claim")
         try:
             claim_graph = graph_from_text(formula)
         except ParseError as error:
@@ -225,8 +233,8 @@ def parse_claims(texts, graph: Graph) -> list:
             raise
         unknown = [n for n in claim_graph.inputs if n not in graph.inputs]
         if unknown:
-            raise UsageError(f"the formula for {name} uses {', '.join(unknown)}, which the "
-                             "expression does not have", "claim")
+            raise UsageError(_("the formula for {name} uses {listed}, which the expression does not"
+                               " have", name=name, listed=', '.join(unknown)), "claim")
         claims.append(Claim(name, formula, claim_graph))
     return claims
 
@@ -244,8 +252,8 @@ def check_at_random_points(expression: str, samples: int, seed: int = 0, low: fl
     graph = build_graph(expression, fuse, fixed)
     unknown = [name for name in fixed if name not in graph.inputs]
     if unknown:
-        raise UsageError(f"{', '.join(unknown)} not in the expression "
-                         f"(its inputs: {', '.join(graph.inputs)})", "at")
+        raise UsageError(_("{names} not in the expression (its inputs: {inputs})",
+                           names=", ".join(unknown), inputs=", ".join(graph.inputs)), "at")
     return check_graph_at_random_points(
         graph, samples, seed, low, high, {k: np.asarray(v) for k, v in fixed.items()},
         _wrt_names(wrt, graph), parse_claims(claims, graph), progress)
@@ -278,14 +286,16 @@ def curve(expression: str, at: dict | None = None, wrt: str | None = None, *,
     wrt = _one_input(graph, wrt)
     if wrt not in at:
         at[wrt] = parse_value(DEFAULT_RANGE, seed, wrt)
-    values, _ = resolve_point(graph, at, seed)
+    values, _defaults = resolve_point(graph, at, seed)
     x = np.asarray(values[wrt], dtype=np.float64)
     if x.ndim != 1:
-        raise UsageError(f"give {wrt} a list of values, e.g. {wrt}={DEFAULT_RANGE}", "at")
+        raise UsageError(_("give {wrt} a list of values, e.g. {wrt}={example}", wrt=wrt,
+                           example=DEFAULT_RANGE), "at")
     not_elementwise = [node.op for node in graph.ops if not REGISTRY[node.op].elementwise]
     if not_elementwise:
-        raise UsageError(f"a curve of f and its derivative needs f elementwise in {wrt}; "
-                         f"{not_elementwise[0]} mixes the values (use gradtrace jacobian)",
+        raise UsageError(_("a curve of f and its derivative needs f elementwise in {wrt}; "
+                           "{not_elementwise} mixes the values (use gradtrace jacobian)",
+                           wrt=wrt, not_elementwise=not_elementwise[0]),
                          "expression")
     values = evaluate(graph, values)
     output = np.broadcast_to(values[graph.output], x.shape)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.budget import over_budget
 from ..core.errors import ParseError, UsageError
+from ..core.i18n import _, ngettext
 from ..core.graph import Graph
 from .parse import tokenize
 
@@ -53,11 +54,11 @@ def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
             match = _NAME.match(part)
             if not match:
                 raise UsageError(
-                    f"cannot read {part.strip()!r} as name=value "
-                    "(for example w=2,x=-1 or x=[1,2,3] or W=randn(3,4))", "at")
+                    _("cannot read {text!r} as name=value (for example w=2,x=-1 or x=[1,2,3] or "
+                      "W=randn(3,4))", text=part.strip()), "at")
             name, value_text = match.groups()
             if name in values:
-                raise UsageError(f"{name} is given twice", "at")
+                raise UsageError(_("{name} is given twice", name=name), "at")
             values[name] = parse_value(value_text, seed, name)
     return values
 
@@ -65,7 +66,8 @@ def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
 def check_seed(seed) -> int:
     """A seed is a whole number of 0 or more (numpy's generators take no other)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UsageError(f"a seed is a whole number of 0 or more, not {seed!r}", "seed")
+        raise UsageError(_("a seed is a whole number of 0 or more, not {seed!r}",
+                           seed=seed), "seed")
     return int(seed)
 
 
@@ -80,11 +82,12 @@ def parse_value(text: str, seed: int = 0, name: str = "value") -> np.ndarray:
     try:
         tokens = [t for t in tokenize(text) if t.kind != "end"]
     except ParseError as error:
-        raise UsageError(f"{name}={text.strip()}: {error.message}", "at") from None
+        raise UsageError(_("{name}={text}: {why}",
+                           name=name, text=text.strip(), why=error.message), "at") from None
     reader = _ValueReader(tokens, text, name, seed)
     value = reader.value()
     if reader.index != len(tokens):
-        reader.fail("unexpected text after the value")
+        reader.fail(_("unexpected text after the value"))
     return value
 
 
@@ -101,16 +104,18 @@ class _ValueReader:
 
     def fail(self, why: str, syntax: bool = True):
         """Refuse the value; a mistake in how it is written also gets the forms it can take."""
-        forms = (f" (numbers such as -1.5 or inf, lists such as [[1,-2],[3,4]], or "
-                 f"{', '.join(GENERATORS)}(...))") if syntax else ""
-        raise UsageError(f"{self.name}={self.text}: {why}{forms}", "at")
+        if syntax:
+            raise UsageError(_("{name}={text}: {why} (numbers such as -1.5 or inf, lists such as "
+                               "[[1,-2],[3,4]], or {generators}(...))", name=self.name,
+                               text=self.text, why=why, generators=", ".join(GENERATORS)), "at")
+        raise UsageError(_("{name}={text}: {why}", name=self.name, text=self.text, why=why), "at")
 
     def peek(self, text: str) -> bool:
         return self.index < len(self.tokens) and self.tokens[self.index].text == text
 
     def take(self):
         if self.index >= len(self.tokens):
-            self.fail("the value ends too early")
+            self.fail(_("the value ends too early"))
         self.index += 1
         return self.tokens[self.index - 1]
 
@@ -131,44 +136,45 @@ class _ValueReader:
             return sign * float(token.text)
         if token.kind == "name" and token.text in ("inf", "nan"):
             return sign * float(token.text)
-        self.fail(f"{token.text!r} is not a number")
+        self.fail(_("{text!r} is not a number", text=token.text))
 
     def array(self) -> np.ndarray:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            self.fail(f"lists nested more than {MAX_NESTING} deep")
+            self.fail(_("lists nested more than {limit} deep", limit=MAX_NESTING))
         self.take()  # [
         items = [] if self.peek("]") else [self.value()]
         while self.peek(","):
             self.take()
             items.append(self.value())
         if not self.peek("]"):
-            self.fail("a list needs its closing ']'")
+            self.fail(_("a list needs its closing ']'"))
         self.take()
         self.depth -= 1
         shapes = {item.shape for item in items}
         if len(shapes) > 1:
-            self.fail("rows of different lengths")
+            self.fail(_("rows of different lengths"))
         return np.array(items, dtype=np.float64)
 
     def generator(self) -> np.ndarray:
         name = self.take().text
         if not self.peek("("):
-            self.fail(f"{name} needs its arguments in parentheses, e.g. {GENERATOR_USAGE[name]}")
+            self.fail(_("{name} needs its arguments in parentheses, e.g. {example}", name=name,
+                        example=GENERATOR_USAGE[name]))
         self.take()
         arguments = [] if self.peek(")") else [self.number()]
         while self.peek(","):
             self.take()
             arguments.append(self.number())
         if not self.peek(")"):
-            self.fail(f"{name}(...) needs its closing ')'")
+            self.fail(_("{name}(...) needs its closing ')'", name=name))
         self.take()
         shape = self.shape_of(name, arguments)
         elements = math.prod(shape)  # Python integers: no wrap-around, however large
         why = over_budget(elements)
         if why:
             written = f"{name}({', '.join(map(_plain_number, arguments))})"
-            self.fail(f"{written} would make {why}", syntax=False)
+            self.fail(_("{written} would make {why}", written=written, why=why), syntax=False)
         # made here, not before: numpy.random takes longer to import than plain numbers to read
         return _generate(name, shape, arguments, _rng(self.seed, self.name))
 
@@ -176,27 +182,27 @@ class _ValueReader:
         """The shape a generator call makes, its arguments checked first."""
         if name == "arange":
             if not 1 <= len(arguments) <= 3 or not all(map(math.isfinite, arguments)):
-                self.fail("arange takes stop, or start, stop and an optional step, as finite "
-                          "numbers: arange(5), arange(-8, 8, 0.5)")
+                self.fail(_("arange takes stop, or start, stop and an optional step, as finite "
+                          "numbers: arange(5), arange(-8, 8, 0.5)"))
             start, stop, step = _arange_bounds(arguments)
             if step == 0:
-                self.fail("arange's step cannot be 0")
+                self.fail(_("arange's step cannot be 0"))
             return (max(0, math.ceil((stop - start) / step)),)
         if name == "linspace":
             if len(arguments) not in (2, 3) or not all(map(math.isfinite, arguments)):
-                self.fail("linspace takes start, stop and a count: linspace(-8, 8, 161)")
+                self.fail(_("linspace takes start, stop and a count: linspace(-8, 8, 161)"))
             count = self.whole(arguments[2]) if len(arguments) == 3 else 50
             return (count,)
         sizes = tuple(self.whole(argument) for argument in arguments)
         if name == "eye":
             if len(sizes) != 1:
-                self.fail("eye takes one size, e.g. eye(4)")
+                self.fail(_("eye takes one size, e.g. eye(4)"))
             return sizes * 2  # an n × n matrix
         return sizes
 
     def whole(self, value: float) -> int:
         if not (math.isfinite(value) and value == int(value) and value >= 0):
-            self.fail(f"sizes are whole numbers of 0 or more, not {value:g}")
+            self.fail(_("sizes are whole numbers of 0 or more, not {value:g}", value=value))
         return int(value)
 
 
@@ -243,8 +249,9 @@ def resolve_point(graph: Graph, given: dict, seed: int = 0):
     unknown = [name for name in given if name not in graph.inputs]
     if unknown:
         inputs = ", ".join(graph.inputs) or "none"
-        raise UsageError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
-                         f"not in the expression (its inputs: {inputs})", "at")
+        raise UsageError(ngettext("{names} is not in the expression (its inputs: {inputs})",
+                                  "{names} are not in the expression (its inputs: {inputs})",
+                                  len(unknown), names=", ".join(unknown), inputs=inputs), "at")
     values, defaults = {}, []
     for name in graph.inputs:
         if name in given:
@@ -263,5 +270,6 @@ def parse_wrt(text: str | None, graph: Graph) -> tuple[str, ...] | None:
     unknown = [name for name in names if name not in graph.inputs]
     if unknown or not names:
         inputs = ", ".join(graph.inputs) or "none"
-        raise UsageError(f"{text!r}: the expression's inputs are {inputs}", "wrt")
+        raise UsageError(_("{text!r}: the expression's inputs are {inputs}",
+                           text=text, inputs=inputs), "wrt")
     return names

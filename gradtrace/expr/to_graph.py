@@ -10,6 +10,7 @@ among the `variables` given values.
 from __future__ import annotations
 
 from ..core.errors import ParseError
+from ..core.i18n import _
 from ..core.graph import NAMED_CONSTANTS, Graph, GraphBuilder
 from . import parse as ast
 
@@ -54,10 +55,11 @@ def _inputs(program: ast.Program, text: str, variables) -> tuple[list[str], list
             inputs.append(name.id)
         if statement.name is not None:
             if statement.name in defined:
-                raise ParseError(f"{statement.name} is defined twice", text, statement.pos)
+                raise ParseError(_("{name} is defined twice",
+                                   name=statement.name), text, statement.pos)
             if statement.name in inputs:
-                raise ParseError(f"{statement.name} is used before this line defines it; "
-                                 "define a step before using it", text, statement.pos)
+                raise ParseError(_("{name} is used before this line defines it; define a step "
+                                   "before using it", name=statement.name), text, statement.pos)
             defined[statement.name] = statement.pos
     return inputs, list(defined)
 

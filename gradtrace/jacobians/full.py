@@ -14,6 +14,7 @@ from ..core.backprop import evaluate, vjp_pass
 from ..core.errors import UsageError
 from ..core.forward_mode import jvp_pass
 from ..core.graph import Graph
+from ..core.i18n import _
 from .local import _max_abs
 from .structure import classify
 
@@ -45,15 +46,16 @@ def full_jacobian(graph: Graph, values: dict, wrt: str, expression: str | None =
     element (tangent e_j). `values` holds every node's forward value (or just the inputs').
     `progress(done, total=...)` is called after each pass (a progress bar, a time budget)."""
     if wrt not in graph.inputs:
-        raise UsageError(f"{wrt} is not an input; the expression's inputs are "
-                         f"{', '.join(graph.inputs)}", "wrt")
+        raise UsageError(_("{name} is not an input; the expression's inputs are {inputs}",
+                           name=wrt, inputs=", ".join(graph.inputs)), "wrt")
     if graph.output not in values:
         values = evaluate(graph, values)
     output_shape, input_shape = np.shape(values[graph.output]), np.shape(values[wrt])
     m, n = int(np.prod(output_shape, dtype=np.int64)), int(np.prod(input_shape, dtype=np.int64))
     if m * n > MAX_FULL_ENTRIES:
-        raise UsageError(f"the Jacobian would have {m:,} × {n:,} = {m * n:,} entries, more "
-                         f"than {MAX_FULL_ENTRIES:,}: pick a smaller input or output")
+        raise UsageError(_("the Jacobian would have {m} × {n} = {entries} entries, more than "
+                           "{limit}: pick a smaller input or output", m=f"{m:,}", n=f"{n:,}",
+                           entries=f"{m * n:,}", limit=f"{MAX_FULL_ENTRIES:,}"))
     tick = _counter(progress, m + n)
     start = time.perf_counter()
     reverse = _reverse_rows(graph, values, wrt, output_shape, n, tick)

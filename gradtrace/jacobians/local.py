@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..core.i18n import _
 from ..ops import REGISTRY
 from .structure import classify, infer
 
@@ -60,7 +61,8 @@ def _view(graph, records, step) -> JacobianView:
     reason = _too_large(op, inputs, out, x)
     if reason:
         structure, density, text = infer(op, inputs, out, step.index, attrs)
-        description = _join(f"not built ({reason}); from the op: {text}", hint)
+        description = _join(_("not built ({reason}); from the op: {text}", reason=reason,
+                              text=text), hint)
         return JacobianView(step.node, step.input, step.op, shape, None, structure, density,
                             formula, None, description)
     with np.errstate(all="ignore"):
@@ -102,10 +104,12 @@ def _too_large(op, inputs, out, x) -> str:
     """Why J is not built here ('' when it is): too many entries, or too many JVPs."""
     entries = out.size * x.size
     if entries > MAX_BUILT_ENTRIES:
-        return f"{out.size:,} × {x.size:,} = {entries:,} entries"
+        return _("{rows} × {columns} = {entries} entries", rows=f"{out.size:,}",
+                 columns=f"{x.size:,}", entries=f"{entries:,}")
     touched = sum(np.size(value) for value in inputs) + out.size
     if not op.elementwise and x.size * touched > MAX_JVP_WORK:
-        return f"it would take {x.size:,} JVPs of {touched:,} elements each"
+        return _("it would take {count} JVPs of {touched} elements each", count=f"{x.size:,}",
+                 touched=f"{touched:,}")
     return ""
 
 
@@ -115,13 +119,16 @@ def vjp_formula(step, op, broadcast: bool = False) -> str:
         return f"grad_{step.input} = {step.formula}"
     times = "⊙" if np.ndim(step.upstream) else "×"
     local = step.formula
-    summed = ", summed back to its shape" if broadcast and np.ndim(step.downstream) else ""
     if local in ("1", "-1"):  # add and sub pass the gradient on (negated for sub's b)
         sign = "-" if local == "-1" else ""
-        return f"grad_{step.input} = {sign}grad_{step.node}{summed}"
-    if any(char in local for char in "+-−×*/·^²") and not local.startswith(("(", "[")):
-        local = f"({local})"
-    return f"grad_{step.input} = grad_{step.node} {times} {local}{summed}"
+        formula = f"grad_{step.input} = {sign}grad_{step.node}"
+    else:
+        if any(char in local for char in "+-−×*/·^²") and not local.startswith(("(", "[")):
+            local = f"({local})"
+        formula = f"grad_{step.input} = grad_{step.node} {times} {local}"
+    if broadcast and np.ndim(step.downstream):
+        return _("{formula}, summed back to its shape", formula=formula)
+    return formula
 
 
 def _matmul_hint(node, inputs, index) -> str:
@@ -137,7 +144,7 @@ def _matmul_hint(node, inputs, index) -> str:
 
 
 def _join(*texts: str) -> str:
-    return "; ".join(text for text in texts if text)
+    return _("; ").join(text for text in texts if text)
 
 
 def _max_abs(difference: np.ndarray) -> float:

@@ -20,6 +20,11 @@ import math
 
 import numpy as np
 
+from ..core.i18n import N_, _
+
+# The structures' names (data: JSON keeps them in English), said to a reader with i18n.data.
+NAMES = (N_("empty"), N_("zero"), N_("diagonal"), N_("permutation"), N_("selection"),
+         N_("block diagonal"), N_("diagonal blocks"), N_("banded"), N_("sparse"), N_("dense"))
 SPARSE_BELOW = 0.5  # density under which a Jacobian is called sparse
 BAND_FRACTION = 4  # banded: every non-zero within n / 4 of the diagonal
 
@@ -28,22 +33,22 @@ def classify(matrix: np.ndarray) -> tuple[str, str]:
     """(structure, a sentence saying what it means) for a built Jacobian."""
     m, n = matrix.shape
     if matrix.size == 0:
-        return "empty", "no entries: the output or the input has no elements"
+        return "empty", _("no entries: the output or the input has no elements")
     nonzero = matrix != 0
     count = int(np.count_nonzero(nonzero))
     if count == 0:
-        return "zero", "every entry is 0: no gradient flows back along this edge"
+        return "zero", _("every entry is 0: no gradient flows back along this edge")
     for test in (_diagonal, _one_per_row, _block_diagonal, _diagonal_blocks, _banded):
         found = test(matrix, nonzero, count)
         if found is not None:
             return found
     if count / matrix.size < SPARSE_BELOW:
-        return "sparse", f"{count} of {matrix.size} entries are non-zero"
+        return "sparse", _("{count} of {size} entries are non-zero", count=count, size=matrix.size)
     if np.all(matrix == 1):
-        return "dense", "every entry is 1: each input element gets the whole upstream gradient"
+        return "dense", _("every entry is 1: each input element gets the whole upstream gradient")
     if count == matrix.size:
-        return "dense", "every output element depends on every input element"
-    return "dense", f"{count} of {matrix.size} entries are non-zero"
+        return "dense", _("every output element depends on every input element")
+    return "dense", _("{count} of {size} entries are non-zero", count=count, size=matrix.size)
 
 
 def _diagonal(matrix, nonzero, count):
@@ -51,11 +56,11 @@ def _diagonal(matrix, nonzero, count):
     if m != n or np.count_nonzero(np.diagonal(nonzero)) != count:
         return None
     if m == 1:
-        return "diagonal", "1 × 1: the local derivative itself"
+        return "diagonal", _("1 × 1: the local derivative itself")
     if np.all(np.diagonal(matrix) == 1):
-        return "diagonal", "the identity: the gradient passes through unchanged"
-    return "diagonal", ("elementwise: output i depends on input i only, so backprop "
-                        "multiplies by the diagonal elementwise (⊙) and never builds J")
+        return "diagonal", _("the identity: the gradient passes through unchanged")
+    return "diagonal", (_("elementwise: output i depends on input i only, so backprop "
+                          "multiplies by the diagonal elementwise (⊙) and never builds J"))
 
 
 def _one_per_row(matrix, nonzero, count):
@@ -64,13 +69,13 @@ def _one_per_row(matrix, nonzero, count):
     m, n = matrix.shape
     per_column = nonzero.sum(axis=0)
     if m == n and count == m and per_column.max() == 1:
-        return "permutation", ("each output element is one input element, moved: the "
-                               "gradient is moved back")
+        return "permutation", (_("each output element is one input element, moved: the "
+                                 "gradient is moved back"))
     if per_column.max() > 1:
-        return "selection", ("each output element copies one input element (broadcast): "
-                             "the gradients of the copies add up")
-    return "selection", ("each output element is one selected input element; the others "
-                         "get gradient 0")
+        return "selection", (_("each output element copies one input element (broadcast): "
+                               "the gradients of the copies add up"))
+    return "selection", (_("each output element is one selected input element; the others "
+                           "get gradient 0"))
 
 
 def _divisors_descending(m: int, n: int) -> list[int]:
@@ -90,9 +95,9 @@ def _block_diagonal(matrix, nonzero, count):
             continue
         blocks = matrix.reshape(p, r, p, c)[np.arange(p), :, np.arange(p), :]
         if np.all(blocks == blocks[0]):
-            return "block diagonal", (f"block (Kronecker) structure I_{p} ⊗ B: the same "
-                                      f"{r}×{c} block B repeated {p} times along the diagonal")
-        return "block diagonal", f"{p} blocks of {r}×{c} on the diagonal, zero elsewhere"
+            return "block diagonal", _("block (Kronecker) structure I_{p} ⊗ B: the same {r}×{c} block B "
+                                          "repeated {p} times along the diagonal", p=p, r=r, c=c)
+        return "block diagonal", _("{p} blocks of {r}×{c} on the diagonal, zero elsewhere", p=p, r=r, c=c)
     return None
 
 
@@ -106,9 +111,11 @@ def _diagonal_blocks(matrix, nonzero, count):
         if np.count_nonzero(diagonals) != count:
             continue
         values = np.diagonal(matrix.reshape(m // q, q, n // q, q), axis1=1, axis2=3)
-        text = f"{m // q}×{n // q} blocks, each {q}×{q} and diagonal"
+        text = _("{rows}×{columns} blocks, each {q}×{q} and diagonal", rows=m // q,
+                 columns=n // q, q=q)
         if np.all(values == values[..., :1]):
-            text += f" (Kronecker A ⊗ I_{q}: each block a multiple of the identity)"
+            text = _("{rows}×{columns} blocks, each {q}×{q} and diagonal (Kronecker A ⊗ I_{q}: "
+                     "each block a multiple of the identity)", rows=m // q, columns=n // q, q=q)
         return "diagonal blocks", text
     return None
 
@@ -121,7 +128,7 @@ def _banded(matrix, nonzero, count):
     width = int(np.max(np.abs(rows - columns)))
     if width > n // BAND_FRACTION:
         return None
-    return "banded", f"non-zero only within {width} of the diagonal"
+    return "banded", _("non-zero only within {width} of the diagonal", width=width)
 
 
 # -- when J is too large to build: its structure from the op alone -------------------------
@@ -137,18 +144,18 @@ def infer(op, inputs: tuple, out: np.ndarray, index: int, attrs: dict) -> tuple[
     m, n = max(np.size(out), 1), max(x.size, 1)
     if op.elementwise:
         if x.shape == np.shape(out):
-            return "diagonal", 1 / n, "elementwise: output i depends on input i only"
-        return _by_density(1 / n, "each output element depends on one element of the "
-                                  "broadcast input")
+            return "diagonal", 1 / n, _("elementwise: output i depends on input i only")
+        return _by_density(1 / n, _("each output element depends on one element of the "
+                                    "broadcast input"))
     if op.name in _MOVERS:
-        return _MOVERS[op.name], 1 / n, "each output element is one input element"
+        return _MOVERS[op.name], 1 / n, _("each output element is one input element")
     if op.name in ("sum", "mean"):
-        return _by_density(1 / m, f"each output element adds up {n // m} input elements")
+        return _by_density(1 / m, _("each output element adds up {count} input elements", count=n // m))
     if op.name in ("softmax", "log_softmax"):
         return _softmax_structure(x, attrs.get("axis", -1))
     if op.name == "matmul":
         return _matmul_structure(inputs, index)
-    return _by_density(1.0, "every output element may depend on every input element")
+    return _by_density(1.0, _("every output element may depend on every input element"))
 
 
 def _by_density(density: float, text: str) -> tuple[str, float, str]:
@@ -159,7 +166,8 @@ def _softmax_structure(x, axis) -> tuple[str, float, str]:
     axis = axis % x.ndim if x.ndim else 0
     reach = x.shape[axis] if x.ndim else 1
     density = reach / max(x.size, 1)
-    text = f"each output element depends on the {reach} elements of its slice along axis {axis}"
+    text = _("each output element depends on the {reach} elements of its slice along axis "
+             "{axis}", reach=reach, axis=axis)
     if density < 1 and axis == x.ndim - 1:
         return "block diagonal", density, text
     return _by_density(density, text)
@@ -170,10 +178,10 @@ def _matmul_structure(inputs, index) -> tuple[str, float, str]:
     inner = a.shape[-1]  # each output element is a dot product over `inner` pairs
     density = inner / max(np.asarray(inputs[index]).size, 1)
     if density >= 1:
-        return "dense", 1.0, "every output element depends on every input element"
+        return "dense", 1.0, _("every output element depends on every input element")
     if max(a.ndim, b.ndim) > 2:
-        return "sparse", density, f"each output element is a dot product of {inner} pairs"
+        return "sparse", density, _("each output element is a dot product of {inner} pairs", inner=inner)
     if index == 0:
-        return "block diagonal", density, ("block (Kronecker) structure I ⊗ B: the same block "
-                                           "repeated along the diagonal")
-    return "diagonal blocks", density, "Kronecker A ⊗ I: each block a multiple of the identity"
+        return "block diagonal", density, (_("block (Kronecker) structure I ⊗ B: the same block "
+                                                "repeated along the diagonal"))
+    return "diagonal blocks", density, _("Kronecker A ⊗ I: each block a multiple of the identity")

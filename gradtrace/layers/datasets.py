@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import UsageError
+from ..core.i18n import _
 
 
 def xor(rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -57,5 +58,6 @@ DATASETS = {"xor": xor, "moons": moons, "spirals": spirals}
 def load(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The dataset called `name`, generated from `seed`."""
     if name not in DATASETS:
-        raise UsageError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}", "data")
+        raise UsageError(_("unknown dataset {name!r}; choose one of {listed}",
+                           name=name, listed=', '.join(DATASETS)), "data")
     return DATASETS[name](np.random.default_rng(seed))

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core.backprop import evaluate, vjp_pass
 from ..core.errors import UsageError
+from ..core.i18n import _
 from ..core.graph import Graph
 from ..nn import Parameter
 from .training import make_optimiser
@@ -32,8 +33,9 @@ class Surface:
     def __init__(self, graph: Graph, expression: str):
         self.graph = graph
         if len(self.graph.inputs) != 2:
-            raise UsageError(f"needs a function of two variables; {expression!r} has "
-                             f"{len(self.graph.inputs)}: {', '.join(self.graph.inputs) or 'none'}",
+            raise UsageError(_("needs a function of two variables; {expression!r} has {count}: {inputs}",
+                               expression=expression, count=len(self.graph.inputs),
+                               inputs=", ".join(self.graph.inputs) or _("none")),
                              "expression")
         self.names = self.graph.inputs
 

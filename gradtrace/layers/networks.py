@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.budget import over_budget, over_whole_budget
 from ..core.errors import UsageError
+from ..core.i18n import _
 from ..core.tensor import tensor
 from ..nn.init import initialise
 from ..ops.im2col import geometry, pair
@@ -38,9 +39,10 @@ COPIES = 3
 def check_layers(layers: int, parameter: str | None) -> None:
     """Refuse more than MAX_LAYERS weighted layers, before anything is built."""
     if layers > MAX_LAYERS:
-        raise UsageError(f"{layers:,} layers, more than the {MAX_LAYERS:,} one traced step "
-                         "narrates (its story has about 21 lines per layer); vanishing and "
-                         "exploding gradients already show at --depth 10 to 100", parameter)
+        raise UsageError(_("{layers} layers, more than the {limit} one traced step narrates (its story "
+                           "has about 21 lines per layer); vanishing and exploding gradients "
+                           "already show at --depth 10 to 100", layers=f"{layers:,}",
+                           limit=f"{MAX_LAYERS:,}"), parameter)
 
 
 def check_size(arrays: list[tuple[str, tuple[int, ...]]], parameter: str | None) -> None:
@@ -52,17 +54,18 @@ def check_size(arrays: list[tuple[str, tuple[int, ...]]], parameter: str | None)
         elements = math.prod(shape)
         why = over_budget(elements)
         if why:
-            raise UsageError(f"{what} of shape {'×'.join(map(str, shape))} would make {why}",
+            raise UsageError(_("{what} of shape {shape} would make {why}", what=what,
+                               shape="×".join(map(str, shape)), why=why),
                              parameter)
         total += COPIES * elements
     why = over_whole_budget(total)
     if why:
-        raise UsageError(f"the step's arrays would make {why}", parameter)
+        raise UsageError(_("the step's arrays would make {why}", why=why), parameter)
 
 
 def mlp_arrays(sizes: list[int], batch_size: int) -> list[tuple[str, tuple[int, ...]]]:
     """The arrays one step of an MLP makes: each W⁽ˡ⁾ and each layer's z⁽ˡ⁾ (and a⁽ˡ⁾)."""
-    arrays = [("the input batch", (batch_size, sizes[0]))]
+    arrays = [(_("the input batch"), (batch_size, sizes[0]))]
     for level, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         arrays += [(f"W{level}", (fan_out, fan_in)), (f"z{level}", (batch_size, fan_out)),
                    (f"a{level}", (batch_size, fan_out))]
@@ -148,14 +151,14 @@ def cnn_arrays(input_shape: tuple[int, int, int], convs: list[ConvSpec], pool: i
     """The arrays one step of the CNN makes: the batch, per conv its filters, im2col block and
     feature maps, then the last linear layer's weights and outputs."""
     channels, height, width = input_shape
-    arrays = [("the input batch", (batch_size, channels, height, width))]
+    arrays = [(_("the input batch"), (batch_size, channels, height, width))]
     for level, conv in enumerate(convs, start=1):
         kh, kw = conv.kernel
         height = (height + 2 * conv.padding - kh) // conv.stride + 1
         width = (width + 2 * conv.padding - kw) // conv.stride + 1
         arrays += [(f"W{level}", (conv.filters, channels, kh, kw)),
-                   (f"conv{level}'s im2col block", (batch_size * height * width,
-                                                     channels * kh * kw)),
+                   (_("conv{level}'s im2col block", level=level),
+                    (batch_size * height * width, channels * kh * kw)),
                    (f"z{level}", (batch_size, conv.filters, height, width))]
         channels = conv.filters
         if pool > 1:

@@ -20,6 +20,7 @@ import numpy as np
 from ..core.backprop import evaluate, trace_graph
 from ..core.composite import composite_graph
 from ..core.errors import UsageError
+from ..core.i18n import _
 from ..core.graph import Graph, GraphBuilder
 from ..core.trace import Trace
 from ..ops import REGISTRY
@@ -82,7 +83,8 @@ def build_network(specs: list[LayerSpec], expand: str | None = None):
     reading the target y. Raises UsageError when `expand` names no layer with a composite."""
     if expand is not None and expand not in {spec.name for spec in specs}:
         known = ", ".join(spec.name for spec in specs)
-        raise UsageError(f"{expand}: no such layer (the layers are {known})", "expand")
+        raise UsageError(_("{expand}: no such layer (the layers are {known})",
+                           expand=expand, known=known), "expand")
     names = [DATA] + [name for spec in specs for name, _ in spec.params] + [TARGET]
     builder = GraphBuilder("", names)
     layers: list[Layer] = []
@@ -94,7 +96,8 @@ def build_network(specs: list[LayerSpec], expand: str | None = None):
         first = builder.op_count
         if spec.name == expand:
             if REGISTRY[spec.op].composite is None:
-                raise UsageError(f"{expand}: {spec.op} is already a primitive op", "expand")
+                raise UsageError(_("{expand}: {op} is already a primitive op",
+                                   expand=expand, op=spec.op), "expand")
             output = _splice(builder, inputs, spec)
         else:
             output = builder.op(spec.op, inputs, spec.attrs)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import nn, optim
 from ..core.errors import UsageError
+from ..core.i18n import _
 from ..core.registry import activations
 from ..core.tensor import tensor
 
@@ -33,11 +34,12 @@ class History:
 def build_mlp(sizes: list[int], activation: str, rng: np.random.Generator):
     """Linear layers of the given sizes with `activation` between them (none after the last)."""
     if len(sizes) < 2:
-        raise UsageError("needs at least an input and an output size, e.g. 2,4,1", "layers")
+        raise UsageError(_("needs at least an input and an output size, e.g. 2,4,1"), "layers")
     chosen = {op.name: op.activation for op in activations()}.get(activation)
     if chosen is None:
         names = ", ".join(op.name for op in activations())
-        raise UsageError(f"unknown activation {activation!r}; choose from {names}", "act")
+        raise UsageError(_("unknown activation {activation!r}; choose from {names}",
+                           activation=activation, names=names), "act")
     modules = []
     for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         if index:
@@ -51,9 +53,10 @@ def build_mlp(sizes: list[int], activation: str, rng: np.random.Generator):
 def make_optimiser(name: str, parameters, lr: float):
     known = optimisers()
     if name not in known:
-        raise UsageError(f"unknown optimiser {name!r}; choose from {', '.join(known)}", "opt")
+        raise UsageError(_("unknown optimiser {name!r}; choose from {listed}",
+                           name=name, listed=', '.join(known)), "opt")
     if not lr > 0:
-        raise UsageError(f"the learning rate must be positive (got {lr:g})", "lr")
+        raise UsageError(_("the learning rate must be positive (got {lr:g})", lr=lr), "lr")
     return known[name](parameters, lr=lr)
 
 
@@ -74,12 +77,12 @@ def predict(model, X: np.ndarray) -> np.ndarray:
 def check_sizes(sizes: list[int], X: np.ndarray, y: np.ndarray) -> None:
     classes = int(y.max()) + 1
     if sizes[0] != X.shape[1]:
-        raise UsageError(f"the data has {X.shape[1]} features; the widths must start with "
-                         f"{X.shape[1]} (got {sizes[0]})", "layers")
+        raise UsageError(_("the data has {features} features; the widths must start with {features} "
+                           "(got {first})", features=X.shape[1], first=sizes[0]), "layers")
     if sizes[-1] not in (1, classes) or (sizes[-1] == 1 and classes > 2):
         wanted = "1 (or 2)" if classes == 2 else str(classes)
-        raise UsageError(f"the data has {classes} classes; the widths must end with {wanted} "
-                         f"(got {sizes[-1]})", "layers")
+        raise UsageError(_("the data has {classes} classes; the widths must end with {wanted} (got {last})",
+                           classes=classes, wanted=wanted, last=sizes[-1]), "layers")
 
 
 def fit(model, optimiser, X: np.ndarray, y: np.ndarray, epochs: int,

@@ -26,3 +26,4 @@ class Picture(NamedTuple):
 class Section(NamedTuple):
     title: str
     blocks: tuple  # each a str (prose), a Table, a Picture, or a tuple of Lines
+    key: str = ""  # what the section is, in any language ("graph", "forward"): for layouts

@@ -13,9 +13,10 @@ import unicodedata
 import numpy as np
 
 from ..core.forward_mode import ForwardModeReport, ForwardModeTrace, TangentStep
+from ..core.i18n import _, ngettext
 from ..core.registry import REGISTRY, fill
 from .blocks import Section, Table
-from .lines import Line, gate_label
+from .lines import Line, gate_label, notes_joined
 from .numbers import fmt, fmt_array
 from .story import point_section
 
@@ -39,13 +40,15 @@ def forward_sections(report: ForwardModeReport, precision: int = 2) -> list[Sect
 def pass_section(report: ForwardModeReport, one: ForwardModeTrace, precision: int) -> Section:
     name = one.input
     others = [dotted(n) for n in report.differentiable if n != name]
-    lines = [Line(((dotted(name), "name"), (" = ", ""), (_seed_text(one.seed), "grad")), "seed")]
+    lines = [Line(((dotted(name), "name"), (" = ", ""), (_seed_text(one.seed), "grad")),
+                  _("seed"))]
     if others:
         lines.append(Line(((", ".join(others), "name"), (" = 0", "")),
-                          "the other inputs stay put"))
+                          _("the other inputs stay put")))
     lines += [tangent_line(step, name, precision) for step in one.steps]
     lines.append(_result_line(report, one, precision))
-    return Section(f"Forward mode, seeded at {name}", (_seed_prose(one), tuple(lines)))
+    return Section(_("Forward mode, seeded at {name}", name=name),
+                   (_seed_prose(one), tuple(lines)), "pass")
 
 
 def _seed_text(seed) -> str:
@@ -55,26 +58,26 @@ def _seed_text(seed) -> str:
 def _seed_prose(one: ForwardModeTrace) -> str:
     name = one.input
     if np.ndim(one.seed) == 0:
-        return (f"Seed {dotted(name)} = 1, every other input's tangent 0: each node's tangent is "
-                f"then its derivative d/d{name}, computed in the same sweep as its value "
-                f"(ḣ = the sum over h's inputs a of ∂h/∂a · ȧ).")
-    return (f"Seed {dotted(name)} = all ones, every other input's tangent 0: each tangent is "
-            f"then the directional derivative along all-ones (the sum over j of d/d{name}[j]), "
-            f"computed with the values.")
+        return _("Seed {tangent} = 1, every other input's tangent 0: each node's tangent is then "
+                 "its derivative d/d{name}, computed in the same sweep as its value (ḣ = the sum "
+                 "over h's inputs a of ∂h/∂a · ȧ).", tangent=dotted(name), name=name)
+    return _("Seed {tangent} = all ones, every other input's tangent 0: each tangent is then the "
+             "directional derivative along all-ones (the sum over j of d/d{name}[j]), computed "
+             "with the values.", tangent=dotted(name), name=name)
 
 
 def tangent_line(step: TangentStep, seeded: str, precision: int) -> Line:
     value_note = f"{step.node} = {fmt_array(step.value, precision)}"
     if step.tangent is None:
         return Line(((dotted(step.node), "name"), (" = 0", "")),
-                    f"{value_note}; does not depend on {seeded}")
+                    _("{value}; does not depend on {seeded}", value=value_note, seeded=seeded))
     symbolic, numeric = _terms(step, precision)
     parts = [(dotted(step.node), "name"), (" = ", ""), (symbolic, "")]
     if numeric:
         parts += [(" = ", ""), (numeric, "")]
     parts += [(" = ", ""), (fmt_array(step.tangent, precision), "grad")]
     gate = gate_label(step.op, REGISTRY[step.op].gate)
-    return Line(tuple(parts), "; ".join(text for text in (value_note, gate) if text))
+    return Line(tuple(parts), notes_joined((value_note, gate)))
 
 
 def _terms(step: TangentStep, precision: int) -> tuple[str, str]:
@@ -145,35 +148,39 @@ def _result_line(report: ForwardModeReport, one: ForwardModeTrace, precision: in
              (fmt_array(one.derivative, precision), "grad"))
     note = ""
     if one.reverse is not None:
-        note = f"backprop gives {fmt_array(one.reverse, precision)}"
+        note = _("backprop gives {value}", value=fmt_array(one.reverse, precision))
     return Line(parts, note)
 
 
 def summary_section(report: ForwardModeReport, precision: int) -> Section:
     if not report.passes:
-        return Section("Forward or reverse?", ("No input reaches the output: there is nothing "
-                                               "to differentiate.",))
+        return Section(_("Forward or reverse?"), (_("No input reaches the output: there is "
+                                                    "nothing to differentiate."),), "summary")
     rows = tuple((one.input, fmt_array(one.derivative, precision),
                   "" if one.reverse is None else fmt_array(one.reverse, precision))
                  for one in report.passes)
-    table = Table(("input", "forward mode", "backprop"), ("name", "grad", "grad"), rows)
-    return Section("Forward or reverse?", (table, _passes_prose(report)))
+    table = Table((_("input"), _("forward mode"), _("backprop")), ("name", "grad", "grad"), rows)
+    return Section(_("Forward or reverse?"), (table, _passes_prose(report)), "summary")
 
 
 def _passes_prose(report: ForwardModeReport) -> str:
     """n inputs, n forward passes; an array input, one pass per element; backprop, one."""
     count, total = len(report.passes), len(report.differentiable)
-    text = (f"One forward pass gives the derivative with respect to one input: {_passes(count)} "
-            f"here")
-    text += "." if count == total else f"; all {total} inputs would take {_passes(total)}."
+    if count == total:
+        text = _("One forward pass gives the derivative with respect to one input: {passes} "
+                 "here.", passes=_passes(count))
+    else:
+        text = _("One forward pass gives the derivative with respect to one input: {passes} "
+                 "here; all {total} inputs would take {all}.", passes=_passes(count),
+                 total=total, all=_passes(total))
     elements = sum(int(np.size(report.values[name])) for name in report.differentiable)
     if elements > total:
-        text += (f" Each seeded array gave only its directional derivative along all-ones: its "
-                 f"whole gradient takes one pass per element ({_passes(elements)} for all the "
-                 f"inputs' elements).")
-    return text + (" One backward pass (--mode reverse, the default) gives every gradient at "
-                   "once, which is why backprop trains networks with millions of parameters.")
+        text += _(" Each seeded array gave only its directional derivative along all-ones: its "
+                  "whole gradient takes one pass per element ({passes} for all the inputs' "
+                  "elements).", passes=_passes(elements))
+    return text + _(" One backward pass (--mode reverse, the default) gives every gradient at "
+                    "once, which is why backprop trains networks with millions of parameters.")
 
 
 def _passes(count: int) -> str:
-    return f"{count} pass" + ("" if count == 1 else "es")
+    return ngettext("{count} pass", "{count} passes", count, count=count)

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.i18n import N_, _, data, ngettext
 from ..jacobians.full import JacobianReport
 from .blocks import Picture, Section, Table
-from .lines import Line
+from .lines import Line, fill_segments
 from .numbers import fmt, shape_text
 from .pictures import PATTERN_SIDE, sparsity_picture
 from .story import point_section
 
 MAX_SHOWN_ENTRIES = 64  # a Jacobian with up to this many entries is printed in full
 MAX_TABLE_COLUMNS = 8  # a wider Jacobian (at most 64 entries, so at most 8 rows) is transposed
-WHY_REVERSE = ("Reverse mode needs one pass per output element, forward mode one pass per "
-               "input element. A loss is one number that "
-               "depends on many parameters, so one backward pass gives its whole gradient, where "
-               "forward mode would need one pass per parameter.")
+WHY_REVERSE = N_("Reverse mode needs one pass per output element, forward mode one pass per "
+                 "input element. A loss is one number that depends on many parameters, so one "
+                 "backward pass gives its whole gradient, where forward mode would need one pass "
+                 "per parameter.")
 
 
 def element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
@@ -38,32 +39,43 @@ def jacobian_sections(report: JacobianReport, precision: int = 2) -> list[Sectio
     header = point_section(result.expression, report.graph, report.values, report.defaults,
                            precision)
     return [header, _matrix_section(result, precision),
-            _modes_section(result, precision), Section("Forward or reverse?", (WHY_REVERSE,))]
+            _modes_section(result, precision),
+            Section(_("Forward or reverse?"), (_(WHY_REVERSE),), "modes")]
 
 
 def _matrix_section(result, precision: int) -> Section:
     m, n = result.reverse.shape
-    title = f"Jacobian ∂f/∂{result.wrt}: {m} × {n}"
-    structure = (f"Structure: {result.structure} (density {result.density:.2f})"
-                 + (f": {result.description}" if result.description else ""))
+    title = _("Jacobian ∂f/∂{wrt}: {m} × {n}", wrt=result.wrt, m=m, n=n)
+    fields = dict(structure=data(result.structure), density=f"{result.density:.2f}",
+                  description=result.description)
+    structure = _("Structure: {structure} (density {density}): {description}", **fields) \
+        if result.description else _("Structure: {structure} (density {density})", **fields)
     if m * n == 0:
-        return Section(title, ("No entries: the output or the input is empty.",))
+        return Section(title, (_("No entries: the output or the input is empty."),), "matrix")
     if m * n <= MAX_SHOWN_ENTRIES and n > MAX_TABLE_COLUMNS:  # too wide: one row per x[j]
-        note = f"Shown transposed (Jᵀ): one row per element of {result.wrt}, one column per f[i]."
-        return Section(title, (note, _table(result, precision, transposed=True), structure))
+        note = _("Shown transposed (Jᵀ): one row per element of {wrt}, one column per f[i].",
+                 wrt=result.wrt)
+        return Section(title, (note, _table(result, precision, transposed=True), structure),
+                       "matrix")
     if m * n <= MAX_SHOWN_ENTRIES:
-        return Section(title, (_table(result, precision), structure))
+        return Section(title, (_table(result, precision), structure), "matrix")
     picture = Picture(sparsity_picture(result.reverse, PATTERN_SIDE))
-    shrunk = (f", shrunk to {len(picture.rows)} × {len(picture.rows[0])} cells"
-              if max(m, n) > PATTERN_SIDE else "")
-    shapes = (f"f {_shape_text(result.output_shape)} and {result.wrt} "
-              f"{_shape_text(result.input_shape)}: {m * n:,} entries, too many to print. Where "
-              f"they are non-zero (█) and zero (·){shrunk}:")
-    return Section(title, (shapes, picture, structure))
+    fields = dict(output=_shape_text("f", result.output_shape),
+                  input=_shape_text(result.wrt, result.input_shape), count=f"{m * n:,}")
+    if max(m, n) > PATTERN_SIDE:
+        shapes = _("{output} and {input}: {count} entries, too many to print. Where they are "
+                   "non-zero (█) and zero (·), shrunk to {rows} × {columns} cells:",
+                   rows=len(picture.rows), columns=len(picture.rows[0]), **fields)
+    else:
+        shapes = _("{output} and {input}: {count} entries, too many to print. Where they are "
+                   "non-zero (█) and zero (·):", **fields)
+    return Section(title, (shapes, picture, structure), "matrix")
 
 
-def _shape_text(shape) -> str:
-    return "is a scalar" if not tuple(shape) else f"has shape {shape_text(shape)}"
+def _shape_text(name: str, shape) -> str:
+    if not tuple(shape):
+        return _("{name} is a scalar", name=name)
+    return _("{name} has shape {shape}", name=name, shape=shape_text(shape))
 
 
 def _table(result, precision: int, transposed: bool = False) -> Table:
@@ -80,20 +92,22 @@ def _table(result, precision: int, transposed: bool = False) -> Table:
 
 def _modes_section(result, precision: int) -> Section:
     lines = (
-        Line((("reverse mode: ", ""), (_passes(result.reverse_passes), "name"),
-              (f", one VJP per output element (seed e_i, a row of J), "
-               f"{_milliseconds(result.reverse_seconds)}", ""),)),
-        Line((("forward mode: ", ""), (_passes(result.forward_passes), "name"),
-              (f", one JVP per input element (tangent e_j, a column of J), "
-               f"{_milliseconds(result.forward_seconds)}", ""),)),
-        Line((("max |reverse − forward| = ", ""),
+        Line(tuple(fill_segments(
+            "reverse mode: {passes}, one VJP per output element (seed e_i, a row of J), {time}",
+            passes=[(_passes(result.reverse_passes), "name")],
+            time=_milliseconds(result.reverse_seconds)))),
+        Line(tuple(fill_segments(
+            "forward mode: {passes}, one JVP per input element (tangent e_j, a column of J), "
+            "{time}", passes=[(_passes(result.forward_passes), "name")],
+            time=_milliseconds(result.forward_seconds)))),
+        Line(((_("max |reverse − forward| = "), ""),
               (fmt(result.max_difference, max(precision, 2), compact=True), "grad"))),
     )
-    return Section("Two ways to build it", (lines,))
+    return Section(_("Two ways to build it"), (lines,), "modes")
 
 
 def _passes(count: int) -> str:
-    return f"{count:,} pass" + ("" if count == 1 else "es")
+    return ngettext("{count} pass", "{count} passes", count, count=f"{count:,}")
 
 
 def _milliseconds(seconds: float) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.i18n import N_, _, data
 from ..core.trace import Trace
 from .blocks import Picture, Section, Table
 from .lines import Line
@@ -21,27 +22,29 @@ from .pictures import sparsity_picture
 
 MAX_TABLE_ENTRIES = 64  # up to this many entries, J is printed entry by entry
 MAX_TABLE_COLUMNS = 12  # a wider J is printed transposed, so it fits a terminal
-INTRO = ("Each backward step multiplies by a Jacobian J = ∂node/∂input, one row per entry of "
-         "the node, one column per entry of the input. Backprop never builds it: it computes "
-         "the vector–Jacobian product Jᵀ·upstream directly. Here J is built to compare.")
+INTRO = N_("Each backward step multiplies by a Jacobian J = ∂node/∂input, one row per entry of "
+           "the node, one column per entry of the input. Backprop never builds it: it computes "
+           "the vector–Jacobian product Jᵀ·upstream directly. Here J is built to compare.")
 
 
 def jacobian_section(trace: Trace, views, precision: int) -> Section:
     if not views:
-        return Section("Jacobians", ("No gradient flows back: there is no Jacobian to show.",))
-    blocks: list = [INTRO]
+        return Section(_("Jacobians"), (_("No gradient flows back: there is no Jacobian to "
+                                          "show."),), "jacobians")
+    blocks: list = [_(INTRO)]
     for view in views:
         blocks += view_blocks(trace, view, precision)
-    return Section("Jacobians", tuple(blocks))
+    return Section(_("Jacobians"), tuple(blocks), "jacobians")
 
 
 def view_blocks(trace: Trace, view, precision: int) -> list:
     """The heading, what the structure means, the entries (none when J is large), the
     sparsity pattern, and the VJP with its difference from Jᵀ·upstream."""
     rows, columns = view.shape
-    blocks: list = [f"{view.input} ← {view.node} ({view.op}): J = ∂{view.node}/∂{view.input} "
-                    f"is {rows} × {columns}, {view.structure}, density "
-                    f"{fmt(view.density, precision)}"]
+    blocks: list = [_("{input} ← {node} ({op}): J = ∂{node}/∂{input} is {rows} × {columns}, "
+                      "{structure}, density {density}", input=view.input, node=view.node,
+                      op=view.op, rows=rows, columns=columns, structure=data(view.structure),
+                      density=fmt(view.density, precision))]
     description = getattr(view, "description", "")  # the structure in words, when given
     if description:
         blocks.append((Line(((description, ""),)),))
@@ -56,11 +59,12 @@ def view_blocks(trace: Trace, view, precision: int) -> list:
 
 
 def pattern_caption(view, pattern) -> str:
-    caption = "sparsity pattern (█ non-zero, · zero)"
     shown = (len(pattern), len(pattern[0]))
     if shown != tuple(view.shape):
-        caption += f", {view.shape[0]} × {view.shape[1]} shrunk to {shown[0]} × {shown[1]} cells"
-    return caption + ":"
+        return _("sparsity pattern (█ non-zero, · zero), {rows} × {columns} shrunk to {shown_rows} "
+                 "× {shown_columns} cells:", rows=view.shape[0], columns=view.shape[1],
+                 shown_rows=shown[0], shown_columns=shown[1])
+    return _("sparsity pattern (█ non-zero, · zero):")
 
 
 def heat(view, pattern) -> tuple | None:
@@ -83,8 +87,8 @@ def entry_blocks(trace: Trace, view, precision: int) -> list:
     note = []
     if matrix.shape[1] > MAX_TABLE_COLUMNS:  # one row per input entry instead
         matrix, row_labels, column_labels = matrix.T, column_labels, row_labels
-        note = [(Line(((f"Jᵀ shown (J is {view.shape[0]} × {view.shape[1]}): one row per "
-                        f"entry of {view.input}", ""),)),)]
+        note = [(Line(((_("Jᵀ shown (J is {rows} × {columns}): one row per entry of {input}",
+                          rows=view.shape[0], columns=view.shape[1], input=view.input), ""),)),)]
     cells = tuple((label,) + tuple(fmt(entry, precision) for entry in row)
                   for label, row in zip(row_labels, matrix))
     table = Table(("",) + tuple(column_labels), ("name",) + ("number",) * len(column_labels),
@@ -108,9 +112,10 @@ def vjp_lines(view, precision: int) -> list[Line]:
     formula = view.vjp_formula
     if not formula.startswith("grad_"):
         formula = f"grad_{view.input} = {formula}"
-    lines = [Line((("backprop computes instead: ", ""), (formula, "")))]
+    lines = [Line(((_("backprop computes instead: "), ""), (formula, "")))]
     if view.max_difference is None:
-        lines.append(Line((("J was not built (too large), so there is nothing to compare", ""),)))
+        lines.append(Line(((_("J was not built (too large), so there is nothing to compare"),
+                            ""),)))
     else:
         lines.append(Line(((f"max |Jᵀ·grad_{view.node} − VJP| = ", ""),
                            (fmt(view.max_difference, precision), ""))))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.i18n import _, data
 from ..jacobians.local import local_jacobian
 from ..jacobians.structure import classify
 from ..ops import REGISTRY
@@ -24,12 +25,12 @@ PICTURE_SIDE = 64
 
 def jacobian_section(result, precision: int) -> Section:
     records = result.trace.by_id
-    blocks: list = ["For the first sample (samples never mix: the batch's Jacobian repeats this "
-                    "block down its diagonal). Backprop never builds these; it multiplies by "
-                    "their transposes directly."]
+    blocks: list = [_("For the first sample (samples never mix: the batch's Jacobian repeats "
+                      "this block down its diagonal). Backprop never builds these; it multiplies "
+                      "by their transposes directly.")]
     for layer in result.layers[:-1]:  # the loss's Jacobian is the gradient itself
         blocks += _layer_blocks(layer, records, precision)
-    return Section("Jacobians, layer by layer", tuple(blocks))
+    return Section(_("Jacobians, layer by layer"), tuple(blocks), "jacobians")
 
 
 def _first_sample(layer, records) -> tuple:
@@ -50,14 +51,14 @@ def _layer_blocks(layer, records, precision: int) -> list:
         return blocks
     if spec.op == "conv2d":
         rows = int(np.prod(np.shape(out)[2:]))  # the first filter's output positions
-        blocks += ["Local connectivity, first filter (one row per output position, one column "
-                   "per input entry): each row reads one KH×KW window.",
+        blocks += [_("Local connectivity, first filter (one row per output position, one column "
+                     "per input entry): each row reads one KH×KW window."),
                    Picture(sparsity_picture(matrix[:rows], PICTURE_SIDE))]
         weights = _built(op, inputs, out, 1, spec)
         blocks.append(_head(layer.name, "∂out/∂W", spec.op, weights, inputs[1], out, precision))
         if weights is not None:
-            blocks += ["Weight sharing: every row of one filter (every output position) uses "
-                       "the same columns, that filter's weights.",
+            blocks += [_("Weight sharing: every row of one filter (every output position) uses "
+                         "the same columns, that filter's weights."),
                        Picture(sparsity_picture(weights, PICTURE_SIDE))]
     elif classify(matrix)[0] not in QUIET:
         blocks.append(Picture(sparsity_picture(matrix, PICTURE_SIDE)))
@@ -77,10 +78,13 @@ def _built(op, inputs, out, index, spec) -> np.ndarray | None:
 def _head(name, what, op_name, matrix, x, out, precision: int) -> str:
     rows, columns = int(np.size(out)), int(np.size(x))
     if matrix is None:
-        return f"{name} ({op_name}): {what} is {rows} × {columns}: too large to build here."
+        return _("{name} ({op}): {what} is {rows} × {columns}: too large to build here.",
+                 name=name, op=op_name, what=what, rows=rows, columns=columns)
     structure, sentence = classify(matrix)
     density = np.count_nonzero(matrix) / matrix.size if matrix.size else 0.0
     reads = int(np.count_nonzero(matrix, axis=1).max(initial=0))
-    return (f"{name} ({op_name}): {what} is {rows} × {columns}, {structure}, density "
-            f"{fmt(density, precision)}; each output reads at most {reads} of {columns} "
-            f"entries. {sentence[:1].upper() + sentence[1:]}.")
+    return _("{name} ({op}): {what} is {rows} × {columns}, {structure}, density {density}; each "
+             "output reads at most {reads} of {columns} entries. {sentence}.", name=name,
+             op=op_name, what=what, rows=rows, columns=columns, structure=data(structure),
+             density=fmt(density, precision), reads=reads,
+             sentence=sentence[:1].upper() + sentence[1:])

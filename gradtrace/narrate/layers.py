@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.i18n import N_, _, data, ngettext
 from ..core.registry import attribute_texts, with_defaults
 from ..layers.diagnosis import coverage
 from ..layers.step import StepResult
@@ -22,10 +23,10 @@ from .lines import Line
 from .numbers import fmt, fmt_array, is_listed
 from .pictures import sup
 
-ORIENTATION = ("Shapes and values in the notes' orientation: a batch of N samples is N columns, "
-               "z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾. The engine stores one row per sample and computes "
-               "the transpose, z = a·Wᵀ + b (shown after each line); the numbers are the same. "
-               "Images stay (N, C, H, W) in both.")
+ORIENTATION = N_("Shapes and values in the notes' orientation: a batch of N samples is N "
+                 "columns, z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾. The engine stores one row per sample and "
+                 "computes the transpose, z = a·Wᵀ + b (shown after each line); the numbers are "
+                 "the same. Images stay (N, C, H, W) in both.")
 
 
 def notes_label(symbol: str, level: int) -> str:
@@ -40,14 +41,14 @@ def activation_derivative(spec) -> str | None:
     if op.activation is None or not op.elementwise:
         return None
     texts = {**attribute_texts(with_defaults(op, spec.attrs)), **attribute_texts(spec.attrs)}
-    return op.formulas[0].format(a="z", out="a", **texts)
+    return data(op.formulas[0]).format(a="z", out="a", **texts)
 
 
 def notes_shape(shape) -> str:
     """(N, F) as the notes write it, (F, N); other shapes as they are."""
     shape = tuple(shape)
     shown = shape[::-1] if len(shape) == 2 else shape
-    return "(" + ",".join(str(n) for n in shown) + ")" if shown else "scalar"
+    return "(" + ",".join(str(n) for n in shown) + ")" if shown else _("scalar")
 
 
 def notes_value(value, precision: int) -> str:
@@ -62,7 +63,7 @@ def layer_sections(result: StepResult, title: str, precision: int = 2,
     from .layer_health import health_section, symmetry_section
     from .layer_jacobians import jacobian_section
 
-    sections = [Section(title, (ORIENTATION,)), forward_section(result, precision),
+    sections = [Section(title, (_(ORIENTATION),), "header"), forward_section(result, precision),
                 backward_section(result, precision), update_section(result, precision),
                 jacobian_section(result, precision), health_section(result, precision, network)]
     symmetry = symmetry_section(result)
@@ -100,24 +101,28 @@ def forward_section(result: StepResult, precision: int) -> Section:
             text = (f"{z} = {params[0]}{a} + {params[1]} : {_tuple(shapes[0])}·"
                     f"{notes_shape(np.shape(x))} + ({shapes[1][0]},1) → "
                     f"{notes_shape(np.shape(out))}")
-            note = (f"engine: {a}·{params[0]}ᵀ + {params[1]}, {_tuple(np.shape(x))}·"
-                    f"{_tuple(shapes[0][::-1])} + {_tuple(shapes[1])} → {_tuple(np.shape(out))}")
+            note = _("engine: {formula}", formula=(
+                f"{a}·{params[0]}ᵀ + {params[1]}, {_tuple(np.shape(x))}·"
+                f"{_tuple(shapes[0][::-1])} + {_tuple(shapes[1])} → {_tuple(np.shape(out))}"))
         elif spec.op == "conv2d":
             attrs = dict(spec.attrs)
             text = (f"{z} = {params[0]} ⋆ {a} + {params[1]} : {_tuple(np.shape(x))} ⋆ "
                     f"{_tuple(shapes[0])} + {_tuple(shapes[1])} → {_tuple(np.shape(out))}")
-            note = f"stride {attrs['stride']}, padding {attrs['padding']}; im2col then one matmul"
+            note = _("stride {stride}, padding {padding}; im2col then one matmul",
+                     stride=attrs["stride"], padding=attrs["padding"])
         elif layer is result.layers[-1]:
-            text = f"L = {spec.op}({a}, y) : {notes_shape(np.shape(x))} → scalar"
+            scalar = _("scalar")
+            text = f"L = {spec.op}({a}, y) : {notes_shape(np.shape(x))} → {scalar}"
         else:
             text = (f"{z} = {_call(spec)}({a}) : {notes_shape(np.shape(x))} → "
                     f"{notes_shape(np.shape(out))}")
         lines.append(Line(((text, ""),), note))
         if layer.name in windows and not windows[layer.name].complete:
             lines.append(Line(((f"    {coverage_text(windows[layer.name])}", ""),),
-                              warning="unread input"))
+                              warning=_("unread input")))
         lines.append(Line((("    = ", ""), (notes_value(out, precision), "value"))))
-    return Section("Forward, layer by layer", (tuple(lines),) + parameter_blocks(result))
+    return Section(_("Forward, layer by layer"), (tuple(lines),) + parameter_blocks(result),
+                   "forward")
 
 
 def coverage_text(c) -> str:
@@ -128,20 +133,34 @@ def coverage_text(c) -> str:
     (h, w), (oh, ow) = c.input_size, c.output_size
     sizes = (f"OH = ⌊({h} + 2·{ph} − {kh})/{sh}⌋ + 1 = {oh}, "
              f"OW = ⌊({w} + 2·{pw} − {kw})/{sw}⌋ + 1 = {ow}")
-    unread = " and ".join(part for part in (_indices("row", c.rows),
-                                            _indices("column", c.columns)) if part)
+    rows, columns = _indices(c.rows), _indices(c.columns)
+    if rows and columns:
+        unread = _(UNREAD[(len(c.rows) > 1, len(c.columns) > 1)], rows=rows, columns=columns)
+    elif rows:
+        unread = ngettext("row {rows}", "rows {rows}", len(c.rows), rows=rows)
+    else:
+        unread = ngettext("column {columns}", "columns {columns}", len(c.columns),
+                          columns=columns)
     reasons = []
     if sh > kh or sw > kw:
-        reasons.append("the stride is larger than the kernel, so windows skip what lies "
-                       "between them")
+        reasons.append(_("the stride is larger than the kernel, so windows skip what lies "
+                         "between them"))
     if any(r >= h + ph - _tail(h, ph, kh, sh) for r in c.rows) or any(
             col >= w + pw - _tail(w, pw, kw, sw) for col in c.columns):
-        reasons.append("a window that would run past the edge is dropped (the division is "
-                       "floored, as PyTorch does)")
+        reasons.append(_("a window that would run past the edge is dropped (the division is "
+                         "floored, as PyTorch does)"))
     stride = sh if sh == sw else f"({sh}, {sw})"
-    return (f"{kh}×{kw} windows with stride {stride} do not cover the {h}×{w} input: {sizes}; "
-            f"{'; '.join(reasons)}. No window reads input {unread} (counting from 0): they "
-            "play no part in the output and get no gradient.")
+    return _("{kh}×{kw} windows with stride {stride} do not cover the {h}×{w} input: {sizes}; "
+             "{reasons}. No window reads input {unread} (counting from 0): they play no part in "
+             "the output and get no gradient.", kh=kh, kw=kw, stride=stride, h=h, w=w,
+             sizes=sizes, reasons=_("; ").join(reasons), unread=unread)
+
+
+# the rows and columns no window reads, by (several rows, several columns)
+UNREAD = {(False, False): N_("row {rows} and column {columns}"),
+          (False, True): N_("row {rows} and columns {columns}"),
+          (True, False): N_("rows {rows} and column {columns}"),
+          (True, True): N_("rows {rows} and columns {columns}")}
 
 
 def _tail(size: int, padding: int, kernel: int, stride: int) -> int:
@@ -150,8 +169,8 @@ def _tail(size: int, padding: int, kernel: int, stride: int) -> int:
     return size + 2 * padding - ((count - 1) * stride + kernel)
 
 
-def _indices(what: str, indices: tuple[int, ...]) -> str:
-    """'rows 5, 6' or 'rows 0–2, 9' for a run of consecutive indices."""
+def _indices(indices: tuple[int, ...]) -> str:
+    """'5, 6' or '0–2, 9' for a run of consecutive indices."""
     if not indices:
         return ""
     runs: list[list[int]] = []
@@ -161,7 +180,7 @@ def _indices(what: str, indices: tuple[int, ...]) -> str:
         else:
             runs.append([index, index])
     parts = [str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in runs]
-    return f"{what}{'s' * (len(indices) > 1)} {', '.join(parts)}"
+    return ", ".join(parts)
 
 
 def parameter_blocks(result: StepResult) -> tuple:
@@ -175,9 +194,12 @@ def parameter_blocks(result: StepResult) -> tuple:
     if not rows:
         return ()
     total = sum(s.parameters for s in result.summaries)
-    rows.append(("total", "", f"{total:,}"))
-    return (f"Parameters: {total:,} numbers are learned, layer by layer:",
-            Table(("layer", "parameters", "count"), ("name", "", "number"), tuple(rows)))
+    rows.append((_("total"), "", f"{total:,}"))
+    return (ngettext("Parameters: {total} number is learned, layer by layer:",
+                     "Parameters: {total} numbers are learned, layer by layer:", total,
+                     total=f"{total:,}"),
+            Table((_("layer"), _("parameters"), _("count")), ("name", "", "number"),
+                  tuple(rows)))
 
 
 def _call(spec) -> str:
@@ -199,7 +221,7 @@ def backward_section(result: StepResult, precision: int) -> Section:
     lines: list[Line] = []
     for layer in reversed(result.layers):
         lines += _backward_lines(layer, result, records, names, precision)
-    return Section("Backward, layer by layer (δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾)", (tuple(lines),))
+    return Section(_("Backward, layer by layer (δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾)"), (tuple(lines),), "backward")
 
 
 def _grad_line(text: str, value, precision: int, note: str = "") -> list[Line]:
@@ -220,51 +242,58 @@ def _backward_lines(layer, result, records, names, precision) -> list[Line]:
         out = names[layer.output]
         return _grad_line(f"∂L/∂{a} = ∂L/∂{out} ⊙ f′({a}),  f′ = {derivative}",
                           x_grad, precision, _delta_name(a))
-    how = {"max_pool2d": "each window's gradient goes to its maximum, 0 to the rest",
-           "avg_pool2d": "each window's gradient is shared equally by its entries",
-           "flatten": "reshaped back"}.get(spec.op, "")
+    how = _(POOLED[spec.op]) if spec.op in POOLED else ""
     return _grad_line(f"∂L/∂{a} = {spec.op}ᵀ(∂L/∂{names[layer.output]}) : "
                       f"{notes_shape(np.shape(x_grad))}", x_grad, precision, how)
+
+
+# How the gradient goes back through a layer without parameters or activation
+POOLED = {"max_pool2d": N_("each window's gradient goes to its maximum, 0 to the rest"),
+          "avg_pool2d": N_("each window's gradient is shared equally by its entries"),
+          "flatten": N_("reshaped back")}
 
 
 def loss_rule(op_name: str) -> str:
     """The loss's gradient with respect to its input, from the registry's formula with the
     upstream gradient 1: (softmax(z) − onehot(y)) / N, (σ(z) − y) / N, 2(z − y) / N."""
-    formula = REGISTRY[op_name].formulas[0]
+    formula = data(REGISTRY[op_name].formulas[0])
     return formula.replace("{g} · ", "").format(a="z", b="y", g="1")
 
 
 def _delta_name(label: str) -> str:
-    return f"this is δ{label[1:]}" if label.startswith("z") else ""
+    return _("this is δ{level}", level=label[1:]) if label.startswith("z") else ""
 
 
 def _parameter_lines(layer, records, names, precision) -> list[Line]:
     spec = layer.spec
-    (w_name, w_value), (b_name, _) = spec.params
+    (w_name, _w_value), (b_name, _b_value) = spec.params
     z, a = names[layer.output], names[layer.input]
     W, b, delta = names[w_name], names[b_name], f"δ{z[1:]}"
     w_grad, b_grad = records[w_name].grad, records[b_name].grad
     activation = records[layer.input].value
     if spec.op == "linear":
         product = np.asarray(records[layer.output].grad).T @ np.asarray(activation)
-        check = "✓ equals the traced gradient" if np.allclose(product, w_grad) else "≠ traced"
+        check = _("✓ equals the traced gradient") if np.allclose(product, w_grad) \
+            else _("≠ traced")
         w_text = (f"∂L/∂{W} = {delta}{a}ᵀ : {notes_shape(np.shape(records[layer.output].value))}"
                   f"·{_tuple(np.shape(activation))} → {_tuple(np.shape(w_grad))}")
-        b_text = f"∂L/∂{b} = Σₙ {delta} (sum over the batch) : {_tuple(np.shape(b_grad))}"
+        b_text = _("∂L/∂{b} = Σₙ {delta} (sum over the batch) : {shape}", b=b, delta=delta,
+                   shape=_tuple(np.shape(b_grad)))
         x_text = f"∂L/∂{a} = {W}ᵀ{delta} : {notes_shape(np.shape(activation))}"
         lines = [Line(((w_text, ""),), check),
                  Line((("    = ", ""), (fmt_array(w_grad, precision), "grad")))]
     else:
-        w_text = (f"∂L/∂{W} = Σ over positions {delta} · im2col({a}) : "
-                  f"{_tuple(np.shape(w_grad))}")
-        b_text = f"∂L/∂{b} = Σ over n, h, w of {delta} : {_tuple(np.shape(b_grad))}"
+        w_text = _("∂L/∂{W} = Σ over positions {delta} · im2col({a}) : {shape}", W=W, delta=delta,
+                   a=a, shape=_tuple(np.shape(w_grad)))
+        b_text = _("∂L/∂{b} = Σ over n, h, w of {delta} : {shape}", b=b, delta=delta,
+                   shape=_tuple(np.shape(b_grad)))
         x_text = f"∂L/∂{a} = col2im({delta} · {W}) : {_tuple(np.shape(activation))}"
-        lines = [Line(((w_text, ""),), "every position shares the filter"),
+        lines = [Line(((w_text, ""),), _("every position shares the filter")),
                  Line((("    = ", ""), (fmt_array(w_grad, precision), "grad")))]
     lines += [Line(((b_text, ""),)), Line((("    = ", ""), (fmt_array(b_grad, precision), "grad")))]
     x_grad = records[layer.input].grad
     if x_grad is not None:
-        lines += _grad_line(x_text, x_grad, precision, "sent on to the layer below")
+        lines += _grad_line(x_text, x_grad, precision, _("sent on to the layer below"))
     return lines
 
 
@@ -281,9 +310,10 @@ def update_section(result: StepResult, precision: int) -> Section:
             lines.append(Line(((text, ""),), f"‖Δ‖ = {fmt(step, precision + 2)}"))
             if is_listed(after):
                 lines.append(Line((("    = ", ""), (fmt_array(after, precision), "value"))))
-    closing = (f"Loss on the same batch: {fmt(result.loss, precision + 2)} before the step, "
-               f"{fmt(result.loss_after, precision + 2)} after.")
-    return Section(f"Update (SGD, η = {result.lr:g})", (tuple(lines), closing))
+    closing = _("Loss on the same batch: {before} before the step, {after} after.",
+                before=fmt(result.loss, precision + 2), after=fmt(result.loss_after, precision + 2))
+    return Section(_("Update (SGD, η = {lr})", lr=f"{result.lr:g}"), (tuple(lines), closing),
+                   "update")
 
 
 # -- expanded layer --------------------------------------------------------------------------
@@ -297,7 +327,10 @@ def expanded_section(result: StepResult, precision: int) -> Section:
                     for step in result.trace.forward if step.node in own)
     backward = tuple(backward_line(result.trace, step, precision)
                      for step in result.trace.backward if step.node in own)
-    nodes = f"{len(own)} node{'s' * (len(own) != 1)}"
-    intro = (f"{layer.name} ({layer.spec.op}) written with primitive ops: {nodes} "
-             "instead of one fused node. Forward, then backward:")
-    return Section(f"{layer.name} expanded", (intro, forward, backward))
+    intro = ngettext("{layer} ({op}) written with primitive ops: {count} node instead of one "
+                     "fused node. Forward, then backward:",
+                     "{layer} ({op}) written with primitive ops: {count} nodes instead of one "
+                     "fused node. Forward, then backward:", len(own), layer=layer.name,
+                     op=layer.spec.op, count=len(own))
+    return Section(_("{layer} expanded", layer=layer.name), (intro, forward, backward),
+                   "expanded")

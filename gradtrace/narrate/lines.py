@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..core.i18n import N_, _, again, data, ngettext
 from ..core.registry import REGISTRY, attribute_texts, with_defaults
 from ..core.trace import BackwardStep, ForwardStep, Trace
 from ..ops.losses import CONVENTIONS
@@ -58,9 +59,26 @@ def forward_line(trace: Trace, step: ForwardStep, precision: int) -> Line:
             parts += fill_pattern(pattern, shapes, "", step.attrs)
             parts += [(f" → {shape_text(np.shape(step.value))}", "")]
     parts += [(" = ", ""), (fmt_array(step.value, shown.result), "value")]
-    note = f"kink: {step.kink}" if step.kink else ""
-    warning = f"not finite: {step.problem}" if step.problem else ""
-    return Line(tuple(parts), note, warning)
+    note = _("kink: {rule}", rule=data(step.kink)) if step.kink else ""
+    return Line(tuple(parts), note, not_finite(step.problem))
+
+
+def not_finite(problem) -> str:
+    """A step's problem as its line's warning ("" when there is none)."""
+    return _("not finite: {why}", why=again(problem)) if problem else ""
+
+
+def fill_segments(template: str, **fields) -> list[Segment]:
+    """A translated template as segments: its words plain, each field in its place (a field
+    is a list of segments, or text), so the catalog decides the word order."""
+    parts: list[Segment] = []
+    for literal, field, _spec, _conversion in _FORMATTER.parse(_(template)):
+        if literal:
+            parts.append((literal, ""))
+        if field:
+            value = fields[field]
+            parts += [(value, "")] if isinstance(value, str) else list(value)
+    return parts
 
 
 def _forward_holds(trace: Trace, step: ForwardStep, operands: int, precision: int) -> bool:
@@ -139,12 +157,12 @@ def seed_note(trace: Trace) -> str:
     array = np.ndim(trace.by_id[trace.output].value) > 0
     if trace.grad_output is not None:
         differentiated = "Σ grad_f ⊙ f" if array else "grad_f · f"
-        return (f"the output's gradient starts at the given grad_f: every gradient below is "
-                f"one of {differentiated}")
+        return _("the output's gradient starts at the given grad_f: every gradient below is one "
+                 "of {differentiated}", differentiated=differentiated)
     if array:
-        return ("no output gradient was given, so it starts at ones: every gradient below is "
-                "one of sum(f)")
-    return "the output's gradient starts at 1"
+        return _("no output gradient was given, so it starts at ones: every gradient below is "
+                 "one of sum(f)")
+    return _("the output's gradient starts at 1")
 
 
 # -- loss conventions -------------------------------------------------------------------------
@@ -184,15 +202,11 @@ def loss_reading(trace: Trace, step: ForwardStep, precision: int) -> LossReading
     rows = convention.term_rows is not None and \
         np.shape(step.input_values[1]) == np.shape(step.input_values[0])
     term = (convention.term_rows if rows else convention.term).format(**names)
-    over = f"{count} {convention.over}{'s' * (count != 1)}"
-    how = {"mean": f"the mean of {term} over its N = {over}",
-           "sum": f"the sum of {term} over its {over} (N = 1 in its gradient)",
-           "none": f"{term} for each of its {over}, kept apart (N = 1 in its gradient)"
-           }[reduction]
+    one, many = REDUCED[(reduction, convention.over)]  # two templates, each whole
+    how = _(one if count == 1 else many, takes=data(convention.takes), term=term, count=count)
     shown = precision + 2
-    written = "".join(text for text, _ in fill_pattern(op.pattern, names, "", step.attrs))
-    parts = ((step.node, "name"), (" = ", ""), (written, ""),
-             (f": {convention.takes}; reduction={reduction}, {how} = ", ""),
+    written = "".join(text for text, _kind in fill_pattern(op.pattern, names, "", step.attrs))
+    parts = ((step.node, "name"), (" = ", ""), (written, ""), (how, ""),
              (fmt_array(step.value, shown), "value"))
     notes = convention.notes.format(**names)
     line = Line(parts, _notes_note(step, reduction, notes, notes_value, count, shown),
@@ -200,18 +214,54 @@ def loss_reading(trace: Trace, step: ForwardStep, precision: int) -> LossReading
     return LossReading(step.node, step.op, reduction, count, notes, notes_value, line)
 
 
+# How a loss reduces its terms, by (reduction, what a term is computed for): the words between
+# "h1 = mse(y, t)" and its value, for one term and for several.
+REDUCED = {
+    ("mean", "element"): (N_(": {takes}; reduction=mean, the mean of {term} over its N = {count} "
+                             "element = "),
+                          N_(": {takes}; reduction=mean, the mean of {term} over its N = {count} "
+                             "elements = ")),
+    ("mean", "row"): (N_(": {takes}; reduction=mean, the mean of {term} over its N = {count} "
+                         "row = "),
+                      N_(": {takes}; reduction=mean, the mean of {term} over its N = {count} "
+                         "rows = ")),
+    ("sum", "element"): (N_(": {takes}; reduction=sum, the sum of {term} over its {count} "
+                            "element (N = 1 in its gradient) = "),
+                         N_(": {takes}; reduction=sum, the sum of {term} over its {count} "
+                            "elements (N = 1 in its gradient) = ")),
+    ("sum", "row"): (N_(": {takes}; reduction=sum, the sum of {term} over its {count} row (N = 1 "
+                        "in its gradient) = "),
+                     N_(": {takes}; reduction=sum, the sum of {term} over its {count} rows (N = "
+                        "1 in its gradient) = ")),
+    ("none", "element"): (N_(": {takes}; reduction=none, {term} for each of its {count} element, "
+                             "kept apart (N = 1 in its gradient) = "),
+                          N_(": {takes}; reduction=none, {term} for each of its {count} "
+                             "elements, kept apart (N = 1 in its gradient) = ")),
+    ("none", "row"): (N_(": {takes}; reduction=none, {term} for each of its {count} row, kept "
+                         "apart (N = 1 in its gradient) = "),
+                      N_(": {takes}; reduction=none, {term} for each of its {count} rows, kept "
+                         "apart (N = 1 in its gradient) = ")),
+}
+
+
 def _notes_note(step: ForwardStep, reduction: str, notes: str, notes_value: float, count: int,
                 precision: int) -> str:
     """The notes' form beside the loss: the same number, or both numbers."""
     written = fmt(notes_value, precision)
     if not np.isfinite(notes_value) or not np.all(np.isfinite(step.value)):
-        return f"the notes write it {notes}"
+        return _("the notes write it {notes}", notes=notes)
     if reduction == "none":
-        return f"the notes' {notes} is {written} here; reduction=none keeps the {count} terms apart"
+        return ngettext("the notes' {notes} is {value} here; reduction=none keeps the {count} "
+                        "term apart",
+                        "the notes' {notes} is {value} here; reduction=none keeps the {count} "
+                        "terms apart", count, notes=notes, value=written, count=count)
     if fmt(step.value, precision) == written:
-        return f"the same number as the notes' {notes} here"
-    return (f"the notes' {notes} is {written} here; {REGISTRY[step.op].user_name} is the "
-            f"{reduction}, {fmt(step.value, precision)}")
+        return _("the same number as the notes' {notes} here", notes=notes)
+    if reduction == "mean":
+        return _("the notes' {notes} is {value} here; {op} is the mean, {loss}", notes=notes,
+                 value=written, op=REGISTRY[step.op].user_name, loss=fmt(step.value, precision))
+    return _("the notes' {notes} is {value} here; {op} is the sum, {loss}", notes=notes,
+             value=written, op=REGISTRY[step.op].user_name, loss=fmt(step.value, precision))
 
 
 def _misuse_warning(convention, step: ForwardStep, attrs: dict, names: dict,
@@ -222,8 +272,9 @@ def _misuse_warning(convention, step: ForwardStep, attrs: dict, names: dict,
         misuse = convention.misuse(step.input_values, attrs)
     if misuse is None:
         return ""
-    numbers = [fmt_array(number, precision) for number in misuse.numbers]
-    return misuse.why.format(*numbers, **names)
+    fields = {key: value.format(**names) if isinstance(value, str)
+              else fmt_array(value, precision) for key, value in misuse.fields.items()}
+    return _(misuse.why, **names, **fields)
 
 
 def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
@@ -252,9 +303,13 @@ def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
         parts += _bindings(step, precision)
         parts += [(" = ", ""), upstream, (times, ""), (fmt_array(step.local, precision), "")]
     parts += [(" = ", ""), (fmt_array(step.downstream, shown.result), "grad")]
-    warning = f"not finite: {step.problem}" if step.problem else ""
     notes = [gate_label(step.op, step.gate), _broadcast_note(step)]
-    return Line(tuple(parts), "; ".join(note for note in notes if note), warning)
+    return Line(tuple(parts), notes_joined(notes), not_finite(step.problem))
+
+
+def notes_joined(notes) -> str:
+    """A line's remarks, the empty ones left out, one after another: "a; b" ("a；b")."""
+    return _("; ").join(note for note in notes if note)
 
 
 def _backward_holds(trace: Trace, step: BackwardStep, operands: int, precision: int) -> bool:
@@ -291,9 +346,9 @@ def vjp_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
     parts += [(" = ", ""), (fmt_array(step.downstream, precision), "grad")]
     flow = f"{shape_text(np.shape(step.upstream))} → {shape_text(np.shape(step.downstream))}"
     summed = _broadcast_note(step) if elementwise else ""
-    notes = [gate_label(step.op, step.gate), "" if shapes or summed else f"shapes {flow}", summed]
-    warning = f"not finite: {step.problem}" if step.problem else ""
-    return Line(tuple(parts), "; ".join(note for note in notes if note), warning)
+    notes = [gate_label(step.op, step.gate),
+             "" if shapes or summed else _("shapes {flow}", flow=flow), summed]
+    return Line(tuple(parts), notes_joined(notes), not_finite(step.problem))
 
 
 def _vjp_formula(step: BackwardStep) -> str:
@@ -336,32 +391,47 @@ def accumulation_line(step: BackwardStep, before, precision: int) -> Line:
     parts = ((step.input, "name"), (": ", ""), (fmt_array(before, shown.operands), "grad"),
              (" + ", ""), (fmt_array(step.downstream, shown.operands), "grad"), (" = ", ""),
              (fmt_array(step.total, shown.result), "grad"))
-    return Line(parts, f"gradients from {step.arrival} paths add")
+    return Line(parts, paths_add(step.arrival))
+
+
+def paths_add(count: int) -> str:
+    return ngettext("gradients from {count} path add", "gradients from {count} paths add",
+                    count, count=count)
 
 
 def _broadcast_note(step: BackwardStep) -> str:
     """Say so where the engine summed the gradient back over broadcast axes (sum_to)."""
     product_shape = np.broadcast_shapes(np.shape(step.upstream), np.shape(step.local))
     shape = np.shape(step.downstream)
-    return "" if shape == product_shape else f"summed back to shape {shape}"
+    return "" if shape == product_shape else _("summed back to shape {shape}", shape=shape)
 
 
 def gate_label(op: str, gate: str | None) -> str:
+    """'add gate: distributor' as the notes name the patterns; other ops 'neg: sign flip'."""
     if gate is None:
         return ""
     if gate in _NAMED_GATES:
-        return f"{op} gate: {gate}"
-    if gate.startswith("gate"):
-        return f"{op} {gate}"
-    return f"{op}: {gate}"
+        name = data(GATE_NAMES[op]) if op in GATE_NAMES else _("{op} gate", op=op)
+        return _("{gate}: {pattern}", gate=name, pattern=data(gate))
+    return _("{op}: {pattern}", op=op, pattern=data(gate))
+
+
+# The gates the course notes name, by op (the notes' 加法门, 乘法门, 最大门); any other op with a
+# named pattern is "<op> gate".
+GATE_NAMES = {"add": N_("add gate"), "sub": N_("sub gate"), "mul": N_("mul gate"),
+              "max": N_("max gate"), "min": N_("min gate")}
 
 
 def _bindings(step: BackwardStep, precision: int) -> list[Segment]:
     parts: list[Segment] = []
+    bound: list[Segment] = []
     for position, (name, value) in enumerate(step.bindings):
-        parts += [(" at " if position == 0 else ", ", ""), (f"{name} = ", ""),
+        bound += [("" if position == 0 else ", ", ""), (f"{name} = ", ""),
                   (fmt_array(value, precision), "value")]
-    return parts
+    if not bound:
+        return parts
+    # " at h7 = 1.37": where the local derivative was evaluated
+    return fill_segments(" at {bindings}", bindings=[part for part in bound if part[0]])
 
 
 def _as_number(text: str) -> float | None:
@@ -401,10 +471,11 @@ def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Lin
     seed = 1.0 if trace.grad_output is None else float(np.asarray(trace.grad_output))
     if name == trace.output:
         return [Line((label, (" = ", ""), (fmt(seed, precision, compact=True), "grad")),
-                     f"{name} is the output")]
+                     _("{name} is the output", name=name))]
     paths, count = chain_paths(trace, name, index=index)
     if count == 0:
-        return [Line((label, (" = ", ""), ("0", "grad")), f"no path leads from f to {name}")]
+        return [Line((label, (" = ", ""), ("0", "grad")),
+                     _("no path leads from f to {name}", name=name))]
     lines = []
     for number, path in enumerate(paths, start=1):
         locals_ = [step.local for step in path.edges]
@@ -416,15 +487,17 @@ def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Lin
                 factors_, product, a, r, compact=True))
         factors = " × ".join([fmt(seed, shown.operands, compact=True)] + _ends(
             path.edges, lambda step: fmt(step.local, shown.operands, compact=True)))
-        head = [label, (" = " if count == 1 else f" (path {number}) = ", "")]
+        head = [label, (" = " if count == 1 else _(" (path {number}) = ", number=number), "")]
         lines.append(Line(tuple(head + [(factors, ""), (" = ", ""),
                                         (fmt(product, shown.result), "grad")]),
                           " → ".join(_ends(path.nodes, str))))
     if count == 1:
         return lines
     if count > len(paths):
-        lines.append(Line(((f"… and {count - len(paths)} more paths", ""),)))
-        terms, shown = f"the sum over all {count} paths", Precision(precision, precision)
+        lines.append(Line(((ngettext("… and {count} more path", "… and {count} more paths",
+                                     count - len(paths), count=count - len(paths)), ""),)))
+        terms = _("the sum over all {count} paths", count=count)
+        shown = Precision(precision, precision)
     else:
         products = [seed * path.product for path in paths]
         shown = Precision(precision, precision)
@@ -432,7 +505,7 @@ def chain_lines(trace: Trace, name: str, precision: int, index=None) -> list[Lin
             shown = line_precision(precision, lambda a, r: sum_holds(products, gradient, a, r))
         terms = " + ".join(fmt(product, shown.operands) for product in products)
     lines.append(Line((label, (" = ", ""), (terms, ""), (" = ", ""),
-                       (fmt(gradient, shown.result), "grad")), f"gradients from {count} paths add"))
+                       (fmt(gradient, shown.result), "grad")), paths_add(count)))
     return lines
 
 
@@ -445,7 +518,8 @@ def _ends(items, write) -> list[str]:
     line stays readable, and a graph of thousands of ops is not written out quadratically."""
     if len(items) <= PATH_SHOWN:
         return [write(item) for item in items]
-    return ([write(item) for item in items[:PATH_ENDS]] + [f"… {len(items) - 2 * PATH_ENDS} more …"]
+    return ([write(item) for item in items[:PATH_ENDS]]
+            + [_("… {count} more …", count=len(items) - 2 * PATH_ENDS)]
             + [write(item) for item in items[-PATH_ENDS:]])
 
 

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from ..core.i18n import _
+
 
 SCIENTIFIC_ABOVE = 1e6  # from here on, scientific notation: 1.23e+06
 EXTRA_DECIMALS = 3  # a small number gets up to this many decimals more before going scientific
@@ -68,7 +70,8 @@ def fmt_array(value, precision: int = 2, with_shape: bool = True) -> str:
     with np.errstate(all="ignore"):  # the norm of huge entries is inf, said as such
         summary = (f"min {fmt(array.min(), precision)}, max {fmt(array.max(), precision)}, "
                    f"‖·‖ {fmt(np.linalg.norm(array.ravel()), precision)}")
-    return f"{shape_text(array.shape)} array: {summary}" if with_shape else summary
+    return _("{shape} array: {summary}", shape=shape_text(array.shape), summary=summary) \
+        if with_shape else summary
 
 
 def _nested(array: np.ndarray, precision: int) -> str:
@@ -81,5 +84,5 @@ def shape_text(shape) -> str:
     """(2, 3), (2,) as Python writes them; a 0-d shape is "scalar"."""
     shape = tuple(shape)
     if not shape:
-        return "scalar"
+        return _("scalar")
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"

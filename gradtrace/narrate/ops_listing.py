@@ -4,7 +4,8 @@ pattern and what it does where it is not differentiable."""
 from __future__ import annotations
 
 from ..core.graph import NAMED_CONSTANTS
-from ..core.registry import all_ops
+from ..core.i18n import _, data
+from ..core.registry import REGISTRY, all_ops
 from .blocks import Section, Table
 from .lines import Line
 
@@ -17,30 +18,37 @@ def op_rows() -> list[dict]:
 
 
 def _row(op) -> dict:
-    """The op's derivatives written with its own argument names: grad_W = gᵀ · x for
-    linear(x, W, b)."""
-    inputs = op.input_names
-    out = op.usage.split(" or ")[0].split(", ")[0] if op.arity == 1 else f"({op.usage})"
-    names = {**dict(zip(LETTERS, inputs)), "out": out, "g": "g", "attrs": "",
-             "shape": "shape", "key": "key", **{name: name for name in op.attrs}}
-    if op.elementwise:  # a local derivative, multiplied by the upstream gradient
-        local = [f"∂/∂{inputs[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
-    else:  # a Jacobian never built: the vector-Jacobian product itself, g = upstream
-        local = [f"grad_{inputs[i]} = {rule.format(**names)}" for i, rule in enumerate(op.formulas)]
-    return {"name": op.name, "usage": op.usage, "arity": op.arity, "local": local,
+    return {"name": op.name, "usage": op.usage, "arity": op.arity, "local": local_rules(op),
             "gate": op.gate, "kink": op.kink_rule, "description": op.description,
             "elementwise": op.elementwise}
 
 
+def local_rules(op, say=lambda rule: rule) -> list[str]:
+    """The op's derivatives written with its own argument names: grad_W = gᵀ · x for
+    linear(x, W, b); `say` gives each rule in the reader's language (i18n.data: a rule with
+    words in it, such as max's "g to the largest element")."""
+    inputs = op.input_names
+    out = op.usage.split(" or ")[0].split(", ")[0] if op.arity == 1 else f"({op.usage})"
+    names = {**dict(zip(LETTERS, inputs)), "out": out, "g": "g", "attrs": "",
+             "shape": "shape", "key": "key", **{name: name for name in op.attrs}}
+    rules = [say(rule).format(**names) for rule in op.formulas]
+    if op.elementwise:  # a local derivative, multiplied by the upstream gradient
+        return [f"∂/∂{inputs[i]} = {rule}" for i, rule in enumerate(rules)]
+    # a Jacobian never built: the vector-Jacobian product itself, g = upstream
+    return [f"grad_{inputs[i]} = {rule}" for i, rule in enumerate(rules)]
+
+
 def ops_sections(rows: list[dict]) -> list[Section]:
-    table = Table(("op", "written", "local derivatives", "gate"), ("name", "", "", ""),
-                  tuple((r["name"], r["usage"], "; ".join(r["local"]), r["gate"] or "")
-                        for r in rows))
-    kinks = tuple(Line(((f"{r['name']}: {r['kink']}", ""),)) for r in rows if r["kink"])
+    table = Table((_("op"), _("written"), _("local derivatives"), _("gate")),
+                  ("name", "", "", ""),
+                  tuple((r["name"], r["usage"], "; ".join(local_rules(REGISTRY[r["name"]], data)),
+                         data(r["gate"]) or "") for r in rows))
+    kinks = tuple(Line(((f"{r['name']}: {data(r['kink'])}", ""),)) for r in rows if r["kink"])
     constants = tuple(Line(((f"{name} = {value!r}", ""),)) for name, value
                       in NAMED_CONSTANTS.items())
-    return [Section("Ops", (table,)),
-            Section("At a kink (not differentiable there)", (kinks,)),
-            Section("Constants", ("These names are numbers in any expression, unless a value is "
-                                  "given for them (--at e=2), which makes them variables:",
-                                  constants))]
+    return [Section(_("Ops"), (table,), "ops"),
+            Section(_("At a kink (not differentiable there)"), (kinks,), "kinks"),
+            Section(_("Constants"), (_("These names are numbers in any expression, unless a "
+                                       "value is given for them (--at e=2), which makes them "
+                                       "variables:"), constants), "constants")]
+

@@ -32,9 +32,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.errors import UsageError
+from ..core.i18n import _, ngettext
 from ..core.registry import REGISTRY
 from ..core.trace import BackwardStep, Trace
-from .lines import Line, fill_pattern, forward_line, seed_line
+from .lines import Line, fill_pattern, fill_segments, forward_line, paths_add, seed_line
 from .blocks import Section, Table
 from .numbers import fmt
 
@@ -99,8 +100,10 @@ class Grade(NamedTuple):
     @property
     def summary(self) -> str:
         total = len(self.verdicts)
-        text = f"{self.right} of {total} right."
-        return f"{text} {self.hint}" if self.hint else text
+        if self.hint:
+            return _("{right} of {total} right. {hint}", right=self.right, total=total,
+                     hint=self.hint)
+        return _("{right} of {total} right.", right=self.right, total=total)
 
 
 # -- making a quiz --------------------------------------------------------------------------
@@ -108,15 +111,16 @@ class Grade(NamedTuple):
 def make_quiz(trace: Trace, kind: str = "grads", precision: int = 2) -> Quiz:
     """The quiz of `kind` (one of KINDS) on a scalar trace."""
     if kind not in ASKED:
-        raise UsageError(f"{kind}: a quiz blanks one of {', '.join(KINDS)}", "quiz")
+        raise UsageError(_("{kind}: a quiz blanks one of {kinds}", kind=kind,
+                           kinds=", ".join(KINDS)), "quiz")
     _check_scalar(trace)
     asked = ASKED[kind]
     maker = _Maker(trace, asked, precision)
     forward = tuple(maker.forward_line(index, step) for index, step in enumerate(trace.forward))
     backward = maker.backward_lines() if asked != ("value",) else ()
     if not maker.blanks:
-        raise UsageError("there is nothing to ask: the expression has no op with an input "
-                         "that is not a constant", "expression")
+        raise UsageError(_("there is nothing to ask: the expression has no op with an input "
+                           "that is not a constant"), "expression")
     ops = [node.id for node in trace.graph.nodes if node.kind == "op"]
     hidden_values = tuple(ops) if "value" in asked else ()
     hidden_grads = tuple(record.id for record in trace.nodes if record.grad is not None
@@ -129,11 +133,11 @@ def make_quiz(trace: Trace, kind: str = "grads", precision: int = 2) -> Quiz:
 def _check_scalar(trace: Trace) -> None:
     arrays = [record.id for record in trace.nodes if np.ndim(record.value)]
     if arrays:
-        raise UsageError(f"a quiz asks for numbers worked out by hand, and {arrays[0]} is an "
-                         f"array of shape {np.shape(trace.by_id[arrays[0]].value)}: quiz an "
-                         "expression of numbers", "expression")
+        raise UsageError(_("a quiz asks for numbers worked out by hand, and {name} is an array "
+                           "of shape {shape}: quiz an expression of numbers", name=arrays[0],
+                           shape=np.shape(trace.by_id[arrays[0]].value)), "expression")
     if trace.grad_output is not None:
-        raise UsageError("a quiz starts backprop from 1: leave out the output gradient",
+        raise UsageError(_("a quiz starts backprop from 1: leave out the output gradient"),
                          "grad_output")
 
 
@@ -170,10 +174,10 @@ class _Maker:
         pattern = REGISTRY[step.op].pattern
         names = dict(zip("abcde", step.inputs))
         parts = [(step.node, "name"), (" = ", "")] + fill_pattern(pattern, names, "", step.attrs)
-        where = f"forward step {index + 1}, {step.node}"
+        where = _("forward step {number}, {node}", number=index + 1, node=step.node)
         value = float(step.value)
-        mistakes = [Mistake(-value, "sign", "the sign is wrong: the size is right, so look "
-                                            "again at the signs of the inputs")]
+        mistakes = [Mistake(-value, "sign", _("the sign is wrong: the size is right, so look "
+                                              "again at the signs of the inputs"))]
         parts += [(" = ", ""), self.blank("value", "forward", index, where, step.node, value,
                                           mistakes)]
         return Line(tuple(parts))
@@ -183,7 +187,8 @@ class _Maker:
         lines = [seed_line(self.trace, self.precision)]
         before: dict[str, float] = {}  # each node's gradient so far
         for number, step in enumerate(self.trace.backward, start=1):
-            where = f"backward step {number}, {step.input} ← {step.node}"
+            where = _("backward step {number}, {input} ← {node}", number=number,
+                      input=step.input, node=step.node)
             lines.append(self.backward_line(step, len(lines), where, before))
             if step.arrival > 1:
                 lines.append(self.sum_line(step, len(lines), where, before[step.input]))
@@ -231,9 +236,12 @@ class _Maker:
         parts = [(_parenthesised(formula), "")]
         if "value" in self.asked:
             return parts
+        bound: list = []
         for position, (name, value) in enumerate(step.bindings):
-            parts += [(" at " if position == 0 else ", ", ""), (f"{name} = ", ""),
-                      (fmt(value, self.precision), "value")]
+            bound += [(", ", "")] * (position > 0) + [(f"{name} = ", ""),
+                                                     (fmt(value, self.precision), "value")]
+        if bound:  # " at h7 = 1.37": where the local derivative is taken
+            parts += fill_segments(" at {bindings}", bindings=bound)
         parts += [(" = ", ""), upstream, (" × ", ""), (fmt(step.local, self.precision), "")]
         return parts
 
@@ -244,25 +252,26 @@ class _Maker:
         if "value" in self.asked:
             pattern = REGISTRY[forward.op].pattern
             names = dict(zip("abcde", forward.inputs))
-            written = "".join(text for text, _ in fill_pattern(pattern, names, "",
-                                                               forward.attrs))
+            written = "".join(text for text, _kind in fill_pattern(pattern, names, "",
+                                                                   forward.attrs))
             return f"{forward.node} = {written}"
         return forward_line(self.trace, forward, self.precision).text
 
     def local_blank(self, step: BackwardStep, line: int, where: str) -> tuple[str, str]:
         local, upstream = float(step.local), float(step.upstream)
         own = _own_value(self.trace, step)
-        mistakes = [Mistake(-local, "sign", "the sign is wrong: the size is right, so look "
-                                            f"again at the sign of ∂{step.node}/∂{step.input}")]
+        names = dict(node=step.node, input=step.input, op=step.op)
+        mistakes = [Mistake(-local, "sign", _("the sign is wrong: the size is right, so look "
+                                              "again at the sign of ∂{node}/∂{input}", **names))]
         if step.gate == "swapper" and own is not None:
-            mistakes.append(Mistake(own, "swapped", f"a {step.op} gate swaps its inputs: "
-                                    f"∂{step.node}/∂{step.input} is the other input's value, not "
-                                    f"{step.input}'s own"))
+            mistakes.append(Mistake(own, "swapped", _("a {op} gate swaps its inputs: "
+                                                      "∂{node}/∂{input} is the other input's "
+                                                      "value, not {input}'s own", **names)))
         if abs(upstream) != 1:
             mistakes.append(Mistake(local * upstream, "times-upstream",
-                                    "that is already multiplied by the upstream gradient "
-                                    f"∂f/∂{step.node}: the local derivative is "
-                                    f"∂{step.node}/∂{step.input} alone"))
+                                    _("that is already multiplied by the upstream gradient "
+                                      "∂f/∂{node}: the local derivative is ∂{node}/∂{input} "
+                                      "alone", **names)))
         return self.blank("local", "backward", line, where, f"∂{step.node}/∂{step.input}",
                           local, mistakes)
 
@@ -270,27 +279,31 @@ class _Maker:
                    before: dict[str, float]) -> tuple[str, str]:
         local, upstream = float(step.local), float(step.upstream)
         answer = float(step.downstream)
-        mistakes = [Mistake(-answer, "sign", "the sign is wrong: the size is right, so check "
-                                             f"the signs of ∂f/∂{step.node} and of the local "
-                                             f"derivative ∂{step.node}/∂{step.input}")]
+        names = dict(node=step.node, input=step.input)
+        mistakes = [Mistake(-answer, "sign", _("the sign is wrong: the size is right, so check "
+                                               "the signs of ∂f/∂{node} and of the local "
+                                               "derivative ∂{node}/∂{input}", **names))]
         if abs(upstream) != 1:
-            mistakes.append(Mistake(local, "upstream", "missing upstream factor: that is the "
-                                    f"local derivative ∂{step.node}/∂{step.input} alone; the "
-                                    f"chain rule multiplies it by ∂f/∂{step.node}, the gradient "
-                                    "arriving from above"))
+            mistakes.append(Mistake(local, "upstream", _("missing upstream factor: that is the "
+                                                         "local derivative ∂{node}/∂{input} "
+                                                         "alone; the chain rule multiplies it "
+                                                         "by ∂f/∂{node}, the gradient arriving "
+                                                         "from above", **names)))
         senders = self.senders.get(step.node, [])
         if len(senders) > 1:
             partial = self._partials(step.node)
             for total in partial[:-1]:
                 mistakes.append(Mistake(total * local, "paths", _paths_why(step.node, senders)))
         if abs(local) != 1:
-            mistakes.append(Mistake(upstream, "local", "missing local factor: that is "
-                                    f"∂f/∂{step.node} passed on unchanged; multiply it by the "
-                                    f"local derivative ∂{step.node}/∂{step.input}"))
-        mistakes.append(Mistake(upstream + local, "added", "added instead of multiplied: the "
-                                "chain rule multiplies upstream × local"))
+            mistakes.append(Mistake(upstream, "local", _("missing local factor: that is "
+                                                         "∂f/∂{node} passed on unchanged; "
+                                                         "multiply it by the local derivative "
+                                                         "∂{node}/∂{input}", **names)))
+        mistakes.append(Mistake(upstream + local, "added", _("added instead of multiplied: the "
+                                                             "chain rule multiplies upstream × "
+                                                             "local")))
         asks = f"∂f/∂{step.input}" if len(self.senders[step.input]) == 1 else \
-            f"the gradient {step.input} gets from {step.node}"
+            _("the gradient {input} gets from {node}", **names)
         return self.blank("grad", "backward", line, where, asks, answer, mistakes)
 
     def _partials(self, node: str) -> list[float]:
@@ -299,30 +312,32 @@ class _Maker:
 
     def sum_line(self, step: BackwardStep, line: int, where: str, so_far: float) -> Line:
         senders = self.senders[step.input]
-        note = f"gradients from {step.arrival} paths add"
+        note = paths_add(step.arrival)
         head = [(step.input, "name"), (": ", ""), (f"∂f/∂{step.input} = ", "")]
         if "grad" not in self.asked:
-            return Line(tuple(head + [("the sum of the gradients from ", ""),
-                                      (", ".join(senders[:step.arrival]), "name")]), note)
-        earlier = "the sum so far" if step.arrival > 2 else f"the gradient from {senders[0]}"
+            return Line(tuple(head + fill_segments(
+                "the sum of the gradients from {nodes}",
+                nodes=[(", ".join(senders[:step.arrival]), "name")])), note)
+        earlier = _("the sum so far") if step.arrival > 2 else \
+            _("the gradient from {node}", node=senders[0])
         total, downstream = float(step.total), float(step.downstream)
         why = _paths_why(step.input, senders[:step.arrival])
         mistakes = [Mistake(downstream, "paths", why), Mistake(so_far, "paths", why),
-                    Mistake(-total, "sign", "the sign is wrong: the size is right, so check "
-                                            "the signs of the gradients you add"),
-                    Mistake(so_far - downstream, "added", "subtracted: gradients from "
-                                                          "several paths add up")]
-        blank = self.blank("sum", "backward", line, where + " (the sum)", f"∂f/∂{step.input}",
-                           total, mistakes)
-        parts = head + [(earlier, ""), (" + ", ""), (f"the gradient from {step.node}", ""),
-                        (" = ", ""), blank]
+                    Mistake(-total, "sign", _("the sign is wrong: the size is right, so check "
+                                              "the signs of the gradients you add")),
+                    Mistake(so_far - downstream, "added", _("subtracted: gradients from "
+                                                            "several paths add up"))]
+        blank = self.blank("sum", "backward", line, _("{where} (the sum)", where=where),
+                           f"∂f/∂{step.input}", total, mistakes)
+        parts = head + [(earlier, ""), (" + ", ""),
+                        (_("the gradient from {node}", node=step.node), ""), (" = ", ""), blank]
         return Line(tuple(parts), note)
 
 
 def _paths_why(node: str, senders: list[str]) -> str:
-    listed = ", ".join(senders)
-    return (f"forgot to add a second path: {node} gets gradients from {len(senders)} paths "
-            f"({listed}), and ∂f/∂{node} is their sum")
+    return _("forgot to add a second path: {node} gets gradients from {count} paths ({listed}), "
+             "and ∂f/∂{node} is their sum", node=node, count=len(senders),
+             listed=", ".join(senders))
 
 
 def _own_value(trace: Trace, step: BackwardStep) -> float | None:
@@ -378,10 +393,11 @@ def read_answer(text: str) -> float | None:
 def judge(blank: Blank, typed: str) -> Verdict:
     """One answer graded: right within the blank's tolerance, else the mistake it matches."""
     if not typed.strip():
-        return Verdict(blank.number, "empty", "not answered")
+        return Verdict(blank.number, "empty", _("not answered"))
     value = read_answer(typed)
     if value is None:
-        return Verdict(blank.number, "unreadable", f"“{typed.strip()}” is not a number")
+        return Verdict(blank.number, "unreadable", _("“{typed}” is not a number",
+                                                     typed=typed.strip()))
     if abs(value - blank.answer) <= blank.tolerance:
         return Verdict(blank.number, "right")
     for mistake in blank.mistakes:
@@ -392,14 +408,15 @@ def judge(blank: Blank, typed: str) -> Verdict:
 
 def expected(blank: Blank) -> str:
     """What a wrong answer that matches no typical mistake should have been worked out as."""
-    return {
-        "value": f"not the value of {blank.asks}: apply its op to its inputs again",
-        "local": f"not {blank.asks}: take the derivative of the op by this input, at the "
-                 "values of the forward pass",
-        "grad": "not upstream × local: multiply the gradient arriving from above by this "
-                "step's local derivative",
-        "sum": f"not the sum of the gradients reaching {blank.asks[4:]}",
-    }[blank.kind]
+    if blank.kind == "value":
+        return _("not the value of {asks}: apply its op to its inputs again", asks=blank.asks)
+    if blank.kind == "local":
+        return _("not {asks}: take the derivative of the op by this input, at the values of the "
+                 "forward pass", asks=blank.asks)
+    if blank.kind == "grad":
+        return _("not upstream × local: multiply the gradient arriving from above by this "
+                 "step's local derivative")
+    return _("not the sum of the gradients reaching {node}", node=blank.asks[4:])
 
 
 def grade(quiz: Quiz, answers: dict[int, str]) -> Grade:
@@ -408,16 +425,17 @@ def grade(quiz: Quiz, answers: dict[int, str]) -> Grade:
     verdicts = tuple(judge(blank, answers.get(blank.number, "")) for blank in quiz.blanks)
     for blank, verdict in zip(quiz.blanks, verdicts):
         if verdict.status in ("wrong", "unreadable"):
-            return Grade(verdicts, blank, f"The first wrong step is {blank.where} "
-                                          f"({blank.asks}): {verdict.why}.")
+            return Grade(verdicts, blank, _("The first wrong step is {where} ({asks}): {why}.",
+                                            where=blank.where, asks=blank.asks,
+                                            why=verdict.why))
     return Grade(verdicts, None, "")
 
 
 def key_rows(quiz: Quiz) -> tuple[tuple[str, ...], ...]:
     """The teacher's key: blank, step, what it asks, the answer and what is accepted."""
     return tuple((str(blank.number), blank.where, blank.asks, blank.shown,
-                  f"{fmt(blank.answer - blank.tolerance, 4)} to "
-                  f"{fmt(blank.answer + blank.tolerance, 4)}") for blank in quiz.blanks)
+                  _("{low} to {high}", low=fmt(blank.answer - blank.tolerance, 4),
+                    high=fmt(blank.answer + blank.tolerance, 4))) for blank in quiz.blanks)
 
 
 # -- the quiz told as a story -------------------------------------------------------------------
@@ -433,18 +451,21 @@ def worksheet(quiz: Quiz) -> list:
 
     point = tuple(Line(((name, "name"), (" = ", ""), (fmt(value, quiz.precision), "value")))
                   for name, value in quiz.point)
-    asked = {"grads": "the gradients", "locals": "the local derivatives",
-             "values": "the forward values", "all": "the values, local derivatives and "
-                                                    "gradients"}[quiz.kind]
-    sections = [Section(expression_title(quiz.expression),
-                        ("At the point:", point, f"Fill in {asked}: {len(quiz.blanks)} blanks. "
-                         "Work with the numbers as shown; answers within a few per cent are "
-                         "right."))]
-    sections.append(Section("Forward pass", (quiz.forward,)))
+    asked = {"grads": _("the gradients"), "locals": _("the local derivatives"),
+             "values": _("the forward values"),
+             "all": _("the values, local derivatives and gradients")}[quiz.kind]
+    fill_in = ngettext("Fill in {asked}: {count} blank. Work with the numbers as shown; answers "
+                       "within a few per cent are right.",
+                       "Fill in {asked}: {count} blanks. Work with the numbers as shown; "
+                       "answers within a few per cent are right.", len(quiz.blanks),
+                       asked=asked, count=len(quiz.blanks))
+    sections = [Section(expression_title(quiz.expression), (_("At the point:"), point, fill_in),
+                        "header")]
+    sections.append(Section(_("Forward pass"), (quiz.forward,), "forward"))
     if quiz.backward:
-        sections.append(Section("Backward pass", (
-            "Each step: input ← node: upstream × local = downstream; where several paths "
-            "reach a node, their gradients add.", quiz.backward)))
+        sections.append(Section(_("Backward pass"), (
+            _("Each step: input ← node: upstream × local = downstream; where several paths "
+              "reach a node, their gradients add."), quiz.backward), "backward"))
     return sections
 
 
@@ -458,16 +479,17 @@ def boxed(sections: list) -> list:
     for section in sections:
         blocks = tuple(tuple(line(item) for item in block) if isinstance(block, tuple) else block
                        for block in section.blocks)
-        out.append(Section(section.title, blocks))
+        out.append(Section(section.title, blocks, section.key))
     return out
 
 
 def key_section(quiz: Quiz) -> Section:
     """The teacher's key as a table: each blank, its step, what it asks, the answer and the
     range graded right."""
-    table = Table(("blank", "step", "asks", "answer", "accepted"), ("number", "", "name", "grad",
-                                                                     ""), key_rows(quiz))
-    intro = (f"Answer key: {quiz.kind}, {len(quiz.blanks)} blanks, at "
-             + ", ".join(f"{name} = {fmt(value, quiz.precision)}" for name, value in quiz.point)
-             + ".")
-    return Section(f"Key: {quiz.expression}", (intro, table))
+    table = Table((_("blank"), _("step"), _("asks"), _("answer"), _("accepted")),
+                  ("number", "", "name", "grad", ""), key_rows(quiz))
+    point = ", ".join(f"{name} = {fmt(value, quiz.precision)}" for name, value in quiz.point)
+    intro = ngettext("Answer key: {kind}, {count} blank, at {point}.",
+                     "Answer key: {kind}, {count} blanks, at {point}.", len(quiz.blanks),
+                     kind=quiz.kind, count=len(quiz.blanks), point=point)
+    return Section(_("Key: {expression}", expression=quiz.expression), (intro, table), "key")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.i18n import N_, _, again
 from .blocks import Section, Table
 from .lines import Line
 from .numbers import fmt, fmt_array, shape_text
 
-HEADERS = ("input", "agree", "at a kink", "disagree", "not finite", "not checked",
-           "max |traced − symbolic|", "max |traced − numeric|")
+HEADERS = (N_("input"), N_("agree"), N_("at a kink"), N_("disagree"), N_("not finite"),
+           N_("not checked"), N_("max |traced − symbolic|"), N_("max |traced − numeric|"))
 UNCHECKED = HEADERS.index("not checked")
 
 
@@ -20,7 +21,7 @@ def check_sections(report, precision: int = 2) -> list[Section]:
     keep = [i for i in range(len(HEADERS)) if unchecked or i != UNCHECKED]
     rows = tuple(tuple(row[i] for i in keep)
                  for row in (_row(summary, precision) for summary in report.inputs))
-    headers = tuple(HEADERS[i] for i in keep)
+    headers = tuple(_(HEADERS[i]) for i in keep)
     table = Table(headers, ("name",) + ("number",) * (len(headers) - 1), rows)
     blocks: list = [table]
     lines = tuple(Line(((text, ""),), warning=warning)
@@ -43,34 +44,43 @@ def _lines_after(report, precision: int) -> list[tuple[str, str]]:
     each claim's verdict."""
     lines = []
     if report.symbolic_note:
-        lines.append((report.symbolic_note, ""))
+        lines.append((again(report.symbolic_note), ""))
     for summary in report.inputs:
         if summary.symbolic_expr:
-            lines.append((f"∂f/∂{summary.name} = {summary.symbolic_expr}", ""))
+            lines.append((f"∂f/∂{summary.name} = {again(summary.symbolic_expr)}", ""))
         if summary.first_disagreement:
             at = ",".join(f"{k}={_as_given(v)}" for k, v in summary.first_disagreement.items())
-            lines.append((f"{summary.name}: first disagreement at --at {at}", "disagrees"))
+            lines.append((_("{name}: first disagreement at --at {at}", name=summary.name, at=at),
+                          _("disagrees")))
     for claim in report.claims:
         holds = claim.disagree == 0 and claim.agree
-        verdict = "holds" if holds else "is WRONG"
-        lines.append((f"claim ∂f/∂{claim.name} = {claim.formula} {verdict}: agrees at "
-                      f"{claim.agree}, disagrees at {claim.disagree}, not finite at "
-                      f"{claim.not_finite} of {report.samples} points", "" if holds else "wrong"))
+        fields = dict(name=claim.name, formula=claim.formula, agree=claim.agree,
+                      disagree=claim.disagree, not_finite=claim.not_finite,
+                      samples=report.samples)
+        if holds:
+            lines.append((_("claim ∂f/∂{name} = {formula} holds: agrees at {agree}, disagrees at "
+                            "{disagree}, not finite at {not_finite} of {samples} points",
+                            **fields), ""))
+        else:
+            lines.append((_("claim ∂f/∂{name} = {formula} is WRONG: agrees at {agree}, disagrees "
+                            "at {disagree}, not finite at {not_finite} of {samples} points",
+                            **fields), _("wrong")))
         if claim.first_disagreement:
             where = claim.first_disagreement
             at = ", ".join(f"{k} = {fmt_array(v, precision, with_shape=False)}"
                            for k, v in where["at"].items())
-            lines.append((f"  at {at}: traced "
-                          f"{fmt_array(where['traced'], precision + 2, with_shape=False)}, "
-                          f"claimed {fmt_array(where['claimed'], precision + 2, with_shape=False)}",
-                          ""))
+            lines.append((_("  at {at}: traced {traced}, claimed {claimed}", at=at,
+                            traced=fmt_array(where["traced"], precision + 2, with_shape=False),
+                            claimed=fmt_array(where["claimed"], precision + 2,
+                                              with_shape=False)), ""))
     return lines
 
 
 def _title(report) -> str:
     fixed = "".join(f", {k} = {_short(v)}" for k, v in report.fixed.items())
-    return (f"{report.expression} at {report.samples} random points (seed {report.seed}, inputs "
-            f"uniform in [{report.low!r}, {report.high!r}]{fixed})")
+    return _("{expression} at {samples} random points (seed {seed}, inputs uniform in [{low}, "
+             "{high}]{fixed})", expression=report.expression, samples=report.samples,
+             seed=report.seed, low=repr(report.low), high=repr(report.high), fixed=fixed)
 
 
 def _as_given(value) -> str:
@@ -84,5 +94,6 @@ def _short(value) -> str:
     """A fixed value in the title: a number as given, an array by its shape."""
     if isinstance(value, list):
         shape = np.shape(value)
-        return f"an array of shape {shape_text(shape)}" if np.size(value) > 4 else _as_given(value)
+        return _("an array of shape {shape}", shape=shape_text(shape)) if np.size(value) > 4 \
+            else _as_given(value)
     return repr(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.graph import NAMED_CONSTANTS
+from ..core.i18n import N_, _, again
 from ..core.registry import REGISTRY
 from ..core.trace import Trace
 from .paths import path_index
@@ -55,20 +56,20 @@ def header_section(trace: Trace, precision: int) -> Section:
         lines.append(Line((("grad_f", "name"), (" = ", ""),
                            (fmt_array(output_gradient(trace), precision), "grad")),
                           _grad_f_note(trace)))
-    blocks: list = ["At the point:", tuple(lines)]
+    blocks: list = [_("At the point:"), tuple(lines)]
     if trace.fused:
-        blocks.append("Recognised composites (such as sigmoid) are shown as single gates.")
-    return Section(expression_title(trace.expression), tuple(blocks))
+        blocks.append(_("Recognised composites (such as sigmoid) are shown as single gates."))
+    return Section(expression_title(trace.expression), tuple(blocks), "header")
 
 
 def _grad_f_note(trace: Trace) -> str:
     """Where the output's gradient came from, for an output that is not a number (or one
     given a gradient of its own)."""
     if trace.grad_output is None:
-        return "the output's gradient: none was given, so ones, the gradient of sum(f)"
+        return _("the output's gradient: none was given, so ones, the gradient of sum(f)")
     if np.ndim(trace.by_id[trace.output].value) == 0:
-        return "the output's gradient, as given: backprop differentiates grad_f · f"
-    return "the output's gradient, as given: backprop differentiates Σ grad_f ⊙ f"
+        return _("the output's gradient, as given: backprop differentiates grad_f · f")
+    return _("the output's gradient, as given: backprop differentiates Σ grad_f ⊙ f")
 
 
 def expression_title(expression: str) -> str:
@@ -78,13 +79,13 @@ def expression_title(expression: str) -> str:
 
 def _default_note(trace: Trace, name: str, value, precision: int) -> str:
     if name in NAMED_CONSTANTS and name not in trace.defaults:
-        return f"a variable here, given a value; without one, {name} is the constant " \
-               f"{fmt(NAMED_CONSTANTS[name], 4)}"
+        return _("a variable here, given a value; without one, {name} is the constant {value}",
+                 name=name, value=fmt(NAMED_CONSTANTS[name], 4))
     if name not in trace.defaults:
         return ""
     if np.ndim(value):
-        return "default (seeded by --seed)"
-    return f"default; set it with --at {name}={fmt(value, precision)}"
+        return _("default (seeded by --seed)")
+    return _("default; set it with --at {name}={value}", name=name, value=fmt(value, precision))
 
 
 def has_arrays(trace: Trace) -> bool:
@@ -104,24 +105,26 @@ def graph_section(trace: Trace, precision: int) -> Section:
             pattern = REGISTRY[record.op].pattern
             op = "".join(text for text, _ in fill_pattern(pattern, names, "", attrs))
         else:
-            op = "input" if record.kind == "input" else "constant"
+            op = _("input") if record.kind == "input" else _("constant")
         value = fmt_array(record.value, precision, with_shape=not arrays)
         grad = "" if record.grad is None else fmt_array(record.grad, precision,
                                                         with_shape=not arrays)
         shape = (shape_text(np.shape(record.value)),) if arrays else ()
         rows.append((record.id, op, ", ".join(record.inputs)) + shape + (value, grad))
-    columns = ("node", "op", "inputs") + ("shape",) * arrays + ("value", "gradient")
+    columns = (_("node"), _("op"), _("inputs")) + (_("shape"),) * arrays + (_("value"),
+                                                                          _("gradient"))
     kinds = ("name", "", "") + ("",) * arrays + ("value", "grad")
-    return Section("Graph", (Table(columns, kinds, tuple(rows)),))
+    return Section(_("Graph"), (Table(columns, kinds, tuple(rows)),), "graph")
 
 
 # -- 3. forward --------------------------------------------------------------------------
 
 def forward_section(trace: Trace, precision: int) -> Section:
     if not trace.forward:
-        return Section("Forward pass", ("Nothing to compute: the output is an input.",))
+        return Section(_("Forward pass"), (_("Nothing to compute: the output is an input."),),
+                       "forward")
     lines = tuple(forward_line(trace, step, precision) for step in trace.forward)
-    return Section("Forward pass", (lines,))
+    return Section(_("Forward pass"), (lines,), "forward")
 
 
 # -- 3b. loss conventions ------------------------------------------------------------------
@@ -133,9 +136,10 @@ def loss_section(trace: Trace, precision: int) -> Section | None:
     readings = loss_readings(trace, precision)
     if not readings:
         return None
-    intro = ("Losses follow PyTorch's conventions; the course notes often write them another "
-             "way, so both numbers are shown.")
-    return Section("Loss conventions", (intro, tuple(reading.line for reading in readings)))
+    intro = _("Losses follow PyTorch's conventions; the course notes often write them another "
+              "way, so both numbers are shown.")
+    return Section(_("Loss conventions"), (intro, tuple(reading.line for reading in readings)),
+                   "losses")
 
 
 # -- 4. backward -------------------------------------------------------------------------
@@ -148,17 +152,25 @@ def backward_section(trace: Trace, precision: int) -> Section:
         if step.arrival > 1:
             lines.append(accumulation_line(step, totals[step.input], precision))
         totals[step.input] = step.total
-    return Section("Backward pass", (_backward_intro(trace), tuple(lines)))
+    return Section(_("Backward pass"), (_backward_intro(trace), tuple(lines)), "backward")
 
 
 def _backward_intro(trace: Trace) -> str:
-    intro = "Each step: input ← node: upstream × local = downstream."
-    if has_arrays(trace):
-        intro += " With arrays, ⊙ multiplies entry by entry."
-    if any(step.local is None for step in trace.backward):
-        intro += (" Where the local derivative is a Jacobian, the step is the vector–Jacobian "
-                  "product backprop computes: grad_input = ... (the Jacobian is never built).")
-    return intro
+    arrays = has_arrays(trace)
+    jacobians = any(step.local is None for step in trace.backward)
+    if arrays and jacobians:
+        return _("Each step: input ← node: upstream × local = downstream. With arrays, ⊙ "
+                 "multiplies entry by entry. Where the local derivative is a Jacobian, the step "
+                 "is the vector–Jacobian product backprop computes: grad_input = ... (the "
+                 "Jacobian is never built).")
+    if jacobians:
+        return _("Each step: input ← node: upstream × local = downstream. Where the local "
+                 "derivative is a Jacobian, the step is the vector–Jacobian product backprop "
+                 "computes: grad_input = ... (the Jacobian is never built).")
+    if arrays:
+        return _("Each step: input ← node: upstream × local = downstream. With arrays, ⊙ "
+                 "multiplies entry by entry.")
+    return _("Each step: input ← node: upstream × local = downstream.")
 
 
 # -- 5. chain rule per path --------------------------------------------------------------
@@ -167,24 +179,24 @@ CHAIN_OP_LIMIT = 500  # beyond this many ops, paths are long and many: a summary
 
 
 def chain_section(trace: Trace, precision: int) -> Section | None:
-    title = "Chain rule, path by path"
+    title = _("Chain rule, path by path")
     if not trace.wrt:
         return None
     if not scalar_paths(trace):
-        return Section(title, ("Paths are written out for scalar graphs only (where every local "
-                               "derivative is a number, not a Jacobian).",))
+        return Section(title, (_("Paths are written out for scalar graphs only (where every "
+                                 "local derivative is a number, not a Jacobian)."),), "chain")
     ops = len(trace.graph.ops)
     if ops > CHAIN_OP_LIMIT:
-        return Section(title, (f"Paths are written out for graphs of up to {CHAIN_OP_LIMIT} ops; "
-                               f"this one has {ops}. The backward steps above already add up "
-                               "every path's share.",))
-    intro = ("∂f/∂input = the sum, over each path from f down to the input, of the product of "
-             "the local derivatives on it (the leading 1 is ∂f/∂f).")
+        return Section(title, (_("Paths are written out for graphs of up to {limit} ops; this "
+                                 "one has {ops}. The backward steps above already add up every "
+                                 "path's share.", limit=CHAIN_OP_LIMIT, ops=ops),), "chain")
+    intro = _("∂f/∂input = the sum, over each path from f down to the input, of the product of "
+              "the local derivatives on it (the leading 1 is ∂f/∂f).")
     lines: list[Line] = []
     index = path_index(trace)
     for name in trace.wrt:
         lines += chain_lines(trace, name, precision, index)
-    return Section(title, (intro, tuple(lines)))
+    return Section(title, (intro, tuple(lines)), "chain")
 
 
 # -- 6. gradients and checks ---------------------------------------------------------------
@@ -193,45 +205,57 @@ def gradients_section(trace: Trace, precision: int) -> Section:
     records = trace.by_id
     checks = {check.input: check for check in trace.checks or ()}
     arrays = has_arrays(trace)
-    columns = ("input",) + ("shape",) * arrays + ("value", "gradient")
+    columns = (_("input"),) + (_("shape"),) * arrays + (_("value"), _("gradient"))
     kinds = ("name",) + ("",) * arrays + ("value", "grad")
     if trace.checks is not None:
-        columns += ("symbolic", "numeric", "check")
+        columns += (_("symbolic"), _("numeric"), _("check"))
         kinds += ("grad", "grad", "")
     rows = []
     for name in trace.inputs:
         value, grad = records[name].value, records[name].grad
         row = (name,) + (shape_text(np.shape(value)),) * arrays
         row += (fmt_array(value, precision, with_shape=not arrays),
-                "not traced" if grad is None else fmt_array(grad, precision,
+                _("not traced") if grad is None else fmt_array(grad, precision,
                                                             with_shape=not arrays))
         if trace.checks is not None:
             row += _check_cells(checks.get(name), precision, arrays)
         rows.append(row)
     blocks: list = [Table(columns, kinds, tuple(rows))]
     if trace.checks is None:
-        blocks.append("Checks were skipped (--no-check).")
+        blocks.append(_("Checks were skipped (--no-check)."))
     else:
         blocks += _check_details(trace, precision)
-    return Section("Gradients", tuple(blocks))
+    return Section(_("Gradients"), tuple(blocks), "gradients")
 
 
 def _check_cells(check, precision: int, arrays: bool) -> tuple[str, str, str]:
     if check is None:
-        return ("", "", "not checked")
+        return ("", "", _("not checked"))
     symbolic = "—" if check.symbolic is None else fmt_array(check.symbolic, precision,
                                                              with_shape=not arrays)
     numeric = "—" if check.numeric is None else fmt_array(check.numeric, precision,
                                                            with_shape=not arrays)
-    if check.status == "not checked":  # the note says why: "because ..."
-        status = f"not checked, {check.note}" if check.note else check.status
-    else:
-        status = f"{check.status} ({check.note})" if check.note else check.status
-    return (symbolic, numeric, status)
+    return (symbolic, numeric, check_status(check.status, again(check.note)))
+
+
+def check_status(status: str, note: str) -> str:
+    """A check's status for people, with its note: "agree", "kink (relu'(0) = 0)"; a check
+    that could not be made says why ("not checked, because ...")."""
+    shown = _(STATUS_WORDS.get(status, status))
+    if not note:
+        return shown
+    if status == "not checked":
+        return _("not checked, {why}", why=note)
+    return _("{status} ({note})", status=shown, note=note)
+
+
+# the statuses of gradtrace.checks (data, in English in JSON) as a reader is told them
+STATUS_WORDS = {"agree": N_("agree"), "disagree": N_("disagree"), "kink": N_("kink"),
+                "not finite": N_("not finite"), "not checked": N_("not checked")}
 
 
 def _check_details(trace: Trace, precision: int) -> list:
-    lines = tuple(Line(((f"∂f/∂{check.input}", "name"), (" = ", ""), (check.symbolic_expr, "")))
+    lines = tuple(Line(((f"∂f/∂{check.input}", "name"), (" = ", ""), (again(check.symbolic_expr), "")))
                   for check in trace.checks if check.symbolic_expr)
     tolerances: list[str] = []
     for check in trace.checks:
@@ -240,10 +264,10 @@ def _check_details(trace: Trace, precision: int) -> list:
             tolerances.append(pair)
     blocks: list = []
     if lines:
-        blocks += ["Symbolic derivatives (SymPy):", lines]
+        blocks += [_("Symbolic derivatives (SymPy):"), lines]
     if tolerances:
-        blocks.append("Traced, symbolic and numeric gradients compared with "
-                      + "; ".join(tolerances) + ".")
+        blocks.append(_("Traced, symbolic and numeric gradients compared with {tolerances}.",
+                        tolerances="; ".join(tolerances)))
     return blocks
 
 
@@ -257,16 +281,22 @@ def problems_section(trace: Trace, precision: int) -> Section | None:
     given = [(node, why) for node, why in trace.problems[:len(trace.problems) - len(forward)
                                                         - len(backward)]]
     lines = [Line(((node, "name"), (" = ", ""), (fmt_array(trace.by_id[node].value, precision),
-                                                  "value")), "", why) for node, why in given]
-    lines += [Line(forward_line(trace, step, precision).parts, "", step.problem)
+                                                  "value")), "", again(why))
+             for node, why in given]
+    lines += [Line(forward_line(trace, step, precision).parts, "", again(step.problem))
               for step in forward]
-    lines += [Line(((f"{step.input} ← {step.node}", "name"), (": gradient ", ""),
-                    (fmt_array(step.downstream, precision), "grad")), "", step.problem)
+    lines += [Line(((f"{step.input} ← {step.node}", "name"), (": ", ""),
+                    (_("gradient {value}", value=fmt_array(step.downstream, precision)), "grad")),
+                   "", again(step.problem))
               for step in backward]
     first, why = trace.problems[0]
-    where = "value" if given or forward else "gradient"
-    intro = f"The first non-finite {where} appeared at {first} — {why}."
-    return Section("Problems", (intro, tuple(lines)))
+    if given or forward:
+        intro = _("The first non-finite value appeared at {node} — {why}.", node=first,
+                  why=again(why))
+    else:
+        intro = _("The first non-finite gradient appeared at {node} — {why}.", node=first,
+                  why=again(why))
+    return Section(_("Problems"), (intro, tuple(lines)), "problems")
 
 
 # -- the point, for stories told about an expression other than its trace ------------------
@@ -275,9 +305,9 @@ def point_section(expression: str, graph, values: dict, defaults, precision: int
     """The inputs' values (and the output's), with a hint where a default was used."""
     lines = []
     for name in graph.inputs:
-        note = f"default; set it with --at {name}=..." if name in defaults else ""
+        note = _("default; set it with --at {name}=...", name=name) if name in defaults else ""
         lines.append(Line(((name, "name"), (" = ", ""),
                            (fmt_array(values[name], precision), "value")), note))
     output = fmt_array(values[graph.output], precision)
     lines.append(Line((("f", "name"), (" = ", ""), (output, "value"))))
-    return Section(expression_title(expression), ("At the point:", tuple(lines)))
+    return Section(expression_title(expression), (_("At the point:"), tuple(lines)), "header")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ..core.i18n import N_, _, ngettext
 from .blocks import Section, Table
 from .lines import Line
 from .numbers import fmt
@@ -12,37 +13,42 @@ def train_sections(run) -> list[Section]:
     history = run.history
     rows = tuple((str(epoch), f"{history.losses[epoch - 1]:.4g}",
                   f"{history.accuracies[epoch - 1]:.1%}") for epoch in run.shown)
-    table = Table(("epoch", "loss", "accuracy"), ("number", "number", "number"), rows)
-    title = f"{run.data}, layers {'-'.join(map(str, run.sizes))}: {len(history.losses)} epochs"
-    return [Section(title, (table,))]
+    table = Table((_("epoch"), _("loss"), _("accuracy")), ("number", "number", "number"), rows)
+    title = ngettext("{data}, layers {sizes}: {epochs} epoch", "{data}, layers {sizes}: {epochs} "
+                     "epochs", len(history.losses), data=run.data,
+                     sizes="-".join(map(str, run.sizes)), epochs=len(history.losses))
+    return [Section(title, (table,), "training")]
 
 
-NESTEROV_FORM = ("nesterov here is PyTorch's form (nesterov=True, after Sutskever): v ← α·v − ε·g; "
-                 "θ ← θ + α·v − ε·g, with the new v. The Nesterov class of 《深度学习入门》 "
-                 "steps θ ← θ + α²·v − (1 + α)·ε·g instead, with α² on the new v: a different "
-                 "path from the same start.")
+NESTEROV_FORM = N_("nesterov here is PyTorch's form (nesterov=True, after Sutskever): v ← α·v − "
+                   "ε·g; θ ← θ + α·v − ε·g, with the new v. The Nesterov class of 《深度学习入门》 "
+                   "steps θ ← θ + α²·v − (1 + α)·ε·g instead, with α² on the new v: a different "
+                   "path from the same start.")
 
 
 def optimize_sections(surface, paths) -> list[Section]:
     u, v = surface.names
-    header = ("optimiser", "lr", f"final {u}", f"final {v}", "f(final)", f"turns in {u}",
-              f"turns in {v}")
+    header = (_("optimiser"), "lr", _("final {name}", name=u), _("final {name}", name=v),
+              _("f(final)"), _("turns in {name}", name=u), _("turns in {name}", name=v))
     rows = tuple((p.optimiser, f"{p.lr:g}", fmt(p.final[0], 4), fmt(p.final[1], 4),
                   fmt(p.values[-1], 4), str(p.reversals(0)), str(p.reversals(1)))
                  for p in paths)
     steps = len(paths[0].points) - 1
     start = paths[0].points[0]
-    title = (f"{steps} steps on f({u}, {v}) = {surface.graph.expression} from "
-             f"({start[0]:g}, {start[1]:g})")
+    title = ngettext("{steps} step on f({u}, {v}) = {expression} from ({x}, {y})",
+                     "{steps} steps on f({u}, {v}) = {expression} from ({x}, {y})", steps,
+                     steps=steps, u=u, v=v, expression=surface.graph.expression,
+                     x=f"{start[0]:g}", y=f"{start[1]:g}")
     table = Table(header, ("name",) + ("number",) * (len(header) - 1), rows)
     blocks: list = [table]
     diverged = tuple(
-        Line(((f"{p.optimiser} diverged at step {p.diverged_at}: f = "
-               f"{fmt(p.values[p.diverged_at], 4)} (it started at {fmt(p.values[0], 4)}); try a "
-               f"smaller --lr than {p.lr:g}", ""),), warning="diverged")
+        Line(((_("{optimiser} diverged at step {step}: f = {value} (it started at {start}); try "
+                 "a smaller --lr than {lr}", optimiser=p.optimiser, step=p.diverged_at,
+                 value=fmt(p.values[p.diverged_at], 4), start=fmt(p.values[0], 4),
+                 lr=f"{p.lr:g}"), ""),), warning=_("diverged"))
         for p in paths if p.diverged_at is not None)
     if diverged:
         blocks.append(diverged)
     if any(p.optimiser == "nesterov" for p in paths):
-        blocks.append(NESTEROV_FORM)
-    return [Section(title, tuple(blocks))]
+        blocks.append(_(NESTEROV_FORM))
+    return [Section(title, tuple(blocks), "optimize")]

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..core.i18n import N_
 from ..core.registry import Activation, Op, register
 from . import composites
 from .scalar import _elementwise, _sigmoid, normal_cdf, normal_pdf
@@ -43,12 +44,12 @@ register(Op(
     partials=(_leaky_relu_slope,), formulas=("[{a} > 0] + {negative_slope}·[{a} ≤ 0]",),
     sympy_array_rule=_leaky_relu_sympy, composite=composites.leaky_relu,
     vjp_rule=_leaky_relu_vjp, jvp_rule=_leaky_relu_jvp,
-    attrs={"negative_slope": 0.01}, callable_by_name=True, gate="switch (leaky)",
+    attrs={"negative_slope": 0.01}, callable_by_name=True, gate=N_("switch (leaky)"),
     kink=lambda a, negative_slope=0.01: a == 0,
-    kink_rule="leaky_relu'(0) = negative_slope (the left side)",
+    kink_rule=N_("leaky_relu'(0) = negative_slope (the left side)"),
     activation=Activation(module="LeakyReLU", init="he"),
-    description="a for a > 0, negative_slope·a otherwise: negative inputs still pass a "
-                "little gradient",
+    description=N_("a for a > 0, negative_slope·a otherwise: negative inputs still pass a "
+                   "little gradient"),
 ))
 
 
@@ -81,17 +82,17 @@ register(Op(
     sympy_array_rule=_elu_sympy, composite=composites.elu, vjp_rule=_elu_vjp,
     jvp_rule=_elu_jvp, attrs={"alpha": 1.0}, callable_by_name=True,
     kink=lambda a, alpha=1.0: a == 0,  # with alpha = 1 the slope is continuous, not the curvature
-    kink_rule="elu'(0) = alpha (the left side)",
+    kink_rule=N_("elu'(0) = alpha (the left side)"),
     activation=Activation(module="ELU", init="he"),
-    description="a for a > 0, alpha·(exp(a) − 1) otherwise; its slope there is out + alpha",
+    description=N_("a for a > 0, alpha·(exp(a) − 1) otherwise; its slope there is out + alpha"),
 ))
 
 register(Op(
     name="silu", arity=1, usage="silu(a)", pattern="silu({a})", symbol="silu",
     composite=lambda F, a: a * F.sigmoid(a), elementwise=True, callable_by_name=True,
     activation=Activation(module="SiLU", init="he"),
-    description="a·σ(a), the sigmoid-weighted linear unit (swish): smooth, and negative "
-                "inputs pass a little gradient",
+    description=N_("a·σ(a), the sigmoid-weighted linear unit (swish): smooth, and negative "
+                   "inputs pass a little gradient"),
 ))
 
 register(Op(
@@ -100,7 +101,7 @@ register(Op(
     partials=(lambda a, out: _sigmoid(a),), formulas=("σ({a})",),
     sympy_rule=lambda sp, a: sp.log(1 + sp.exp(a)), composite=composites.softplus,
     callable_by_name=True, activation=Activation(module="Softplus", init="he"),
-    description="log(1 + exp(a)), a smooth relu; its derivative is the sigmoid",
+    description=N_("log(1 + exp(a)), a smooth relu; its derivative is the sigmoid"),
 ))
 
 
@@ -124,7 +125,7 @@ register(Op(
     forward=_elementwise(_gelu), partials=(_gelu_slope,), formulas=("Φ({a}) + {a}·φ({a})",),
     sympy_rule=lambda sp, a: a * (1 + sp.erf(a / sp.sqrt(2))) / 2, composite=_gelu_composite,
     callable_by_name=True, activation=Activation(module="GELU", init="he"),
-    description="a·Φ(a), Φ the standard normal distribution function ½(1 + erf(a/√2)): the "
-                "Gaussian error linear unit, PyTorch's exact (default) form; φ is the normal "
-                "density",
+    description=N_("a·Φ(a), Φ the standard normal distribution function ½(1 + erf(a/√2)): the "
+                   "Gaussian error linear unit, PyTorch's exact (default) form; φ is the normal "
+                   "density"),
 ))

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..core.arrays import float_type, sum_to
+from ..core.i18n import N_
 from ..core.registry import Op, register
 
 
@@ -77,8 +78,8 @@ register(Op(
     name="matmul", arity=2, usage="a @ b", pattern="{a} @ {b}", symbol="@",
     forward=_matmul_forward, partials=None, formulas=("{g} · {b}ᵀ", "{a}ᵀ · {g}"),
     sympy_array_rule=lambda sp, a, b: np.matmul(a, b),
-    vjp_rule=_matmul_vjp, jvp_rule=_matmul_jvp, gate="swapper (matrix form)",
-    description="matrix product; grad_a = g·bᵀ and grad_b = aᵀ·g",
+    vjp_rule=_matmul_vjp, jvp_rule=_matmul_jvp, gate=N_("swapper (matrix form)"),
+    description=N_("matrix product; grad_a = g·bᵀ and grad_b = aᵀ·g"),
 ))
 
 
@@ -90,8 +91,8 @@ register(Op(
     sympy_array_rule=lambda sp, a: np.transpose(a),
     vjp_rule=lambda g, inputs, out, needed: (np.transpose(g),),
     jvp_rule=lambda tangents, inputs, out: np.transpose(tangents[0]),
-    callable_by_name=True, description="transpose (reverses the axes); the gradient is "
-                                       "transposed back",
+    callable_by_name=True, description=N_("transpose (reverses the axes); the gradient is "
+                                          "transposed back"),
 ))
 
 
@@ -102,12 +103,12 @@ def _reshape_forward(a, shape=()):
 register(Op(
     name="reshape", arity=1, usage="reshape(a, 2, 3)", pattern="reshape({a}, {shape})",
     symbol="reshape", forward=_reshape_forward, partials=None,
-    formulas=("reshape({g}, shape of {a})",),
+    formulas=(N_("reshape({g}, shape of {a})"),),
     sympy_array_rule=lambda sp, a, shape=(): np.reshape(a, shape),
     vjp_rule=lambda g, inputs, out, needed, shape=(): (np.reshape(g, inputs[0].shape),),
     jvp_rule=lambda tangents, inputs, out, shape=(): np.reshape(tangents[0], out.shape),
     attrs={"shape": ()}, callable_by_name=True,
-    description="the same numbers in another shape; the gradient is reshaped back",
+    description=N_("the same numbers in another shape; the gradient is reshaped back"),
 ))
 
 
@@ -125,12 +126,12 @@ def _index_vjp(g, inputs, out, needed, key=()):
 register(Op(
     name="index", arity=1, usage="a[i], a[1:3], a[:, 0]", pattern="{a}[{key}]", symbol="[ ]",
     forward=lambda a, key=(): np.asarray(a[as_index(key)]), partials=None,
-    formulas=("{g} placed at [{key}], zeros elsewhere",),
+    formulas=(N_("{g} placed at [{key}], zeros elsewhere"),),
     sympy_array_rule=lambda sp, a, key=(): np.asarray(a[as_index(key)], dtype=object),
     vjp_rule=_index_vjp,
     jvp_rule=lambda tangents, inputs, out, key=(): tangents[0][as_index(key)],
-    attrs={"key": ()}, gate="router (to the selected elements)",
-    description="indexing and slicing; the gradient goes back to the selected elements",
+    attrs={"key": ()}, gate=N_("router (to the selected elements)"),
+    description=N_("indexing and slicing; the gradient goes back to the selected elements"),
 ))
 
 
@@ -139,12 +140,12 @@ register(Op(
 register(Op(
     name="sum", arity=1, usage="sum(a), sum(a, axis=0)", pattern="sum({a}{attrs})",
     symbol="Σ", forward=lambda a, axis=None: np.sum(a, axis=axis), partials=None,
-    formulas=("{g} copied to every element summed",),
+    formulas=(N_("{g} copied to every element summed"),),
     sympy_array_rule=lambda sp, a, axis=None: np.asarray(np.sum(a, axis=axis), dtype=object),
     vjp_rule=lambda g, inputs, out, needed, axis=None: (_expand(g, inputs[0].shape, axis),),
     jvp_rule=lambda tangents, inputs, out, axis=None: np.sum(tangents[0], axis=axis),
-    attrs={"axis": None}, callable_by_name=True, gate="distributor",
-    description="sum over all elements or one axis; every element gets the upstream gradient",
+    attrs={"axis": None}, callable_by_name=True, gate=N_("distributor"),
+    description=N_("sum over all elements or one axis; every element gets the upstream gradient"),
 ))
 
 
@@ -155,14 +156,14 @@ def _count(shape, axis) -> int:
 register(Op(
     name="mean", arity=1, usage="mean(a), mean(a, axis=0)", pattern="mean({a}{attrs})",
     symbol="mean", forward=lambda a, axis=None: np.mean(a, axis=axis), partials=None,
-    formulas=("{g} / N to every element averaged",),
+    formulas=(N_("{g} / N to every element averaged"),),
     sympy_array_rule=lambda sp, a, axis=None: np.asarray(
         np.sum(a, axis=axis) / _count(a.shape, axis), dtype=object),
     vjp_rule=lambda g, inputs, out, needed, axis=None: (
         _expand(g, inputs[0].shape, axis) / _count(inputs[0].shape, axis),),
     jvp_rule=lambda tangents, inputs, out, axis=None: np.mean(tangents[0], axis=axis),
-    attrs={"axis": None}, callable_by_name=True, gate="distributor (scaled by 1/N)",
-    description="mean over all elements or one axis",
+    attrs={"axis": None}, callable_by_name=True, gate=N_("distributor (scaled by 1/N)"),
+    description=N_("mean over all elements or one axis"),
 ))
 
 
@@ -204,12 +205,22 @@ def _extreme_op(name, user_name, reduce, pick, sympy_pair, word):
         name=name, arity=1, usage=f"{user_name}(a), {user_name}(a, axis=0)",
         pattern=f"{user_name}({{a}}{{attrs}})", symbol=user_name,
         forward=lambda a, axis=None: reduce(a, axis=axis), partials=None,
-        formulas=(f"{{g}} to the {word} element, 0 elsewhere",),
+        formulas=(EXTREME_WORDS[word][0],),
         sympy_array_rule=sympy_array_rule, vjp_rule=vjp, jvp_rule=jvp, attrs={"axis": None},
-        call_name=user_name, callable_by_name=True, gate="router",
-        kink=tie, kink_rule=f"at a tie the first {word} element gets it all",
-        description=f"{word} over all elements or one axis; that element gets the gradient",
+        call_name=user_name, callable_by_name=True, gate=N_("router"),
+        kink=tie, kink_rule=EXTREME_WORDS[word][1], description=EXTREME_WORDS[word][2],
     ))
+
+
+# The words of max and min, whole sentences for the catalog: formula, kink rule, description.
+EXTREME_WORDS = {
+    "largest": (N_("{g} to the largest element, 0 elsewhere"),
+                N_("at a tie the first largest element gets it all"),
+                N_("largest over all elements or one axis; that element gets the gradient")),
+    "smallest": (N_("{g} to the smallest element, 0 elsewhere"),
+                 N_("at a tie the first smallest element gets it all"),
+                 N_("smallest over all elements or one axis; that element gets the gradient")),
+}
 
 
 _extreme_op("amax", "max", np.max, np.argmax, lambda sp, x, y: sp.Max(x, y), "largest")
@@ -264,7 +275,7 @@ register(Op(
     symbol="softmax", forward=softmax, partials=None,
     formulas=("{out} ⊙ ({g} − Σ({g} ⊙ {out}))",), sympy_array_rule=_sympy_softmax,
     vjp_rule=_softmax_vjp, jvp_rule=_softmax_jvp, attrs={"axis": -1}, callable_by_name=True,
-    description="exp(a) / Σ exp(a) along an axis (the last by default)",
+    description=N_("exp(a) / Σ exp(a) along an axis (the last by default)"),
 ))
 
 register(Op(
@@ -273,5 +284,5 @@ register(Op(
     partials=None, formulas=("{g} − softmax({a}) · Σ{g}",),
     sympy_array_rule=_sympy_log_softmax, vjp_rule=_log_softmax_vjp,
     jvp_rule=_log_softmax_jvp, attrs={"axis": -1}, callable_by_name=True,
-    description="log(softmax(a)), computed stably",
+    description=N_("log(softmax(a)), computed stably"),
 ))

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core import workspace
 from ..core.arrays import float_type
+from ..core.i18n import N_
 from ..core.registry import Op, register
 from . import composites
 from .im2col import (col2im, first_max_masks, geometry, im2col, image_batches, pair,
@@ -101,14 +102,14 @@ def _conv2d_jvp(tangents, inputs, out, stride=1, padding=0):
 register(Op(
     name="conv2d", arity=3, usage="conv2d(x, W, b, stride=1, padding=0)",
     pattern="conv2d({a}, {b}, {c}{attrs})", symbol="conv2d", forward=_conv2d, partials=None,
-    formulas=("col2im({g} · {b})", "{g}ᵀ · im2col({a})", "Σ {g} over N, OH, OW"),
+    formulas=("col2im({g} · {b})", "{g}ᵀ · im2col({a})", N_("Σ {g} over N, OH, OW")),
     sympy_array_rule=lambda sp, x, W, b, stride=1, padding=0: _conv2d(x, W, b, stride, padding),
     vjp_rule=_conv2d_vjp, jvp_rule=_conv2d_jvp, attrs={"stride": 1, "padding": 0},
     composite=composites.conv2d,
     callable_by_name=True,
-    description="2-d convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) with "
-                "filters W (F, C, KH, KW) and biases b (F,), via im2col: one matmul forward, "
-                "one per gradient back",
+    description=N_("2-d convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) with "
+                   "filters W (F, C, KH, KW) and biases b (F,), via im2col: one matmul forward, "
+                   "one per gradient back"),
 ))
 
 
@@ -124,9 +125,9 @@ register(Op(
         g, inputs[0].shape, pair(kernel), pair(stride), pair(padding)),),
     jvp_rule=lambda tangents, inputs, out, **attrs: _im2col(tangents[0], **attrs),
     attrs={"kernel": 1, "stride": 1, "padding": 0}, callable_by_name=True,
-    gate="router (copies)",
-    description="(N, C, H, W) → (N, OH, OW, C·KH·KW): each output pixel's window as a row; "
-                "the gradient is added back where each window came from (col2im)",
+    gate=N_("router (copies)"),
+    description=N_("(N, C, H, W) → (N, OH, OW, C·KH·KW): each output pixel's window as a row; "
+                   "the gradient is added back where each window came from (col2im)"),
 ))
 
 
@@ -202,13 +203,13 @@ def _max_pool_tie(x, kernel=2, stride=None):
 register(Op(
     name="max_pool2d", arity=1, usage="max_pool2d(x, kernel=2, stride=None)",
     pattern="max_pool2d({a}{attrs})", symbol="max pool", forward=_max_pool, partials=None,
-    formulas=("{g} to the largest element of each window of {a}, 0 elsewhere",),
+    formulas=(N_("{g} to the largest element of each window of {a}, 0 elsewhere"),),
     sympy_array_rule=_max_pool_sympy, vjp_rule=_max_pool_vjp, jvp_rule=_max_pool_jvp,
-    attrs={"kernel": 2, "stride": None}, callable_by_name=True, gate="router",
+    attrs={"kernel": 2, "stride": None}, callable_by_name=True, gate=N_("router"),
     kink=_max_pool_tie, composite=composites.max_pool2d,
-    kink_rule="at a tie the first largest element of the window gets it all",
-    description="largest element of each KH×KW window (stride defaults to the kernel); the "
-                "gradient goes to that element",
+    kink_rule=N_("at a tie the first largest element of the window gets it all"),
+    description=N_("largest element of each KH×KW window (stride defaults to the kernel); the "
+                   "gradient goes to that element"),
 ))
 
 
@@ -234,10 +235,10 @@ def _avg_pool_sympy(sp, x, kernel=2, stride=None):
 register(Op(
     name="avg_pool2d", arity=1, usage="avg_pool2d(x, kernel=2, stride=None)",
     pattern="avg_pool2d({a}{attrs})", symbol="avg pool", forward=_avg_pool, partials=None,
-    formulas=("{g} / (KH·KW) to every element of each window",),
+    formulas=(N_("{g} / (KH·KW) to every element of each window"),),
     sympy_array_rule=_avg_pool_sympy, vjp_rule=_avg_pool_vjp,
     jvp_rule=lambda tangents, inputs, out, **attrs: _avg_pool(tangents[0], **attrs),
     attrs={"kernel": 2, "stride": None}, callable_by_name=True,
-    gate="distributor (scaled by 1/KH·KW)", composite=composites.avg_pool2d,
-    description="mean of each KH×KW window (stride defaults to the kernel)",
+    gate=N_("distributor (scaled by 1/KH·KW)"), composite=composites.avg_pool2d,
+    description=N_("mean of each KH×KW window (stride defaults to the kernel)"),
 ))

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core import workspace
 from ..core.arrays import float_type
+from ..core.i18n import N_
 from ..core.registry import Op, register
 from . import composites
 from .sympy_forms import exact_float
@@ -69,12 +70,12 @@ def _linear_jvp(tangents, inputs, out):
 register(Op(
     name="linear", arity=3, usage="linear(x, W, b)", pattern="linear({a}, {b}, {c})",
     symbol="linear", forward=_linear, partials=None,
-    formulas=("{g} · {b}", "{g}ᵀ · {a}", "Σ {g} over the batch"),
+    formulas=("{g} · {b}", "{g}ᵀ · {a}", N_("Σ {g} over the batch")),
     sympy_array_rule=lambda sp, x, W, b: np.matmul(x, W.T) + b,
     vjp_rule=_linear_vjp, jvp_rule=_linear_jvp, callable_by_name=True,
     composite=composites.linear,
-    description="fully connected layer x·Wᵀ + b, W of shape (out, in) as in PyTorch; "
-                "grad_x = g·W, grad_W = gᵀ·x, grad_b = Σ g",
+    description=N_("fully connected layer x·Wᵀ + b, W of shape (out, in) as in PyTorch; "
+                   "grad_x = g·W, grad_W = gᵀ·x, grad_b = Σ g"),
 ))
 
 
@@ -90,15 +91,15 @@ def _kept(x, mask, p):
 register(Op(
     name="dropout", arity=2, usage="dropout(x, mask, p=0.5)", pattern="dropout({a}, {b}{attrs})",
     symbol="dropout", forward=lambda x, mask, p=0.5: x * _kept(x, mask, p), partials=None,
-    formulas=("{g} · {b} / (1 − p)", "none: the mask is data"),
+    formulas=("{g} · {b} / (1 − p)", N_("none: the mask is data")),
     sympy_array_rule=lambda sp, x, mask, p=0.5: x * (np.asarray(mask, dtype=object)
                                                 / (1 - exact_float(sp, p))),
     vjp_rule=lambda g, inputs, out, needed, p=0.5: (g * _kept(inputs[0], inputs[1], p), None),
     jvp_rule=lambda tangents, inputs, out, p=0.5: tangents[0] * _kept(inputs[0], inputs[1], p),
     attrs={"p": 0.5}, differentiable=(True, False), callable_by_name=True,
-    gate="switch (scaled)", composite=composites.dropout,
-    description="inverted dropout: x · mask / (1 − p), the 0/1 mask drawn by the caller's "
-                "generator; evaluation mode does not call it",
+    gate=N_("switch (scaled)"), composite=composites.dropout,
+    description=N_("inverted dropout: x · mask / (1 − p), the 0/1 mask drawn by the caller's "
+                   "generator; evaluation mode does not call it"),
 ))
 
 
@@ -114,10 +115,10 @@ def _flatten(x, start_dim=1):
 register(Op(
     name="flatten", arity=1, usage="flatten(x, start_dim=1)", pattern="flatten({a}{attrs})",
     symbol="flatten", forward=_flatten, partials=None,
-    formulas=("reshape({g}, shape of {a})",),
+    formulas=(N_("reshape({g}, shape of {a})"),),
     sympy_array_rule=lambda sp, x, start_dim=1: _flatten(x, start_dim),
     vjp_rule=lambda g, inputs, out, needed, start_dim=1: (np.reshape(g, inputs[0].shape),),
     jvp_rule=lambda tangents, inputs, out, start_dim=1: np.reshape(tangents[0], out.shape),
     attrs={"start_dim": 1}, callable_by_name=True, composite=composites.flatten,
-    description="every axis from start_dim on merged into one: (N, C, H, W) → (N, C·H·W)",
+    description=N_("every axis from start_dim on merged into one: (N, C, H, W) → (N, C·H·W)"),
 ))

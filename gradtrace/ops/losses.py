@@ -22,15 +22,13 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.arrays import float_type
+from ..core.i18n import N_, message
 from ..core.registry import Op, register
 from .arrays import _sympy_softmax, log_softmax, softmax
 from .scalar import _sigmoid
 
 REDUCTIONS = ("mean", "sum", "none")  # PyTorch's names
-DATA = "none: targets are data"
-# what every loss's description ends with: how reduction= is written
-REDUCTION_WORDS = ("; reduction=mean (the default), sum or none, written as a bare word "
-                   "(reduction=sum): N = 1 for sum and none")
+DATA = N_("none: targets are data")
 
 
 def checked_reduction(reduction) -> str:
@@ -97,8 +95,10 @@ register(Op(
     formulas=("{g} · 2({a} − {b}) / N", "−{g} · 2({a} − {b}) / N"),
     sympy_array_rule=_mse_sympy, vjp_rule=_mse_vjp, jvp_rule=_mse_jvp,
     attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS}, callable_by_name=True,
-    description="mean squared error, PyTorch's: mean((pred − target)²) over the elements (the "
-                "notes' ½Σ(y − t)² is half the sum)" + REDUCTION_WORDS,
+    description=N_("mean squared error, PyTorch's: mean((pred − target)²) over the elements (the "
+                   "notes' ½Σ(y − t)² is half the sum)"
+                   "; reduction=mean (the default), sum or none, written as a bare word "
+                   "(reduction=sum): N = 1 for sum and none"),
 ))
 
 
@@ -214,10 +214,12 @@ register(Op(
     sympy_array_rule=_cross_entropy_sympy, vjp_rule=_cross_entropy_vjp,
     jvp_rule=_cross_entropy_jvp, attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS},
     differentiable=(True, False), callable_by_name=True,
-    description="softmax cross-entropy of logits (it applies softmax itself): −log "
-                "softmax(logits)[target] per row, mean over the rows; target as class indices "
-                "or one-hot rows; grad = (softmax − onehot) / N. For probabilities p, "
-                "nll_loss(log(p), target)" + REDUCTION_WORDS,
+    description=N_("softmax cross-entropy of logits (it applies softmax itself): −log "
+                   "softmax(logits)[target] per row, mean over the rows; target as class indices "
+                   "or one-hot rows; grad = (softmax − onehot) / N. For probabilities p, "
+                   "nll_loss(log(p), target)"
+                   "; reduction=mean (the default), sum or none, written as a bare word "
+                   "(reduction=sum): N = 1 for sum and none"),
 ))
 
 
@@ -256,10 +258,12 @@ register(Op(
     formulas=("−{g} · onehot({b}) / N", DATA), sympy_array_rule=_nll_loss_sympy,
     vjp_rule=_nll_loss_vjp, jvp_rule=_nll_loss_jvp, attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS},
     differentiable=(True, False), callable_by_name=True,
-    description="negative log-likelihood of log-probabilities (log_softmax(z), or log(p) for "
-                "probabilities p): −log_probs[target] per row, mean over the rows; target as "
-                "class indices (or one-hot rows); cross_entropy(z, t) = "
-                "nll_loss(log_softmax(z), t)" + REDUCTION_WORDS,
+    description=N_("negative log-likelihood of log-probabilities (log_softmax(z), or log(p) for "
+                   "probabilities p): −log_probs[target] per row, mean over the rows; target as "
+                   "class indices (or one-hot rows); cross_entropy(z, t) = "
+                   "nll_loss(log_softmax(z), t)"
+                   "; reduction=mean (the default), sum or none, written as a bare word "
+                   "(reduction=sum): N = 1 for sum and none"),
 ))
 
 
@@ -316,8 +320,8 @@ def _bce_composite(F, p, y, reduction="mean"):
 
 def _why_bce(p, y):
     if np.any((p < 0) | (p > 1)):
-        return ("binary_cross_entropy takes probabilities in [0, 1] (for logits use "
-                "binary_cross_entropy_with_logits)")
+        return message("binary_cross_entropy takes probabilities in [0, 1] (for logits use "
+                       "binary_cross_entropy_with_logits)")
     return None
 
 
@@ -329,10 +333,11 @@ register(Op(
     sympy_array_rule=_bce_sympy, vjp_rule=_bce_vjp, jvp_rule=_bce_jvp,
     composite=_bce_composite, attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS}, differentiable=(True, False),
     callable_by_name=True, trouble=_why_bce,
-    description="binary cross-entropy of probabilities p in [0, 1] against targets in [0, 1]: "
-                "−[y·log p + (1 − y)·log(1 − p)], mean over the elements (each log at least "
-                "−100, as in PyTorch); for logits, binary_cross_entropy_with_logits"
-                + REDUCTION_WORDS,
+    description=N_("binary cross-entropy of probabilities p in [0, 1] against targets in [0, 1]: "
+                   "−[y·log p + (1 − y)·log(1 − p)], mean over the elements (each log at least "
+                   "−100, as in PyTorch); for logits, binary_cross_entropy_with_logits"
+                   "; reduction=mean (the default), sum or none, written as a bare word "
+                   "(reduction=sum): N = 1 for sum and none"),
 ))
 
 
@@ -376,20 +381,22 @@ register(Op(
     jvp_rule=_bce_with_logits_jvp, differentiable=(True, False), callable_by_name=True,
     composite=lambda F, z, y, reduction="mean": reduced(F, F.softplus(z) - z * y, reduction),
     attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS},
-    description="binary cross-entropy of logits z (a sigmoid folded in) against targets in "
-                "[0, 1], mean over the elements: mean(softplus(z) − y·z); grad = (σ(z) − y) / N"
-                + REDUCTION_WORDS,
+    description=N_("binary cross-entropy of logits z (a sigmoid folded in) against targets in "
+                   "[0, 1], mean over the elements: mean(softplus(z) − y·z); grad = (σ(z) − y) / N"
+                   "; reduction=mean (the default), sum or none, written as a bare word "
+                   "(reduction=sum): N = 1 for sum and none"),
 ))
 
 
 # -- the conventions, in words, for the narration ------------------------------------------------
 
 class Misuse(NamedTuple):
-    """An input that looks meant for another loss: what to say ({a}, {b}: the inputs' names;
-    {0}, {1}...: `numbers`, written by the narration's formatter) and those numbers."""
+    """An input that looks meant for another loss: what to say (a template marked for the
+    catalog; {a}, {b}: the inputs' names) and its other fields: numbers, written by the
+    narration's formatter, and formulas, in which {a} and {b} are filled in too."""
 
     why: str
-    numbers: tuple = ()
+    fields: dict = {}
 
 
 class Convention(NamedTuple):
@@ -427,15 +434,14 @@ def _as_probabilities(p, target, reduction: str, name: str):
     return reduce(terms, reduction), np.sum(terms)
 
 
-def _probabilities_reading(reduction: str, nll, notes, one_hot: bool) -> str:
-    """'nll_loss(log({a}), {b}) or the notes' ... gives {0}', the two numbers told apart
-    where they differ (a mean over several rows)."""
+def _probabilities_fields(reduction: str, nll, notes, one_hot: bool) -> tuple[bool, dict]:
+    """Whether nll_loss(log(p), t) and the notes' form give the same number here, and the
+    fields that say them: {call}, {notes_form} (with {a}, {b} in them), {nll}, {notes}."""
     notes_form = "-sum({b}*log({a}))" if one_hot else "−Σ {b}·log {a} ({b} one-hot)"
     given = "" if reduction == "mean" else f", reduction={reduction}"
-    call = "nll_loss(log({a}), {b}" + given + ")"
-    if reduction != "none" and np.isclose(nll, notes, rtol=1e-12, atol=0):
-        return f"{call} or the notes' {notes_form} gives {{0}}"
-    return f"{call} gives {{0}}, the notes' {notes_form} {{1}}"
+    same = reduction != "none" and bool(np.isclose(nll, notes, rtol=1e-12, atol=0))
+    return same, {"call": "nll_loss(log({a}), {b}" + given + ")", "notes_form": notes_form,
+                  "nll": nll, "notes": notes}
 
 
 def _cross_entropy_misuse(inputs, attrs) -> Misuse | None:
@@ -444,11 +450,17 @@ def _cross_entropy_misuse(inputs, attrs) -> Misuse | None:
         return None
     reduction = attrs.get("reduction", "mean")
     nll, notes = _as_probabilities(logits, target, reduction, "cross_entropy")
-    reading = _probabilities_reading(reduction, nll, notes, np.shape(target) == np.shape(logits))
-    return Misuse("cross_entropy takes logits (it applies softmax itself), but the rows of {a} "
-                  "look like probabilities (every entry in [0, 1], each row summing to 1), so "
-                  "softmax is applied on top of them. For probabilities, " + reading + ".",
-                  (nll, notes))
+    same, fields = _probabilities_fields(reduction, nll, notes,
+                                         np.shape(target) == np.shape(logits))
+    if same:
+        return Misuse(N_("cross_entropy takes logits (it applies softmax itself), but the rows "
+                         "of {a} look like probabilities (every entry in [0, 1], each row "
+                         "summing to 1), so softmax is applied on top of them. For "
+                         "probabilities, {call} or the notes' {notes_form} gives {nll}."), fields)
+    return Misuse(N_("cross_entropy takes logits (it applies softmax itself), but the rows of "
+                     "{a} look like probabilities (every entry in [0, 1], each row summing to "
+                     "1), so softmax is applied on top of them. For probabilities, {call} "
+                     "gives {nll}, the notes' {notes_form} {notes}."), fields)
 
 
 def _nll_loss_misuse(inputs, attrs) -> Misuse | None:
@@ -456,15 +468,21 @@ def _nll_loss_misuse(inputs, attrs) -> Misuse | None:
     if looks_like_probabilities(log_p):
         reduction = attrs.get("reduction", "mean")
         nll, notes = _as_probabilities(log_p, target, reduction, "nll_loss")
-        reading = _probabilities_reading(reduction, nll, notes,
-                                         np.shape(target) == np.shape(log_p))
-        return Misuse("nll_loss takes log-probabilities, but the rows of {a} look like "
-                      "probabilities (every entry in [0, 1], each row summing to 1). For "
-                      "probabilities, " + reading + ".", (nll, notes))
+        same, fields = _probabilities_fields(reduction, nll, notes,
+                                             np.shape(target) == np.shape(log_p))
+        if same:
+            return Misuse(N_("nll_loss takes log-probabilities, but the rows of {a} look like "
+                             "probabilities (every entry in [0, 1], each row summing to 1). "
+                             "For probabilities, {call} or the notes' {notes_form} gives "
+                             "{nll}."), fields)
+        return Misuse(N_("nll_loss takes log-probabilities, but the rows of {a} look like "
+                         "probabilities (every entry in [0, 1], each row summing to 1). For "
+                         "probabilities, {call} gives {nll}, the notes' {notes_form} {notes}."),
+                      fields)
     if np.any(np.asarray(log_p) > 0):
-        return Misuse("nll_loss takes log-probabilities (each ≤ 0, such as log_softmax(z)), but "
-                      "{a} has entries above 0; for logits z, cross_entropy(z, {b}) is "
-                      "nll_loss(log_softmax(z), {b}).")
+        return Misuse(N_("nll_loss takes log-probabilities (each ≤ 0, such as log_softmax(z)), "
+                         "but {a} has entries above 0; for logits z, cross_entropy(z, {b}) is "
+                         "nll_loss(log_softmax(z), {b})."))
     return None
 
 
@@ -474,29 +492,31 @@ def _bce_misuse(inputs, attrs) -> Misuse | None:
         return None
     value = _bce_with_logits(np.asarray(p, dtype=np.float64), target,
                              attrs.get("reduction", "mean"))
-    return Misuse("binary_cross_entropy takes probabilities in [0, 1], but {a} has entries "
-                  "outside it: if they are logits, binary_cross_entropy_with_logits({a}, {b}) "
-                  "applies the sigmoid first and gives {0}.", (value,))
+    return Misuse(N_("binary_cross_entropy takes probabilities in [0, 1], but {a} has entries "
+                     "outside it: if they are logits, binary_cross_entropy_with_logits({a}, {b}) "
+                     "applies the sigmoid first and gives {value}."), {"value": value})
 
 
 CONVENTIONS: dict[str, Convention] = {
     "mse": Convention(
-        takes="PyTorch's mean squared error", term="({a} − {b})²", over="element",
+        takes=N_("PyTorch's mean squared error"), term="({a} − {b})²", over="element",
         notes="½Σ({a} − {b})²", notes_factor=0.5),
     "cross_entropy": Convention(
-        takes="cross_entropy takes logits (it applies softmax itself)",
+        takes=N_("cross_entropy takes logits (it applies softmax itself)"),
         term="−log softmax({a})[{b}]", term_rows="−Σ {b}·log softmax({a})", over="row",
         notes="−Σ {b}·log softmax({a})", misuse=_cross_entropy_misuse),
     "nll_loss": Convention(
-        takes="nll_loss takes log-probabilities (log_softmax(z), or log(p) for probabilities)",
+        takes=N_("nll_loss takes log-probabilities (log_softmax(z), or log(p) for "
+                 "probabilities)"),
         term="−{a}[{b}]", term_rows="−Σ {b}·{a}", over="row", notes="−Σ {b}·{a}",
         misuse=_nll_loss_misuse),
     "binary_cross_entropy": Convention(
-        takes="binary_cross_entropy takes probabilities in [0, 1]",
+        takes=N_("binary_cross_entropy takes probabilities in [0, 1]"),
         term="−[{b}·log {a} + (1 − {b})·log(1 − {a})]", over="element",
         notes="−Σ [{b}·log {a} + (1 − {b})·log(1 − {a})]", misuse=_bce_misuse),
     "binary_cross_entropy_with_logits": Convention(
-        takes="binary_cross_entropy_with_logits takes logits (it applies the sigmoid itself)",
+        takes=N_("binary_cross_entropy_with_logits takes logits (it applies the sigmoid "
+                 "itself)"),
         term="softplus({a}) − {b}·{a}", over="element",
         notes="−Σ [{b}·log σ({a}) + (1 − {b})·log(1 − σ({a}))]"),
 }

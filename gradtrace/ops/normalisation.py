@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.arrays import float_type
+from ..core.i18n import N_
 from ..core.registry import Op, register
 from . import composites
 from .sympy_forms import exact_float, on_each
@@ -83,13 +84,13 @@ register(Op(
     name="batch_norm", arity=3, usage="batch_norm(x, gamma, beta)",
     pattern="batch_norm({a}, {b}, {c}{attrs})", symbol="batch norm", forward=_batch_norm,
     partials=None,
-    formulas=("{b}/σ · ({g} − mean({g}) − x̂ · mean({g} · x̂)), per channel",
-              "Σ {g} · x̂ per channel", "Σ {g} per channel"),
+    formulas=(N_("{b}/σ · ({g} − mean({g}) − x̂ · mean({g} · x̂)), per channel"),
+              N_("Σ {g} · x̂ per channel"), N_("Σ {g} per channel")),
     sympy_array_rule=_batch_norm_sympy, vjp_rule=_batch_norm_vjp,
     jvp_rule=_batch_norm_jvp, attrs={"eps": 1e-5}, callable_by_name=True,
     composite=composites.batch_norm,
-    description="batch normalisation in training mode: x̂ = (x − μ)/sqrt(var + eps) with the "
-                "batch's mean and variance per channel, then gamma·x̂ + beta",
+    description=N_("batch normalisation in training mode: x̂ = (x − μ)/sqrt(var + eps) with the "
+                   "batch's mean and variance per channel, then gamma·x̂ + beta"),
 ))
 
 
@@ -142,12 +143,12 @@ register(Op(
     pattern="batch_norm_eval({a}, {b}, {c}, {d}, {e}{attrs})", symbol="batch norm (eval)",
     forward=_batch_norm_eval, partials=None,
     formulas=("{g} · {b} / sqrt({e} + eps)", "Σ {g} · ({a} − {d}) / sqrt({e} + eps)",
-              "Σ {g} per channel", "none: running statistics are data",
-              "none: running statistics are data"),
+              N_("Σ {g} per channel"), N_("none: running statistics are data"),
+              N_("none: running statistics are data")),
     sympy_array_rule=_batch_norm_eval_sympy, vjp_rule=_batch_norm_eval_vjp,
     jvp_rule=_batch_norm_eval_jvp, attrs={"eps": 1e-5}, callable_by_name=True,
     composite=composites.batch_norm_eval,
     differentiable=(True, True, True, False, False),
-    description="batch normalisation in evaluation mode: the running mean and variance kept "
-                "during training, passed in as data",
+    description=N_("batch normalisation in evaluation mode: the running mean and variance kept "
+                   "during training, passed in as data"),
 ))

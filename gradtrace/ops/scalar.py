@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core import workspace
 from ..core.arrays import float_type
+from ..core.i18n import N_, message
 from ..core.registry import Activation, Op, register
 
 
@@ -26,30 +27,30 @@ def _minus_ones(*args):
 
 
 def _why_division(a, b):
-    return "division by zero" if np.any(b == 0) else None
+    return message("division by zero") if np.any(b == 0) else None
 
 
 def _why_overflow(*inputs):
-    return "overflow: the result is larger than the largest float (1.8e308)"
+    return message("overflow: the result is larger than the largest float (1.8e308)")
 
 
 def _why_log(a):
     if np.any(a < 0):
-        return "log of a negative number"
+        return message("log of a negative number")
     if np.any(a == 0):
-        return "log(0) is -inf"
+        return message("log(0) is -inf")
     return None
 
 
 def _why_sqrt(a):
-    return "square root of a negative number" if np.any(a < 0) else None
+    return message("square root of a negative number") if np.any(a < 0) else None
 
 
 def _why_pow(a, b):
     if np.any((a == 0) & (b < 0)):
-        return "zero to a negative power (division by zero)"
+        return message("zero to a negative power (division by zero)")
     if np.any((a < 0) & (np.floor(b) != b)):
-        return "a negative number to a fractional power"
+        return message("a negative number to a fractional power")
     return _why_overflow()
 
 
@@ -203,39 +204,39 @@ def _relu_vjp(g, inputs, out, needed):
 register(Op(
     name="add", arity=2, usage="a + b", pattern="{a} + {b}", symbol="+",
     forward=_elementwise(np.add), partials=(_ones, _ones), formulas=("1", "1"),
-    sympy_rule=lambda sp, a, b: a + b, gate="distributor", commutative=True,
+    sympy_rule=lambda sp, a, b: a + b, gate=N_("distributor"), commutative=True,
     vjp_rule=_add_vjp,
-    description="addition: every input receives the upstream gradient unchanged",
+    description=N_("addition: every input receives the upstream gradient unchanged"),
 ))
 register(Op(
     name="sub", arity=2, usage="a - b", pattern="{a} - {b}", symbol="−",
     forward=_elementwise(np.subtract), partials=(_ones, _minus_ones), formulas=("1", "-1"),
-    sympy_rule=lambda sp, a, b: a - b, gate="distributor",
+    sympy_rule=lambda sp, a, b: a - b, gate=N_("distributor"),
     vjp_rule=_sub_vjp,
-    description="subtraction: a gets the upstream gradient, b gets it negated",
+    description=N_("subtraction: a gets the upstream gradient, b gets it negated"),
 ))
 register(Op(
     name="mul", arity=2, usage="a * b", pattern="{a} × {b}", symbol="×",
     forward=_elementwise(np.multiply),
     partials=(lambda a, b, out: b * np.ones_like(a), lambda a, b, out: a * np.ones_like(b)),
-    formulas=("{b}", "{a}"), sympy_rule=lambda sp, a, b: a * b, gate="swapper",
+    formulas=("{b}", "{a}"), sympy_rule=lambda sp, a, b: a * b, gate=N_("swapper"),
     commutative=True,
     vjp_rule=_mul_vjp,
-    description="multiplication: each input gets the upstream gradient times the other input",
+    description=N_("multiplication: each input gets the upstream gradient times the other input"),
 ))
 register(Op(
     name="div", arity=2, usage="a / b", pattern="{a} / {b}", symbol="÷",
     forward=_elementwise(np.divide),
     partials=(lambda a, b, out: 1.0 / b * np.ones_like(a), lambda a, b, out: -a / b**2),
     formulas=("1/{b}", "-{a}/{b}²"), sympy_rule=lambda sp, a, b: a / b, trouble=_why_division,
-    description="division",
+    description=N_("division"),
 ))
 register(Op(
     name="reciprocal", arity=1, usage="1 / a", pattern="1 / {a}", symbol="1/x",
     forward=_elementwise(np.reciprocal), partials=(lambda a, out: -1.0 / a**2,),
     formulas=("-1/{a}²",), sympy_rule=lambda sp, a: 1 / a,
-    trouble=lambda a: "division by zero" if np.any(a == 0) else None,
-    description="reciprocal, written 1/a",
+    trouble=lambda a: message("division by zero") if np.any(a == 0) else None,
+    description=N_("reciprocal, written 1/a"),
 ))
 register(Op(
     name="pow", arity=2, usage="a ** b", pattern="{a} ** {b}", symbol="**",
@@ -243,70 +244,70 @@ register(Op(
     partials=(_pow_by_base, _pow_by_exponent),
     formulas=("{b}·{a}^({b}−1)", "{out}·log({a})"), sympy_rule=lambda sp, a, b: a**b,
     trouble=_why_pow,
-    description="power; the exponent may be a number or an expression",
+    description=N_("power; the exponent may be a number or an expression"),
 ))
 register(Op(
     name="neg", arity=1, usage="-a", pattern="-{a}", symbol="−x",
     forward=_elementwise(np.negative), partials=(_minus_ones,), formulas=("-1",),
-    sympy_rule=lambda sp, a: -a, gate="sign flip",
+    sympy_rule=lambda sp, a: -a, gate=N_("sign flip"),
     vjp_rule=lambda g, inputs, out, needed: (-g if needed[0] else None,),
-    description="negation: the upstream gradient comes back with its sign flipped",
+    description=N_("negation: the upstream gradient comes back with its sign flipped"),
 ))
 register(Op(
     name="exp", arity=1, usage="exp(a)", pattern="exp({a})", symbol="exp",
     forward=_elementwise(np.exp), partials=(lambda a, out: out,), formulas=("exp({a})",),
     sympy_rule=lambda sp, a: sp.exp(a), trouble=_why_overflow, callable_by_name=True,
-    description="exponential; its derivative is itself",
+    description=N_("exponential; its derivative is itself"),
 ))
 register(Op(
     name="log", arity=1, usage="log(a)", pattern="log({a})", symbol="log",
     forward=_elementwise(np.log), partials=(lambda a, out: 1.0 / a,), formulas=("1/{a}",),
     sympy_rule=lambda sp, a: sp.log(a), trouble=_why_log, callable_by_name=True,
-    description="natural logarithm",
+    description=N_("natural logarithm"),
 ))
 register(Op(
     name="log10", arity=1, usage="log10(a)", pattern="log10({a})", symbol="log₁₀",
     composite=lambda F, a: F.log(a) / LN10, elementwise=True, formulas=("1/({a}·ln 10)",),
     trouble=_why_log, callable_by_name=True,
-    description="base-10 logarithm, log(a) / ln 10",
+    description=N_("base-10 logarithm, log(a) / ln 10"),
 ))
 register(Op(
     name="log2", arity=1, usage="log2(a)", pattern="log2({a})", symbol="log₂",
     composite=lambda F, a: F.log(a) / LN2, elementwise=True, formulas=("1/({a}·ln 2)",),
     trouble=_why_log, callable_by_name=True,
-    description="base-2 logarithm, log(a) / ln 2",
+    description=N_("base-2 logarithm, log(a) / ln 2"),
 ))
 register(Op(
     name="sqrt", arity=1, usage="sqrt(a)", pattern="sqrt({a})", symbol="√",
     forward=_elementwise(np.sqrt), partials=(lambda a, out: 0.5 / out,),
     formulas=("1/(2·sqrt({a}))",), sympy_rule=lambda sp, a: sp.sqrt(a), trouble=_why_sqrt,
-    callable_by_name=True, description="square root",
+    callable_by_name=True, description=N_("square root"),
 ))
 register(Op(
     name="sin", arity=1, usage="sin(a)", pattern="sin({a})", symbol="sin",
     forward=_elementwise(np.sin), partials=(lambda a, out: np.cos(a),),
     formulas=("cos({a})",), sympy_rule=lambda sp, a: sp.sin(a), callable_by_name=True,
-    description="sine",
+    description=N_("sine"),
 ))
 register(Op(
     name="cos", arity=1, usage="cos(a)", pattern="cos({a})", symbol="cos",
     forward=_elementwise(np.cos), partials=(lambda a, out: -np.sin(a),),
     formulas=("-sin({a})",), sympy_rule=lambda sp, a: sp.cos(a), callable_by_name=True,
-    description="cosine",
+    description=N_("cosine"),
 ))
 register(Op(
     name="erf", arity=1, usage="erf(a)", pattern="erf({a})", symbol="erf",
     forward=_elementwise(erf), partials=(lambda a, out: TWO_OVER_SQRT_PI * np.exp(-a * a),),
     formulas=("2/√π·exp(−{a}²)",), sympy_rule=lambda sp, a: sp.erf(a), callable_by_name=True,
-    description="error function 2/√π ∫₀^a exp(−t²) dt; the normal distribution function is "
-                "Φ(x) = ½(1 + erf(x/√2))",
+    description=N_("error function 2/√π ∫₀^a exp(−t²) dt; the normal distribution function is "
+                   "Φ(x) = ½(1 + erf(x/√2))"),
 ))
 register(Op(
     name="tanh", arity=1, usage="tanh(a)", pattern="tanh({a})", symbol="tanh",
     forward=_elementwise(np.tanh), partials=(lambda a, out: 1.0 - out**2,),
     formulas=("1−{out}²",), sympy_rule=lambda sp, a: sp.tanh(a), callable_by_name=True,
     activation=Activation(module="Tanh", init="xavier"),
-    description="hyperbolic tangent; local gradient 1 − tanh²",
+    description=N_("hyperbolic tangent; local gradient 1 − tanh²"),
 ))
 register(Op(
     name="sigmoid", arity=1, usage="sigmoid(a)", pattern="σ({a})", symbol="σ",
@@ -314,38 +315,38 @@ register(Op(
     formulas=("{out}·(1−{out})",), sympy_rule=lambda sp, a: 1 / (1 + sp.exp(-a)),
     composite=lambda F, a: 1 / (1 + F.exp(-a)), callable_by_name=True,
     activation=Activation(module="Sigmoid", init="xavier"),
-    description="logistic sigmoid 1/(1+exp(-a)); local gradient σ(1−σ)",
+    description=N_("logistic sigmoid 1/(1+exp(-a)); local gradient σ(1−σ)"),
 ))
 register(Op(
     name="relu", arity=1, usage="relu(a)", pattern="relu({a})", symbol="relu",
     forward=_relu,
     partials=(lambda a, out: (a > 0),), formulas=("[{a} > 0]",),
     vjp_rule=_relu_vjp,
-    sympy_rule=lambda sp, a: sp.Max(0, a), kink=lambda a: a == 0, kink_rule="relu'(0) = 0",
-    gate="switch", callable_by_name=True, activation=Activation(module="ReLU", init="he"),
-    description="rectified linear unit max(0, a): passes the gradient where a > 0, blocks it elsewhere",
+    sympy_rule=lambda sp, a: sp.Max(0, a), kink=lambda a: a == 0, kink_rule=N_("relu'(0) = 0"),
+    gate=N_("switch"), callable_by_name=True, activation=Activation(module="ReLU", init="he"),
+    description=N_("rectified linear unit max(0, a): passes the gradient where a > 0, blocks it elsewhere"),
 ))
 register(Op(
     name="abs", arity=1, usage="abs(a)", pattern="|{a}|", symbol="|x|",
     forward=_elementwise(np.abs), partials=(lambda a, out: np.sign(a),),
     formulas=("sign({a})",), sympy_rule=lambda sp, a: sp.Abs(a), kink=lambda a: a == 0,
-    kink_rule="abs'(0) = 0", callable_by_name=True, description="absolute value",
+    kink_rule=N_("abs'(0) = 0"), callable_by_name=True, description=N_("absolute value"),
 ))
 register(Op(
     name="max", arity=2, usage="max(a, b)", pattern="max({a}, {b})", symbol="max",
     forward=_elementwise(np.maximum),
     partials=(lambda a, b, out: (a >= b), lambda a, b, out: (a < b)),
     formulas=("[{a} ≥ {b}]", "[{b} > {a}]"), sympy_rule=lambda sp, a, b: sp.Max(a, b),
-    gate="router", kink=lambda a, b: a == b, kink_rule="at a tie the first argument gets it all",
+    gate=N_("router"), kink=lambda a, b: a == b, kink_rule=N_("at a tie the first argument gets it all"),
     callable_by_name=True, commutative=True,
-    description="maximum: the larger input gets the whole upstream gradient, the other 0",
+    description=N_("maximum: the larger input gets the whole upstream gradient, the other 0"),
 ))
 register(Op(
     name="min", arity=2, usage="min(a, b)", pattern="min({a}, {b})", symbol="min",
     forward=_elementwise(np.minimum),
     partials=(lambda a, b, out: (a <= b), lambda a, b, out: (a > b)),
     formulas=("[{a} ≤ {b}]", "[{b} < {a}]"), sympy_rule=lambda sp, a, b: sp.Min(a, b),
-    gate="router", kink=lambda a, b: a == b, kink_rule="at a tie the first argument gets it all",
+    gate=N_("router"), kink=lambda a, b: a == b, kink_rule=N_("at a tie the first argument gets it all"),
     callable_by_name=True, commutative=True,
-    description="minimum: the smaller input gets the whole upstream gradient, the other 0",
+    description=N_("minimum: the smaller input gets the whole upstream gradient, the other 0"),
 ))

@@ -55,8 +55,10 @@ def trace_svg(trace, path=None, precision: int = 2) -> str:
     if path is not None and picture_format(path) != "svg":
         from ..core.errors import UsageError
 
-        raise UsageError(f"to_svg writes SVG: name the file .svg, not {str(path)!r} (write_graph "
-                         "in gradtrace.render.image draws .png and .dot)", "path")
+        from ..core.i18n import _
+
+        raise UsageError(_("to_svg writes SVG: name the file .svg, not {path!r} (write_graph in "
+                           "gradtrace.render.image draws .png and .dot)", path=str(path)), "path")
     svg = render_image(trace_dot(trace, precision), "svg").decode("utf-8")
     if path is not None:
         write_atomic(path, svg.encode("utf-8"))

@@ -25,6 +25,8 @@ import html
 
 import numpy as np
 
+from ..core.i18n import _, ngettext
+from .fonts import runs_label
 from ..core.registry import REGISTRY, attribute_texts
 from ..core.trace import NodeRecord, Trace
 from ..narrate.numbers import fmt, fmt_array, is_listed, shape_text
@@ -82,8 +84,9 @@ def drawing(trace: Trace, precision: int = 2, max_nodes: int = MAX_DRAWN_NODES,
     shown = _shown_nodes(trace, max_nodes, kept_ops)
     summary = None
     if shown is not None:
-        summary = (f"the {min(kept_ops, len(trace.graph.ops))} ops nearest the output and one "
-                   f"box for the other {len(trace.nodes) - len(shown):,} nodes")
+        summary = _("the {kept} ops nearest the output and one box for the other {hidden} nodes",
+                    kept=min(kept_ops, len(trace.graph.ops)),
+                    hidden=f"{len(trace.nodes) - len(shown):,}")
     return _flat(trace, precision, shown, kept_ops), summary
 
 
@@ -175,9 +178,11 @@ def _collapsed_box(trace: Trace, shown: dict[str, bool], precision: int) -> list
                 if not drawn and trace.by_id[name].kind == "op"]
     norms = [float(np.linalg.norm(np.ravel(trace.by_id[name].grad))) for name in boundary
              if trace.by_id[name].grad is not None]
-    span = (f"<br/>‖gradient‖ sent on: {fmt(min(norms), precision)} to "
-            f"{fmt(max(norms), precision)}" if norms else "")
-    label = (f"<b>… {hidden:,} nodes not drawn …</b><br/>{_escape(ops)}"
+    span = ("<br/>" + _escape(_("‖gradient‖ sent on: {low} to {high}",
+                                low=fmt(min(norms), precision), high=fmt(max(norms), precision)))
+            if norms else "")
+    not_drawn = _escape(_("… {count} nodes not drawn …", count=f"{hidden:,}"))
+    label = (f"<b>{not_drawn}</b><br/>{_escape(ops)}"
              f'<font color="{GRADIENT_COLOUR}">{span}</font>')
     lines = [f'  "… collapsed" [shape=box, style="rounded,dashed", label=<{label}>];']
     lines += [f'  "… collapsed" -> {_quote(name)} [style=dashed];' for name in boundary]
@@ -271,12 +276,17 @@ class _Grouped:
 
     def source(self) -> tuple[str, str | None]:
         count = len(self.collapsed)
+        note = None
         if count == 1:
             path, kind = next(iter(self.collapsed))[-1]
-            summary = f"the module {path or kind} as one box"
+            summary = _("the module {module} as one box", module=path or kind)
+            note = _("the module {module} drawn as one box", module=path or kind)
+        elif count:
+            summary = _("{count} modules as one box each", count=f"{count:,}")
+            note = _("{count} modules drawn as one box each", count=f"{count:,}")
         else:
-            summary = f"{count:,} modules as one box each" if count else None
-        lines = _header(self.trace, note=summary and summary.replace(" as ", " drawn as "))
+            summary = None
+        lines = _header(self.trace, note=note)
         drawn_ops = [(node.id, tuple(self._end(source) for source in node.inputs))
                      for node in self.trace.graph.ops if node.id not in self.hidden]
         self.far = _far_reads(drawn_ops, self.records)
@@ -354,12 +364,13 @@ class _Grouped:
         ops = [node for node in inside if node.kind == "op"]
         parameters = sum(1 for node in inside if node.kind == "input")
         modules = sum(1 for inner in self.names if inner[:len(scope)] == scope) - 1
-        facts = [f"{len(ops):,} ops: {_op_counts(ops)}"]
+        facts = [_("{count} ops: {ops}", count=f"{len(ops):,}", ops=_op_counts(ops))]
         if modules:
-            facts.append(f"{modules:,} modules inside")
+            facts.append(_("{count} modules inside", count=f"{modules:,}"))
         if parameters:
-            facts.append(f"{parameters:,} parameter{'s' if parameters > 1 else ''}")
-        detail = f'<br/><font point-size="9">{_escape("; ".join(facts))}</font>'
+            facts.append(ngettext("{count} parameter", "{count} parameters", parameters,
+                                  count=f"{parameters:,}"))
+        detail = f'<br/><font point-size="9">{_escape(_("; ").join(facts))}</font>'
         return (f'{_quote(self.names[scope])} [shape=box, style="rounded,dashed", '
                 f"label=<{self._module_label(scope, detail)}>];")
 
@@ -406,12 +417,17 @@ def _header(trace: Trace, collapsed: bool = False, kept_ops: int = KEPT_OPS,
             note: str | None = None) -> list[str]:
     title = _escape(_shorten(trace.expression))
     if collapsed:
-        title += (f"<br/>(collapsed: the {min(kept_ops, len(trace.graph.ops))} ops nearest the "
-                  f"output of {len(trace.graph.ops):,})")
+        title += "<br/>" + _escape(_("(collapsed: the {kept} ops nearest the output of {ops})",
+                                     kept=min(kept_ops, len(trace.graph.ops)),
+                                     ops=f"{len(trace.graph.ops):,}"))
     if note:
         title += f"<br/>({_escape(note)})"
-    legend = (f'each box: name, <font color="{VALUE_COLOUR}">value</font>, '
-              f'<font color="{GRADIENT_COLOUR}">gradient d{_escape(trace.output)}/d(name)</font>')
+    # the legend's words in the reader's language, coloured as what they name
+    value, gradient = _("value"), _("gradient d{output}/d(name)", output=trace.output)
+    legend = runs_label(_("each box: name, {value}, {gradient}"), _escape,
+                        value=(f'<font color="{VALUE_COLOUR}">{_escape(value)}</font>', value),
+                        gradient=(f'<font color="{GRADIENT_COLOUR}">{_escape(gradient)}</font>',
+                                  gradient))
     return [
         "digraph gradtrace {",
         f'  graph [rankdir=LR, labelloc=t, nodesep=0.2, ranksep=0.3, fontname="{FONT}", '

@@ -24,11 +24,13 @@ import os
 import re
 from pathlib import Path
 
+from ..core.i18n import N_
+
 FALLBACKS = ("Helvetica", "Arial", "Liberation Sans", "Noto Sans", "Noto Sans CJK SC",
              "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans",
              "Microsoft YaHei", "WenQuanYi Micro Hei", "sans-serif")
 FONT_FAMILY = ",".join(f"'{name}'" if " " in name else name for name in FALLBACKS)
-CJK_HELP = ("the graph's names need a Chinese/Japanese/Korean font, which the PNG drawer "
+CJK_HELP = N_("the graph's names need a Chinese/Japanese/Korean font, which the PNG drawer "
             "does not have: `pip install \"gradtrace[cjk]\"` (resvg-py and Noto Sans CJK, "
             "about 20 MB) or set GRADTRACE_CJK_FONT to a .ttc/.otf/.ttf file that has the "
             "glyphs; or draw the graph as SVG (.svg), which browsers show with the system's "
@@ -43,6 +45,32 @@ def has_wide(text: str) -> bool:
     """True when `text` has a character drawn a full em wide (CJK ideographs, kana, hangul,
     full-width forms)."""
     return _WIDE.search(text) is not None
+
+
+WIDE_SHORTFALL = 0.3  # no-break spaces that make up, per wide character, what graphviz-pure
+# misses of its width (measured on its PNGs: it counts 0.83 em of an ideograph 1 em wide)
+
+
+def runs_label(template: str, escape, **runs) -> str:
+    """An HTML-like label line of several runs (coloured words among plain ones): the
+    template's words and each run's markup (already escaped) in their places, each piece but
+    the last followed by the spaces graphviz-pure's layout misses for its wide characters, so
+    a run of Chinese words does not run into the next (a single run needs none: it is
+    centred, whatever its width)."""
+    import string
+
+    pieces: list[tuple[str, str]] = []  # (markup, its text)
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        if literal:
+            pieces.append((escape(literal), literal))
+        if field:
+            pieces.append(runs[field])
+    out = []
+    for position, (markup, text) in enumerate(pieces):
+        out.append(markup)
+        if position < len(pieces) - 1:
+            out.append("\u00a0" * round(WIDE_SHORTFALL * len(_WIDE.findall(text))))
+    return "".join(out)
 
 
 def svg_font_fallbacks(svg: bytes) -> bytes:

@@ -22,7 +22,9 @@ def present(output_format: str, sections: Callable[[], list], document: Callable
     """The output in `output_format`, as text to write; the rich form with `colour` has ANSI
     colours and lays its tables out for a terminal `width` columns wide."""
     if output_format == "json":
-        return document()
+        from .json import with_language
+
+        return with_language(document())
     story = sections()
     if output_format == "markdown":
         from .markdown import render_markdown

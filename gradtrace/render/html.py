@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.errors import GradtraceError, UsageError
+from ..core.i18n import N_, _, current, data as said, ngettext
 from ..core.registry import REGISTRY
 from ..narrate.blocks import Picture, Section, Table
 from ..narrate.lines import Line, fill_pattern
@@ -40,7 +41,7 @@ from ..narrate.numbers import fmt, fmt_array, shape_text
 from ..narrate.quiz import BLANK, Quiz
 from .dot import GRADIENT_COLOUR, VALUE_COLOUR
 
-FORWARD, BACKWARD = "Forward pass", "Backward pass"  # the story's titles of the two passes
+FORWARD, BACKWARD = "forward", "backward"  # the story's keys of the sections of the two passes
 LETTERS = "abcde"
 DETAIL_NODES = 300  # up to this many nodes, array values and Jacobians go into the page
 TABLE_ENTRIES = 64  # an array up to this size is a table; larger, a heat map
@@ -49,6 +50,49 @@ SUFFIXES = (".html", ".htm")
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
 PHASES = {"start": "Start", "f": "Forward", "s": "Backward", "b": "Backward", "a": "Backward"}
+# The words the page's script writes (stepper.js reads them from the page's data, so the page
+# speaks the reader's language): {name} fields are filled in by the script.
+SCRIPT_WORDS = {
+    "close": N_("Close the details"),
+    "node": N_("node {name}"),
+    "scalar": N_("scalar"),
+    "op": N_("op {op}"),
+    "op_about": N_("op {op}: {about}"),
+    "input": N_("an input"),
+    "constant": N_("a constant"),
+    "value": N_("value {value}"),
+    "gradient": N_(", gradient ∂f/∂{node} = {grad}"),
+    "no_gradient": N_(", no gradient flows to it"),
+    "computed_in": N_("computed in {step}"),
+    "step": N_("step {number}"),
+    "locals": N_("Local derivatives (sent back to its inputs)"),
+    "reaching_several": N_("Gradients reaching it, added up"),
+    "reaching_one": N_("Its gradient comes from"),
+    "from": N_("from {node} {step}"),
+    "paths_none": N_("0 chain-rule paths lead from the output down to {node}."),
+    "paths_one": N_("1 chain-rule path leads from the output down to {node} (highlighted)."),
+    "paths_many": N_("{count} chain-rule paths lead from the output down to {node} "
+                     "(highlighted): its gradient is the sum over them of the products of the "
+                     "local derivatives on each."),
+    "not_answered": N_("not answered"),
+    "not_a_number": N_("“{typed}” is not a number"),
+    "right": N_("right"),
+    "expected_value": N_("not the value of {asks}: apply its op to its inputs again"),
+    "expected_local": N_("not {asks}: take the derivative of the op by this input, at the "
+                         "values of the forward pass"),
+    "expected_sum": N_("not the sum of the gradients reaching {node}"),
+    "expected_grad": N_("not upstream × local: multiply the gradient arriving from above by "
+                        "this step's local derivative"),
+    "score": N_("{right} of {total} right."),
+    "first_wrong": N_(" The first wrong step is {where} ({asks}): {why}."),
+    "play": N_("Play (space)"),
+    "pause": N_("Pause (space)"),
+}
+
+
+def script_words() -> dict[str, str]:
+    """SCRIPT_WORDS in the current language, for the page's data."""
+    return {key: said(text) for key, text in SCRIPT_WORDS.items()}
 
 
 class Step(NamedTuple):
@@ -76,6 +120,7 @@ def trace_page(trace, precision: int = 2, quiz: Quiz | None = None) -> str:
         forward_lines, backward_lines = quiz.forward, quiz.backward
     steps, elements, totals = page_steps(trace, len(forward_lines), len(backward_lines),
                                          precision)
+    pass_titles = forward.title, backward.title
     hidden_values = quiz.hidden_values if quiz else ()
     hidden_grads = quiz.hidden_grads if quiz else ()
     svg = picture(lambda: page_svg(render_image(_dot(trace, precision), "svg").decode("utf-8"),
@@ -86,10 +131,10 @@ def trace_page(trace, precision: int = 2, quiz: Quiz | None = None) -> str:
         totals = {}
     groups = [[(None, None)]] + [[(line, None)] for line in forward_lines + backward_lines]
     intro = next((block for block in backward.blocks if isinstance(block, str)), "")
-    passes = [(FORWARD, 1, len(forward_lines), ""),
-              (BACKWARD, 1 + len(forward_lines), len(backward_lines), intro)]
+    passes = [(pass_titles[0], 1, len(forward_lines), ""),
+              (pass_titles[1], 1 + len(forward_lines), len(backward_lines), intro)]
     others = [] if quiz else [section for section in sections[1:]
-                              if section.title not in (FORWARD, BACKWARD)]
+                              if section.key not in (FORWARD, BACKWARD)]
     nodes, about = _node_data(trace, steps, views, precision, hidden_values, hidden_grads)
     data = {
         "mode": "trace",
@@ -111,7 +156,8 @@ def picture(draw) -> str:
     try:
         return draw()
     except RenderError as error:
-        return f'<p class="no-graph">The graph is not drawn: {html.escape(str(error))}</p>'
+        return ('<p class="no-graph">'
+                + html.escape(_("The graph is not drawn: {why}", why=str(error))) + "</p>")
 
 
 def _jacobian_views(trace):
@@ -126,11 +172,11 @@ def _dot(trace, precision: int) -> str:
     return render_dot(trace, precision=precision)
 
 
-def _section(sections: list[Section], title: str) -> Section:
+def _section(sections: list[Section], key: str) -> Section:
     for section in sections:
-        if section.title == title:
+        if section.key == key:
             return section
-    raise LookupError(f"the story has no {title!r} section")  # a bug: the story changed
+    raise LookupError(f"the story has no {key!r} section")  # a bug: the story changed
 
 
 def _lines(section: Section) -> tuple[Line, ...]:
@@ -157,19 +203,20 @@ def page_steps(trace, forward_count: int, backward_count: int, precision: int = 
     for record in trace.nodes:
         if record.kind == "input":
             shown_at[record.id] = 0
-    steps = [Step("start", "The point: the inputs' values", ())]
+    steps = [Step("start", _("The point: the inputs' values"), ())]
     count = len(trace.forward)
     for number, step in enumerate(trace.forward, start=1):
         keys = _forward_keys(graph.by_id[step.node], records)
         for key in keys:
             shown_at.setdefault(key, number)
-        steps.append(Step("f", f"Forward step {number} of {count}: {step.node}", tuple(keys)))
+        steps.append(Step("f", _("Forward step {number} of {count}: {node}", number=number,
+                                 count=count, node=step.node), tuple(keys)))
     if not backward:
         return steps, [[key, stop, None] for key, stop in shown_at.items()], {}
     seed = len(steps)
     grad_at[trace.output] = seed
-    steps.append(Step("s", f"Backward: the output's gradient, ∂{trace.output}/∂{trace.output}",
-                      (trace.output,)))
+    steps.append(Step("s", _("Backward: the output's gradient, ∂{output}/∂{output}",
+                             output=trace.output), (trace.output,)))
     count = len(trace.backward)
     arrivals: dict[str, int] = {}
     for number, step in enumerate(trace.backward, start=1):
@@ -180,12 +227,13 @@ def page_steps(trace, forward_count: int, backward_count: int, precision: int = 
         stop = len(steps)
         for key in keys:
             grad_at.setdefault(key, stop)
-        steps.append(Step("b", f"Backward step {number} of {count}: {step.input} ← {step.node}",
+        steps.append(Step("b", _("Backward step {number} of {count}: {input} ← {node}",
+                                 number=number, count=count, input=step.input, node=step.node),
                           keys))
         arrivals[step.input] = step.arrival
         if step.arrival > 1:
-            steps.append(Step("a", f"Backward: the paths into {step.input} add up",
-                              (step.input,)))
+            steps.append(Step("a", _("Backward: the paths into {input} add up",
+                                     input=step.input), (step.input,)))
         if _gradient_drawn_on_one_line(trace, step.input):
             totals.setdefault(step.input, []).append([stop + (step.arrival > 1),
                                                       fmt_array(step.total, precision)])
@@ -256,7 +304,7 @@ def _node_data(trace, steps, views, precision: int, hidden_values, hidden_grads)
             written = "".join(t for t, _ in fill_pattern(op.pattern, names, "", node.attrs))
             entry.update(op=op.name, formula=f"{record.id} = {written}",
                          step=stops.get(f"{record.id} op"))
-            about.setdefault(op.name, op.description or "")
+            about.setdefault(op.name, said(op.description) or "")
         extra = "" if record.id in hidden_values or record.id in hidden_grads else \
             _array_details(record, trace, view_of, precision)
         if extra:
@@ -277,16 +325,19 @@ def _array_details(record, trace, view_of, precision: int) -> str:
     local Jacobians of the steps leaving it (a small trace only: the page stays small)."""
     if not np.ndim(record.value) or len(trace.nodes) > DETAIL_NODES:
         return ""
-    parts = [f"<h4>value {html.escape(shape_text(np.shape(record.value)))}</h4>",
-             array_html(record.value, "v", precision)]
+    parts = ["<h4>" + html.escape(_("value {shape}", shape=shape_text(np.shape(record.value))))
+             + "</h4>", array_html(record.value, "v", precision)]
     if record.grad is not None:
-        parts += ["<h4>gradient</h4>", array_html(record.grad, "g", precision)]
+        parts += ["<h4>" + html.escape(_("gradient")) + "</h4>",
+                  array_html(record.grad, "g", precision)]
     for (node, source), view in view_of.items():
         if node != record.id:
             continue
         rows, cols = view.shape
-        parts.append(f"<h4>Jacobian ∂{html.escape(node)}/∂{html.escape(source)}: {rows} × {cols}, "
-                     f"{html.escape(view.structure)}, {view.density:.0%} non-zero</h4>")
+        parts.append("<h4>" + html.escape(_(
+            "Jacobian ∂{node}/∂{input}: {rows} × {columns}, {structure}, {density} non-zero",
+            node=node, input=source, rows=rows, columns=cols, structure=said(view.structure),
+            density=f"{view.density:.0%}")) + "</h4>")
         if view.description:
             parts.append(f"<p>{html.escape(view.description)}</p>")
         if view.matrix is not None and view.matrix.size:
@@ -319,7 +370,8 @@ def array_html(value, kind: str, precision: int) -> str:
                       f'fill-opacity="{round(float(x / top), 3)}"/>'
                       for i, row in enumerate(magnitude) for j, x in enumerate(row) if x > 0)
     width, height = cell * magnitude.shape[1], cell * magnitude.shape[0]
-    return (f'<svg class="heat" role="img" aria-label="heat map of |entries|" width="{width}" '
+    label = html.escape(_("heat map of |entries|"), quote=True)
+    return (f'<svg class="heat" role="img" aria-label="{label}" width="{width}" '
             f'height="{height}" viewBox="0 0 {width} {height}"><g fill="{colour}">{squares}</g>'
             "</svg>")
 
@@ -330,15 +382,25 @@ def _quiz_header(header: Section, quiz: Quiz) -> Section:
     """The point only: the output's value is a blank of its own in a quiz of values."""
     lines = tuple(Line(((name, "name"), (" = ", ""), (fmt(value, quiz.precision), "value")))
                   for name, value in quiz.point)
-    text = (f"Exercise: fill in the {_asked(quiz.kind)}. Answers within a few per cent are "
-            "right (work with the numbers as shown); Check answers grades them and points at "
-            "the first wrong step.")
-    return Section(header.title, ("At the point:", lines, text))
+    text = _(EXERCISES[quiz.kind])
+    return Section(header.title, (_("At the point:"), lines, text), "header")
 
 
-def _asked(kind: str) -> str:
-    return {"grads": "gradients", "locals": "local derivatives", "values": "forward values",
-            "all": "values, local derivatives and gradients"}[kind]
+# what the page asks of a student, by the kind of quiz
+EXERCISES = {
+    "grads": N_("Exercise: fill in the gradients. Answers within a few per cent are right (work "
+                "with the numbers as shown); Check answers grades them and points at the first "
+                "wrong step."),
+    "locals": N_("Exercise: fill in the local derivatives. Answers within a few per cent are "
+                 "right (work with the numbers as shown); Check answers grades them and points "
+                 "at the first wrong step."),
+    "values": N_("Exercise: fill in the forward values. Answers within a few per cent are right "
+                 "(work with the numbers as shown); Check answers grades them and points at the "
+                 "first wrong step."),
+    "all": N_("Exercise: fill in the values, local derivatives and gradients. Answers within a "
+              "few per cent are right (work with the numbers as shown); Check answers grades "
+              "them and points at the first wrong step."),
+}
 
 
 def quiz_data(quiz: Quiz, forward_count: int) -> dict:
@@ -362,20 +424,26 @@ def assemble(title: str, header: list[Section], svg: str, steps: list[Step], gro
     css = _asset("stepper.css")
     script = _asset("stepper.js")
     last = len(steps) - 1
+    data = {**data, "words": script_words()}
+    legend = _("values {green}, gradients {red}; click a node for its details")
+    legend = html.escape(legend).replace("{green}", '<span class="v">' + html.escape(_("green"))
+                                         + "</span>").replace(
+        "{red}", '<span class="g">' + html.escape(_("red")) + "</span>")
     body = [f'<header><h1><code>{html.escape(title)}</code></h1>',
-            '<p class="legend">values <span class="v">green</span>, gradients '
-            '<span class="g">red</span>; click a node for its details</p>']
+            f'<p class="legend">{legend}</p>']
     for section in header:
         body += [block_html(block, inline=True) for block in section.blocks]
     body.append("</header>")
     body.append(_controls(last))
+    graph_label = html.escape(_("the computation graph"), quote=True)
     body.append('<main><div id="left"><div id="now" aria-live="polite"></div>'
-                f'<figure id="graph" aria-label="the computation graph">{svg}</figure>'
+                f'<figure id="graph" aria-label="{graph_label}">{svg}</figure>'
                 '<aside id="detail" aria-live="polite" hidden></aside></div>'
                 '<div id="story">')
     if quiz is not None:
-        body.append('<div id="quiz"><button type="button" id="check">Check answers</button>'
-                    '<button type="button" id="clear">Clear</button>'
+        body.append('<div id="quiz"><button type="button" id="check">'
+                    + html.escape(_("Check answers")) + '</button>'
+                    '<button type="button" id="clear">' + html.escape(_("Clear")) + '</button>'
                     '<p id="grade" role="status" aria-live="polite"></p></div>')
     for name, first, count, intro in passes:
         if not count:
@@ -394,7 +462,7 @@ def assemble(title: str, header: list[Section], svg: str, steps: list[Step], gro
     body.append("</div></main>")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    return (f"<!DOCTYPE html>\n<html lang=\"{current()}\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
             f"<title>gradtrace: {html.escape(title)}</title>\n<style>\n{css}</style>\n"
@@ -420,27 +488,38 @@ def icon(name: str) -> str:
 
 
 def _button(name: str, label: str, extra: str = "") -> str:
+    label = html.escape(label, quote=True)
     return (f'<button type="button" id="{name}" aria-label="{label}" title="{label}"{extra}>'
             f"{icon(name)}</button>")
 
 
 def _controls(last: int) -> str:
+    words = {key: html.escape(text, quote=True) for key, text in (
+        ("nav", _("Step through the passes")), ("speed", _("speed")),
+        ("half", _("½ step/s")), ("one", _("1 step/s")), ("two", _("2 steps/s")),
+        ("four", _("4 steps/s")), ("step", _("Step")), ("zoom", _("Zoom the graph")),
+        ("out", _("Zoom out")), ("fit", _("Fit the graph to its box")), ("fit_word", _("fit")),
+        ("in", _("Zoom in")))}
     return (
-        '<nav id="controls" aria-label="Step through the passes">'
-        + _button("first", "First step (Home)") + _button("prev", "Previous step (←)")
-        + _button("play", "Play (space)", ' aria-pressed="false"')
-        + _button("next", "Next step (→)") + _button("last", "Last step (End)")
-        + '<label for="speed">speed</label><select id="speed">'
-        '<option value="0.5">½ step/s</option><option value="1" selected>1 step/s</option>'
-        '<option value="2">2 steps/s</option><option value="4">4 steps/s</option></select>'
+        f'<nav id="controls" aria-label="{words["nav"]}">'
+        + _button("first", _("First step (Home)")) + _button("prev", _("Previous step (←)"))
+        + _button("play", _("Play (space)"), ' aria-pressed="false"')
+        + _button("next", _("Next step (→)")) + _button("last", _("Last step (End)"))
+        + f'<label for="speed">{words["speed"]}</label><select id="speed">'
+        f'<option value="0.5">{words["half"]}</option>'
+        f'<option value="1" selected>{words["one"]}</option>'
+        f'<option value="2">{words["two"]}</option>'
+        f'<option value="4">{words["four"]}</option></select>'
         f'<input type="range" id="slider" min="0" max="{last}" value="0" step="1" '
-        'aria-label="Step">'
+        f'aria-label="{words["step"]}">'
         f'<output id="counter" for="slider">0 / {last}</output>'
-        '<span class="zoom" role="group" aria-label="Zoom the graph">'
-        '<button type="button" id="zoom-out" aria-label="Zoom out" title="Zoom out">−</button>'
-        '<button type="button" id="zoom-fit" aria-label="Fit the graph to its box" '
-        'title="Fit the graph to its box">fit</button>'
-        '<button type="button" id="zoom-in" aria-label="Zoom in" title="Zoom in">+</button>'
+        f'<span class="zoom" role="group" aria-label="{words["zoom"]}">'
+        f'<button type="button" id="zoom-out" aria-label="{words["out"]}" '
+        f'title="{words["out"]}">−</button>'
+        f'<button type="button" id="zoom-fit" aria-label="{words["fit"]}" '
+        f'title="{words["fit"]}">{words["fit_word"]}</button>'
+        f'<button type="button" id="zoom-in" aria-label="{words["in"]}" '
+        f'title="{words["in"]}">+</button>'
         "</span></nav>")
 
 
@@ -458,7 +537,8 @@ def line_html(line: Line, quiz: Quiz | None = None) -> str:
     for text, kind in line.parts:
         if kind == BLANK:
             blank = quiz.blanks[int(text) - 1] if quiz else None
-            label = f"blank {text}: {blank.asks}" if blank else f"blank {text}"
+            label = _("blank {number}: {asks}", number=text, asks=blank.asks) if blank else \
+                _("blank {number}", number=text)
             parts.append(f'<input class="blank" data-b="{text}" type="text" inputmode="decimal" '
                          f'size="7" autocomplete="off" spellcheck="false" placeholder="{text}" '
                          f'aria-label="{html.escape(label, quote=True)}">')
@@ -501,7 +581,7 @@ def write_page(page: str, path) -> Path:
 
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise UsageError(f"{path}: a page's name ends in .html", "path")
+        raise UsageError(_("{path}: a page's name ends in .html", path=path), "path")
     write_atomic(path, page.encode("utf-8"))
     return path
 

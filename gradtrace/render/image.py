@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..core.errors import GradtraceError, UsageError
+from ..core.i18n import N_, _
 from .fonts import CJK_HELP, has_wide, png_from_svg, svg_font_fallbacks
 
 IMAGE_FORMATS = ("svg", "png")
 FORMAT_OF_SUFFIX = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 PNG_DPI = 144  # dot's default 72 dpi gives a blurry picture on today's screens
 TIMEOUT_SECONDS = 60
-NO_ENGINE = (
+NO_ENGINE = N_(
     "no Graphviz layout engine was found, so the graph cannot be drawn as {fmt}. "
     "Either `pip install graphviz-pure` (a self-contained engine, no root needed) "
     "or install Graphviz's `dot` (for example `apt-get install graphviz` or "
@@ -89,6 +90,12 @@ def render_image(dot_source: str, fmt: str) -> bytes:
     svg = _run_engine(engine, dot_source, ["-Tsvg"])
     if fmt == "svg":
         return svg_font_fallbacks(_plain_minus_signs(svg))
+    return _png_drawn(engine, dot_source, svg)
+
+
+def _png_drawn(engine: list[str], dot_source: str, svg: bytes) -> bytes:
+    """The PNG of a layout already made as `svg`: by the engine, or, for wide characters
+    (Chinese names or words) that graphviz-pure's Latin fonts lack, by resvg from the SVG."""
     if has_wide(dot_source) and "graphviz-pure" in Path(engine[0]).name:
         return _png_with_glyphs(svg, _svg_size(svg))
     return _png(engine, dot_source, _svg_size(svg))
@@ -99,7 +106,7 @@ def _png_with_glyphs(svg: bytes, size: tuple[float, float]) -> bytes:
     Japanese or Korean names is drawn from its SVG by resvg with a CJK font (render/fonts.py)."""
     png = png_from_svg(svg, _png_dpi(size))
     if png is None:
-        raise RenderError(CJK_HELP)
+        raise RenderError(_(CJK_HELP))
     return png
 
 
@@ -125,7 +132,7 @@ def draw_picture(trace_or_dot_source, fmt: str, precision: int = 2) -> Picture:
     if fmt == "svg":
         return Picture(_plain_minus_signs(svg), None)
     try:
-        return Picture(_png(engine, source, _svg_size(svg)), None)
+        return Picture(_png_drawn(engine, source, svg), None)
     except _TooBig as error:
         if isinstance(trace_or_dot_source, str):
             raise
@@ -135,15 +142,18 @@ def draw_picture(trace_or_dot_source, fmt: str, precision: int = 2) -> Picture:
         if max_nodes >= len(trace.nodes):
             continue
         source, summary = drawing(trace, precision, max_nodes, kept_ops)
-        size = _svg_size(_run_engine(engine, source, ["-Tsvg"]))
+        svg = _run_engine(engine, source, ["-Tsvg"])
         try:
-            _png_dpi(size)
+            _png_dpi(_svg_size(svg))
         except _TooBig:
             continue
-        note = (f"the whole graph ({len(trace.nodes):,} nodes) does not fit a readable PNG, "
-                f"so the PNG shows {summary}; a name ending in .svg draws "
-                f"{'every node' if whole is None else 'more of it'}")
-        return Picture(_png(engine, source, size), note)
+        fields = dict(count=f"{len(trace.nodes):,}", summary=summary)
+        note = _("the whole graph ({count} nodes) does not fit a readable PNG, so the PNG shows "
+                 "{summary}; a name ending in .svg draws every node", **fields) \
+            if whole is None else \
+            _("the whole graph ({count} nodes) does not fit a readable PNG, so the PNG shows "
+              "{summary}; a name ending in .svg draws more of it", **fields)
+        return Picture(_png_drawn(engine, source, svg), note)
     raise refusal
 
 
@@ -172,10 +182,10 @@ class _TooBig(RenderError):
 
 def _engine_for(fmt: str) -> list[str]:
     if fmt not in IMAGE_FORMATS:
-        raise UsageError(f"cannot render {fmt!r}: the image formats are {', '.join(IMAGE_FORMATS)}")
+        raise UsageError(_("cannot render {fmt!r}: the image formats are {listed}", fmt=fmt, listed=', '.join(IMAGE_FORMATS)))
     engine = find_engine()
     if engine is None:
-        raise RenderError(NO_ENGINE.format(fmt=fmt.upper()))
+        raise RenderError(_(NO_ENGINE, fmt=fmt.upper()))
     return engine
 
 
@@ -204,11 +214,17 @@ def _png_dpi(size: tuple[float, float]) -> int:
     if dpi < MIN_PNG_DPI:
         needed = area * MIN_PNG_DPI**2 * PNG_BYTES_PER_PIXEL / 2**30
         side = longest * MIN_PNG_DPI
-        raise _TooBig(f"the graph is {width / 72:,.0f} × {height / 72:,.0f} inches: as a PNG "
-                      f"readable at {MIN_PNG_DPI} dpi it would need about {needed:.1f} GB"
-                      + (f" and be {side:,.0f} pixels long" if side > MAX_PNG_SIDE else "")
-                      + ". Give a name ending in .svg (any browser shows and zooms an SVG), "
-                      "or one ending in .dot for the DOT source")
+        fields = dict(width=f"{width / 72:,.0f}", height=f"{height / 72:,.0f}", dpi=MIN_PNG_DPI,
+                      needed=f"{needed:.1f}", side=f"{side:,.0f}")
+        if side > MAX_PNG_SIDE:
+            raise _TooBig(_("the graph is {width} × {height} inches: as a PNG readable at {dpi} "
+                            "dpi it would need about {needed} GB and be {side} pixels long. Give "
+                            "a name ending in .svg (any browser shows and zooms an SVG), or one "
+                            "ending in .dot for the DOT source", **fields))
+        raise _TooBig(_("the graph is {width} × {height} inches: as a PNG readable at {dpi} dpi "
+                        "it would need about {needed} GB. Give a name ending in .svg (any browser "
+                        "shows and zooms an SVG), or one ending in .dot for the DOT source",
+                        **fields))
     return dpi
 
 
@@ -226,14 +242,11 @@ def _run_engine(engine: list[str], dot_source: str, options: list[str],
                                    env=environment, preexec_fn=_child_setup(memory))
     except (OSError, subprocess.SubprocessError) as error:
         reason = getattr(error, "strerror", None) or error
-        raise RenderError(f"could not run {engine[0]}: {reason} "
-                          "(is GRADTRACE_DOT set to a dot-compatible program?)") from None
+        raise RenderError(_("could not run {engine}: {reason} (is GRADTRACE_DOT set to a dot-compatible program?)", engine=engine[0], reason=reason)) from None
     try:
         output, errors = process.communicate(dot_source.encode("utf-8"), timeout=TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"{engine[0]} took more than {TIMEOUT_SECONDS} s to lay out the "
-                          "graph; write the DOT source (.dot) instead, or draw a smaller "
-                          "expression") from None
+        raise RenderError(_("{engine} took more than {seconds} s to lay out the graph; write the DOT source (.dot) instead, or draw a smaller expression", engine=engine[0], seconds=TIMEOUT_SECONDS)) from None
     finally:
         _end(process)
     if process.returncode != 0 or not output:
@@ -306,13 +319,18 @@ _OUT_OF_MEMORY_CODES = {-6, -9, -11, 134, 137, 139}
 def _failure(engine: str, returncode: int, stderr: bytes, memory: int) -> str:
     """Why the engine failed, in one sentence: its first line that is not a warning."""
     reason = _trimmed(stderr)
-    said = f": {reason}" if reason != _NO_MESSAGE else ""
+    fields = dict(engine=engine, memory=f"{memory / 2**20:,.0f}", code=returncode,
+                  reason=_(reason) if reason == _NO_MESSAGE else reason)
     if ("memory allocation" in reason or "out of memory" in reason.lower()
             or returncode in _OUT_OF_MEMORY_CODES):
-        return (f"{engine} ran out of memory drawing the graph (it may use "
-                f"{memory / 2**20:,.0f} MB{said}). Give a name ending in .dot for the DOT "
-                "source, or draw a smaller graph")
-    return f"{engine} failed (exit code {returncode}){said or ': ' + reason}"
+        if reason == _NO_MESSAGE:
+            return _("{engine} ran out of memory drawing the graph (it may use {memory} MB). "
+                     "Give a name ending in .dot for the DOT source, or draw a smaller graph",
+                     **fields)
+        return _("{engine} ran out of memory drawing the graph (it may use {memory} MB: "
+                 "{reason}). Give a name ending in .dot for the DOT source, or draw a smaller "
+                 "graph", **fields)
+    return _("{engine} failed (exit code {code}): {reason}", **fields)
 
 
 _TEXT_ELEMENT = re.compile(rb"(<text[^>]*>)([^<]*)(</text>)")
@@ -324,7 +342,7 @@ def _plain_minus_signs(svg: bytes) -> bytes:
     return _TEXT_ELEMENT.sub(lambda m: m[1] + m[2].replace(b"&#45;", b"-") + m[3], svg)
 
 
-_NO_MESSAGE = "no message"
+_NO_MESSAGE = N_("no message")
 
 
 def _trimmed(stderr: bytes, limit: int = 300) -> str:
@@ -347,7 +365,7 @@ def write_atomic(path, data: bytes, overwrite: bool = True) -> None:
     folder = path.parent
     _check_name(path)
     if not _is_folder(folder):
-        raise WriteError(f"cannot write {path}: the folder {folder} does not exist")
+        raise WriteError(_("cannot write {path}: the folder {folder} does not exist", path=path, folder=folder))
     # a short name of its own, so a target name near the file system's limit still works
     temporary = folder / f".gradtrace-{secrets.token_hex(6)}.tmp"
     # True from before os.open: a signal can stop us just after it made the file, before
@@ -365,7 +383,7 @@ def write_atomic(path, data: bytes, overwrite: bool = True) -> None:
             file.write(data)
         _move(temporary, path, overwrite)
     except OSError as error:
-        raise WriteError(f"cannot write {path}: {error.strerror or error}") from None
+        raise WriteError(_("cannot write {path}: {why}", path=path, why=error.strerror or error)) from None
     finally:
         if made:
             temporary.unlink(missing_ok=True)  # already gone after a successful move
@@ -378,10 +396,10 @@ def _move(temporary: Path, path: Path, overwrite: bool) -> None:
     try:
         os.link(temporary, path)  # fails if path exists, atomically: nothing is replaced
     except FileExistsError:
-        raise WriteError(f"cannot write {path}: a file of that name exists") from None
+        raise WriteError(_("cannot write {path}: a file of that name exists", path=path)) from None
     except OSError:  # a file system without hard links (FAT, some network shares)
         if os.path.lexists(path):
-            raise WriteError(f"cannot write {path}: a file of that name exists") from None
+            raise WriteError(_("cannot write {path}: a file of that name exists", path=path)) from None
         os.replace(temporary, path)
 
 
@@ -396,8 +414,7 @@ def _check_name(path: Path) -> None:
         limit = NAME_MAX
     size = len(os.fsencode(path.name))
     if size > limit:
-        raise WriteError(f"cannot write {_short(path)}: the file name is {size} bytes long, and "
-                         f"this file system allows at most {limit}; choose a shorter name")
+        raise WriteError(_("cannot write {path}: the file name is {size} bytes long, and this file system allows at most {limit}; choose a shorter name", path=_short(path), size=size, limit=limit))
 
 
 def _short(path: Path) -> str:
@@ -439,7 +456,7 @@ def write_picture(trace_or_dot_source, path, precision: int = 2) -> Written:
         return Written(path, None)
     if find_engine() is None:
         source = _dot_source(trace_or_dot_source, precision)
-        raise RenderError(NO_ENGINE.format(fmt=kind.upper()) + _dot_instead(path, source))
+        raise RenderError(_(NO_ENGINE, fmt=kind.upper()) + _dot_instead(path, source))
     picture = draw_picture(trace_or_dot_source, kind, precision)
     write_atomic(path, picture.data)
     return Written(path, picture.note)
@@ -450,8 +467,7 @@ def picture_format(path) -> str:
     written into a file called .pdf helps nobody)."""
     kind = FORMAT_OF_SUFFIX.get(Path(path).suffix.lower())
     if kind is None:
-        raise UsageError(f"cannot tell the picture format of {str(path)!r} from its extension: "
-                         f"use one of {', '.join(FORMAT_OF_SUFFIX)}")
+        raise UsageError(_("cannot tell the picture format of {path!r} from its extension: use one of {listed}", path=str(path), listed=', '.join(FORMAT_OF_SUFFIX)))
     return kind
 
 
@@ -461,8 +477,8 @@ def _dot_instead(path: Path, source: str) -> str:
     try:
         write_atomic(fallback, source.encode("utf-8"), overwrite=False)
     except WriteError as error:
-        return f" The DOT source was not written either: {error}."
-    return f" The DOT source was written to {fallback} instead."
+        return _(" The DOT source was not written either: {why}.", why=error)
+    return _(" The DOT source was written to {path} instead.", path=fallback)
 
 
 def _dot_source(trace_or_dot_source, precision: int) -> str:

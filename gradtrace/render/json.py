@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from ..core.i18n import again, current, data
 from ..narrate.lines import loss_readings
 from ..narrate.pictures import sparsity_picture
 from ..ops import REGISTRY
@@ -94,6 +95,19 @@ def dumps(document: dict) -> str:
     return json.dumps(jsonable(document), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+def with_language(text: str) -> str:
+    """A JSON document (one object) with "lang" when its words are not English: the key
+    names the language its texts (notes, problems, hints) are in; keys, numbers, names and
+    the data's own words ("agree", "distributor") are the same in every language. English
+    documents are left as they were."""
+    if current() == "en":
+        return text
+    document = json.loads(text)
+    if not isinstance(document, dict) or "lang" in document:
+        return text
+    return dumps({**document, "lang": current()})
+
+
 def trace_document(trace, jacobians=None) -> dict:
     """The trace as plain JSON-ready data; `jacobians`: JacobianViews, one per backward step."""
     arrays = any(np.ndim(record.value) for record in trace.nodes)
@@ -113,8 +127,8 @@ def trace_document(trace, jacobians=None) -> dict:
         "steps": [_with_attrs(_forward(step, arrays), step.op, step.attrs)
                   for step in trace.forward]
         + [_backward(step, arrays, view) for step, view in zip(trace.backward, views)],
-        "problems": [{"node": node, "why": why} for node, why in trace.problems],
-        "kinks": [{"node": node, "rule": rule} for node, rule in trace.kinks],
+        "problems": [{"node": node, "why": again(why)} for node, why in trace.problems],
+        "kinks": [{"node": node, "rule": data(rule)} for node, rule in trace.kinks],
         "checks": None if trace.checks is None else {c.input: _check(c) for c in trace.checks},
         "ok": trace.ok,
         "grad_output": _grad_output(trace),
@@ -148,7 +162,7 @@ def _loss(reading) -> dict:
 
 
 def render_json(trace, jacobians=None) -> str:
-    return dumps(trace_document(trace, jacobians))
+    return with_language(dumps(trace_document(trace, jacobians)))
 
 
 def _shape(value) -> list[int]:
@@ -197,8 +211,8 @@ def _forward(step, arrays: bool) -> dict:
         "inputs": list(step.inputs),
         "input_values": [number(x) for x in step.input_values],
         "value": number(step.value),
-        "problem": step.problem,
-        "kink": step.kink,
+        "problem": again(step.problem),
+        "kink": data(step.kink),
     }
     if arrays:
         entry["shape"] = _shape(step.value)
@@ -219,7 +233,7 @@ def _backward(step, arrays: bool, view) -> dict:
         "total": number(step.total),
         "arrival": step.arrival,
         "gate": step.gate,
-        "problem": step.problem,
+        "problem": again(step.problem),
     }
     if arrays:
         entry["shape"] = _shape(step.downstream)
@@ -258,10 +272,10 @@ def _check(check) -> dict:
     return {
         "traced": number(check.traced),
         "symbolic": None if check.symbolic_expr is None
-        else {"expr": check.symbolic_expr, "value": number(check.symbolic)},
+        else {"expr": again(check.symbolic_expr), "value": number(check.symbolic)},
         "numeric": number(check.numeric),
         "agree": check.status == "agree",
         "status": check.status,
-        "note": check.note,
+        "note": again(check.note),
         "tolerance": {"rtol": check.rtol, "atol": check.atol},
     }

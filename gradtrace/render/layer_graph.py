@@ -14,6 +14,8 @@ import html
 
 import numpy as np
 
+from ..core.i18n import _
+from .fonts import runs_label
 from ..narrate.layers import notes_label
 from ..narrate.numbers import fmt, shape_text
 from ..ops import REGISTRY
@@ -29,10 +31,12 @@ def render_layer_dot(result, title: str, precision: int = 2) -> str:
     layers = list(result.layers)
     expanded = _expanded_layer(result)
     if expanded is not None and len(expanded.nodes) > MAX_DRAWN_NODES:
-        title += f" ({expanded.name} has {len(expanded.nodes)} primitive ops: drawn fused)"
+        title = _("{title} ({layer} has {count} primitive ops: drawn fused)", title=title,
+                  layer=expanded.name, count=len(expanded.nodes))
         expanded = None
     lines = _header(title, result.loss, precision)
-    lines.append(f'  "a0" [label=<<b>input a⁽⁰⁾</b><br/>{_shape(records["a0"].value)}>];')
+    heading = _escape(_("input {name}", name="a⁽⁰⁾"))
+    lines.append(f'  "a0" [label=<<b>{heading}</b><br/>{_shape(records["a0"].value)}>];')
     collapsed = len(layers) + 1 > MAX_DRAWN_NODES
     shown = layers[:KEPT] + layers[-KEPT:] if collapsed else layers
     for position, layer in enumerate(shown):
@@ -54,8 +58,11 @@ def _expanded_layer(result):
 
 
 def _header(title: str, loss: float, precision: int) -> list[str]:
-    legend = (f'one box per layer; on each edge, in <font color="{GRADIENT_COLOUR}">red</font>, '
-              f"‖∂L/∂·‖ of the value it carries; L = {_escape(fmt(loss, precision + 2))}")
+    red = _("red")
+    legend = runs_label(_("one box per layer; on each edge, in {red}, ‖∂L/∂·‖ of the value it "
+                          "carries; L = {loss}", loss=fmt(loss, precision + 2), red="{red}"),
+                        _escape, red=(f'<font color="{GRADIENT_COLOUR}">{_escape(red)}</font>',
+                                      red))
     return [
         "digraph layers {",
         f'  graph [rankdir=LR, labelloc=t, nodesep=0.25, ranksep=0.35, fontname="{FONT}", '
@@ -96,7 +103,9 @@ def _norm(array) -> float:
 def _cluster(layer, records, precision: int) -> list[str]:
     """The layer's primitive ops in a box of their own; its parameters drawn inside it."""
     lines = [f'  subgraph "cluster_{layer.name}" {{',
-             f'    label=<<b>{_escape(layer.name)}</b> ({_escape(layer.spec.op)}) expanded>;',
+             "    label=<" + _escape(_("{layer} ({op}) expanded", layer="{layer}",
+                                  op=layer.spec.op)).replace(
+                 "{layer}", f"<b>{_escape(layer.name)}</b>") + ">;",
              '    style="rounded,dashed";']
     params = {name for name, _ in layer.spec.params}
     for name in sorted(params, key=[n for n, _ in layer.spec.params].index):
@@ -121,10 +130,11 @@ def _collapsed_box(hidden, before, after, records, precision: int) -> list[str]:
     norms = [_norm(records[layer.input].grad) for layer in hidden
              if records[layer.input].grad is not None]
     ops = sorted({layer.spec.op for layer in hidden})
-    span = (f"‖∂L/∂input‖ from {fmt(min(norms), precision)} to {fmt(max(norms), precision)}"
-            if norms else "no gradient")
+    span = (_("‖∂L/∂input‖ from {low} to {high}", low=fmt(min(norms), precision),
+              high=fmt(max(norms), precision)) if norms else _("no gradient"))
     name = f"collapsed {hidden[0].name}..{hidden[-1].name}"
-    label = (f"<b>… {len(hidden)} layers …</b><br/>{_escape(', '.join(ops))}<br/>"
+    count = _escape(_("… {count} layers …", count=len(hidden)))
+    label = (f"<b>{count}</b><br/>{_escape(', '.join(ops))}<br/>"
              f'<font color="{GRADIENT_COLOUR}">{_escape(span)}</font>')
     return [f'  "{before.output}" -> "{name}";',
             f'  "{name}" [label=<{label}>, style="rounded,dashed"];',

@@ -17,7 +17,7 @@ from ..narrate.lines import Line
 _MARKDOWN_SPECIALS = "\\`*_[]<>|#"
 _NUMERIC = ("value", "grad", "number")
 _HTML_COLOURS = {"value": "green", "grad": "#c00000"}  # as in the course figures
-_HTML_TABLES = ("Graph", "Gradients")
+_HTML_TABLES = ("graph", "gradients", "problems")  # sections shown open: by their keys
 
 
 # -- Markdown ------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def render_html(sections: list[Section]) -> str:
     parts = ['<div class="gradtrace">', f"<h4><code>{html.escape(header.title)}</code></h4>"]
     parts += [html_block(block) for block in header.blocks]
     for section in rest:
-        if section.title in _HTML_TABLES or section.title == "Problems":
+        if section.key in _HTML_TABLES:
             parts.append(f"<h5>{html.escape(section.title)}</h5>")
             parts += [html_block(block) for block in section.blocks]
         else:

@@ -18,14 +18,13 @@ import html
 
 import numpy as np
 
+from ..core.i18n import _, ngettext
 from ..narrate.blocks import Section
 from ..narrate.lines import Line, backward_line, forward_line
 from ..narrate.numbers import fmt
 from .dot import GRADIENT_COLOUR
 from .html import Step, assemble, line_html, picture
 
-FORWARD_TITLE = "Forward, layer by layer"
-BACKWARD_PREFIX = "Backward, layer by layer"
 
 
 def layers_page(result, title: str, precision: int = 2, network: dict | None = None) -> str:
@@ -35,8 +34,8 @@ def layers_page(result, title: str, precision: int = 2, network: dict | None = N
     from .page_svg import page_svg
 
     sections = layer_sections(result, title, precision, network)
-    forward = next(s for s in sections if s.title == FORWARD_TITLE)
-    backward = next(s for s in sections if s.title.startswith(BACKWARD_PREFIX))
+    forward = next(s for s in sections if s.key == "forward")
+    backward = next(s for s in sections if s.key == "backward")
     forward_groups = _forward_groups(forward, result)
     backward_groups = _backward_groups(backward, result, precision)
     svg = picture(lambda: page_svg(
@@ -46,7 +45,7 @@ def layers_page(result, title: str, precision: int = 2, network: dict | None = N
     header = [Section(title, sections[0].blocks)]
     others = [section for section in sections[1:] if section is not forward and
               section is not backward]
-    passes = [(FORWARD_TITLE, 1, len(forward_groups), ""),
+    passes = [(forward.title, 1, len(forward_groups), ""),
               (backward.title, 1 + len(forward_groups), len(backward_groups), "")]
     data = {"mode": "layers", "elements": elements,
             "steps": [[step.phase, step.label, list(step.now)] for step in steps],
@@ -102,7 +101,7 @@ def _layer_keys(layer, result) -> list[str]:
 
 
 def _stops(result, forward_groups, backward_groups, precision: int):
-    steps = [Step("start", "The batch and the network, before the step", ())]
+    steps = [Step("start", _("The batch and the network, before the step"), ())]
     groups: list = [[(None, None)]]
     shown_at: dict[str, int] = {"a0": 0}
     grad_at: dict[str, int] = {}
@@ -111,8 +110,9 @@ def _stops(result, forward_groups, backward_groups, precision: int):
         keys = _layer_keys(layer, result)
         for key in keys:
             shown_at.setdefault(key, len(steps))
-        steps.append(Step("f", f"Forward, layer {number} of {count}: {layer.name} "
-                               f"({layer.spec.op})", tuple(keys)))
+        steps.append(Step("f", _("Forward, layer {number} of {count}: {layer} ({op})",
+                                 number=number, count=count, layer=layer.name,
+                                 op=layer.spec.op), tuple(keys)))
         groups.append([(line, None) for line in lines])
     summaries = {summary.name: summary for summary in result.summaries}
     for number, (layer, lines) in enumerate(zip(reversed(result.layers), backward_groups),
@@ -122,7 +122,8 @@ def _stops(result, forward_groups, backward_groups, precision: int):
             grad_at.setdefault(key, len(steps))
         norms = _norms_text(summaries[layer.name], precision)
         spark = [f"spark {layer.output}"] if layer.spec.params else []
-        steps.append(Step("b", f"Backward, layer {number} of {count}: {layer.name} — {norms}",
+        steps.append(Step("b", _("Backward, layer {number} of {count}: {layer} — {norms}",
+                                 number=number, count=count, layer=layer.name, norms=norms),
                           tuple(keys + spark)))
         groups.append([(line, None) for line in lines])
     grad_at.setdefault("a0", grad_at.get(f"a0->{result.layers[0].output}", len(steps) - 1))
@@ -151,8 +152,9 @@ def _details(result, precision: int) -> dict:
         summary = summaries[layer.name]
         own = set(layer.nodes)
         rows = [f"<h3>{html.escape(layer.name)} <small>{html.escape(layer.spec.op)}</small></h3>",
-                f"<p>input {html.escape(_shape(summary.input_shape))} → output "
-                f"{html.escape(_shape(summary.output_shape))}</p>"]
+                "<p>" + html.escape(_("input {input} → output {output}",
+                                      input=_shape(summary.input_shape),
+                                      output=_shape(summary.output_shape))) + "</p>"]
         for name, value in layer.spec.params:
             norm = summary.param_grad_norms.get(name)
             rows.append(f"<p>{html.escape(name)} {html.escape(_shape(np.shape(value)))}: "
@@ -164,8 +166,10 @@ def _details(result, precision: int) -> dict:
         backward = [backward_line(trace, step, precision) for step in trace.backward
                     if step.node in own]
         ops = len(layer.nodes)
-        rows.append(f"<details open><summary>its {ops} op{'s' * (ops != 1)}, forward then "
-                    "backward</summary><ul class=\"plain\">"
+        summary_text = ngettext("its {count} op, forward then backward",
+                                "its {count} ops, forward then backward", ops, count=ops)
+        rows.append(f"<details open><summary>{html.escape(summary_text)}</summary>"
+                    "<ul class=\"plain\">"
                     + "".join(f"<li>{line_html(line)}</li>" for line in forward + backward)
                     + "</ul></details>")
         details[layer.output] = "".join(rows)
@@ -177,7 +181,7 @@ def _details(result, precision: int) -> dict:
 def _shape(shape) -> str:
     shape = tuple(shape)
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")" \
-        if shape else "scalar"
+        if shape else _("scalar")
 
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 260, 70, 8
@@ -221,8 +225,9 @@ def spark_chart(result, precision: int) -> str:
                          f'cx="{found[0]}" cy="{found[1]}" r="2.5" fill="{GRADIENT_COLOUR}">'
                          f"<title>{html.escape(layer.name)}: ‖δ‖ = {fmt(value, precision + 1)}"
                          "</title></circle>")
-    caption = (f"‖δ⁽ˡ⁾‖ (solid) and ‖∂L/∂W⁽ˡ⁾‖ (dashed) over depth l = 1..{count}, log scale, "
-               f"from {fmt(10 ** low, precision)} to {fmt(10 ** high, precision)}")
+    caption = _("‖δ⁽ˡ⁾‖ (solid) and ‖∂L/∂W⁽ˡ⁾‖ (dashed) over depth l = 1..{count}, log scale, "
+                "from {low} to {high}", count=count, low=fmt(10 ** low, precision),
+                high=fmt(10 ** high, precision))
     return (f'<figure class="chart"><svg class="spark" role="img" aria-label="{html.escape(caption, quote=True)}" '
             f'width="{CHART_WIDTH}" height="{CHART_HEIGHT}" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}">'
             f'<rect x="0.5" y="0.5" width="{CHART_WIDTH - 1}" height="{CHART_HEIGHT - 1}" '

@@ -26,7 +26,7 @@ def matrix_lines(cell: str) -> str:
     if "], [" not in cell:
         return cell
     lines = cell.replace("], [", "],\n [").split("\n")
-    width = max(len(line) for line in lines)
+    width = max(len(line) for line in lines)  # numbers: one column each
     return "\n".join(line.ljust(width) for line in lines)
 
 
@@ -34,12 +34,13 @@ def line_segments(lines: tuple[Line, ...]) -> list[list[tuple[str, str]]]:
     """Each narrated line as (text, kind) segments, indented, with its warning and note
     starting in one column so they read as a second column; kind is a segment kind of the
     line, "warning" or "note"."""
-    widths = [len(line.text) for line in lines if len(line.text) <= NOTE_COLUMN_LIMIT]
-    note_column = max(widths, default=0)
+    # columns on a terminal: a Chinese character takes two
+    widths = [display_width(line.text) for line in lines]
+    note_column = max((width for width in widths if width <= NOTE_COLUMN_LIMIT), default=0)
     laid_out = []
-    for line in lines:
+    for line, width in zip(lines, widths):
         segments = [("  ", "")] + list(line.parts)
-        padding = " " * max(note_column - len(line.text), 0)
+        padding = " " * max(note_column - width, 0)
         if line.warning:
             segments.append((f"{padding}   ⚠ {line.warning}", "warning"))
             padding = ""

@@ -10,11 +10,13 @@ Every picture is rendered to bytes and written atomically; the format follows th
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import GradtraceError
+from ..core.i18n import N_, _, current
 from .image import write_atomic
 
 INSTALL_HINT = 'pip install "gradtrace[plot]"'
@@ -31,11 +33,53 @@ def pyplot():
         import matplotlib
     except ImportError:
         raise PlottingUnavailable(
-            f"pictures need matplotlib, which is not installed; run: {INSTALL_HINT}") from None
+            _("pictures need matplotlib, which is not installed; run: {hint}",
+              hint=INSTALL_HINT)) from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
+    if current() == "zh":
+        _use_cjk_font(matplotlib)
     return plt
+
+
+# Why a picture's Chinese words cannot be drawn: said by the CLI, which then draws in English.
+NO_CJK_FONT = N_("the pictures' Chinese words need a Chinese font, which matplotlib does not have "
+                 "here: `pip install \"gradtrace[cjk]\"` (Noto Sans CJK) or set "
+                 "GRADTRACE_CJK_FONT to a .ttc/.otf/.ttf file with the glyphs; drawn with English "
+                 "words instead")
+
+
+def words_drawable() -> str:
+    """"" when the current language's words can be drawn by matplotlib; else why not (Chinese
+    with no CJK font file: gradtrace.render.fonts finds one as the PNGs of graphs do)."""
+    from .fonts import cjk_font_file
+
+    if current() != "zh" or cjk_font_file() is not None:
+        return ""
+    return _(NO_CJK_FONT)
+
+
+def _use_cjk_font(matplotlib) -> None:
+    """Put the CJK font file that gradtrace.render.fonts finds first in matplotlib's sans-serif
+    list, so titles and legends in Chinese draw (matplotlib's own DejaVu has no ideographs)."""
+    from matplotlib import font_manager
+
+    from .fonts import cjk_font_file
+
+    font = cjk_font_file()
+    if font is None:
+        return
+    font_manager.fontManager.addfont(str(font))
+    family = font_manager.FontProperties(fname=str(font)).get_name()
+    # after matplotlib's own first font: Latin letters and digits keep their look, and each
+    # glyph that font lacks (every ideograph) falls back to the CJK font (matplotlib ≥ 3.6)
+    first = next((name for name in matplotlib.rcParams["font.sans-serif"] if name != family),
+                 "DejaVu Sans")
+    matplotlib.rcParams["font.family"] = [first, family]
+    # a variable font (Noto Sans CJK VF) is registered at its default weight: matplotlib
+    # warns, on every text, that it uses that weight for "normal", which is what is wanted
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
 def _save(figure, path) -> Path:
@@ -43,7 +87,8 @@ def _save(figure, path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise GradtraceError(f"cannot draw {path}: the name must end in .png or .svg")
+        raise GradtraceError(_("cannot draw {path}: the name must end in .png or .svg",
+                               path=path))
     import matplotlib
 
     buffer = io.BytesIO()
@@ -62,15 +107,16 @@ def loss_curve(losses, accuracies, path, title: str = "") -> Path:
     plt = pyplot()
     figure, loss_axis = plt.subplots(figsize=(6, 3.6))
     epochs = np.arange(1, len(losses) + 1)
-    loss_axis.plot(epochs, losses, color="tab:blue", label="loss")
+    loss_axis.plot(epochs, losses, color="tab:blue", label=_("loss"))
     loss_axis.set_yscale("log")
-    loss_axis.set_xlabel("epoch")
-    loss_axis.set_ylabel("loss", color="tab:blue")
+    loss_axis.set_xlabel(_("epoch"))
+    loss_axis.set_ylabel(_("loss"), color="tab:blue")
     accuracy_axis = loss_axis.twinx()
-    accuracy_axis.plot(epochs, np.asarray(accuracies) * 100, color="tab:orange", label="accuracy")
+    accuracy_axis.plot(epochs, np.asarray(accuracies) * 100, color="tab:orange",
+                       label=_("accuracy"))
     accuracy_axis.set_ylim(0, 105)
-    accuracy_axis.set_ylabel("accuracy (%)", color="tab:orange")
-    loss_axis.set_title(title or "training loss and accuracy")
+    accuracy_axis.set_ylabel(_("accuracy (%)"), color="tab:orange")
+    loss_axis.set_title(title or _("training loss and accuracy"))
     return _save(figure, path)
 
 
@@ -92,7 +138,7 @@ def decision_boundary(X, y, xx, yy, predicted, path, title: str = "") -> Path:
                  edgecolors="black", linewidths=0.5, s=30)
     axis.set_xlabel("x₁")
     axis.set_ylabel("x₂")
-    axis.set_title(title or "decision boundary")
+    axis.set_title(title or _("decision boundary"))
     return _save(figure, path)
 
 
@@ -128,7 +174,7 @@ def function_and_derivative(curve, path) -> Path:
     axis.axhline(0.0, color="#999999", linewidth=0.6)
     axis.set_xlabel(curve.input)
     axis.legend(loc="best", fontsize=8)
-    axis.set_title(f"{curve.expression} and its derivative")
+    axis.set_title(_("{expression} and its derivative", expression=curve.expression))
     return _save(figure, path)
 
 
@@ -151,7 +197,7 @@ def activation_histograms(result, path, title: str = "") -> Path:
 
     stats = activity(result)
     if not stats:
-        raise GradtraceError("no activation layers to draw: the network has none")
+        raise GradtraceError(_("no activation layers to draw: the network has none"))
     records = result.trace.by_id
     outputs = {layer.name: np.asarray(records[layer.output].value, dtype=np.float64).ravel()
                for layer in result.layers}
@@ -176,16 +222,21 @@ def activation_histograms(result, path, title: str = "") -> Path:
         a = stats[index]
         axis.hist(values, bins=HISTOGRAM_BINS, range=(low, high), color="tab:blue")
         left_out = outputs[a.layer].size - values.size
-        extra = f", {left_out} not finite" if left_out else ""
-        axis.set_title(f"{a.layer}\nsaturated {percent(a.saturated)}, dead "
-                       f"{percent(a.dead)}{extra}", fontsize=8)
-        axis.set_xlabel(f"output (mean {fmt(a.mean)}, std {fmt(a.std)})", fontsize=7)
+        fields = dict(layer=a.layer, saturated=percent(a.saturated), dead=percent(a.dead),
+                      count=left_out)
+        axis.set_title(_("{layer}\nsaturated {saturated}, dead {dead}, {count} not finite",
+                         **fields) if left_out else
+                       _("{layer}\nsaturated {saturated}, dead {dead}", **fields), fontsize=8)
+        axis.set_xlabel(_("output (mean {mean}, std {std})", mean=fmt(a.mean), std=fmt(a.std)),
+                        fontsize=7)
         axis.tick_params(labelsize=7)
     for axis in axes[:, 0]:
-        axis.set_ylabel("count", fontsize=8)
-    sampled = (f" ({len(shown)} of {len(stats)} activation layers)"
-               if len(shown) < len(stats) else "")
-    figure.suptitle((title or "activations over the batch") + sampled, fontsize=9)
+        axis.set_ylabel(_("count"), fontsize=8)
+    heading = title or _("activations over the batch")
+    if len(shown) < len(stats):
+        heading = _("{title} ({shown} of {count} activation layers)", title=heading,
+                    shown=len(shown), count=len(stats))
+    figure.suptitle(heading, fontsize=9)
     figure.tight_layout()
     return _save(figure, path)
 

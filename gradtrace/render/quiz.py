@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..narrate.quiz import Quiz, boxed, key_section, worksheet
-from .json import dumps
+from .json import dumps, with_language
 
 SCHEMA = "gradtrace.quiz/1"
 SHEET_FORMATS = ("text", "markdown", "latex", "json")
@@ -51,7 +51,7 @@ def key_text(quiz: Quiz, path) -> str:
 
 
 def quiz_json(quiz: Quiz) -> str:
-    return dumps({
+    return with_language(dumps({
         "schema": SCHEMA,
         "kind": quiz.kind,
         "expression": quiz.expression,
@@ -61,4 +61,4 @@ def quiz_json(quiz: Quiz) -> str:
                     "mistakes": [{"value": m.value, "code": m.code, "why": m.why}
                                  for m in blank.mistakes]}
                    for blank in quiz.blanks],
-    })
+    }))

@@ -12,6 +12,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from ..narrate.blocks import Table
+from .fonts import has_wide
 from .plain import NUMERIC, matrix_lines
 
 STYLES = {"value": "green", "grad": "red", "name": "bold", "number": "", "": ""}
@@ -22,8 +23,11 @@ def rich_table(table: Table) -> RichTable:
                        header_style="bold")
     for position, (column, kind) in enumerate(zip(table.columns, table.kinds)):
         lists = any(", " in row[position] for row in table.rows)
+        # Chinese runs have no spaces to wrap at: fold them rather than cut them off
+        wide = any(has_wide(row[position]) for row in table.rows)
         result.add_column(Text(column), justify="right" if kind in NUMERIC else "left",
-                          no_wrap=kind in NUMERIC and not lists)
+                          no_wrap=kind in NUMERIC and not lists,
+                          overflow="fold" if wide else "ellipsis")
     for row in table.rows:
         result.add_row(*(Text(matrix_lines(cell), style=STYLES[kind])
                          for cell, kind in zip(row, table.kinds)))

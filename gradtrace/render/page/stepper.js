@@ -10,6 +10,34 @@
   "use strict";
 
   var data = JSON.parse(document.getElementById("gt-data").textContent);
+  var words = data.words || {};  // the page's sentences in the reader's language (html.py)
+
+  function say(key, fields) {
+    // a sentence of the page's language, its {name} fields filled in
+    return (words[key] || key).replace(/\{(\w+)\}/g, function (all, name) {
+      return fields && fields[name] !== undefined ? String(fields[name]) : all;
+    });
+  }
+
+  function sayInto(parent, key, fields) {
+    // the same sentence appended to `parent`, where a field may be an element (a button)
+    var text = words[key] || key;
+    var pattern = /\{(\w+)\}/g;
+    var at = 0;
+    var match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > at) {
+        parent.appendChild(document.createTextNode(text.slice(at, match.index)));
+      }
+      var value = fields[match[1]];
+      parent.appendChild(value instanceof Node ? value : document.createTextNode(String(value)));
+      at = pattern.lastIndex;
+    }
+    if (at < text.length) {
+      parent.appendChild(document.createTextNode(text.slice(at)));
+    }
+    return parent;
+  }
   var steps = data.steps;  // [phase, label, [names of the elements lit]]
   var last = steps.length - 1;
   var svg = document.querySelector("#graph svg");
@@ -30,7 +58,7 @@
     svg.querySelectorAll("g.node[data-k]").forEach(function (element) {
       element.setAttribute("tabindex", "0");
       element.setAttribute("role", "button");
-      element.setAttribute("aria-label", "node " + element.getAttribute("data-k"));
+      element.setAttribute("aria-label", say("node", {name: element.getAttribute("data-k")}));
     });
   }
   var elements = [];
@@ -235,7 +263,7 @@
     }
     playButton.innerHTML = icons.pause;
     playButton.setAttribute("aria-pressed", "true");
-    playButton.setAttribute("aria-label", "Pause (space)");
+    playButton.setAttribute("aria-label", say("pause"));
     timer = setInterval(function () {
       if (current >= last) {
         pause();
@@ -252,7 +280,7 @@
     }
     playButton.innerHTML = icons.play;
     playButton.setAttribute("aria-pressed", "false");
-    playButton.setAttribute("aria-label", "Play (space)");
+    playButton.setAttribute("aria-label", say("play"));
   }
 
   function toggle() {
@@ -459,7 +487,7 @@
     detail.textContent = "";
     var close = make("button", "close", "×");
     close.type = "button";
-    close.setAttribute("aria-label", "Close the details");
+    close.setAttribute("aria-label", say("close"));
     close.addEventListener("click", closeDetail);
     detail.appendChild(close);
     if (details) {
@@ -479,56 +507,52 @@
 
   function describe(entry) {
     var title = make("h3", null, entry.id + " ");
-    title.appendChild(make("small", null, entry.shape || "scalar"));
+    title.appendChild(make("small", null, entry.shape || say("scalar")));
     detail.appendChild(title);
     if (entry.kind === "op") {
       detail.appendChild(make("p", "formula", entry.formula));
       var about = (data.ops || {})[entry.op];
-      detail.appendChild(make("p", null, "op " + entry.op + (about ? ": " + about : "")));
+      detail.appendChild(make("p", null, about ? say("op_about", {op: entry.op, about: about})
+                                               : say("op", {op: entry.op})));
     } else {
-      detail.appendChild(make("p", null, entry.kind === "input" ? "an input" : "a constant"));
+      detail.appendChild(make("p", null, entry.kind === "input" ? say("input") : say("constant")));
     }
     var numbers = make("p");
-    numbers.appendChild(document.createTextNode("value "));
-    numbers.appendChild(make("span", "v", entry.value));
+    sayInto(numbers, "value", {value: make("span", "v", entry.value)});
     if (entry.grad !== null) {
-      numbers.appendChild(document.createTextNode(", gradient ∂f/∂" + entry.id + " = "));
-      numbers.appendChild(make("span", "g", entry.grad));
+      sayInto(numbers, "gradient", {node: entry.id, grad: make("span", "g", entry.grad)});
     } else {
-      numbers.appendChild(document.createTextNode(", no gradient flows to it"));
+      numbers.appendChild(document.createTextNode(say("no_gradient")));
     }
     detail.appendChild(numbers);
     if (entry.step !== undefined && entry.step !== null) {
-      var forward = make("p", null, "computed in ");
-      forward.appendChild(stopButton(entry.step, "step " + entry.step));
-      detail.appendChild(forward);
+      detail.appendChild(sayInto(make("p"), "computed_in", {
+        step: stopButton(entry.step, say("step", {number: entry.step}))}));
     }
     if (entry.leaving.length) {
-      detail.appendChild(make("h4", null, "Local derivatives (sent back to its inputs)"));
+      detail.appendChild(make("h4", null, say("locals")));
       var rules = make("ul");
       entry.leaving.forEach(function (leaving) {
         var item = make("li", null, leaving[2] + " ");
-        item.appendChild(stopButton(leaving[0], "step " + leaving[0]));
+        item.appendChild(stopButton(leaving[0], say("step", {number: leaving[0]})));
         rules.appendChild(item);
       });
       detail.appendChild(rules);
     }
     if (entry.reaching.length) {
       detail.appendChild(make("h4", null, entry.reaching.length > 1
-        ? "Gradients reaching it, added up" : "Its gradient comes from"));
+        ? say("reaching_several") : say("reaching_one")));
       var arriving = make("ul");
       entry.reaching.forEach(function (reaching) {
-        var item = make("li", null, "from " + reaching[1] + " ");
-        item.appendChild(stopButton(reaching[0], "step " + reaching[0]));
-        arriving.appendChild(item);
+        arriving.appendChild(sayInto(make("li"), "from", {
+          node: reaching[1], step: stopButton(reaching[0], say("step", {number: reaching[0]}))}));
       });
       detail.appendChild(arriving);
     }
     var count = entry.paths;
-    detail.appendChild(make("p", "paths", count === 1 ? "1 chain-rule path leads from the output " +
-      "down to " + entry.id + " (highlighted)." : count + " chain-rule paths lead from the output " +
-      "down to " + entry.id + (count ? " (highlighted): its gradient is the sum over them of the " +
-      "products of the local derivatives on each." : ".")));
+    detail.appendChild(make("p", "paths", say(count === 1 ? "paths_one" : count ? "paths_many"
+                                                                                : "paths_none",
+                                              {count: count, node: entry.id})));
     if (entry.extra) {
       var extra = make("div", "extra");
       extra.innerHTML = entry.extra;  // the page's own markup, escaped when written
@@ -579,11 +603,11 @@
 
   function judge(blank, typed) {
     if (!typed.trim()) {
-      return {status: "empty", why: "not answered"};
+      return {status: "empty", why: say("not_answered")};
     }
     var value = readAnswer(typed);
     if (value === null) {
-      return {status: "unreadable", why: "“" + typed.trim() + "” is not a number"};
+      return {status: "unreadable", why: say("not_a_number", {typed: typed.trim()})};
     }
     if (Math.abs(value - blank.answer) <= blank.tol) {
       return {status: "right", why: ""};
@@ -599,17 +623,15 @@
   function expected(blank) {
     // as gradtrace.narrate.quiz.expected
     if (blank.kind === "value") {
-      return "not the value of " + blank.asks + ": apply its op to its inputs again";
+      return say("expected_value", {asks: blank.asks});
     }
     if (blank.kind === "local") {
-      return "not " + blank.asks + ": take the derivative of the op by this input, at the " +
-        "values of the forward pass";
+      return say("expected_local", {asks: blank.asks});
     }
     if (blank.kind === "sum") {
-      return "not the sum of the gradients reaching " + blank.asks.slice(4);
+      return say("expected_sum", {node: blank.asks.slice(4)});
     }
-    return "not upstream × local: multiply the gradient arriving from above by this step's " +
-      "local derivative";
+    return say("expected_grad");
   }
 
   function inputOf(blank) {
@@ -630,7 +652,7 @@
       input.classList.remove("right", "wrong", "empty");
       input.classList.add(verdict.status === "unreadable" ? "wrong" : verdict.status);
       input.setAttribute("aria-invalid", verdict.status === "right" ? "false" : "true");
-      input.title = verdict.status === "right" ? "right" : verdict.why;
+      input.title = verdict.status === "right" ? say("right") : verdict.why;
       if (verdict.status === "right") {
         right += 1;
       } else if (first === null && verdict.status !== "empty") {
@@ -638,9 +660,9 @@
         firstWhy = verdict.why;
       }
     });
-    var text = right + " of " + quiz.blanks.length + " right.";
+    var text = say("score", {right: right, total: quiz.blanks.length});
     if (first !== null) {
-      text += " The first wrong step is " + first.where + " (" + first.asks + "): " + firstWhy + ".";
+      text += say("first_wrong", {where: first.where, asks: first.asks, why: firstWhy});
       var item = items[first.stop];
       if (item) {
         item.classList.add("first-wrong");

@@ -1,0 +1,484 @@
+"""--lang zh: the catalog is complete and consistent, the language is chosen as documented, the
+Chinese outputs carry the English numbers in the glossary's terms, and tables stay aligned.
+
+The CLI is run in a fresh process (`gradtrace.cli.main`), as a user runs it: --lang is read
+before the command's own options, and the language chosen must not leak into other tests.
+"""
+
+import ast
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gradtrace
+from gradtrace.core import i18n
+from gradtrace.core.errors import display_width
+from gradtrace.core.glossary import lookup, terms
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "gradtrace"
+LOCALE = PACKAGE / "locale" / "zh" / "LC_MESSAGES"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+KEYWORDS = {"_": None, "N_": None, "message": None, "fill_segments": None, "ngettext": (1, 2)}
+SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
+SIGMOID_AT = "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+
+
+def gradtrace_cli(*args, env=None, cwd=None):
+    """`gradtrace ARGS` in a new process, the locale variables cleared unless `env` sets them."""
+    environ = {key: value for key, value in os.environ.items()
+               if key not in ("GRADTRACE_LANG", "LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    environ.update(NO_COLOR="1", **(env or {}))
+    return subprocess.run([sys.executable, "-c", "from gradtrace.cli import main; main()", *args],
+                          capture_output=True, text=True, env=environ, cwd=cwd, timeout=300)
+
+
+def catalog():
+    from babel.messages.pofile import read_po
+
+    with open(LOCALE / "gradtrace.po", "rb") as file:
+        return read_po(file)
+
+
+def entries():
+    """(msgid, plural msgid or None, translations) of every message of the catalog."""
+    for message in catalog():
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id, None)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        yield ids[0], ids[1], strings, message
+
+
+# -- the catalog ------------------------------------------------------------------------------
+
+def test_every_message_the_source_marks_has_a_chinese_translation_and_none_is_fuzzy():
+    pytest.importorskip("babel")
+    from babel.messages.extract import extract_from_dir
+
+    found = {message[2] if isinstance(message[2], str) else message[2][0]
+             for message in extract_from_dir(str(PACKAGE), keywords=KEYWORDS)}
+    translated = {msgid: (strings, entry) for msgid, _plural, strings, entry in entries()}
+    assert len(found) > 700  # the extraction did find the package's messages
+    missing = sorted(found - set(translated))
+    assert not missing, f"not in the catalog: {missing[:10]}"
+    empty = sorted(msgid for msgid in found if not all(translated[msgid][0]))
+    assert not empty, f"no Chinese translation: {empty[:10]}"
+    fuzzy = sorted(msgid for msgid, (_strings, entry) in translated.items() if entry.fuzzy)
+    assert not fuzzy, f"fuzzy entries: {fuzzy[:10]}"
+    unused = sorted(set(translated) - found)
+    assert not unused, f"in the catalog but not in the source: {unused[:10]}"
+
+
+def test_every_marking_call_in_the_source_is_seen_by_the_extraction():
+    """Babel does not see a call inside an f-string (Python 3.11) or nested in another marked
+    call: each call with a literal template, as Python parses it, is in the catalog."""
+    translated = {msgid for msgid, *_rest in entries()}
+    unseen = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in KEYWORDS and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                    and node.args[0].value not in translated):
+                unseen.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not unseen
+
+
+_FIELD = re.compile(r"\{([A-Za-z_]\w*)((?:![rsa])?(?::[^{}]*)?)\}")
+
+
+def fields(text: str) -> list:
+    return sorted(_FIELD.findall(text.replace("{{", "").replace("}}", "")))
+
+
+def test_every_translation_keeps_exactly_the_named_placeholders():
+    lost = [(msgid, fields(msgid), fields(string)) for msgid, plural, strings, _entry in entries()
+            for string in strings if fields(string) != fields(msgid)
+            or (plural is not None and fields(plural) != fields(msgid))]
+    assert not lost
+    # the check can fail: a translation that drops a field is caught
+    assert fields("{node} = {written}") != fields("{node} =")
+
+
+def test_the_committed_mo_is_what_compiling_the_po_gives():
+    pytest.importorskip("babel")
+    from babel.messages.mofile import write_mo
+
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog())
+    assert compiled.getvalue() == (LOCALE / "gradtrace.mo").read_bytes(), \
+        "run: pybabel compile -d gradtrace/locale -D gradtrace -l zh (CONTRIBUTING.md)"
+
+
+# -- the glossary -----------------------------------------------------------------------------
+
+_NOT_PROSE = re.compile(r"gradtrace[ .][a-z_]+|\{[^{}]*\}|--[a-z][\w-]*|`[^`]*`|\b[A-Z_]{2,}\w*"
+                        r"|\w+\(|[a-z]+_[a-z_]+|\w+=\w*")
+
+
+def test_messages_with_a_glossary_term_use_its_chinese_term():
+    """'upstream gradient' is 上游梯度 in every translation of a message that holds it, and so
+    for every term (options, fields and code in a message are not its words)."""
+    wrong = []
+    for msgid, plural, strings, _entry in entries():
+        for text in filter(None, (msgid, plural)):
+            words = _NOT_PROSE.sub(" ", text)
+            for term in terms():
+                if re.search(r"(?<![\w-])" + re.escape(term.english) + r"(?:s|es)?(?![\w-])",
+                             words, re.IGNORECASE):
+                    wrong += [(term.english, msgid) for string in strings
+                              if term.chinese not in string]
+    assert not wrong
+    backward = i18n.catalog("zh").gettext("Each step: input ← node: upstream × local = downstream.")
+    assert "上游梯度" in backward and "局部导数" in backward and "下游梯度" in backward
+
+
+def test_the_glossary_holds_the_notes_terms_once_each():
+    english = [term.english.casefold() for term in terms()]
+    assert len(english) == len(set(english))
+    wanted = {"upstream gradient": "上游梯度", "local gradient": "局部梯度", "chain rule": "链式法则",
+              "add gate": "加法门", "mul gate": "乘法门", "max gate": "最大门", "Jacobian": "雅可比矩阵",
+              "forward pass": "前向传播", "backward pass": "反向传播", "vanishing": "梯度消失"}
+    by_english = {term.english: term.chinese for term in terms()}
+    assert {key: by_english.get(key) for key in wanted} == wanted
+    assert all(term.sources and set(term.sources) <= {"d2l", "cs231n", "nndl", "dlfs"}
+               for term in terms())
+
+
+NOTES = {"d2l": ("000_", "004_"), "cs231n": ("001_",), "nndl": ("002_",), "dlfs": ("003_",)}
+
+
+@pytest.mark.skipif(not os.environ.get("GRADTRACE_NOTES"),
+                    reason="set GRADTRACE_NOTES to the folder of the course notes")
+def test_each_chinese_term_is_in_the_notes_it_names():
+    folder = Path(os.environ["GRADTRACE_NOTES"])
+    texts = {source: "".join(path.read_text(encoding="utf-8") for prefix in prefixes
+                             for path in folder.glob(prefix + "*"))
+             for source, prefixes in NOTES.items()}
+    assert not [(term.chinese, source) for term in terms() for source in term.sources
+                if term.chinese not in texts[source]]
+
+
+def test_the_glossary_is_searched_both_ways():
+    by_chinese = {term.english for term in lookup("梯度")}
+    assert {"gradient", "upstream gradient", "local gradient", "gradient descent"} <= by_chinese
+    by_english = {term.chinese for term in lookup("GRADIENT")}
+    assert {"梯度", "上游梯度", "梯度下降"} <= by_english
+    assert "链式法则" not in by_english
+    assert lookup("") == terms()
+
+
+def test_gradtrace_glossary_shows_both_directions_and_the_whole_table():
+    found = gradtrace_cli("glossary", "梯度", "--format", "json")
+    assert found.returncode == 0, found.stderr
+    document = json.loads(found.stdout)
+    assert document["query"] == "梯度"
+    assert {"english": "upstream gradient", "chinese": "上游梯度", "sources": ["cs231n"]} in \
+        document["terms"]
+    text = gradtrace_cli("glossary", "chain rule", "--format", "text").stdout
+    assert "chain rule" in text and "链式法则" in text and "梯度下降" not in text
+    whole = gradtrace_cli("glossary", "--format", "markdown").stdout
+    assert whole.count("\n| ") == len(terms()) + 1  # the header and one row per term
+    chinese = gradtrace_cli("glossary", "gradient", "--lang", "zh", "--format", "text").stdout
+    assert chinese.startswith("术语表：gradient\n英文") and "出处：" in chinese
+    missing = gradtrace_cli("glossary", "no-such-term")
+    assert missing.returncode == 1 and "no-such-term" in missing.stderr
+
+
+# -- choosing the language --------------------------------------------------------------------
+
+@pytest.mark.parametrize("environ, expected", [
+    ({}, "en"),
+    ({"GRADTRACE_LANG": "zh"}, "zh"),
+    ({"GRADTRACE_LANG": "zh_CN"}, "zh"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C.UTF-8"}, "en"),  # LC_ALL before LANG
+    ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_TW.UTF-8"}, "zh"),
+    ({"LANG": "zh_CN.UTF-8", "GRADTRACE_LANG": "en"}, "en"),  # GRADTRACE_LANG before the locale
+])
+def test_the_language_comes_from_gradtrace_lang_then_the_locale(environ, expected):
+    assert i18n.from_environment(environ) == expected
+
+
+def test_an_unknown_gradtrace_lang_is_refused_naming_the_choices():
+    with pytest.raises(i18n.UnknownLanguage, match="en or zh"):
+        i18n.from_environment({"GRADTRACE_LANG": "fr"})
+
+
+def test_the_environment_and_the_locale_select_chinese_and_lang_en_overrides_them():
+    args = ("explain", "x*y", "--at", "x=2,y=3", "--format", "text", "--no-check")
+    assert "前向传播" in gradtrace_cli(*args, env={"GRADTRACE_LANG": "zh"}).stdout
+    assert "前向传播" in gradtrace_cli(*args, env={"LANG": "zh_CN.UTF-8"}).stdout
+    english = gradtrace_cli(*args, "--lang", "en",
+                            env={"GRADTRACE_LANG": "zh", "LANG": "zh_CN.UTF-8"}).stdout
+    assert "Forward pass" in english and "前向传播" not in english
+    assert english == gradtrace_cli(*args).stdout  # English by default
+    assert "Forward pass" in gradtrace_cli(*args, "--lang=zh", "--lang", "en").stdout
+
+
+@pytest.mark.parametrize("args, variable", [(("--lang", "fr"), {}),
+                                            ((), {"GRADTRACE_LANG": "klingon"})])
+def test_an_unknown_language_is_a_usage_error_naming_the_choices(args, variable):
+    refused = gradtrace_cli("explain", "x*y", *args, env=variable)
+    assert refused.returncode == 2
+    assert "en or zh" in refused.stderr and refused.stdout == ""
+
+
+def test_every_command_s_help_says_that_lang_zh_exists():
+    from gradtrace.cli import COMMANDS
+
+    for command in COMMANDS:
+        help_text = gradtrace_cli(command, "--help").stdout
+        assert "--lang en|zh" in help_text and "--lang zh" in help_text, command
+
+
+def test_the_python_api_renders_in_the_language_asked_and_only_there():
+    trace = gradtrace.explain("log(x) + y*y", at={"x": 0, "y": 2})
+    english_before = trace.to_text()
+    chinese = trace.to_text(lang="zh")
+    assert "反向传播" in chinese and "log(0) 为 -inf" in chinese
+    # the problem was first written in Chinese, and is said again in English afterwards
+    assert trace.to_text() == english_before
+    assert "log(0) is -inf" in english_before
+    assert "反向传播" in trace.to_markdown(lang="zh")
+    assert json.loads(trace.to_json(lang="zh"))["lang"] == "zh"
+    assert "lang" not in json.loads(trace.to_json())
+    with i18n.language("zh"):
+        assert i18n.current() == "zh"
+        assert "Backward pass" in trace.to_text(lang="en")
+    assert i18n.current() == "en"
+
+
+def test_a_message_kept_by_the_engine_is_said_again_in_a_later_language():
+    with i18n.language("zh"):
+        made = i18n.message("division by zero")
+        joined = i18n.Joined([made, i18n.message("the result is not finite")])
+    assert made == "除以零"
+    assert i18n.again(made) == "division by zero"
+    assert i18n.again(joined) == "division by zero; the result is not finite"
+
+
+# -- the acceptance outputs -------------------------------------------------------------------
+
+def golden(name: str) -> str:
+    return (GOLDEN / name).read_text(encoding="utf-8")
+
+
+EXPLAIN = ("explain", SIGMOID, "--at", SIGMOID_AT, "--format", "text")
+MLP = ("mlp", "--layers", "4,5,3", "--format", "text")
+CNN = ("cnn", "--format", "text")
+
+
+@pytest.mark.parametrize("args, name", [(EXPLAIN, "explain_sigmoid_neuron.zh.txt"),
+                                        (MLP, "mlp_4_5_3.zh.txt"), (CNN, "cnn.zh.txt")])
+def test_the_chinese_outputs_are_the_golden_ones(args, name):
+    done = gradtrace_cli(*args, "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == golden(name)
+
+
+def test_a_parse_error_in_chinese_is_the_golden_one_with_its_caret():
+    done = gradtrace_cli("explain", "x +* (", "--lang", "zh", "--format", "text")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == golden("parse_error.zh.txt")
+    lines = done.stderr.splitlines()
+    assert lines[1] == "x +* (" and lines[2] == "   ^"  # under the '*'
+
+
+def test_the_chinese_explanation_prints_the_english_numbers_token_by_token():
+    english = gradtrace_cli(*EXPLAIN).stdout
+    chinese = gradtrace_cli(*EXPLAIN, "--lang", "zh").stdout
+    assert len(NUMBER.findall(english)) > 300
+    assert NUMBER.findall(chinese) == NUMBER.findall(english)
+    # every sentence in the glossary's terms, none left in English
+    for words in ("前向传播", "反向传播", "上游梯度 × 局部导数 = 下游梯度", "链式法则", "加法门：梯度分布器",
+                  "乘法门：梯度转换器"):
+        assert words in chinese
+    assert english_runs(chinese) == []
+
+
+@pytest.mark.parametrize("args", [MLP, CNN], ids=["mlp", "cnn"])
+def test_the_chinese_layer_steps_print_the_english_numbers_line_by_line(args):
+    """Line by line; within a line a sentence may put its numbers in another order ("1 of 5"
+    is 5 个中的 1 个)."""
+    english = gradtrace_cli(*args).stdout.splitlines()
+    chinese = gradtrace_cli(*args, "--lang", "zh").stdout.splitlines()
+    assert len(chinese) == len(english)
+    assert [sorted(NUMBER.findall(line)) for line in chinese] == \
+        [sorted(NUMBER.findall(line)) for line in english]
+    text = "\n".join(chinese)
+    for words in ("前向传播，逐层", "反向传播，逐层（δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾）", "梯度健康状况"):
+        assert words in text
+
+
+# -- display width ----------------------------------------------------------------------------
+
+def column_starts(line: str, texts) -> list[int]:
+    """The display column where each of `texts` starts in `line`, in order."""
+    starts, position = [], 0
+    for text in texts:
+        position = line.index(text, position)
+        starts.append(display_width(line[:position]))
+        position += len(text)
+    return starts
+
+
+def test_a_table_with_chinese_headers_and_names_stays_aligned():
+    from gradtrace.narrate.blocks import Section, Table
+    from gradtrace.render.plain import render_plain
+
+    rows = (("权重", "-1.00", "梯度很大"), ("x", "2.50", "ok"), ("偏置项b", "10.25", "—"))
+    table = Table(("名字", "值", "说明"), ("name", "value", ""), rows)
+    lines = render_plain([Section("表", (table,))]).splitlines()
+    header, body = lines[1], lines[3:6]
+    assert set(lines[2]) == {"─"}
+    starts = [column_starts(line, cells) for line, cells in
+              zip(body, rows)]
+    assert starts[0][0] == starts[1][0] == starts[2][0] == column_starts(header, ["名字"])[0]
+    assert starts[0][2] == starts[1][2] == starts[2][2] == column_starts(header, ["说明"])[0]
+    # numbers are right-aligned: they end in one display column, under the header's end
+    ends = [display_width(line[:line.index(cells[1]) + len(cells[1])])
+            for line, cells in zip(body, rows)]
+    assert len(set(ends)) == 1
+    assert ends[0] == display_width(header[:header.index("值") + 1])
+    assert display_width(lines[2]) == max(display_width(line) for line in lines[1:6])
+
+
+def test_narrated_lines_with_chinese_words_put_their_notes_in_one_column():
+    from gradtrace.narrate.blocks import Section
+    from gradtrace.narrate.lines import Line
+    from gradtrace.render.plain import render_plain
+
+    lines = (Line((("h1 = 权重 × x", ""),), "乘法门"), Line((("h2 = h1 + b", ""),), "加法门"))
+    text = render_plain([Section("前向传播", (lines,))]).splitlines()
+    assert column_starts(text[1], ["乘法门"]) == column_starts(text[2], ["加法门"])
+
+
+def test_the_caret_counts_chinese_characters_as_two_columns():
+    done = gradtrace_cli("explain", "权重 * * x", "--lang", "zh", "--format", "text")
+    assert done.returncode == 2
+    _heading, expression, caret, _why = done.stderr.splitlines()
+    assert expression == "权重 * * x"
+    assert display_width(caret) - 1 == display_width("权重 * ")
+
+
+# -- every command speaks Chinese -------------------------------------------------------------
+
+WORD = r"[A-Za-z][a-z]+"
+_ENGLISH_RUN = re.compile(rf"(?<![\w./(=-]){WORD}(?: {WORD}){{2,}}(?![\w(=/])")
+
+
+def english_runs(text: str) -> list[str]:
+    """Runs of three or more English words in a row: an untranslated sentence (math, names,
+    numbers and code never hold three plain words in a row)."""
+    return _ENGLISH_RUN.findall(text)
+
+
+def test_the_english_run_detector_finds_an_untranslated_sentence():
+    assert english_runs("h1 ← h2: 0.20 × 1 = 0.20   add gate: distributor") == []
+    assert english_runs("梯度：the output's gradient starts at 1") == ["gradient starts at"]
+    assert english_runs("relu, reshape, sigmoid, silu, sin") == []
+
+
+SMOKE = {
+    "explain forward mode": ("explain", "x*y+max(x,y)", "--mode", "forward", "--format", "text"),
+    "explain vectors": ("explain", "sum(relu(W@x+b))", "--at", "W=[[1,-2],[3,4]]", "--at",
+                        "x=[1,2]", "--at", "b=[0.5,-10]", "--jacobians", "--format", "text"),
+    "explain problems": ("explain", "log(x)+relu(y)+mse(x, y)", "--at", "x=0,y=0",
+                         "--format", "text"),
+    "explain markdown": ("explain", "1/(1+exp(-(w*x+b)))", "--fuse", "--format", "markdown"),
+    "jacobian": ("jacobian", "tanh(W@x)", "--wrt", "x", "--at", "W=randn(3,4)", "--at",
+                 "x=randn(4)", "--format", "text"),
+    "check": ("check", "(y-sigmoid(w*a))**2/2", "--claim",
+              "w=(y-sigmoid(w*a))*sigmoid(w*a)*(1-sigmoid(w*a))*a", "--format", "text"),
+    "gradcheck": ("gradcheck", "conv2d", "--format", "text"),
+    "train": ("train", "--data", "xor", "--layers", "2,4,1", "--epochs", "50",
+              "--format", "text"),
+    "optimize": ("optimize", "x**2/20 + y**2", "--opt", "sgd,momentum,nesterov,adam",
+                 "--format", "text"),
+    "ops": ("ops", "--format", "text"),
+    "quiz": ("quiz", "x*y+z", "--blank", "all", "--format", "text"),
+    "mlp saturated": ("mlp", "--layers", "4,5,3", "--depth", "6", "--act", "sigmoid", "--init",
+                      "normal", "--format", "text"),
+    "cnn stride": ("cnn", "--input", "1x7x7", "--conv", "1x3x3", "--stride", "3", "--pool", "1",
+                   "--format", "text"),
+    "usage error": ("mlp", "--layers", "4,x"),
+}
+
+
+@pytest.mark.parametrize("args", SMOKE.values(), ids=SMOKE.keys())
+def test_every_command_speaks_chinese(args):
+    done = gradtrace_cli(*args, "--lang", "zh")
+    output = done.stdout + done.stderr
+    assert re.search("[\u4e00-\u9fff]", output), output
+    assert english_runs(output) == []
+
+
+def test_pictures_and_their_messages_speak_chinese(tmp_path):
+    dot = gradtrace_cli("graph", "x*y+z", "-o", str(tmp_path / "g.dot"), "--lang", "zh")
+    assert dot.returncode == 0 and dot.stdout.startswith("已写入 ")
+    assert "每个框：名字" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+    pytest.importorskip("matplotlib")
+    plot = gradtrace_cli("plot", "tanh(x)", "-o", str(tmp_path / "p.svg"), "--lang", "zh")
+    assert plot.returncode == 0 and english_runs(plot.stdout + plot.stderr) == []
+
+
+def test_a_missing_chinese_font_draws_the_picture_in_english_and_says_so(tmp_path):
+    pytest.importorskip("matplotlib")
+    done = gradtrace_cli("plot", "tanh(x)", "-o", str(tmp_path / "p.png"), "--lang", "zh",
+                         env={"GRADTRACE_CJK_FONT": str(tmp_path / "no-such-font.ttc")})
+    assert done.returncode == 0 and (tmp_path / "p.png").is_file()
+    assert "图中的中文需要中文字体" in done.stderr and "GRADTRACE_CJK_FONT" in done.stderr
+
+
+def test_matplotlib_finds_the_cjk_font_of_the_pictures():
+    matplotlib = pytest.importorskip("matplotlib")
+    from gradtrace.render.fonts import cjk_font_file
+    from gradtrace.render.plots import pyplot
+
+    if cjk_font_file() is None:
+        pytest.skip("no CJK font: pip install 'gradtrace[cjk]'")
+    with i18n.language("zh"), matplotlib.rc_context():
+        pyplot()
+        from matplotlib import font_manager
+
+        family = font_manager.FontProperties(fname=str(cjk_font_file())).get_name()
+        assert family in matplotlib.rcParams["font.family"]
+
+
+def test_json_in_chinese_has_the_same_keys_and_a_lang_key():
+    def keys(value):
+        if isinstance(value, dict):
+            return {key: keys(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [keys(item) for item in value]
+        return None
+
+    for args in (("explain", "log(x)+relu(y)", "--at", "x=0,y=0"), ("mlp",),
+                 ("check", "relu(x)*y", "--samples", "5")):
+        english = json.loads(gradtrace_cli(*args, "--format", "json").stdout)
+        chinese = json.loads(gradtrace_cli(*args, "--format", "json", "--lang", "zh").stdout)
+        assert "lang" not in english and chinese.pop("lang") == "zh"
+        assert keys(chinese) == keys(english), args
+
+
+def test_the_interactive_page_speaks_chinese(tmp_path):
+    page = tmp_path / "p.html"
+    done = gradtrace_cli("explain", "x*y+z", "--html", str(page), "--lang", "zh",
+                         "--format", "text")
+    assert done.returncode == 0, done.stderr
+    text = page.read_text(encoding="utf-8")
+    assert '<html lang="zh">' in text
+    data = json.loads(re.search(r'id="gt-data">(.*?)</script>', text).group(1))
+    assert data["words"]["reaching_one"] == "它的梯度来自"
+    assert data["steps"][1][1].startswith("前向传播第 1 步")

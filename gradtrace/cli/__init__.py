@@ -26,9 +26,11 @@ Start here:
   gradtrace ops                      # every op and its local derivative
   gradtrace COMMAND --help           # options, with examples
 
-Every command also takes --max-elements N, the largest array it makes (10,000,000 numbers
-by default; GRADTRACE_MAX_ELEMENTS sets it too), and --max-seconds S, the longest repeated
-work it starts (epochs, passes: 120 s by default, predicted from the first half second;
+Every command also takes --lang zh, to tell it all in Chinese with the course notes' terms
+(GRADTRACE_LANG or the locale set it too; gradtrace glossary lists the terms),
+--max-elements N, the largest array it makes (10,000,000 numbers by default;
+GRADTRACE_MAX_ELEMENTS sets it too), and --max-seconds S, the longest repeated work it starts
+(epochs, passes: 120 s by default, predicted from the first half second;
 GRADTRACE_MAX_SECONDS).
 
 Exit codes: 0 ok; 1 a value is not finite or a check disagreed; 2 a usage or parse error.

@@ -1,5 +1,5 @@
 """`gradtrace jacobian`: the whole Jacobian of an output with respect to one input, built in
-reverse mode and in forward mode, with the passes and the time each took."""
+reverse mode and in forward mode, with the passes each took (and, asked, the time)."""
 
 from typing import Annotated, Optional
 
@@ -32,15 +32,18 @@ def jacobian(
              "more than one input. Example: --wrt x", show_default=False)] = None,
     at: AtOption = None,
     seed: SeedOption = 0,
-    output_format: format_option("{jacobian, shape, passes, seconds, ...} (schema "
+    output_format: format_option("{jacobian, shape, passes, ...} (schema "
                                  "gradtrace.jacobian/1).") = Format.rich,
     precision: PrecisionOption = 2,
+    times: Annotated[bool, typer.Option(
+        "--times", help="Also show how long each mode took (JSON: \"seconds\"). Off by "
+                        "default so that the same input gives the same bytes.")] = False,
 ) -> None:
     """Build the Jacobian ∂f/∂x of EXPRESSION's output f with respect to the input x, twice.
 
     Reverse mode runs one backward pass (a VJP) per output element and gets J row by row;
     forward mode runs one forward pass (a JVP) per input element and gets it column by column.
-    Both are shown with their pass counts and times, and compared. Exit code 1 if an entry is
+    Both are shown with their pass counts (and with --times, how long each took), and compared. Exit code 1 if an entry is
     not finite or the two disagree, 2 for a usage or parse error.
     """
     from ..expr.pipeline import explain_jacobian
@@ -51,8 +54,8 @@ def jacobian(
     with progress_bar(None, _("building the Jacobian"), unit=_("passes")) as advance:
         report = explain_jacobian(expression, parse_assignments(at or [], seed), wrt, seed=seed,
                                   progress=advance)
-    show(output_format, lambda: jacobian_sections(report, precision),
-         lambda: jacobian_json(report))
+    show(output_format, lambda: jacobian_sections(report, precision, times),
+         lambda: jacobian_json(report, times))
     if not _agree(report.jacobian):
         raise typer.Exit(EXIT_PROBLEM)
 

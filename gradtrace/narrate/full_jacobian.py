@@ -34,12 +34,15 @@ def element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return [f"{name}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)]
 
 
-def jacobian_sections(report: JacobianReport, precision: int = 2) -> list[Section]:
+def jacobian_sections(report: JacobianReport, precision: int = 2,
+                      times: bool = False) -> list[Section]:
+    """The point, J with its structure, the two modes' pass counts (and, with times, how long
+    each took), and why backprop is reverse mode."""
     result = report.jacobian
     header = point_section(result.expression, report.graph, report.values, report.defaults,
                            precision)
     return [header, _matrix_section(result, precision),
-            _modes_section(result, precision),
+            _modes_section(result, precision, times),
             Section(_("Forward or reverse?"), (_(WHY_REVERSE),), "modes")]
 
 
@@ -90,20 +93,23 @@ def _table(result, precision: int, transposed: bool = False) -> Table:
     return Table(("", *column_labels), ("name",) + ("grad",) * len(column_labels), rows)
 
 
-def _modes_section(result, precision: int) -> Section:
-    lines = (
+def _modes_section(result, precision: int, times: bool) -> Section:
+    lines = [
         Line(tuple(fill_segments(
-            "reverse mode: {passes}, one VJP per output element (seed e_i, a row of J), {time}",
-            passes=[(_passes(result.reverse_passes), "name")],
-            time=_milliseconds(result.reverse_seconds)))),
+            "reverse mode: {passes}, one VJP per output element (seed e_i, a row of J)",
+            passes=[(_passes(result.reverse_passes), "name")]))),
         Line(tuple(fill_segments(
-            "forward mode: {passes}, one JVP per input element (tangent e_j, a column of J), "
-            "{time}", passes=[(_passes(result.forward_passes), "name")],
-            time=_milliseconds(result.forward_seconds)))),
+            "forward mode: {passes}, one JVP per input element (tangent e_j, a column of J)",
+            passes=[(_passes(result.forward_passes), "name")]))),
         Line(((_("max |reverse − forward| = "), ""),
               (fmt(result.max_difference, max(precision, 2), compact=True), "grad"))),
-    )
-    return Section(_("Two ways to build it"), (lines,), "modes")
+    ]
+    if times:  # only when asked: times differ from run to run, the rest of the output does not
+        lines.append(Line(((_("time taken: reverse mode {reverse}, forward mode {forward} "
+                              "(it varies from run to run)",
+                              reverse=_milliseconds(result.reverse_seconds),
+                              forward=_milliseconds(result.forward_seconds)), ""),)))
+    return Section(_("Two ways to build it"), (tuple(lines),), "modes")
 
 
 def _passes(count: int) -> str:

@@ -37,11 +37,11 @@ def _forward_pass(one) -> dict:
             "derivative": number(one.derivative), "reverse": number(one.reverse)}
 
 
-def jacobian_json(report) -> str:
-    """`gradtrace jacobian`: schema gradtrace.jacobian/1. Everything but "seconds" is the same
-    from run to run."""
+def jacobian_json(report, times: bool = False) -> str:
+    """`gradtrace jacobian`: schema gradtrace.jacobian/1. "seconds" is there only with times,
+    so that the document is otherwise the same from run to run."""
     result = report.jacobian
-    return dumps({
+    document = {
         "schema": "gradtrace.jacobian/1",
         "expression": result.expression,
         "wrt": result.wrt,
@@ -54,11 +54,14 @@ def jacobian_json(report) -> str:
         "output_shape": list(result.output_shape),
         "input_shape": list(result.input_shape),
         "passes": {"reverse": result.reverse_passes, "forward": result.forward_passes},
-        "seconds": {"reverse": result.reverse_seconds, "forward": result.forward_seconds},
         "max_difference": number(result.max_difference),
         "structure": {"name": result.structure, "density": result.density,
                       "description": result.description},
-    })
+    }
+    if times:
+        document["seconds"] = {"reverse": result.reverse_seconds,
+                               "forward": result.forward_seconds}
+    return dumps(document)
 
 
 def layers_json(result, network: dict) -> str:

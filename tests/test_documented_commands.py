@@ -78,3 +78,15 @@ def test_a_documented_command_runs_as_documented(line, tmp_path):
         if re.fullmatch(r"[\w./-]+\.(svg|png|dot|html|txt|tex|json)", word) and not word.startswith("-"):
             if process.returncode == 0 and word not in ("sigmoid.tex", "exam.tex"):
                 assert (tmp_path / word).exists(), word
+
+
+def test_the_readme_shows_the_chinese_explanation_as_the_golden_output_is():
+    """The README's `--lang zh` example is followed by exactly what tests/test_i18n.py checks
+    the command prints (tests/golden/explain_sigmoid_neuron.zh.txt)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    golden = (ROOT / "tests" / "golden" / "explain_sigmoid_neuron.zh.txt").read_text(
+        encoding="utf-8")
+    shown = re.search(r"```sh\ngradtrace explain (.*?) --lang zh\n```\n\n```text\n(.*?)```",
+                      text, flags=re.S)
+    assert shown, "the README shows no `explain ... --lang zh` example with its output"
+    assert shown.group(2) == golden

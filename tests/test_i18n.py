@@ -482,3 +482,95 @@ def test_the_interactive_page_speaks_chinese(tmp_path):
     data = json.loads(re.search(r'id="gt-data">(.*?)</script>', text).group(1))
     assert data["words"]["reaching_one"] == "它的梯度来自"
     assert data["steps"][1][1].startswith("前向传播第 1 步")
+
+
+# -- the errors of the option parser, numpy and the PyTorch-named API ---------------------------
+
+PARSER_ERRORS = {
+    "not a choice": (("mlp", "--act", "foo"), "错误：'--act' 的值无效：'foo' 不是 'tanh'"),
+    "out of range": (("train", "--epochs", "0"), "错误：'--epochs' 的值无效：0 不在范围 x>=1 内。"),
+    "not a number": (("train", "--lr", "abc"), "'abc' 不是有效的数。"),
+    "unknown option": (("plot", "relu(x)", "--format", "text"),
+                       "错误：没有这个选项：--format（可能想写的是：--at, --wrt）"),
+    "missing argument": (("gradcheck",), "错误：缺少参数 'LAYER'。"),
+    "unknown command": (("frobnicate",), "错误：没有命令 'frobnicate'。"),
+    "no value": (("explain", "x*y", "--at"), "错误：选项 '--at' 需要一个值。"),
+    "extra argument": (("explain", "x*y", "extra"), "错误：多余的参数：extra"),
+}
+
+
+@pytest.mark.parametrize("args, expected", PARSER_ERRORS.values(), ids=PARSER_ERRORS.keys())
+def test_the_option_parser_s_errors_are_said_in_chinese_and_english_is_untouched(args, expected):
+    chinese = gradtrace_cli(*args, "--lang", "zh")
+    english = gradtrace_cli(*args)
+    assert chinese.returncode == english.returncode == 2 and chinese.stdout == ""
+    assert expected in chinese.stderr
+    assert "Error:" not in chinese.stderr and "Usage:" not in chinese.stderr
+    assert english_runs(chinese.stderr) == []
+    assert "Error: " in english.stderr  # the parser's own English, as typer writes it
+    if "Usage: " in english.stderr:
+        assert "用法：gradtrace" in chinese.stderr and "查看帮助。" in chinese.stderr
+
+
+def test_a_missing_expression_is_said_in_chinese_and_the_help_still_shows():
+    shown = gradtrace_cli("explain", "--lang", "zh")
+    assert shown.returncode == 2 and "缺少参数 'EXPRESSION'" in shown.stderr
+    bare = gradtrace_cli("--lang", "zh")  # no command: the help, as typer shows it
+    assert "See backpropagation" in bare.stdout + bare.stderr and "错误" not in bare.stderr
+    helped = gradtrace_cli("quiz", "--help", "--lang", "zh")
+    assert helped.returncode == 0 and "--lang en|zh" in helped.stdout
+
+
+@pytest.mark.parametrize("args, chinese_words, english_words", [
+    (("explain", "x[3]", "--at", "x=[1,2]"), "下标 3 超出了轴 0 的范围（该轴的大小为 2）",
+     "index 3 is out of range for axis 0, whose size is 2"),
+    (("explain", "x[0,0]", "--at", "x=[1,2]"), "下标太多：1 维数组给了 2 个下标",
+     "too many indices: 2 for a 1-d array"),
+    (("explain", "W@x", "--at", "W=[[1,2],[3,4]]", "--at", "x=[1,2,3]"),
+     "矩阵乘积中相乘的两个维度大小不同：2 和 3", "a matrix product multiplies together differ: 2 and 3"),
+    (("explain", "x+y", "--at", "x=[1,2]", "--at", "y=[1,2,3]"), "这些形状无法广播成同一个形状",
+     "the shapes do not broadcast to one shape"),
+])
+def test_numpy_s_reasons_for_refusing_shapes_are_said_in_the_reader_s_language(
+        args, chinese_words, english_words):
+    chinese = gradtrace_cli(*args, "--lang", "zh")
+    english = gradtrace_cli(*args)
+    assert chinese.returncode == english.returncode == 2
+    assert chinese_words in chinese.stderr and english_runs(chinese.stderr) == []
+    assert english_words in english.stderr
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: gradtrace.zeros(10**9), "大小为 (1000000000,) 的张量会有 1,000,000,000 个元素"),
+    (lambda: gradtrace.nn.Linear(100_000, 100_000), "Linear：形状为 (100000, 100000) 的权重会有"),
+], ids=["tensor", "module"])
+def test_the_pytorch_named_api_refuses_a_size_over_budget_in_one_language(make, words):
+    with i18n.language("zh"), pytest.raises(ValueError) as refused:
+        make()
+    assert words in str(refused.value) and english_runs(str(refused.value)) == []
+    with pytest.raises(ValueError) as english:
+        make()
+    assert not re.search("[\u4e00-\u9fff]", str(english.value))
+    assert "would make 1" in str(english.value)
+
+
+def test_lists_in_chinese_sentences_keep_their_words_apart():
+    with i18n.language("zh"):
+        assert i18n.join_list(["a", "b", "c"]) == "a、b 或 c"
+        assert i18n.join_list(["x", "y"], last="and") == "x 和 y"
+    assert i18n.join_list(["a", "b", "c"]) == "a, b or c"
+    refused = gradtrace_cli("graph", "x*y", "-o", "g.pdf", "--lang", "zh")
+    assert refused.returncode == 2 and "名字须以 .svg、.png、.dot 或 .gv 结尾" in refused.stderr
+
+
+def test_the_ops_listing_writes_each_rule_with_its_parentheses_closed():
+    from gradtrace.narrate.ops_listing import op_rows
+
+    rules = {row["name"]: row["local"] for row in op_rows()}
+    assert rules["softmax"] == ["grad_a = softmax(a) ⊙ (g − Σ(g ⊙ softmax(a)))"]
+    assert rules["elu"] == ["∂/∂a = [a > 0] + (elu(a) + alpha)·[a ≤ 0]"]
+    unbalanced = [rule for local in rules.values() for rule in local
+                  if rule.count("(") != rule.count(")")]
+    assert not unbalanced
+    listing = gradtrace_cli("ops", "--format", "text", "--lang", "zh").stdout
+    assert "transpose(a) 或 a.T" in listing and " or " not in listing

@@ -99,6 +99,30 @@ class _Gradtrace(typer.core.TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl([(name, line) for name, (_, line) in COMMANDS.items()])
 
+    # The option parser's errors (an unknown option, a value not among the choices) are raised
+    # while the group reads its own options and while it runs a command (which reads the
+    # command's): caught on the way out, they show themselves in the reader's language.
+    def make_context(self, *args, **kwargs):
+        with _parser_errors_localised():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _parser_errors_localised():
+            return super().invoke(ctx)
+
+
+class _parser_errors_localised:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is not None and any(klass.__name__ == "ClickException"
+                                     for klass in type(error).__mro__):
+            from .usage_errors import localise
+
+            localise(error)
+        return False
+
 
 app = typer.Typer(
     cls=_Gradtrace,

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..core.i18n import _
+from ..core.i18n import _, join_list
 from ..core.errors import UsageError
 from .common import Format
 
@@ -83,23 +83,24 @@ def dims(text: str, parameter: str, count: int | None = None, example: str = "2x
 def check_pictures(svg: Optional[Path], plot: Optional[Path] = None,
                    svg_parameter: str = "svg") -> None:
     """--svg (any format write_graph knows: .svg, .png, .dot) and --plot (.png or .svg)."""
-    from ..render.image import FORMAT_OF_SUFFIX
+    if svg is not None:  # the renderers load only when a picture is asked for (start-up)
+        from ..render.image import FORMAT_OF_SUFFIX
 
-    check_picture(svg, svg_parameter, tuple(FORMAT_OF_SUFFIX))
+        check_picture(svg, svg_parameter, tuple(FORMAT_OF_SUFFIX))
     check_picture(plot, "plot")
 
 
 def check_picture(path: Optional[Path], parameter: str, suffixes=None) -> None:
     """A picture's name must say its format and its folder must exist: checked before any
     work is done, so a bad name costs nothing."""
-    from ..render.plots import FORMATS
-
     if path is None:
         return
+    from ..render.plots import FORMATS
+
     suffixes = FORMATS if suffixes is None else suffixes
     if path.suffix.lower() not in suffixes:
         raise UsageError(_("{path}: the name must end in {listed}",
-                           path=path, listed=', '.join(suffixes)), parameter)
+                           path=path, listed=join_list(suffixes)), parameter)
     if not path.parent.is_dir():
         raise UsageError(_("cannot write {path}: the folder {parent} does not exist",
                            path=path, parent=path.parent),

@@ -11,13 +11,14 @@ it once per output element).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
 from .arrays import as_float, float_type, same_width, sum_to
 from .budget import WHOLE_FACTOR, max_elements, over_budget, over_whole_budget
 from .errors import UsageError
-from .i18n import _
+from .i18n import N_, _, data
 from .graph import Graph, Node
 from .registry import REGISTRY, fill
 from .trace import GradientFlow, Trace
@@ -96,7 +97,36 @@ class ShapeError(UsageError):
                            for source, value in zip(node.inputs, inputs))
         written = fill(REGISTRY[node.op].pattern, dict(zip("abcde", node.inputs)), node.attrs)
         super().__init__(_("{node} = {written} cannot be computed for shapes {shapes}: {error}",
-                           node=node.id, written=written, shapes=shapes, error=error))
+                           node=node.id, written=written, shapes=shapes, error=numpy_reason(error)))
+
+
+# numpy's reasons for refusing shapes or indices, said in the reader's language: (its sentence,
+# ours). A reason not known here (another numpy) is shown as numpy wrote it.
+NUMPY_REASONS = tuple((re.compile(pattern, re.DOTALL), template) for pattern, template in (
+    (r"index (?P<index>-?\d+) is out of bounds for axis (?P<axis>\d+) with size (?P<size>\d+)",
+     N_("index {index} is out of range for axis {axis}, whose size is {size}")),
+    (r"too many indices for array: array is (?P<dimensions>\d+)-dimensional, but (?P<count>\d+)"
+     r" were indexed",
+     N_("too many indices: {count} for a {dimensions}-d array")),
+    (r"matmul: Input operand \d has a mismatch in its core dimension \d.*\(size (?P<got>\d+) is "
+     r"different from (?P<wanted>\d+)\)",
+     N_("the sizes a matrix product multiplies together differ: {wanted} and {got}")),
+    (r"(?:shape mismatch: objects cannot be broadcast to a single shape|operands could not be "
+     r"broadcast together).*",
+     N_("the shapes do not broadcast to one shape")),
+    (r"cannot reshape array of size (?P<size>\d+) into shape (?P<shape>\(.*\))",
+     N_("an array of {size} elements cannot be reshaped to {shape}")),
+))
+
+
+def numpy_reason(error: Exception) -> str:
+    """numpy's message for `error` in the current language, when it is one known here."""
+    text = str(error)
+    for pattern, template in NUMPY_REASONS:
+        found = pattern.fullmatch(text)
+        if found:
+            return data(template).format(**found.groupdict())
+    return text
 
 
 def _shape_text(value) -> str:

@@ -4,7 +4,7 @@ pattern and what it does where it is not differentiable."""
 from __future__ import annotations
 
 from ..core.graph import NAMED_CONSTANTS
-from ..core.i18n import _, data
+from ..core.i18n import _, data, join_list
 from ..core.registry import REGISTRY, all_ops
 from .blocks import Section, Table
 from .lines import Line
@@ -29,6 +29,7 @@ def local_rules(op, say=lambda rule: rule) -> list[str]:
     words in it, such as max's "g to the largest element")."""
     inputs = op.input_names
     out = op.usage.split(" or ")[0].split(", ")[0] if op.arity == 1 else f"({op.usage})"
+    out += ")" * (out.count("(") - out.count(")"))  # softmax(a, axis=-1) is softmax(a)
     names = {**dict(zip(LETTERS, inputs)), "out": out, "g": "g", "attrs": "",
              "shape": "shape", "key": "key", **{name: name for name in op.attrs}}
     rules = [say(rule).format(**names) for rule in op.formulas]
@@ -41,7 +42,7 @@ def local_rules(op, say=lambda rule: rule) -> list[str]:
 def ops_sections(rows: list[dict]) -> list[Section]:
     table = Table((_("op"), _("written"), _("local derivatives"), _("gate")),
                   ("name", "", "", ""),
-                  tuple((r["name"], r["usage"], "; ".join(local_rules(REGISTRY[r["name"]], data)),
+                  tuple((r["name"], join_list(r["usage"].split(" or ")), "; ".join(local_rules(REGISTRY[r["name"]], data)),
                          data(r["gate"]) or "") for r in rows))
     kinks = tuple(Line(((f"{r['name']}: {data(r['kink'])}", ""),)) for r in rows if r["kink"])
     constants = tuple(Line(((f"{name} = {value!r}", ""),)) for name, value

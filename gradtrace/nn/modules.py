@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ..core.i18n import _
 from ..core.registry import activations
 from ..core.tensor import Tensor, dtypes
 from . import functional as F
@@ -48,7 +49,8 @@ def _check_budget(layer: str, shape: tuple) -> None:
     elements = math.prod(int(size) for size in shape)
     why = over_budget(elements)
     if why:
-        raise ValueError(f"{layer}: a weight of shape {tuple(shape)} would make {why}")
+        raise ValueError(_("{layer}: a weight of shape {shape} would make {why}", layer=layer,
+                           shape=tuple(shape), why=why))
 
 
 class _Weighted(Module):

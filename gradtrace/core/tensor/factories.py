@@ -15,6 +15,7 @@ import numpy as np
 
 from . import dtypes
 from ..budget import over_budget
+from ..i18n import _
 from .methods import _check_device, _sizes
 from .random import chosen
 from .ranges import arange_values, linspace_values
@@ -81,7 +82,8 @@ def _new_sizes(shape) -> tuple[int, ...]:
 def _check_count(elements: int, sizes) -> None:
     why = over_budget(elements)
     if why:
-        raise ValueError(f"a tensor of size {tuple(sizes)} would make {why}")
+        raise ValueError(_("a tensor of size {sizes} would make {why}", sizes=tuple(sizes),
+                           why=why))
 
 
 def _filled(shape, value, dtype, requires_grad) -> Tensor:

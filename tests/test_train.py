@@ -227,3 +227,30 @@ def test_a_single_linear_layer_cannot_learn_xor():
     # Seeds 000/003: no line separates XOR, so a perceptron-like 2-1 net stays at most 3/4 right.
     report = train_json("--data", "xor", "--layers", "2,1", "--epochs", "2000")
     assert report["final_accuracy"] <= 0.75
+
+
+def offered_optimisers(command: list[str]) -> list[str]:
+    """The optimisers an unknown --opt is told to choose from, read from the message."""
+    result = runner.invoke(app, [*command, "--opt", "nosuch"])
+    assert result.exit_code == 2
+    listed = result.output.split("choose from", 1)[1]
+    return [name.strip(" .\n") for name in " ".join(listed.split()).split(",")]
+
+
+@pytest.mark.parametrize("command", [["optimize", NOTES_FUNCTION], ["train"]])
+def test_every_optimiser_offered_runs(command):
+    offered = offered_optimisers(command)
+    assert {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"} == set(offered)
+    for name in offered:
+        extra = ["--steps", "5"] if command[0] == "optimize" else ["--epochs", "5"]
+        result = runner.invoke(app, [*command, "--opt", name, *extra, "--format", "json"])
+        assert result.exit_code in (0, 1), (name, result.output)  # 1: a path that diverged
+        assert "internal error" not in result.output, name
+
+
+def test_optimize_refuses_updates_past_the_time_budget_before_doing_them(monkeypatch):
+    monkeypatch.setenv("GRADTRACE_MAX_SECONDS", "1")
+    result = runner.invoke(app, ["optimize", NOTES_FUNCTION, "--opt", "adam,sgd",
+                                 "--steps", "100000"])
+    assert result.exit_code == 2
+    assert "200,000 updates would take about" in result.output

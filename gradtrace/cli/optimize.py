@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..core.i18n import _
-from .common import EXIT_PROBLEM, Format, command_app, error_boundary, show, picture_words
+from .common import (EXIT_PROBLEM, Format, command_app, error_boundary, picture_words,
+                     progress_bar, show)
 from .options import format_option
 from .train import ImageFormat, ImageOption, check_folder
 
@@ -29,7 +30,8 @@ def optimize(
         help="A function of two variables, quoted. Example: \"x**2/20 + y**2\"")],
     opt: Annotated[str, typer.Option(
         "--opt", metavar="NAMES",
-        help="Optimisers, comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam. "
+        help="Optimisers, comma-separated: sgd, momentum, nesterov, adagrad, rmsprop, adam, "
+             "adamw. "
              "Example: --opt sgd,adam")] = "sgd,momentum,adagrad,adam",
     start: Annotated[str, typer.Option(
         "--start", metavar="X,Y", help="Where every optimiser starts. Example: --start -7,2")
@@ -39,7 +41,8 @@ def optimize(
     lr: Annotated[Optional[str], typer.Option(
         "--lr", metavar="RATE|NAME=RATE,...",
         help="Learning rate for all, or per optimiser. Default: the notes' source (Saito §6.1): "
-             "sgd 0.95, momentum 0.1, adagrad 1.5, adam 0.3 (nesterov 0.1, rmsprop 0.1). "
+             "sgd 0.95, momentum 0.1, adagrad 1.5, adam 0.3 (nesterov 0.1, rmsprop 0.1, adamw "
+             "0.3). "
              "Example: --lr adam=0.1,sgd=0.5", show_default=False)] = None,
     out: Annotated[Optional[str], typer.Option(
         "--out", metavar="DIR", help="Folder for the picture paths.png (or .svg); none drawn "
@@ -68,7 +71,16 @@ def optimize(
         raise UsageError(_("needs at least one optimiser"), "opt")
     rates = _learning_rates(lr, names)
     point = _pair(start, "start")
-    paths = [descend(surface, name, rates[name], point, steps) for name in names]
+    with progress_bar(steps * len(names), _("descending"), unit=_("updates"),
+                      parameter="steps") as advance:
+        done = 0
+
+        def progress(count: int) -> None:
+            nonlocal done
+            done += count
+            advance(done)
+
+        paths = [descend(surface, name, rates[name], point, steps, progress) for name in names]
     show(output_format, lambda: optimize_sections(surface, paths),
          lambda: optimize_json(surface, paths))
     if out is not None:

@@ -44,7 +44,7 @@ def train(
     act: ActOption = Activation["tanh"],
     opt: Annotated[str, typer.Option(
         "--opt", metavar="NAME",
-        help="sgd, momentum, nesterov, adagrad, rmsprop or adam. Example: --opt sgd")] = "adam",
+        help="sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw. Example: --opt sgd")] = "adam",
     lr: Annotated[float, typer.Option("--lr", metavar="RATE",
                                       help="Learning rate. Example: --lr 0.01")] = 0.05,
     epochs: Annotated[int, typer.Option(

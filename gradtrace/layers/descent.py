@@ -22,9 +22,10 @@ from ..core.graph import Graph
 from ..nn import Parameter
 from .training import make_optimiser
 
+PROGRESS_EVERY = 10  # updates between two calls of descend's progress
 DIVERGED_ABOVE = 1e6  # |f| this many times its start (or 1) means the path has run away
 DEFAULT_LR = {"sgd": 0.95, "momentum": 0.1, "nesterov": 0.1, "adagrad": 1.5, "rmsprop": 0.1,
-              "adam": 0.3}
+              "adam": 0.3, "adamw": 0.3}  # every optimiser of training.optimisers() (a test)
 
 
 class Surface:
@@ -85,15 +86,19 @@ class Path:
         return int(np.sum(signs[1:] * signs[:-1] < 0))
 
 
-def descend(surface: Surface, optimiser: str, lr: float, start, steps: int) -> Path:
-    """Run `steps` updates of `optimiser` from `start` and record every point."""
+def descend(surface: Surface, optimiser: str, lr: float, start, steps: int,
+            progress=None) -> Path:
+    """Run `steps` updates of `optimiser` from `start` and record every point; `progress(n)`
+    is told after every PROGRESS_EVERY updates (timing, refusing, a bar: the CLI's)."""
     point = Parameter(np.array(start, dtype=np.float64), name="p")
     rule = make_optimiser(optimiser, [point], lr)
     points = [point.value.copy()]
     with np.errstate(all="ignore"):  # a diverging path shows as inf/nan in the table instead
-        for _ in range(steps):
+        for done in range(1, steps + 1):
             point.grad = surface.gradient(point.value)
             rule.step()
             points.append(point.value.copy())
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(PROGRESS_EVERY)
     points = np.array(points)
     return Path(optimiser, lr, points, surface.value(points[:, 0], points[:, 1]))

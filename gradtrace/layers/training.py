@@ -21,8 +21,16 @@ from ..core.tensor import tensor
 
 
 def optimisers() -> dict[str, type]:
-    """The optimisers of gradtrace.optim by the names the CLI takes: sgd, momentum, adam..."""
-    return {name.lower(): getattr(optim, name) for name in optim.__all__ if name != "Optimizer"}
+    """The optimisers of gradtrace.optim by the names the CLI takes: sgd, momentum, adam...
+    (its classes only: not the Optimizer base, not the lr_scheduler module; AdaGrad and
+    RMSProp, PyTorch's spellings beside the notes', are one name each)."""
+    found = {}
+    for name in optim.__all__:
+        value = getattr(optim, name)
+        if isinstance(value, type) and issubclass(value, optim.Optimizer) \
+                and value is not optim.Optimizer:
+            found.setdefault(name.lower(), value)
+    return found
 
 
 @dataclass

@@ -560,7 +560,7 @@ def test_lists_in_chinese_sentences_keep_their_words_apart():
         assert i18n.join_list(["x", "y"], last="and") == "x 和 y"
     assert i18n.join_list(["a", "b", "c"]) == "a, b or c"
     refused = gradtrace_cli("graph", "x*y", "-o", "g.pdf", "--lang", "zh")
-    assert refused.returncode == 2 and "名字须以 .svg、.png、.dot 或 .gv 结尾" in refused.stderr
+    assert refused.returncode == 2 and "名字须以 .svg、.png、.dot、.gv 结尾" in refused.stderr
 
 
 def test_the_ops_listing_writes_each_rule_with_its_parentheses_closed():
@@ -574,3 +574,14 @@ def test_the_ops_listing_writes_each_rule_with_its_parentheses_closed():
     assert not unbalanced
     listing = gradtrace_cli("ops", "--format", "text", "--lang", "zh").stdout
     assert "transpose(a) 或 a.T" in listing and " or " not in listing
+
+
+def test_a_markdown_table_header_with_pipes_keeps_its_columns():
+    """"max |追踪 − 符号|" is one header cell: its pipes are escaped as the rows' are."""
+    for lang in ("en", "zh"):
+        done = gradtrace_cli("check", "relu(x)*y", "--samples", "5", "--format", "markdown",
+                             "--lang", lang)
+        table = [line for line in done.stdout.splitlines() if line.startswith("|")]
+        cells = [len(re.split(r"(?<!\\)\|", line)) for line in table]
+        assert len(table) == 4 and len(set(cells)) == 1, table
+    assert "| max \\|追踪 − 符号\\| |" in done.stdout

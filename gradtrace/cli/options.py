@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..core.i18n import _, join_list
+from ..core.i18n import _
 from ..core.errors import UsageError
 from .common import Format
 
@@ -100,7 +100,7 @@ def check_picture(path: Optional[Path], parameter: str, suffixes=None) -> None:
     suffixes = FORMATS if suffixes is None else suffixes
     if path.suffix.lower() not in suffixes:
         raise UsageError(_("{path}: the name must end in {listed}",
-                           path=path, listed=join_list(suffixes)), parameter)
+                           path=path, listed=_(", ").join(suffixes)), parameter)
     if not path.parent.is_dir():
         raise UsageError(_("cannot write {path}: the folder {parent} does not exist",
                            path=path, parent=path.parent),

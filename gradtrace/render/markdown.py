@@ -47,7 +47,7 @@ def markdown_block(block) -> str:
 
 
 def markdown_table(table: Table) -> str:
-    header = "| " + " | ".join(table.columns) + " |"
+    header = "| " + " | ".join(_cell(column) for column in table.columns) + " |"
     rule = "|" + "|".join("---:" if kind in _NUMERIC else "---" for kind in table.kinds) + "|"
     rows = ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in table.rows]
     return "\n".join([header, rule] + rows)

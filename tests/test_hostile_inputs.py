@@ -187,6 +187,47 @@ def test_write_errors_are_a_message_and_exit_1():
     assert_clean(process.stderr)
 
 
+@pytest.mark.parametrize("variable, value", [("GRADTRACE_MAX_ELEMENTS", "abc"),
+                                             ("GRADTRACE_MAX_ELEMENTS", "0"),
+                                             ("GRADTRACE_MAX_SECONDS", "-1"),
+                                             ("GRADTRACE_MAX_SECONDS", "nan")])
+def test_a_budget_mistyped_in_the_environment_is_refused_not_ignored(variable, value):
+    code, out, err, _ = run(["explain", "x", "--at", "x=1"], env={variable: value})
+    assert code == 2 and out == ""
+    assert variable in err and repr(value) in err
+    assert_clean(err)
+
+
+UNWRITABLE = "/proc"  # a folder that exists, where no file can be made (even by root)
+UNWRITABLE_OUTPUTS = [
+    (["graph", "x*y", "-o", f"{UNWRITABLE}/x.svg"], "--output"),
+    (["explain", "x*y", "--html", f"{UNWRITABLE}/x.html"], "--html"),
+    (["explain", "x*y", "--svg", f"{UNWRITABLE}/x.png"], "--svg"),
+    (["explain", "x*y", "--html", "{tmp}/q.html", "--quiz", "grads", "--answers",
+      f"{UNWRITABLE}/key.txt"], "--answers"),
+    (["mlp", "--plot", f"{UNWRITABLE}/acts.png"], "--plot"),
+    (["plot", "sigmoid(x)", "-o", f"{UNWRITABLE}/s.svg"], "--output"),
+    (["train", "--epochs", "5", "--out", UNWRITABLE], "--out"),
+    (["explain", "x*y", "--svg", "{tmp}"], "--svg"),  # a folder's name
+]
+
+
+@pytest.mark.skipif(not os.path.isdir(UNWRITABLE), reason="needs Linux's /proc")
+@pytest.mark.parametrize("args, option", UNWRITABLE_OUTPUTS,
+                         ids=[" ".join(a)[:50] for a, _ in UNWRITABLE_OUTPUTS])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(args, option, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    args = [arg.replace("{tmp}", str(folder)) for arg in args]
+    code, out, err, _ = run(args)
+    assert code == 2, err
+    assert out == ""  # refused before the story is told
+    assert option in err, err
+    assert "cannot write" in err or "must end in" in err, err
+    assert_clean(err)
+    assert list(folder.iterdir()) == []  # nothing written, not even the other file
+
+
 # -- the Python API: wrong input raises a TypeError or ValueError naming what is wrong -------
 
 def _api_cases():

@@ -363,3 +363,25 @@ def test_parser_accepts_every_callable_op_as_a_function(name):
 def test_parser_refuses_operator_ops_written_as_calls(name):
     with pytest.raises(ParseError):
         from_text(call_text(name))
+
+
+@pytest.mark.parametrize("written, lost_to", [("1e400", "inf"), ("-2.5e309", "inf"),
+                                              ("1e-400", "0"), ("0.5e-330", "0")])
+def test_a_number_float64_cannot_hold_is_refused_not_silently_changed(written, lost_to):
+    from gradtrace.expr.point import parse_assignments
+
+    if lost_to == "0":  # in an expression, 1e999 is how infinity is written (shown as ∞)
+        with pytest.raises(ParseError) as caught:
+            from_text(f"x*{written.lstrip('-')}")
+        assert f"would be {lost_to}" in str(caught.value)
+    with pytest.raises(UsageError) as caught:
+        parse_assignments([f"x={written}"])
+    assert f"would be {lost_to}" in str(caught.value) and caught.value.parameter == "at"
+
+
+@pytest.mark.parametrize("written, value", [("0e5", 0.0), ("0.000", 0.0), ("1e308", 1e308),
+                                            ("5e-324", 5e-324), ("inf", float("inf"))])
+def test_numbers_float64_holds_are_read_as_written(written, value):
+    from gradtrace.expr.point import parse_assignments
+
+    assert float(parse_assignments([f"x={written}"])["x"]) == value

@@ -114,13 +114,16 @@ def test_layer_sizes_must_fit_the_data(layers, message):
     assert result.exit_code == 2 and message in result.output
 
 
-def test_without_matplotlib_the_table_is_printed_and_the_fix_named(tmp_path, monkeypatch):
+@pytest.mark.parametrize("command", [["train", "--epochs", "10"],
+                                     ["optimize", NOTES_FUNCTION, "--steps", "5"]])
+def test_without_matplotlib_the_fix_is_named_before_any_work(tmp_path, monkeypatch, command):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
-    result = runner.invoke(app, ["train", "--epochs", "10", "--out", str(tmp_path)])
+    out = tmp_path / "pictures"
+    result = runner.invoke(app, [*command, "--out", str(out)])
     assert result.exit_code == 2
-    assert "epoch" in result.stdout and "accuracy" in result.stdout
-    assert 'pip install "gradtrace[plot]"' in result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert result.stdout == ""  # refused before training: no table
+    assert 'pip install "gradtrace[plot]"' in result.stderr and "--out" in result.stderr
+    assert not out.exists()
 
 
 # -- optimisers on the notes' function ------------------------------------------------------

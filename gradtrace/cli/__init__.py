@@ -223,12 +223,25 @@ def budget_option(args: list[str]) -> list[str]:
 
     from ..core.i18n import _
 
+    def checked(where: str, value: str, read, wanted: str):
+        try:
+            number = read(value)
+        except ValueError:
+            number = 0
+        if not (math.isfinite(number) and number > 0 and number >= (1 if read is not float
+                                                                    else 0)):
+            _refuse(_("{option}: {value!r} is not {wanted}", option=where, value=value,
+                      wanted=_(wanted)))
+        return number
+
     kept: list[str] = []
+    given: set[str] = set()
     index = 0
     while index < len(args):
         arg = args[index]
         if arg == "--":
-            return kept + args[index:]
+            kept += args[index:]
+            break
         name = arg.split("=", 1)[0]
         if name not in BUDGETS:
             kept.append(arg)
@@ -237,16 +250,15 @@ def budget_option(args: list[str]) -> list[str]:
         value = arg.partition("=")[2] if "=" in arg else (
             args[index + 1] if index + 1 < len(args) else "")
         variable, read, wanted = BUDGETS[name]
-        try:
-            number = read(value)
-        except ValueError:
-            number = 0
-        if not (math.isfinite(number) and number > 0 and number >= (1 if read is not float
-                                                                    else 0)):
-            _refuse(_("{option}: {value!r} is not {wanted}", option=name, value=value,
-                      wanted=_(wanted)))
-        os.environ[variable] = str(number)
+        os.environ[variable] = str(checked(name, value, read, wanted))
+        given.add(variable)
         index += 1 if "=" in arg else 2
+    # a budget set in the environment is read the same way: a typo there is refused, not
+    # silently replaced by the default
+    for variable, read, wanted in BUDGETS.values():
+        value = os.environ.get(variable, "").strip()
+        if variable not in given and value:
+            checked(variable, value, read, wanted)
     return kept
 
 

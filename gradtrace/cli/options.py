@@ -88,6 +88,8 @@ def check_pictures(svg: Optional[Path], plot: Optional[Path] = None,
 
         check_picture(svg, svg_parameter, tuple(FORMAT_OF_SUFFIX))
     check_picture(plot, "plot")
+    if plot is not None:
+        can_plot("plot")
 
 
 def check_picture(path: Optional[Path], parameter: str, suffixes=None) -> None:
@@ -101,7 +103,25 @@ def check_picture(path: Optional[Path], parameter: str, suffixes=None) -> None:
     if path.suffix.lower() not in suffixes:
         raise UsageError(_("{path}: the name must end in {listed}",
                            path=path, listed=_(", ").join(suffixes)), parameter)
-    if not path.parent.is_dir():
-        raise UsageError(_("cannot write {path}: the folder {parent} does not exist",
-                           path=path, parent=path.parent),
-                         parameter)
+    writable(path, parameter)
+
+
+def can_plot(parameter: str) -> None:
+    """matplotlib is there to draw with: checked before the work, naming the option."""
+    from ..render.plots import PlottingUnavailable, check_available
+
+    try:
+        check_available()
+    except PlottingUnavailable as error:
+        raise UsageError(str(error), parameter) from None
+
+
+def writable(path: Path, parameter: str) -> None:
+    """The file can be written (its folder exists and takes a new file): checked before any
+    work, as a usage error naming the option."""
+    from ..render.image import WriteError, check_writable
+
+    try:
+        check_writable(path)
+    except WriteError as error:
+        raise UsageError(str(error), parameter) from None

@@ -10,6 +10,7 @@ import typer
 
 from ..core.i18n import _
 from ..core.errors import UsageError
+from .options import writable
 
 PAGE_SUFFIXES = (".html", ".htm")
 
@@ -55,10 +56,8 @@ def check_pages(html: Optional[Path] = None, quiz: Optional[QuizKind] = None,
     if html is not None and html.suffix.lower() not in PAGE_SUFFIXES:
         raise UsageError(_("{path}: a page's name ends in .html", path=html), page_option)
     for path, parameter in ((html, page_option), (answers, "answers")):
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(_("cannot write {path}: the folder {parent} does not exist",
-                               path=path, parent=path.parent),
-                             parameter)
+        if path is not None:
+            writable(path, parameter)
     if answers is not None and quiz is None:
         raise UsageError(_("a key needs a quiz: give --quiz grads (or locals, values, all) too"),
                          "answers")

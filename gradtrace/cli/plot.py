@@ -7,7 +7,7 @@ import typer
 
 from ..core.i18n import _
 from .common import EXIT_PROBLEM, command_app, error_boundary, picture_words
-from .options import AtOption, ExpressionArgument, SeedOption
+from .options import AtOption, ExpressionArgument, SeedOption, can_plot, check_picture
 
 app = command_app()
 
@@ -37,7 +37,7 @@ def plot(
     """Draw EXPRESSION and its derivative over a range of one input, as the course figures
     draw an activation beside its gradient. The input takes its --at values (a list such as
     arange(-8,8,0.1) or linspace(-8,8,321)); -8 to 8 when none is given. The expression must
-    be elementwise in that input. Needs matplotlib (pip install "gradtrace[plot]").
+    be elementwise in that input.
     """
     import numpy as np
 
@@ -45,6 +45,8 @@ def plot(
     from ..expr.point import parse_assignments
     from ..render.plots import function_and_derivative
 
+    check_picture(output, "output")
+    can_plot("output")
     result = curve(expression, parse_assignments(at or [], seed), wrt, seed=seed)
     with picture_words():
         written = function_and_derivative(result, output)

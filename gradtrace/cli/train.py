@@ -117,6 +117,9 @@ def check_folder(folder: Optional[str]) -> None:
 
     if folder is None:
         return
+    from .options import can_plot
+
+    can_plot("out")  # before the folder is made and the work done
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise UsageError(_("{folder} is a file, not a folder", folder=folder), "out")
@@ -126,6 +129,12 @@ def check_folder(folder: Optional[str]) -> None:
         raise UsageError(_("cannot make the folder {folder}: {why}", folder=folder,
                            why=error.strerror or error),
                          "out") from None
+    from ..render.image import WriteError, check_folder_writable
+
+    try:
+        check_folder_writable(path)
+    except WriteError as error:
+        raise UsageError(str(error), "out") from None
 
 
 def _draw(model, X, y, history, folder: str, suffix: str, title: str) -> None:

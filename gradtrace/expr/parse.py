@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import functools
 import keyword
+import math
 import re
 from typing import NamedTuple
 
@@ -375,7 +376,13 @@ class _Parser:
     def atom(self):
         token = self.take()
         if token.kind == "num":
-            return Num(float(token.text), token.text, token.pos)
+            number = float(token.text)
+            # past the largest float64 is how an expression writes infinity (it has no inf:
+            # that is a name), and the graph shows it as the constant ∞: only 0 is refused
+            why = number_lost(token.text, number) if number == 0 else ""
+            if why:
+                self.fail(why, token)
+            return Num(number, token.text, token.pos)
         if token.kind == "name":
             return self.name_or_call(token)
         if token.kind == "op" and token.text == "(":
@@ -576,3 +583,15 @@ def _fractional() -> frozenset[str]:
     a float; every other attribute (axis, kernel...) is a whole number."""
     return frozenset(name for op in all_ops() for name, default in op.attrs.items()
                      if isinstance(default, float))
+
+
+def number_lost(text: str, number: float) -> str:
+    """Why the float64 `number` read from `text` is not what was written ("" when it is):
+    past the largest float64 it became inf, below the smallest it became 0."""
+    if math.isinf(number):
+        return _("{text} is beyond the largest float64 number (about 1.8e308) and would be "
+                 "inf; write inf if infinity is meant", text=text)
+    if number == 0 and any(digit in "123456789" for digit in text.lower().split("e")[0]):
+        return _("{text} is below the smallest float64 number (about 4.9e-324) and would be "
+                 "0; write 0 if zero is meant", text=text)
+    return ""

@@ -22,7 +22,7 @@ from ..core.budget import over_budget
 from ..core.errors import ParseError, UsageError
 from ..core.i18n import _, ngettext
 from ..core.graph import Graph
-from .parse import tokenize
+from .parse import number_lost, tokenize
 
 _NAME = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)$", re.S)
 GENERATORS = ("randn", "rand", "zeros", "ones", "arange", "linspace", "eye")
@@ -133,10 +133,19 @@ class _ValueReader:
             self.take()
         token = self.take()
         if token.kind == "num":
-            return sign * float(token.text)
+            return sign * self.representable(token.text)
         if token.kind == "name" and token.text in ("inf", "nan"):
             return sign * float(token.text)
         self.fail(_("{text!r} is not a number", text=token.text))
+
+    def representable(self, text: str) -> float:
+        """The number written, refused where float64 would silently make it another (inf for
+        1e400, 0 for 1e-400) instead of what the user wrote."""
+        number = float(text)
+        why = number_lost(text, number)
+        if why:
+            self.fail(why, syntax=False)
+        return number
 
     def array(self) -> np.ndarray:
         self.depth += 1

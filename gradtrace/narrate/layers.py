@@ -20,7 +20,7 @@ from ..layers.step import StepResult
 from ..ops import REGISTRY
 from .blocks import Section, Table
 from .lines import Line
-from .numbers import fmt, fmt_array, is_listed
+from .numbers import fmt, fmt_array
 from .pictures import sup
 
 ORIENTATION = N_("Shapes and values in the notes' orientation: a batch of N samples is N "
@@ -308,8 +308,8 @@ def update_section(result: StepResult, precision: int) -> Section:
             step = float(np.linalg.norm(np.ravel(after - before)))
             text = f"{names[name]} ← {names[name]} − η·∂L/∂{names[name]}"
             lines.append(Line(((text, ""),), f"‖Δ‖ = {fmt(step, precision + 2)}"))
-            if is_listed(after):
-                lines.append(Line((("    = ", ""), (fmt_array(after, precision), "value"))))
+            # every entry when few, else its summary, as the backward section shows gradients
+            lines.append(Line((("    = ", ""), (fmt_array(after, precision), "value"))))
     closing = _("Loss on the same batch: {before} before the step, {after} after.",
                 before=fmt(result.loss, precision + 2), after=fmt(result.loss_after, precision + 2))
     return Section(_("Update (SGD, η = {lr})", lr=f"{result.lr:g}"), (tuple(lines), closing),

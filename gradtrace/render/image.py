@@ -49,9 +49,11 @@ class RenderError(GradtraceError):
 
 
 class WriteError(GradtraceError):
-    """An output file could not be written (missing folder, no permission, disk full...)."""
+    """An output file could not be written (missing folder, no permission, disk full...): the
+    file the user named is the problem, so exit 2 as for any other input that cannot be
+    done (check_writable refuses most of these before the work)."""
 
-    exit_code = 1
+    exit_code = 2
 
 
 # -- finding and running the engine ------------------------------------------------------
@@ -404,6 +406,44 @@ def _move(temporary: Path, path: Path, overwrite: bool) -> None:
 
 
 NAME_MAX = 255  # bytes in a file name on almost every file system, when it cannot be asked
+
+
+def check_writable(path) -> None:
+    """Refuse, before any work is done, a file that write_atomic could not write: no such
+    folder, a folder of that name, a name too long, or a folder where no file can be made
+    (read-only, no permission, /proc). The probe makes and removes a hidden file of its own."""
+    path = Path(path)
+    folder = path.parent
+    if not _is_folder(folder):
+        raise WriteError(_("cannot write {path}: the folder {folder} does not exist",
+                           path=path, folder=folder))
+    _check_name(path)
+    if _is_folder(path):
+        raise WriteError(_("cannot write {path}: it is a folder", path=path))
+    why = _cannot_make_files(folder)
+    if why:
+        raise WriteError(_("cannot write {path}: no file can be made in the folder {folder} "
+                           "({why})", path=path, folder=folder, why=why))
+
+
+def check_folder_writable(folder) -> None:
+    """Refuse, before any work, an existing folder in which no file can be made."""
+    why = _cannot_make_files(Path(folder))
+    if why:
+        raise WriteError(_("cannot write into the folder {folder}: {why}", folder=folder,
+                           why=why))
+
+
+def _cannot_make_files(folder: Path) -> str:
+    """"" when a new file can be made in `folder` (a hidden probe is made and removed), else
+    why not."""
+    probe = folder / f".gradtrace-{secrets.token_hex(6)}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        return str(error.strerror or error)
+    probe.unlink(missing_ok=True)
+    return ""
 
 
 def _check_name(path: Path) -> None:

@@ -1,8 +1,8 @@
 """Pictures of training: the loss curve, a decision boundary, optimiser paths on a contour plot,
 the histograms of a traced step's activations.
 
-matplotlib is an optional extra (`pip install "gradtrace[plot]"`): it is imported here, on first
-use, with the Agg backend (no display needed), so the core package and its start-up stay light.
+matplotlib is a dependency (an environment without it is told `pip install "gradtrace[plot]"`):
+it is imported here, on first use, with the Agg backend (no display needed), so the core package and its start-up stay light.
 Every picture is rendered to bytes and written atomically; the format follows the file's suffix
 (.png or .svg).
 """
@@ -25,6 +25,17 @@ FORMATS = (".png", ".svg")
 
 class PlottingUnavailable(GradtraceError):
     """matplotlib is not installed."""
+
+
+def check_available() -> None:
+    """PlottingUnavailable, with the fix, when matplotlib cannot be imported: asked before any
+    work by the commands that will draw."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise PlottingUnavailable(
+            _("pictures need matplotlib, which is not installed; run: {hint}",
+              hint=INSTALL_HINT)) from None
 
 
 def pyplot():

@@ -222,7 +222,8 @@ def gradients_section(trace: Trace, precision: int) -> Section:
         rows.append(row)
     blocks: list = [Table(columns, kinds, tuple(rows))]
     if trace.checks is None:
-        blocks.append(_("Checks were skipped (--no-check)."))
+        blocks.append(_("Not checked: the checks against SymPy and finite differences were "
+                        "turned off."))
     else:
         blocks += _check_details(trace, precision)
     return Section(_("Gradients"), tuple(blocks), "gradients")

@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+from .core.i18n import _
+
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "AdaGrad", "RMSprop",
            "RMSProp", "Adam", "AdamW"]
 
@@ -41,9 +43,9 @@ class Optimizer:
         self.state: dict = {}
         if _is_tensor(params) or not hasattr(params, "__iter__"):
             # PyTorch's rule: iterating a tensor would give its rows, never updated
-            raise TypeError(f"{type(self).__name__}: params should be an iterable of tensors or "
-                            f"dicts (e.g. model.parameters() or [w, b]), but got "
-                            f"{type(params).__name__}")
+            raise TypeError(_("{optimiser}: params should be an iterable of tensors or dicts "
+                              "(e.g. model.parameters() or [w, b]), but got {kind}",
+                              optimiser=type(self).__name__, kind=type(params).__name__))
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -176,13 +178,15 @@ def _check_hyperparameters(optimiser: str, settings: dict) -> None:
         inside = low <= value < high or (high_allowed and value == high)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and inside):
             limit = f"{low:g} ≤ {name} ≤ {high:g}" if high_allowed else f"{name} ≥ {low:g}"
-            raise ValueError(f"{optimiser}: invalid {name} {value!r}: it must be a finite number "
-                             f"with {limit}")
+            raise ValueError(_("{optimiser}: invalid {name} {value}: it must be a finite "
+                               "number with {limit}", optimiser=optimiser, name=name,
+                               value=repr(value), limit=limit))
     if "betas" in settings:
         for index, beta in enumerate(settings["betas"]):
             if not (isinstance(beta, (int, float)) and 0.0 <= beta < 1.0):
-                raise ValueError(f"{optimiser}: invalid beta parameter at index {index}: "
-                                 f"{beta!r} (each of betas must be in [0, 1))")
+                raise ValueError(_("{pytorch} (each of betas must be in [0, 1))",
+                                   pytorch=f"{optimiser}: invalid beta parameter at index "
+                                           f"{index}: {beta!r}"))
 
 
 def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
@@ -300,8 +304,8 @@ class RMSprop(Optimizer):
         if centered:
             from .core.tensor.errors import DiffersFromPyTorch
 
-            raise DiffersFromPyTorch("RMSprop(centered=True): gradtrace computes the plain "
-                                     "(uncentered) RMSProp")
+            raise DiffersFromPyTorch(_("RMSprop(centered=True): gradtrace computes the plain "
+                                       "(uncentered) RMSProp"))
         super().__init__(params, dict(lr=float(lr), alpha=float(alpha), eps=float(eps),
                                       weight_decay=float(weight_decay),
                                       momentum=float(momentum)))

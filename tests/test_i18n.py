@@ -554,6 +554,64 @@ def test_the_pytorch_named_api_refuses_a_size_over_budget_in_one_language(make, 
     assert "would make 1" in str(english.value)
 
 
+def _tied_max_backward():
+    tied = gradtrace.tensor([1.0, 1.0], requires_grad=True)
+    return tied.max().backward
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: gradtrace.nn.functional.conv2d(gradtrace.zeros(1, 2, 4, 4),
+                                            gradtrace.zeros(2, 1, 3, 3), groups=2),
+     gradtrace.DiffersFromPyTorch, "gradtrace 在这里与 PyTorch 不同：conv2d(dilation=1, groups=2)："
+                                   "gradtrace 只计算 dilation=1、groups=1 的情形"),
+    (lambda: gradtrace.optim.SGD([gradtrace.zeros(2, requires_grad=True)], lr=float("nan")),
+     ValueError, "SGD：lr 的值 nan 无效：它必须是满足 lr ≥ 0 的有限数"),
+    (lambda: gradtrace.tensor([1.0]).cuda(), gradtrace.DiffersFromPyTorch,
+     "设备 'cuda'：gradtrace 只在 CPU 上计算（numpy）"),
+    (lambda: gradtrace.nn.Linear(0, 3), ValueError, "Linear：in_features 必须是正整数，而不是 0"),
+    (lambda: gradtrace.nn.functional.no_such_function, AttributeError,
+     "gradtrace.nn.functional 没有 'no_such_function'"),
+], ids=["differs from PyTorch", "optimiser", "device", "module size", "not in gradtrace"])
+def test_gradtrace_s_own_errors_of_the_pytorch_named_api_are_said_in_chinese(make, error, words):
+    with i18n.language("zh"), pytest.raises(error) as refused:
+        make()
+    assert words in str(refused.value) and english_runs(str(refused.value)) == []
+    with pytest.raises(error) as english:
+        make()
+    assert not re.search("[\u4e00-\u9fff]", str(english.value))
+
+
+def test_a_refusal_made_in_english_is_said_in_the_language_of_the_backward_pass():
+    backward = _tied_max_backward()  # the tie is met (and the refusal made) in English
+    with i18n.language("zh"), pytest.raises(gradtrace.DiffersFromPyTorch) as refused:
+        backward()
+    assert "（有几个元素都等于最大值）" in str(refused.value)
+    assert english_runs(str(refused.value)) == []
+
+
+def test_pytorch_s_own_words_stay_in_english_and_gradtrace_s_tail_is_translated():
+    leaf = gradtrace.tensor([1.0, 2.0], requires_grad=True)
+    pytorch_only = (lambda: (leaf * 2).sum().backward(gradient=gradtrace.zeros(3)),
+                    lambda: gradtrace.autograd.grad(leaf * 2, leaf))
+    for make in pytorch_only:
+        with pytest.raises(gradtrace.PyTorchError) as english:
+            make()
+        with i18n.language("zh"), pytest.raises(gradtrace.PyTorchError) as chinese:
+            make()
+        assert str(chinese.value) == str(english.value)
+        assert not re.search("[\u4e00-\u9fff]", str(chinese.value))
+    sentence = "grad can be implicitly created only for scalar outputs"
+    with i18n.language("zh"), pytest.raises(gradtrace.PyTorchError) as tailed:
+        (leaf * 2).backward()
+    text = str(tailed.value)
+    assert text.startswith(sentence + "（这个张量的形状为 (2,)：")
+    assert english_runs(text.removeprefix(sentence)) == []
+    with pytest.raises(gradtrace.PyTorchError) as english:
+        (leaf * 2).backward()
+    assert str(english.value) == (f"{sentence} (this one has shape (2,): pass gradient=, the "
+                                  "gradient of something with respect to it)")
+
+
 def test_lists_in_chinese_sentences_keep_their_words_apart():
     with i18n.language("zh"):
         assert i18n.join_list(["a", "b", "c"]) == "a、b 或 c"

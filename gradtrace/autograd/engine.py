@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.backprop import vjp_pass
+from ..core.i18n import _
 from ..core.tensor import PyTorchError, Tensor, recorded_ids, set_grad_enabled
 from ..core.tensor.base import check_refusals
 from ..core.tensor.errors import DiffersFromPyTorch
@@ -20,8 +21,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
          allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple:
     """d(Σ grad_outputs · outputs)/d input for each input, as a tuple of tensors."""
     if create_graph:
-        raise DiffersFromPyTorch("grad(create_graph=True): gradtrace records no graph of the "
-                                 "backward pass, so no second derivatives")
+        raise DiffersFromPyTorch(_("grad(create_graph=True): gradtrace records no graph of "
+                                   "the backward pass, so no second derivatives"))
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     seeds = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
     totals: list = [None] * len(inputs)

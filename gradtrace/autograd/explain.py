@@ -21,6 +21,7 @@ import inspect
 import numpy as np
 
 from ..checks.gradients import check_gradients
+from ..core.i18n import _
 from ..core.tensor import PyTorchError, Tensor, tensor
 
 
@@ -47,7 +48,9 @@ def explain_function(function, *inputs, names=None, grad_output=None, check: boo
     leaves = [_leaf(value, name) for value, name in zip(inputs, names)]
     output = function(*leaves)
     if not isinstance(output, Tensor):
-        raise PyTorchError(f"{getattr(function, '__name__', 'the function')} returned "
-                           f"{type(output).__name__}, not a tensor")
+        unnamed = _("the function")
+        raise PyTorchError(_("{function} returned {kind}, not a tensor",
+                             function=getattr(function, "__name__", unnamed),
+                             kind=type(output).__name__))
     trace = output.backward(grad_output)
     return trace.with_checks(check_gradients(trace)) if check else trace

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..checks.symbolic import SymbolicSkipped
 from ..core.errors import UsageError
-from ..core.i18n import message
+from ..core.i18n import _, message
 from ..core.registry import REGISTRY, Op, register
 from ..core.tensor import PyTorchError, Tensor, no_grad
 from ..core.tensor.base import record
@@ -64,8 +64,8 @@ class FunctionCtx:
         pass
 
     def mark_dirty(self, *tensors) -> None:
-        raise DiffersFromPyTorch("mark_dirty: a Function that changes its input in place is "
-                                 "not recorded by gradtrace; return a new tensor")
+        raise DiffersFromPyTorch(_("mark_dirty: a Function that changes its input in place "
+                                   "is not recorded by gradtrace; return a new tensor"))
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
@@ -132,8 +132,9 @@ class Function:
         with no_grad():
             output = cls.forward(ctx, *args, **kwargs)
         if isinstance(output, (tuple, list)):
-            raise DiffersFromPyTorch(f"{cls.__name__}.forward returned {len(output)} outputs: "
-                                     "gradtrace records Functions with one output tensor")
+            raise DiffersFromPyTorch(_("{function}.forward returned {count} outputs: "
+                                       "gradtrace records Functions with one output tensor",
+                                       function=cls.__name__, count=len(output)))
         value = np.asarray(output._value if isinstance(output, Tensor) else output)
         ctx._output = value
         parents = tuple(args[i] for i in ctx._positions)
@@ -161,8 +162,8 @@ def _op_name(function: type, ctx: FunctionCtx) -> str:
 def _registry_entry(function: type, name: str, arity: int, ctx: FunctionCtx) -> Op:
     letters = "abcde"[:arity] if arity <= 5 else None
     if letters is None:
-        raise DiffersFromPyTorch(f"{function.__name__}: gradtrace records Functions of up to "
-                                 "5 tensor arguments")
+        raise DiffersFromPyTorch(_("{function}: gradtrace records Functions of up to 5 tensor "
+                                   "arguments", function=function.__name__))
     arguments = ", ".join(f"{{{letter}}}" for letter in letters)
     formulas = _formulas(function, name, letters, ctx)
     elementwise = bool(getattr(function, "elementwise", False))
@@ -184,8 +185,9 @@ def _formulas(function: type, name: str, letters: str, ctx: FunctionCtx) -> tupl
     if given is not None:
         given = (given,) if isinstance(given, str) else tuple(given)
         if len(given) != len(letters):
-            raise UsageError(f"{function.__name__}.formula gives {len(given)} formula(s) for "
-                             f"{len(letters)} tensor argument(s)", "formula")
+            raise UsageError(_("{function}.formula gives {given} formula(s) for {arguments} "
+                               "tensor argument(s)", function=function.__name__,
+                               given=len(given), arguments=len(letters)), "formula")
         return given
     saved = [f"{{{role}}}" if role in ("out", *letters) else role for role in ctx.saved_roles()]
     source = f" from saved {', '.join(saved)}" if saved else ""
@@ -251,8 +253,8 @@ def _vjp(function: type):
 def _jvp(function: type):
     def jvp(tangents, inputs, out, ctx):
         if not hasattr(function, "jvp"):
-            raise UsageError(f"{function.__name__} defines no jvp, so forward mode cannot go "
-                             "through it", "jvp")
+            raise UsageError(_("{function} defines no jvp, so forward mode cannot go through "
+                               "it", function=function.__name__), "jvp")
         args = [Tensor(np.asarray(t)) if t is not None else None for t in tangents]
         with no_grad():
             result = function.jvp(ctx, *args)

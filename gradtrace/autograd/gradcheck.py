@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ..checks.finite_differences import central_differences, textbook
+from ..core.i18n import _
 from ..core.tensor import PyTorchError, Tensor, no_grad
 from .engine import grad
 
@@ -42,8 +43,8 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     if check_forward_ad or fast_mode:
         from ..core.tensor import DiffersFromPyTorch
 
-        raise DiffersFromPyTorch("gradcheck checks backward mode element by element: "
-                                 "check_forward_ad and fast_mode are not offered")
+        raise DiffersFromPyTorch(_("gradcheck checks backward mode element by element: "
+                                   "check_forward_ad and fast_mode are not offered"))
     inputs = _outputs(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for position in checked:
@@ -73,7 +74,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
 def gradgradcheck(*args, **kwargs):
     from ..core.tensor import DiffersFromPyTorch
 
-    raise DiffersFromPyTorch("gradgradcheck: gradtrace computes first derivatives only")
+    raise DiffersFromPyTorch(_("gradgradcheck: gradtrace computes first derivatives only"))
 
 
 def _numeric(func, inputs, checked, out_index: int, eps: float) -> list[np.ndarray]:
@@ -127,10 +128,12 @@ def _mismatch(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: floa
     worst = np.unravel_index(np.nanargmax(np.where(bad, np.nan_to_num(excess, nan=np.inf),
                                                    -np.inf)), excess.shape)
     a, n = analytic[worst], numeric[worst]
-    return (f"worst element: output element {worst[0]}, input element {worst[1]}: analytical "
-            f"{a:.10g}, numerical {n:.10g}, |difference| {abs(a - n):.3g} > atol + rtol·"
-            f"|numerical| = {atol + rtol * abs(n):.3g} ({int(np.count_nonzero(bad))} of "
-            f"{bad.size} elements outside the tolerance)")
+    return _("worst element: output element {output}, input element {input}: analytical "
+             "{analytical:.10g}, numerical {numerical:.10g}, |difference| {difference:.3g} > "
+             "atol + rtol·|numerical| = {tolerance:.3g} ({outside} of {size} elements outside "
+             "the tolerance)", output=worst[0], input=worst[1], analytical=a, numerical=n,
+             difference=abs(a - n), tolerance=atol + rtol * abs(n),
+             outside=int(np.count_nonzero(bad)), size=bad.size)
 
 
 def _text(jacobian: np.ndarray) -> str:

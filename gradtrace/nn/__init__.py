@@ -33,7 +33,9 @@ __all__ = ["functional", "init", "utils", *modules.__all__]
 
 
 def __getattr__(name: str):
+    from ..core.i18n import _
     from ..core.tensor.errors import NotInGradtrace
 
-    raise NotInGradtrace(f"gradtrace.nn has no {name!r}: gradtrace covers the part of torch.nn "
-                         "the course code uses (the README lists what differs)")
+    raise NotInGradtrace(_("gradtrace.nn has no {name}: gradtrace covers the part of torch.nn "
+                           "the course code uses (the README lists what differs)",
+                           name=repr(name)))

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import ops  # noqa: F401  (the op tables: fills the registry this module reads)
 from ..core.arrays import float_type
+from ..core.i18n import _
 from ..core.registry import REGISTRY, activations
 from ..core.tensor import Tensor, as_tensor
 from ..core.tensor.errors import (DiffersFromPyTorch, NotInGradtrace, PyTorchError,
@@ -66,8 +67,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     (N, F, OH, OW), OH = (H + 2·padding − KH) // stride + 1 (likewise OW). padding may be
     'valid' (0) or 'same' (stride 1, odd kernels)."""
     if _pair(dilation) != (1, 1) or groups != 1:
-        raise DiffersFromPyTorch(f"conv2d(dilation={dilation!r}, groups={groups!r}): gradtrace "
-                                 "computes dilation=1, groups=1 only")
+        raise DiffersFromPyTorch(_("conv2d(dilation={dilation}, groups={groups}): gradtrace "
+                                   "computes dilation=1, groups=1 only", dilation=repr(dilation),
+                                   groups=repr(groups)))
     weight = as_tensor(weight)
     if isinstance(padding, str):
         padding = _named_padding(padding, weight.shape[2:], stride)
@@ -81,9 +83,9 @@ def _named_padding(padding: str, kernel, stride):
         return 0
     if padding == "same":
         if _pair(stride) != (1, 1) or any(k % 2 == 0 for k in kernel):
-            raise DiffersFromPyTorch("conv2d(padding='same') with an even kernel or a stride: "
-                                     "gradtrace pads both sides alike; give the padding as "
-                                     "numbers")
+            raise DiffersFromPyTorch(_("conv2d(padding='same') with an even kernel or a "
+                                       "stride: gradtrace pads both sides alike; give the "
+                                       "padding as numbers"))
         return tuple((k - 1) // 2 for k in kernel)
     raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
 
@@ -106,8 +108,8 @@ def _padded(input, padding, fill: float) -> Tensor:
 
 def _pool(name, input, kernel_size, stride, padding, ceil_mode, fill):
     if ceil_mode:
-        raise DiffersFromPyTorch(f"{name}(ceil_mode=True): gradtrace pools whole windows only "
-                                 "(ceil_mode=False)")
+        raise DiffersFromPyTorch(_("{name}(ceil_mode=True): gradtrace pools whole windows "
+                                   "only (ceil_mode=False)", name=name))
     kernel = _plain(kernel_size)
     if stride is not None and (stride == [] or stride == ()):
         stride = None
@@ -123,8 +125,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Largest element of each kernel_size window; stride defaults to kernel_size. Padding
     adds a border no window ever picks (the lowest float)."""
     if _pair(dilation) != (1, 1) or return_indices:
-        raise DiffersFromPyTorch("max_pool2d(dilation, return_indices): gradtrace computes "
-                                 "dilation=1 without indices")
+        raise DiffersFromPyTorch(_("max_pool2d(dilation, return_indices): gradtrace computes "
+                                   "dilation=1 without indices"))
     lowest = float(np.finfo(float_type(as_tensor(input).value)).min)
     return _pool("max_pool2d", input, kernel_size, stride, padding, ceil_mode, lowest)
 
@@ -134,8 +136,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """Mean of each kernel_size window; stride defaults to kernel_size; padding counts as
     zeros in the mean (count_include_pad=True, PyTorch's default)."""
     if not count_include_pad and _pair(padding) != (0, 0) or divisor_override is not None:
-        raise DiffersFromPyTorch("avg_pool2d(count_include_pad=False, divisor_override): "
-                                 "gradtrace divides by the window's size")
+        raise DiffersFromPyTorch(_("avg_pool2d(count_include_pad=False, divisor_override): "
+                                   "gradtrace divides by the window's size"))
     return _pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, 0.0)
 
 
@@ -154,8 +156,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     bias = Tensor(np.zeros(channels, dtype=dtype)) if bias is None else bias
     if not training:
         if running_mean is None or running_var is None:
-            raise PyTorchError("batch_norm in evaluation mode (training=False) needs "
-                               "running_mean and running_var")
+            raise PyTorchError(_("batch_norm in evaluation mode (training=False) needs "
+                                 "running_mean and running_var"))
         return _op("batch_norm_eval", input, weight, bias, _data(running_mean),
                    _data(running_var), eps=float(eps))
     if input.ndim > 1 and input.value.size == channels:
@@ -192,7 +194,7 @@ def dropout(input, p=0.5, training=True, inplace=False, *, rng=None, generator=N
         return input * 0.0
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
-            raise TypeError("rng must be a numpy Generator: np.random.default_rng(seed)")
+            raise TypeError(_("rng must be a numpy Generator: np.random.default_rng(seed)"))
         keep = rng.random(input.shape) >= p
     else:
         keep = chosen(generator).bernoulli(input.shape, 1.0 - p)
@@ -210,7 +212,8 @@ def _activation(op):
     def function(input, *args, inplace=False, **kwargs):
         args = [a for a in args if not isinstance(a, bool)] if len(args) > len(names) else args
         if len(args) > len(names):
-            raise TypeError(f"{op.name} takes {len(names)} argument(s) after the input")
+            raise TypeError(_("{name} takes {count} argument(s) after the input",
+                              name=op.name, count=len(names)))
         given = dict(zip(names, args))
         unknown = sorted(set(kwargs) - set(names))
         if unknown:
@@ -295,8 +298,8 @@ def pad(input, pad, mode="constant", value=None) -> Tensor:
     both sides of an axis."""
     if mode != "constant" or len(pad) not in (2, 4) or pad[0] != pad[1] or (
             len(pad) == 4 and pad[2] != pad[3]):
-        raise DiffersFromPyTorch("pad: gradtrace pads the last two axes of an image batch by "
-                                 "the same amount on both sides, with a constant")
+        raise DiffersFromPyTorch(_("pad: gradtrace pads the last two axes of an image batch "
+                                   "by the same amount on both sides, with a constant"))
     top = pad[2] if len(pad) == 4 else 0
     return _padded(input, (top, pad[0]), 0.0 if value is None else float(value))
 
@@ -316,13 +319,14 @@ def _reduction(function: str, reduction: str, size_average=None, reduce=None) ->
 def _loss(op_name: str, input, target, reduction: str) -> Tensor:
     """The registry's loss op with PyTorch's `reduction`, if the op takes one."""
     if op_name not in REGISTRY.keys():
-        raise NotInGradtrace(f"gradtrace has no {op_name} op yet")
+        raise NotInGradtrace(_("gradtrace has no {op} op yet", op=op_name))
     op = REGISTRY[op_name]
     if "reduction" in op.attrs:
         return _op(op_name, input, _target(target), reduction=reduction)
     if reduction != "mean":
-        raise DiffersFromPyTorch(f"{op_name}(reduction={reduction!r}): this version of "
-                                 "gradtrace's op computes the mean only")
+        raise DiffersFromPyTorch(_("{op}(reduction={reduction}): this version of gradtrace's "
+                                   "op computes the mean only", op=op_name,
+                                   reduction=repr(reduction)))
     return _op(op_name, input, _target(target))
 
 
@@ -337,11 +341,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     'sum' or 'none'."""
     input = as_tensor(input)
     if weight is not None or label_smoothing:
-        raise DiffersFromPyTorch("cross_entropy(weight=..., label_smoothing=...): gradtrace "
-                                 "computes unweighted cross-entropy without smoothing")
+        raise DiffersFromPyTorch(_("cross_entropy(weight=..., label_smoothing=...): "
+                                   "gradtrace computes unweighted cross-entropy without "
+                                   "smoothing"))
     if input.ndim > 2:
-        raise DiffersFromPyTorch("cross_entropy of (N, C, d1, ...) logits: gradtrace's class "
-                                 "axis is the last; reshape to (N·d1·..., C) first")
+        raise DiffersFromPyTorch(_("cross_entropy of (N, C, d1, ...) logits: gradtrace's "
+                                   "class axis is the last; reshape to (N·d1·..., C) first"))
     _check_ignored(target, ignore_index)
     return _loss("cross_entropy", input, target,
                  _reduction("cross_entropy", reduction, size_average, reduce))
@@ -352,9 +357,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """−(log-probability of each row's class), from log-probabilities (N, C) such as
     log_softmax's; reduction 'mean', 'sum' or 'none'."""
     if weight is not None:
-        raise DiffersFromPyTorch("nll_loss(weight=...): gradtrace computes unweighted losses")
+        raise DiffersFromPyTorch(_("nll_loss(weight=...): gradtrace computes unweighted "
+                                   "losses"))
     if as_tensor(input).ndim > 2:
-        raise DiffersFromPyTorch("nll_loss of (N, C, d1, ...) inputs: reshape to (N·d1·..., C)")
+        raise DiffersFromPyTorch(_("nll_loss of (N, C, d1, ...) inputs: reshape to "
+                                   "(N·d1·..., C)"))
     _check_ignored(target, ignore_index)
     return _loss("nll_loss", input, target, _reduction("nll_loss", reduction, size_average,
                                                         reduce))
@@ -363,8 +370,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def _check_ignored(target, ignore_index) -> None:
     values = np.asarray(getattr(target, "value", target))
     if values.dtype.kind in "iu" and np.any(values == ignore_index):
-        raise DiffersFromPyTorch(f"targets equal to ignore_index ({ignore_index}): gradtrace "
-                                 "counts every target; leave those rows out instead")
+        raise DiffersFromPyTorch(_("targets equal to ignore_index ({ignore_index}): "
+                                   "gradtrace counts every target; leave those rows out "
+                                   "instead", ignore_index=ignore_index))
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
@@ -382,8 +390,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          reduction="mean") -> Tensor:
     """−(y·log p + (1 − y)·log(1 − p)) of probabilities p in [0, 1]."""
     if weight is not None:
-        raise DiffersFromPyTorch("binary_cross_entropy(weight=...): gradtrace computes "
-                                 "unweighted losses")
+        raise DiffersFromPyTorch(_("binary_cross_entropy(weight=...): gradtrace computes "
+                                   "unweighted losses"))
     return _loss("binary_cross_entropy", input, target,
                  _reduction("binary_cross_entropy", reduction, size_average, reduce))
 
@@ -392,8 +400,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      reduce=None, reduction="mean", pos_weight=None) -> Tensor:
     """Binary cross-entropy of logits z (a sigmoid folded in): softplus(z) − y·z."""
     if weight is not None or pos_weight is not None:
-        raise DiffersFromPyTorch("binary_cross_entropy_with_logits(weight, pos_weight): "
-                                 "gradtrace computes unweighted losses")
+        raise DiffersFromPyTorch(_("binary_cross_entropy_with_logits(weight, pos_weight): "
+                                   "gradtrace computes unweighted losses"))
     return _loss("binary_cross_entropy_with_logits", input, target,
                  _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce))
 
@@ -407,9 +415,9 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> 
 
 
 def __getattr__(name: str):
-    raise NotInGradtrace(f"gradtrace.nn.functional has no {name!r}: gradtrace covers the part "
-                         "of torch.nn.functional the course code uses (the README lists what "
-                         "differs)")
+    raise NotInGradtrace(_("gradtrace.nn.functional has no {name}: gradtrace covers the part "
+                           "of torch.nn.functional the course code uses (the README lists what "
+                           "differs)", name=repr(name)))
 
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from ..core.i18n import _
 from ..core.tensor import no_grad
 from ..core.tensor.random import chosen
 
@@ -35,8 +36,9 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight shaped (out, in) or (F, C, KH, KW)."""
     if len(shape) < 2:
-        raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than 2 "
-                         f"dimensions (shape {tuple(shape)})")
+        raise ValueError(_("{pytorch} (shape {shape})", shape=tuple(shape),
+                           pytorch="Fan in and fan out can not be computed for tensor with "
+                                   "fewer than 2 dimensions"))
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -174,4 +176,6 @@ def initialise(tensor, init: str, rng: np.random.Generator | None, value: float 
         return zeros_(tensor)
     if init == "constant":
         return constant_(tensor, value)
-    raise ValueError(f"unknown init {init!r}: choose one of {', '.join(INITS)}")
+    choices = _(", ").join(INITS)
+    raise ValueError(_("unknown init {init}: choose one of {choices}", init=repr(init),
+                       choices=choices))

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ..core import scopes
+from ..core.i18n import _
 from ..core.tensor import Tensor, dtypes, no_grad
 from ..core.tensor.errors import PyTorchError
 
@@ -56,8 +57,9 @@ class Module:
 
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign module before Module.__init__() call (call "
-                                 f"super().__init__() in {type(self).__name__}.__init__ first)")
+            raise AttributeError(_("{pytorch} (call super().__init__() in {cls}.__init__ "
+                                   "first)", pytorch="cannot assign module before "
+                                   "Module.__init__() call", cls=type(self).__name__))
         if name in self._buffers and (value is None or isinstance(value, Tensor)):
             self._buffers[name] = value
             object.__setattr__(self, name, value)

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..core.i18n import _
+from ..core.i18n import _, join_list
 from ..core.registry import activations
 from ..core.tensor import Tensor, dtypes
 from . import functional as F
@@ -39,7 +39,8 @@ def _check_sizes(layer: str, **sizes) -> None:
     are drawn, Linear(2.5, 3) fail deep inside numpy."""
     for name, size in sizes.items():
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"{layer}: {name} must be a positive whole number, not {size!r}")
+            raise ValueError(_("{layer}: {name} must be a positive whole number, not {size}",
+                               layer=layer, name=name, size=repr(size)))
 
 
 def _check_budget(layer: str, shape: tuple) -> None:
@@ -111,8 +112,8 @@ class Conv2d(_Weighted):
         if padding_mode != "zeros":
             from ..core.tensor.errors import DiffersFromPyTorch
 
-            raise DiffersFromPyTorch(f"Conv2d(padding_mode={padding_mode!r}): gradtrace pads "
-                                     "with zeros only")
+            raise DiffersFromPyTorch(_("Conv2d(padding_mode={mode}): gradtrace pads with "
+                                       "zeros only", mode=repr(padding_mode)))
         kh, kw = (kernel_size, kernel_size) if np.ndim(kernel_size) == 0 else kernel_size
         _check_sizes("Conv2d", in_channels=in_channels, out_channels=out_channels,
                      kernel_size=kh, kernel_width=kw)
@@ -196,9 +197,10 @@ class _BatchNorm(Module):
     def forward(self, input):
         shape = np.shape(getattr(input, "value", input))
         if len(shape) not in self.expected_ndim or shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}) needs "
-                             f"{' or '.join(map(str, self.expected_ndim))}-d input with "
-                             f"{self.num_features} channels on axis 1, not shape {shape}")
+            raise ValueError(_("{layer}({features}) needs {ndim}-d input with {features} "
+                               "channels on axis 1, not shape {shape}",
+                               layer=type(self).__name__, features=self.num_features,
+                               ndim=join_list(map(str, self.expected_ndim)), shape=shape))
         batch_stats = self.training or self.running_mean is None
         if self.training and self.track_running_stats:
             self.num_batches_tracked.value[...] += 1
@@ -254,7 +256,10 @@ def _activation_module(op) -> type:
         Module.__init__(self)
         args = [a for a in args if not isinstance(a, bool)]
         if len(args) > len(names) or set(kwargs) - set(names):
-            raise TypeError(f"{op.activation.module} takes {', '.join(names) or 'no arguments'}")
+            listed = _(", ").join(names)
+            raise TypeError(_("{module} takes {names}", module=op.activation.module,
+                              names=listed) if names else
+                            _("{module} takes no arguments", module=op.activation.module))
         values = {**op.attrs, **dict(zip(names, args)), **kwargs}
         for name in names:
             setattr(self, name, values[name])

@@ -27,6 +27,7 @@ import weakref
 import numpy as np
 
 from ..arrays import as_float
+from ..i18n import _
 from .. import scopes as _scopes
 from ..registry import REGISTRY
 from ..trace import record_array
@@ -186,8 +187,9 @@ class Tensor(TorchMethods):
         if value is not None and not isinstance(value, Tensor):
             value = Tensor(np.asarray(value, dtype=self._value.dtype))
         if value is not None and value._value.shape != self._value.shape:
-            raise PyTorchError(f"assigned grad has data of a different size: "
-                               f"{value._value.shape} for a tensor of {self._value.shape}")
+            raise PyTorchError(_("{pytorch}: {given} for a tensor of {shape}",
+                                 pytorch="assigned grad has data of a different size",
+                                 given=value._value.shape, shape=self._value.shape))
         self._grad = value
 
     @property
@@ -310,10 +312,11 @@ class Tensor(TorchMethods):
 
     def _refuse_leaf_change(self) -> None:
         if self._op is None and self.requires_grad:
-            raise PyTorchError(
-                "a leaf Variable that requires grad is being used in an in-place operation. "
-                f"({self._label()} is a leaf: change it inside `with gradtrace.no_grad():`, "
-                "as an optimiser does)")
+            raise PyTorchError(_(
+                "{pytorch} ({tensor} is a leaf: change it inside `with gradtrace.no_grad():`, "
+                "as an optimiser does)",
+                pytorch="a leaf Variable that requires grad is being used in an in-place "
+                        "operation.", tensor=self._label()))
 
     def _become(self, result: "Tensor") -> "Tensor":
         """Make this tensor the recorded `result` of an op that read it: what it was before
@@ -372,16 +375,18 @@ class Tensor(TorchMethods):
         from .recording import backward_trace
 
         if create_graph:
-            raise DiffersFromPyTorch("backward(create_graph=True): gradtrace records no graph "
-                                     "of the backward pass, so no second derivatives")
+            raise DiffersFromPyTorch(_("backward(create_graph=True): gradtrace records no "
+                                       "graph of the backward pass, so no second derivatives"))
         if not self.requires_grad:
-            raise PyTorchError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn (no op that made this tensor read a tensor with "
-                               "requires_grad=True, or it was made inside no_grad())")
+            raise PyTorchError(_("{pytorch} (no op that made this tensor read a tensor with "
+                                 "requires_grad=True, or it was made inside no_grad())",
+                                 pytorch="element 0 of tensors does not require grad and does "
+                                         "not have a grad_fn"))
         if gradient is None and self._value.size != 1:
-            raise PyTorchError("grad can be implicitly created only for scalar outputs "
-                               f"(this one has shape {tuple(self._value.shape)}: pass "
-                               "gradient=, the gradient of something with respect to it)")
+            raise PyTorchError(_("{pytorch} (this one has shape {shape}: pass gradient=, the "
+                                 "gradient of something with respect to it)",
+                                 pytorch="grad can be implicitly created only for scalar outputs",
+                                 shape=tuple(self._value.shape)))
         check_refusals(self)
         collecting = gc.isenabled()
         gc.disable()  # what is built here holds no cycles: don't scan it over and over as it grows
@@ -424,7 +429,8 @@ class Tensor(TorchMethods):
         return recorded is not None and recorded() is not None
 
     def _label(self) -> str:
-        return repr(self.name) if self.name else f"a tensor of shape {tuple(self.shape)}"
+        return repr(self.name) if self.name else _("a tensor of shape {shape}",
+                                                   shape=tuple(self.shape))
 
 
 _OBJECT_HASH = object.__hash__
@@ -454,8 +460,8 @@ def _check_operand(value) -> None:
                                                               np.generic)) else None
     if isinstance(value, (bool, int, float)) or kind in ("b", "i", "u", "f"):
         return
-    raise TypeError(f"an op's input must be a tensor, a real number or an array of them, not "
-                    f"{type(value).__name__} ({_shown(value)})")
+    raise TypeError(_("an op's input must be a tensor, a real number or an array of them, not "
+                      "{kind} ({value})", kind=type(value).__name__, value=_shown(value)))
 
 
 def _shown(value) -> str:

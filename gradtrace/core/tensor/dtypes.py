@@ -22,6 +22,8 @@ import builtins
 
 import numpy as np
 
+from ..i18n import _
+
 float16 = half = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)
@@ -50,8 +52,8 @@ def set_default_dtype(dtype) -> None:
     """Make `dtype` (float32 or float64) the default float type, as torch.set_default_dtype."""
     chosen = as_dtype(dtype)
     if chosen not in (float32, float64):
-        raise TypeError(f"set_default_dtype: only float32 and float64 can be the default, "
-                        f"not {chosen}")
+        raise TypeError(_("set_default_dtype: only float32 and float64 can be the default, "
+                          "not {dtype}", dtype=chosen))
     _default_float[0] = chosen
 
 
@@ -91,12 +93,13 @@ def inferred(data, dtype=None, named: bool = False) -> np.ndarray:
     if isinstance(data, (np.ndarray, np.generic)):
         array = np.array(data)  # a copy, as torch.tensor copies
         if array.dtype.kind not in "biuf":
-            raise TypeError(f"tensor: cannot hold elements of type {array.dtype}")
+            raise TypeError(_("tensor: cannot hold elements of type {dtype}",
+                              dtype=array.dtype))
         return array if wanted is None else array.astype(wanted)
     array = np.array(data)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"tensor: cannot make a tensor of {type(data).__name__} "
-                        f"(numbers, nested lists of numbers or arrays)")
+        raise TypeError(_("tensor: cannot make a tensor of {kind} (numbers, nested lists of "
+                          "numbers or arrays)", kind=type(data).__name__))
     if wanted is not None:
         return array.astype(wanted)
     if array.dtype.kind == "f" and not _from_arrays(data):

@@ -9,6 +9,7 @@ does: it says so, and what to write instead, rather than computing something els
 from __future__ import annotations
 
 from ..errors import GradtraceError
+from ..i18n import _, again
 
 
 class PyTorchError(GradtraceError, RuntimeError):
@@ -23,7 +24,8 @@ class DiffersFromPyTorch(GradtraceError, NotImplementedError):
     """gradtrace deliberately differs from PyTorch here; the message says how and what to do."""
 
     def __init__(self, message: str):
-        super().__init__(f"gradtrace differs from PyTorch here: {message}")
+        super().__init__(_("gradtrace differs from PyTorch here: {message}",
+                           message=again(message)))
 
 
 class NotInGradtrace(GradtraceError, AttributeError):

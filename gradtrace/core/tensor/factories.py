@@ -74,7 +74,8 @@ def _new_sizes(shape) -> tuple[int, ...]:
     for given in (shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list))
                   else shape):
         if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 0:
-            raise ValueError(f"a size must be a whole number ≥ 0, not {given!r}")
+            raise ValueError(_("a size must be a whole number ≥ 0, not {given}",
+                               given=repr(given)))
     _check_count(math.prod(sizes), sizes)
     return sizes
 
@@ -152,8 +153,8 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
             dtypes.get_default_dtype())
     dtype = dtypes.as_dtype(dtype)
     if not all(np.isfinite(float(b)) for b in bounds) or float(step) == 0:
-        raise ValueError(f"arange({start}, {end}, {step}): the bounds must be finite and the "
-                         "step not 0")
+        raise ValueError(_("arange({start}, {end}, {step}): the bounds must be finite and the "
+                           "step not 0", start=start, end=end, step=step))
     if (float(end) - float(start)) * float(step) < 0:
         raise PyTorchError("upper bound and lower bound inconsistent with step sign")
     count = int(np.ceil((float(end) - float(start)) / float(step)))

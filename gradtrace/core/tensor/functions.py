@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..i18n import _
 from .errors import DiffersFromPyTorch
 from .base import Tensor, as_tensor
 
@@ -160,7 +161,7 @@ def cat(tensors, dim=0, *, axis=None):
     dim = dim if axis is None else axis
     pieces = [_t(t) for t in tensors]
     if not pieces:
-        raise ValueError("cat expects a non-empty list of tensors")
+        raise ValueError(_("cat expects a non-empty list of tensors"))
     ndim = pieces[0].ndim
     dim = dim % builtin_max(ndim, 1)
     if not builtins.any(p.requires_grad for p in pieces) or not _recording():
@@ -241,7 +242,7 @@ def cumsum(input, dim=None, *, axis=None):
 
 
 def einsum(*args):
-    raise DiffersFromPyTorch("einsum: gradtrace has no einsum; write it with @, * and sum")
+    raise DiffersFromPyTorch(_("einsum: gradtrace has no einsum; write it with @, * and sum"))
 
 
 def _elementwise(name):
@@ -323,7 +324,7 @@ def _legacy_constructor(name: str, dtype_name: str):
             return zeros(*data, dtype=dtype)
         if len(data) == 1:
             return tensor(getattr(data[0], "_value", data[0]), dtype=dtype)
-        raise TypeError(f"{name}(): give the data (a list, an array) or the sizes")
+        raise TypeError(_("{name}(): give the data (a list, an array) or the sizes", name=name))
 
     constructor.__name__ = constructor.__qualname__ = name
     return constructor

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..i18n import _, message
 from . import dtypes
 from .errors import DiffersFromPyTorch, PyTorchError
 
@@ -51,7 +52,7 @@ def _dims(dim, ndim: int):
 def _dim(dim, ndim: int) -> int:
     """One dim in -ndim..ndim-1 (a 0-d tensor has dims -1 and 0), as a non-negative int."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"a dim must be a whole number, not {dim!r}")
+        raise TypeError(_("a dim must be a whole number, not {dim}", dim=repr(dim)))
     size = max(ndim, 1)
     if not -size <= dim < size:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-size}, "
@@ -356,11 +357,13 @@ class TorchMethods:
             result = self._apply(op_name)
             if result.requires_grad and _ties(self._value, op_name):
                 # the value is PyTorch's; only a gradient through it would differ
-                _tensor_module().refuse_gradient(result, (
-                    f"x.{pair_op}() of every element meets a tie (several elements equal to the "
-                    f"{pair_op}imum): PyTorch splits the gradient evenly among them, gradtrace's "
-                    f"{pair_op} op sends it all to the first. Use x.{pair_op}(dim=...) (the first "
-                    "one gets it, in both), break the tie, or detach() what needs no gradient"))
+                extreme = message("maximum") if pair_op == "max" else message("minimum")
+                _tensor_module().refuse_gradient(result, message(
+                    "x.{op}() of every element meets a tie (several elements equal to the "
+                    "{extreme}): PyTorch splits the gradient evenly among them, gradtrace's {op} "
+                    "op sends it all to the first. Use x.{op}(dim=...) (the first one gets it, in "
+                    "both), break the tie, or detach() what needs no gradient", op=pair_op,
+                    extreme=extreme))
             return result
         axis = _dims(dim, self._value.ndim)
         values = self._apply(op_name, attrs=(("axis", axis),))
@@ -414,7 +417,8 @@ class TorchMethods:
             return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
         if p in (1, 1.0):
             return self.abs().sum(dim=dim, keepdim=keepdim)
-        raise DiffersFromPyTorch(f"norm(p={p!r}): gradtrace computes p = 2 ('fro') and p = 1")
+        raise DiffersFromPyTorch(_("norm(p={p}): gradtrace computes p = 2 ('fro') and p = 1",
+                                   p=repr(p)))
 
     def logsumexp(self, dim, keepdim: bool = False):
         """log Σ exp(x), shifted by the (constant) maximum so exp never overflows."""
@@ -428,8 +432,8 @@ class TorchMethods:
 
     def prod(self, dim=None, keepdim: bool = False):
         if self.requires_grad:
-            raise DiffersFromPyTorch("prod() of a tensor that requires grad: gradtrace has no "
-                                     "product op; multiply the factors with * instead")
+            raise DiffersFromPyTorch(_("prod() of a tensor that requires grad: gradtrace has "
+                                       "no product op; multiply the factors with * instead"))
         return self._data_op(lambda a: np.prod(a, axis=_dims(dim, a.ndim), keepdims=keepdim))
 
     def cumsum(self, dim=None, *, axis=None):
@@ -598,10 +602,10 @@ class TorchMethods:
             return _tensor_module().Tensor(self._value.astype(dtype))
         if dtype.kind == "f" and dtype.itemsize > self._value.dtype.itemsize:
             return self + np.zeros(self.shape, dtype=dtype)  # widened by adding zeros of dtype
-        raise DiffersFromPyTorch(
-            f"converting a tensor that requires grad from {self._value.dtype} to {dtype}: "
-            "gradtrace records widening (float32 → float64) only; convert the data before "
-            "requires_grad_(), or inside no_grad()")
+        raise DiffersFromPyTorch(_(
+            "converting a tensor that requires grad from {given} to {wanted}: gradtrace records "
+            "widening (float32 → float64) only; convert the data before requires_grad_(), or "
+            "inside no_grad()", given=self._value.dtype, wanted=dtype))
 
     def float(self): return self._cast(dtypes.float32)
     def double(self): return self._cast(dtypes.float64)
@@ -663,8 +667,9 @@ class TorchMethods:
             self._refuse_leaf_change()
             if isinstance(value, type(self)) and value.requires_grad:
                 return self._become(value + np.zeros(self.shape, dtype=self._value.dtype))
-            raise DiffersFromPyTorch("overwriting a tensor that is part of a recorded graph "
-                                     "(fill_, zero_, copy_ of data): make a new tensor instead")
+            raise DiffersFromPyTorch(_("overwriting a tensor that is part of a recorded graph "
+                                       "(fill_, zero_, copy_ of data): make a new tensor "
+                                       "instead"))
         value = value._value if isinstance(value, type(self)) else value
         return self._write(np.asarray(value, dtype=self._value.dtype))
 
@@ -702,8 +707,9 @@ class TorchMethods:
                 isinstance(value, type(self)) and value.requires_grad)):
             self._refuse_leaf_change()
             if isinstance(value, type(self)) and value.requires_grad:
-                raise DiffersFromPyTorch("x[key] = a tensor that requires grad: gradtrace has no "
-                                         "scatter op; build the result with torch.where or cat")
+                raise DiffersFromPyTorch(_("x[key] = a tensor that requires grad: gradtrace has "
+                                           "no scatter op; build the result with torch.where or "
+                                           "cat"))
             keep = np.ones(self.shape, dtype=self._value.dtype)
             keep[numpy_key] = 0
             placed = np.zeros(self.shape, dtype=self._value.dtype)
@@ -743,10 +749,10 @@ class TorchMethods:
         source = getattr(src, "_value", src)
         if _tensor_module()._grad_enabled and (self.requires_grad or getattr(
                 src, "requires_grad", False)):
-            raise DiffersFromPyTorch("scatter with a tensor that requires grad: gradtrace has "
-                                     "no scatter op; build the result with index, gather or "
-                                     "torch.where (scatter of data, such as one-hot targets, "
-                                     "works)")
+            raise DiffersFromPyTorch(_("scatter with a tensor that requires grad: gradtrace "
+                                       "has no scatter op; build the result with index, gather "
+                                       "or torch.where (scatter of data, such as one-hot "
+                                       "targets, works)"))
         index = np.asarray(getattr(index, "_value", index))
         if index.dtype.kind not in "iu":
             raise PyTorchError("scatter(): Expected dtype int64 for index")
@@ -809,10 +815,10 @@ def _elementwise_extreme(tensor_, op_name: str, other):
     result = tensor_._apply(op_name, other)
     if result.requires_grad and np.any(tensor_._value == np.asarray(getattr(other, "_value",
                                                                             other))):
-        _tensor_module().refuse_gradient(result, (
-            f"{op_name}imum(a, b) where a and b are equal: PyTorch sends half the gradient to "
-            f"each, gradtrace's {op_name} op sends it all to a. Use clamp(...) against a "
-            "number (both pass the whole gradient), or break the tie"))
+        _tensor_module().refuse_gradient(result, message(
+            "{function}(a, b) where a and b are equal: PyTorch sends half the gradient to each, "
+            "gradtrace's {op} op sends it all to a. Use clamp(...) against a number (both pass "
+            "the whole gradient), or break the tie", function=f"{op_name}imum", op=op_name))
     return result
 
 
@@ -826,8 +832,8 @@ def _ties(values: np.ndarray, op_name: str) -> bool:
 def _check_device(device) -> None:
     name = str(getattr(device, "type", device))
     if name.split(":")[0] != "cpu":
-        raise DiffersFromPyTorch(f"device {name!r}: gradtrace computes on the CPU only "
-                                 "(numpy); leave tensors on 'cpu'")
+        raise DiffersFromPyTorch(_("device {name}: gradtrace computes on the CPU only "
+                                   "(numpy); leave tensors on 'cpu'", name=repr(name)))
 
 
 def _numpy_key(key):

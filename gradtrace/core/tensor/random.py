@@ -31,6 +31,8 @@ import math
 
 import numpy as np
 
+from ..i18n import _
+
 _MASK24 = (1 << 24) - 1
 _MASK53 = np.uint64((1 << 53) - 1)
 DEFAULT_SEED = 0
@@ -44,7 +46,8 @@ class Generator:
         if device != "cpu":
             from .errors import DiffersFromPyTorch
 
-            raise DiffersFromPyTorch(f"generators run on the CPU only, not on {device!r}")
+            raise DiffersFromPyTorch(_("generators run on the CPU only, not on {device}",
+                                       device=repr(device)))
         self._bits = np.random.MT19937(0)
         self.manual_seed(DEFAULT_SEED)
 
@@ -124,9 +127,10 @@ class Generator:
         """Integers in [low, high) as randint: one 32-bit output modulo the range."""
         span = int(high) - int(low)
         if span <= 0:
-            raise ValueError(f"randint: high ({high}) must be larger than low ({low})")
+            raise ValueError(_("randint: high ({high}) must be larger than low ({low})",
+                               high=high, low=low))
         if span >= 1 << 32:
-            raise ValueError("randint: ranges of 2³² or more are not drawn here")
+            raise ValueError(_("randint: ranges of 2³² or more are not drawn here"))
         count = math.prod(shape)
         return (self._raw32(count) % np.uint64(span)).astype(np.int64).reshape(shape) + low
 
@@ -190,6 +194,6 @@ def chosen(generator) -> Generator:
     if generator is None:
         return default_generator
     if not isinstance(generator, Generator):
-        raise TypeError(f"generator must be a gradtrace.Generator, not "
-                        f"{type(generator).__name__} (gradtrace.Generator().manual_seed(s))")
+        raise TypeError(_("generator must be a gradtrace.Generator, not {kind} "
+                          "(gradtrace.Generator().manual_seed(s))", kind=type(generator).__name__))
     return generator

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..backprop import trace_graph
 from ..graph import GraphBuilder
+from ..i18n import _, ngettext
 from .errors import PyTorchError
 
 _CALLER_FRAMES = 8  # frames of user code searched for variable names
@@ -53,14 +54,15 @@ def _check_unchanged(order: list) -> None:
         for parent in current._parents:
             changed = getattr(parent, "_changed", 0)
             if changed > current._made:
-                what = repr(parent.name) if parent.name else (
-                    f"a tensor of shape {tuple(parent.shape)}")
-                raise PyTorchError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: {what} was changed after {current._op} read it. "
-                    "Change a copy instead (x = x + 1, not x += 1), or change it before it is "
-                    "used. (gradtrace refuses this for every op, since the trace shows each "
-                    "value an op read; PyTorch only where the op kept the value for backward)")
+                what = repr(parent.name) if parent.name else _(
+                    "a tensor of shape {shape}", shape=tuple(parent.shape))
+                raise PyTorchError(_(
+                    "{pytorch} {what} was changed after {op} read it. Change a copy instead "
+                    "(x = x + 1, not x += 1), or change it before it is used. (gradtrace refuses "
+                    "this for every op, since the trace shows each value an op read; PyTorch "
+                    "only where the op kept the value for backward)",
+                    pytorch="one of the variables needed for gradient computation has been "
+                            "modified by an inplace operation:", what=what, op=current._op))
 
 
 def recorded_graph(output, names: dict | None = None):
@@ -124,9 +126,13 @@ def backward_trace(output, gradient, inputs, wrt):
         wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
         unknown = [name for name in wrt if name not in graph.inputs]
         if unknown:
-            raise ValueError(f"backward(wrt=...): {', '.join(map(repr, unknown))} "
-                             f"{'is' if len(unknown) == 1 else 'are'} not an input of this "
-                             f"graph; its inputs are {', '.join(graph.inputs) or 'none'}")
+            comma = _(", ")
+            inputs = comma.join(graph.inputs) or _("none")
+            raise ValueError(ngettext(
+                "backward(wrt=...): {names} is not an input of this graph; its inputs are "
+                "{inputs}",
+                "backward(wrt=...): {names} are not an input of this graph; its inputs are "
+                "{inputs}", len(unknown), names=comma.join(map(repr, unknown)), inputs=inputs))
     if gradient is not None:
         gradient = np.asarray(gradient._value if isinstance(gradient, Tensor) else gradient)
         if gradient.shape != output._value.shape and gradient.size != 1:

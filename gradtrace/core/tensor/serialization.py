@@ -26,6 +26,7 @@ import zipfile
 
 import numpy as np
 
+from ..i18n import _
 from .base import Tensor
 from .errors import DiffersFromPyTorch
 
@@ -35,7 +36,8 @@ HEADER = b"gradtrace.save/1\n"
 def _rebuild_tensor(array, requires_grad: bool) -> Tensor:
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
-        raise pickle.UnpicklingError(f"a saved tensor holds {array.dtype} elements, not numbers")
+        raise pickle.UnpicklingError(_("a saved tensor holds {dtype} elements, not numbers",
+                                       dtype=array.dtype))
     made = Tensor(array)
     made.requires_grad = bool(requires_grad) and array.dtype.kind == "f"
     return made
@@ -64,10 +66,11 @@ class _WeightsOnly(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) in _ALLOWED or (module in _NUMPY_DTYPES and name.endswith("DType")):
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f"Weights only load failed: the file holds {module}.{name}, which gradtrace does "
-            "not load with weights_only=True (tensors, arrays, numbers, strings and containers "
-            "only). Pass weights_only=False only if you trust where the file came from.")
+        raise pickle.UnpicklingError(_(
+            "{pytorch}: the file holds {name}, which gradtrace does not load with "
+            "weights_only=True (tensors, arrays, numbers, strings and containers only). Pass "
+            "weights_only=False only if you trust where the file came from.",
+            pytorch="Weights only load failed", name=f"{module}.{name}"))
 
 
 def save(obj, f, pickle_module=None, pickle_protocol: int = pickle.DEFAULT_PROTOCOL,
@@ -101,12 +104,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         with open(f, "rb") as stream:
             data = stream.read()
     if zipfile.is_zipfile(io.BytesIO(data)):
-        raise DiffersFromPyTorch("load: this file was written by PyTorch's torch.save (a zip "
-                                 "archive); gradtrace reads the files gradtrace.save writes. "
-                                 "Load it with PyTorch and pass the numbers on "
-                                 "(gradtrace.tensor(t.numpy())) instead")
+        raise DiffersFromPyTorch(_("load: this file was written by PyTorch's torch.save (a "
+                                   "zip archive); gradtrace reads the files gradtrace.save "
+                                   "writes. Load it with PyTorch and pass the numbers on "
+                                   "(gradtrace.tensor(t.numpy())) instead"))
     if not data.startswith(HEADER):
-        raise pickle.UnpicklingError("load: not a file written by gradtrace.save")
+        raise pickle.UnpicklingError(_("load: not a file written by gradtrace.save"))
     stream = io.BytesIO(data[len(HEADER):])
     if weights_only is False:
         return pickle.load(stream)

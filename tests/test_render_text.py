@@ -112,7 +112,10 @@ def test_example_1_graph_and_gradient_tables(neuron):
     gradients = text[text.index("\nGradients"):]
     # input, value, gradient: df/dx1 = -0.5898... from the worked examples
     assert line_with(gradients, "x1").split() == ["x1", "-2.00", "-0.59"]
-    assert "--no-check" in gradients
+    # a trace made without checks says so, naming no CLI flag (the Python API has none)
+    assert "Not checked: the checks against SymPy and finite differences were turned off." \
+        in gradients
+    assert "--no-check" not in gradients
 
 
 def test_defaults_are_marked_with_a_hint():
@@ -245,7 +248,7 @@ def test_checks_add_columns_expressions_and_tolerances():
     assert "disagree (symbolic skipped)" in gradients
     assert "∂f/∂w = x*exp(-b - w*x)/(exp(-b - w*x) + 1)**2" in gradients
     assert "rtol = 1.00e-06, atol = 1.00e-08" in gradients
-    assert "--no-check" not in text
+    assert "Not checked" not in text
 
 
 def test_checks_in_markdown_and_html():

@@ -100,7 +100,7 @@ def jacobian_command(runs: int) -> None:
           f"{'fwd/rev':>8} {'max diff':>9} {'wall':>8}")
     for name, args in cases:
         command = [GRADTRACE, "jacobian", *args, "--at", "W=randn(200,200),x=randn(200)",
-                   "--format", "json"]
+                   "--format", "json", "--times"]
         documents, walls = [], []
         for _ in range(runs):
             start = time.perf_counter()

@@ -160,21 +160,8 @@ def lang_option(args: list[str]) -> list[str]:
     everything it tells (gradtrace.core.i18n). Without it, GRADTRACE_LANG, then the locale."""
     from ..core import i18n
 
-    kept: list[str] = []
-    chosen, where = None, "--lang"
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--":
-            kept += args[index:]
-            break
-        if arg.split("=", 1)[0] != "--lang":
-            kept.append(arg)
-            index += 1
-            continue
-        chosen = arg.partition("=")[2] if "=" in arg else (
-            args[index + 1] if index + 1 < len(args) else "")
-        index += 1 if "=" in arg else 2
+    kept, given = take_options(args, ("--lang",))
+    chosen, where = given.get("--lang"), "--lang"
     try:
         if chosen is None:
             import os
@@ -189,6 +176,29 @@ def lang_option(args: list[str]) -> list[str]:
         _refuse(_("{option}: {value!r} is not a language gradtrace speaks; choose {choices}",
                   option=where, value=chosen, choices=i18n.join_list(i18n.LANGUAGES)))
     return kept
+
+
+def take_options(args: list[str], names: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """The arguments without the options `names` (--name VALUE or --name=VALUE, read before
+    the command's own options), and the value each was given (the last, when repeated).
+    Nothing after "--" is an option."""
+    kept: list[str] = []
+    given: dict[str, str] = {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            kept += args[index:]
+            break
+        name = arg.split("=", 1)[0]
+        if name not in names:
+            kept.append(arg)
+            index += 1
+            continue
+        given[name] = arg.partition("=")[2] if "=" in arg else (
+            args[index + 1] if index + 1 < len(args) else "")
+        index += 1 if "=" in arg else 2
+    return kept, given
 
 
 def _refuse(message: str):
@@ -234,30 +244,15 @@ def budget_option(args: list[str]) -> list[str]:
                       wanted=_(wanted)))
         return number
 
-    kept: list[str] = []
-    given: set[str] = set()
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--":
-            kept += args[index:]
-            break
-        name = arg.split("=", 1)[0]
-        if name not in BUDGETS:
-            kept.append(arg)
-            index += 1
-            continue
-        value = arg.partition("=")[2] if "=" in arg else (
-            args[index + 1] if index + 1 < len(args) else "")
+    kept, given = take_options(args, tuple(BUDGETS))
+    for name, value in given.items():
         variable, read, wanted = BUDGETS[name]
         os.environ[variable] = str(checked(name, value, read, wanted))
-        given.add(variable)
-        index += 1 if "=" in arg else 2
     # a budget set in the environment is read the same way: a typo there is refused, not
     # silently replaced by the default
-    for variable, read, wanted in BUDGETS.values():
+    for name, (variable, read, wanted) in BUDGETS.items():
         value = os.environ.get(variable, "").strip()
-        if variable not in given and value:
+        if name not in given and value:
             checked(variable, value, read, wanted)
     return kept
 

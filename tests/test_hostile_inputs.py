@@ -198,6 +198,26 @@ def test_a_budget_mistyped_in_the_environment_is_refused_not_ignored(variable, v
     assert_clean(err)
 
 
+HUGE_WORD = "q" * 100_000
+ECHOED = [  # each of these messages repeats what was typed
+    ["explain", "x", "--at", f"x={HUGE_WORD}"], ["explain", "x", "--at", HUGE_WORD],
+    ["explain", "x*y", "--wrt", HUGE_WORD], ["explain", f"{HUGE_WORD}(x)"],
+    ["explain", "x", "--lang", HUGE_WORD], ["mlp", "--layers", HUGE_WORD],
+    ["glossary", HUGE_WORD], ["explain", "x", "--precision", HUGE_WORD],
+    ["explain", "x", "--format", HUGE_WORD], [HUGE_WORD], ["explain", "x", f"--{HUGE_WORD}"],
+    ["explain", "x", "--lang", "zh", "--at", HUGE_WORD],
+]
+
+
+@pytest.mark.parametrize("args", ECHOED, ids=[" ".join(a)[:30] for a in ECHOED])
+def test_a_huge_word_typed_is_repeated_clipped_not_whole(args):
+    code, out, err, _ = run(args)
+    assert code in (1, 2)  # 1: glossary's "no such term"
+    assert len(err) < 2_000, err[:300]
+    assert "100,00" in err  # the message says how long the word was (quotes may count)
+    assert_clean(err)
+
+
 UNWRITABLE = "/proc"  # a folder that exists, where no file can be made (even by root)
 UNWRITABLE_OUTPUTS = [
     (["graph", "x*y", "-o", f"{UNWRITABLE}/x.svg"], "--output"),

@@ -205,7 +205,9 @@ def _refuse(message: str):
     """An option read before the command refused: the message on stderr, exit 2."""
     from ..core.i18n import _
 
-    typer.echo(_("error: {message}", message=message), err=True)
+    from ..core.errors import clip_runs
+
+    typer.echo(_("error: {message}", message=clip_runs(message)), err=True)
     raise SystemExit(2)
 
 

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from ..core.errors import GradtraceError, ParseError, UsageError
+from ..core.errors import GradtraceError, ParseError, UsageError, clip_runs
 from ..core.i18n import _
 
 
@@ -63,8 +63,8 @@ def flag(parameter: str) -> str:
 
 
 def fail(message: str, code: int = EXIT_USAGE):
-    """Print an error to stderr and stop with `code`."""
-    typer.echo(_("error: {message}", message=message), err=True)
+    """Print an error to stderr and stop with `code` (a huge word the user typed, clipped)."""
+    typer.echo(_("error: {message}", message=clip_runs(message)), err=True)
     raise typer.Exit(code)
 
 

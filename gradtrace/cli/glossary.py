@@ -40,7 +40,10 @@ def glossary(
     query = (term or "").strip()
     found = lookup(query)
     if not found:
-        typer.echo(_("no term of the glossary holds {query!r}", query=query), err=True)
+        from ..core.errors import clip_runs
+
+        typer.echo(clip_runs(_("no term of the glossary holds {query!r}", query=query)),
+                   err=True)
         raise typer.Exit(EXIT_PROBLEM)
     show(output_format, lambda: glossary_sections(found, query),
          lambda: glossary_json(found, query))

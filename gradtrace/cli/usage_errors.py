@@ -15,6 +15,7 @@ import sys
 import typer
 
 from ..core import i18n
+from ..core.errors import clip_runs
 from ..core.i18n import N_, _
 
 # Sentences of the parser, most specific first: (pattern, template). A field named `message`
@@ -72,7 +73,10 @@ def say(sentence: str) -> str:
 def localise(error) -> None:
     """Make a usage error of the parser show itself in the current language (in English it
     is left as it is). Errors that show something else (the help, when a command is run
-    without arguments) are left alone."""
+    without arguments) are left alone. In every language, a huge word the user typed is
+    clipped (core.errors.clip_runs)."""
+    if isinstance(getattr(error, "message", None), str):
+        error.message = clip_runs(error.message)
     if i18n.current() == "en":
         return
     owner = next((klass for klass in type(error).__mro__ if "show" in vars(klass)), None)

@@ -1,6 +1,7 @@
 """One family of errors. The CLI catches `GradtraceError` at its boundary and turns it into an
 exit code; the library raises, never prints."""
 
+import re
 
 class GradtraceError(Exception):
     """Base of every error gradtrace raises on purpose. `exit_code` is what the CLI returns."""
@@ -25,7 +26,7 @@ class ParseError(GradtraceError, ValueError):
         character (Chinese, ｘ) takes two columns, a combining accent none."""
         line, column = _line_of(self.text, self.position)
         line = line.replace("\t", " ")
-        return f"{line}\n{' ' * display_width(line[:column])}^\n{self.message}"
+        return f"{line}\n{' ' * display_width(line[:column])}^\n{clip_runs(self.message)}"
 
 
 class UsageError(GradtraceError, ValueError):
@@ -42,6 +43,24 @@ class UsageError(GradtraceError, ValueError):
 
     def __str__(self) -> str:
         return f"{self.parameter}: {self.message}" if self.parameter else self.message
+
+
+LONGEST_RUN = 120  # characters of one word a message repeats before it elides the middle
+_RUN = re.compile(r"\S{%d,}" % (LONGEST_RUN + 1))
+
+
+def clip_runs(text: str) -> str:
+    """`text` with each word longer than LONGEST_RUN (a name, a value or a path a user typed,
+    repeated by a message) cut to its ends around "…": a 100,000-character typo gets a
+    one-line message, not 100 KB of it."""
+    from .i18n import ngettext
+
+    def clip(found: re.Match) -> str:
+        word = found.group(0)
+        return ngettext("{start}…{end} ({count} character)", "{start}…{end} ({count} characters)",
+                        len(word), start=word[:80], end=word[-30:], count=f"{len(word):,}")
+
+    return _RUN.sub(clip, text)
 
 
 def display_width(text: str) -> int:

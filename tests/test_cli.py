@@ -272,3 +272,15 @@ def test_python_dash_m_runs_the_same_command():
         env={**os.environ, "NO_COLOR": "1"})
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["gradients"] == {"x": 3.0, "y": 2.0}
+
+
+@pytest.mark.parametrize("claim", ["x=1e999", "x=y*1e300*1e300"])
+def test_a_claim_that_is_never_finite_is_wrong_and_exits_1(claim):
+    result = run("check", "x*y", "--claim", claim, "--samples", "5")
+    assert "is WRONG" in result.output
+    assert result.exit_code == 1  # as any wrong claim: it held at no point
+
+
+def test_a_right_claim_still_exits_0():
+    result = run("check", "x*y", "--claim", "x=y", "--samples", "5")
+    assert result.exit_code == 0 and "holds" in result.output

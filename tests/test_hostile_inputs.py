@@ -132,8 +132,7 @@ def test_hostile_input_is_refused_clearly_within_the_budget(args, code, words):
 
 
 NOT_FINITE = [
-    (["mlp", "--lr", "nan"], ["nan"]),
-    (["mlp", "--lr", "inf"], []),
+    (["mlp", "--lr", "1e308"], []),  # a finite rate whose update overflows
     (["check", "x*y", "--at", "x=inf,y=1"], []),
     (["explain", "x*2", "--at", "x=inf"], ["the input x is inf itself"]),
     (["explain", "x*y", "--at", "x=nan,y=1"], ["the input x is nan itself"]),
@@ -215,6 +214,30 @@ def test_a_huge_word_typed_is_repeated_clipped_not_whole(args):
     assert code in (1, 2)  # 1: glossary's "no such term"
     assert len(err) < 2_000, err[:300]
     assert "100,00" in err  # the message says how long the word was (quotes may count)
+    assert_clean(err)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["explain", "x", "--at", "x=1", "--max-elements", "inf"], "--max-elements: 'inf'"),
+    (["explain", "x", "--at", "x=1", "--max-elements", "1e400"], "--max-elements: '1e400'"),
+    (["explain", "x", "--at", "x=1", "--max-elements", "1.5"], "not a whole number"),
+    (["gradcheck", "conv2d", "--max-elements", "5"], "more than the budget of 5"),
+    (["train", "--layers", "2,,1"], "--layers: 2,,1"),
+    (["optimize", "x**2+y**2", "--start", "1e400,1"], "two finite numbers"),
+])
+def test_values_that_cannot_be_meant_are_refused(args, words):
+    code, out, err, _ = run(args)
+    assert code == 2 and out == "", err
+    assert words in err
+    assert_clean(err)
+
+
+def test_memory_the_machine_lacks_after_a_raised_budget_is_a_message_and_exit_2():
+    # run() caps the child's address space (CAP): 74.5 GiB cannot be had
+    code, out, err, _ = run(["explain", "sum(x)", "--at", "x=randn(100000,100000)",
+                             "--max-elements", "1e11", "--no-check"])
+    assert code == 2 and out == ""
+    assert "more memory than this machine has" in err
     assert_clean(err)
 
 

@@ -643,3 +643,17 @@ def test_a_markdown_table_header_with_pipes_keeps_its_columns():
         cells = [len(re.split(r"(?<!\\)\|", line)) for line in table]
         assert len(table) == 4 and len(set(cells)) == 1, table
     assert "| max \\|追踪 − 符号\\| |" in done.stdout
+
+
+def test_a_png_whose_chinese_words_no_font_can_draw_falls_back_to_english_words(tmp_path):
+    no_font = {"GRADTRACE_CJK_FONT": str(tmp_path / "no-such-font.ttc")}
+    done = gradtrace_cli("graph", "x*y", "--lang", "zh", "-o", str(tmp_path / "g.png"),
+                         env=no_font)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    assert "GRADTRACE_CJK_FONT" not in done.stderr and "gradtrace[cjk]" in done.stderr
+    # Chinese names cannot be drawn in English: refused, in Chinese, exit 2, no file
+    done = gradtrace_cli("graph", "权重*y", "--lang", "zh", "-o", str(tmp_path / "h.png"),
+                         env=no_font)
+    assert done.returncode == 2 and not (tmp_path / "h.png").exists()
+    assert "中日韩字体" in done.stderr

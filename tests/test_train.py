@@ -213,12 +213,21 @@ def test_a_missing_output_folder_is_made(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["boundary.png", "loss.png"]
 
 
-@pytest.mark.parametrize("command", [["train", "--lr", "0"],
+@pytest.mark.parametrize("command", [["train", "--lr", "0"], ["train", "--lr", "inf"],
                                      ["optimize", NOTES_FUNCTION, "--lr", "sgd=-1"],
-                                     ["optimize", NOTES_FUNCTION, "--lr", "0"]])
-def test_learning_rates_must_be_positive(command):
+                                     ["optimize", NOTES_FUNCTION, "--lr", "0"],
+                                     ["optimize", NOTES_FUNCTION, "--lr", "1e400"],
+                                     ["mlp", "--lr", "-1"], ["mlp", "--lr", "inf"],
+                                     ["cnn", "--lr", "nan"]])
+def test_learning_rates_must_be_finite_and_positive(command):
     result = runner.invoke(app, command)
-    assert result.exit_code == 2 and "must be positive" in result.output
+    assert result.exit_code == 2, result.output
+    assert "must be a finite number above 0" in result.output
+
+
+def test_optimize_refuses_a_start_that_is_not_finite():
+    result = runner.invoke(app, ["optimize", NOTES_FUNCTION, "--start", "1e400,1"])
+    assert result.exit_code == 2 and "two finite numbers" in result.output
 
 
 def test_one_learning_rate_for_every_optimiser():

@@ -34,6 +34,7 @@ import math
 import numpy as np
 
 from ..core.arrays import sum_to
+from ..core.budget import over_budget
 from ..core.errors import UsageError
 from ..core.i18n import N_, Joined, _, message
 from ..ops import REGISTRY
@@ -161,6 +162,9 @@ class _Counted:
         self.drawn += math.prod(np.atleast_1d(shape).tolist()) if np.ndim(shape) else int(shape)
         if self.drawn > MAX_ELEMENTS:
             raise UsageError(_too_many())
+        why = over_budget(self.drawn)  # a budget set lower than gradcheck's own limit
+        if why:
+            raise UsageError(_("gradcheck's inputs would make {why}", why=why))
 
     def normal(self, mean, std, shape):
         self._count(shape)

@@ -39,6 +39,12 @@ class ClaimSummary:
     not_finite: int = 0
     first_disagreement: dict | None = None  # point, traced and claimed values
 
+    @property
+    def holds(self) -> bool:
+        """Agrees wherever both are finite, and at one point at least (a claim that is never
+        finite, such as 1e999, holds nowhere)."""
+        return self.disagree == 0 and self.agree > 0
+
 
 @dataclass
 class SamplingReport:
@@ -56,7 +62,7 @@ class SamplingReport:
     def ok(self) -> bool:
         """No check disagreed, no gradient was inf or nan, and every claim held."""
         bad = any(s.counts["disagree"] or s.counts["not finite"] for s in self.inputs)
-        return not bad and not any(c.disagree for c in self.claims)
+        return not bad and all(claim.holds for claim in self.claims)
 
     def to_text(self, precision: int = 2, lang: str | None = None) -> str:
         """The report as `gradtrace check --format text` prints it; `lang` as Trace.to_text."""

@@ -220,11 +220,19 @@ def N_(template: str) -> str:
 
 
 BUDGETS = {
-    "--max-elements": ("GRADTRACE_MAX_ELEMENTS", lambda text: int(float(text.replace("_", ""))),
+    "--max-elements": ("GRADTRACE_MAX_ELEMENTS", lambda text: _whole(text),
                        N_("a whole number of 1 or more (e.g. --max-elements 1e8)")),
     "--max-seconds": ("GRADTRACE_MAX_SECONDS", float,
                       N_("a number of seconds above 0 (e.g. --max-seconds 600)")),
 }
+
+
+def _whole(text: str) -> int:
+    """A whole number written as 100000, 1e8 or 10_000_000; ValueError for 1.5, inf or 1e400."""
+    number = float(text.replace("_", ""))
+    if not number.is_integer():  # inf and nan are not integers either
+        raise ValueError(text)
+    return int(number)
 
 
 def budget_option(args: list[str]) -> list[str]:
@@ -238,7 +246,7 @@ def budget_option(args: list[str]) -> list[str]:
     def checked(where: str, value: str, read, wanted: str):
         try:
             number = read(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             number = 0
         if not (math.isfinite(number) and number > 0 and number >= (1 if read is not float
                                                                     else 0)):

@@ -94,6 +94,11 @@ def error_boundary(command):
             fail(str(error), error.exit_code)
         except RecursionError:
             fail(_("the input is nested too deeply to handle"), EXIT_USAGE)
+        except MemoryError:  # the budgets refuse what they can foresee; this is the rest
+            fail(_("this input needs more memory than this machine has: ask for less (a "
+                   "smaller array, fewer layers), or keep --max-elements at its default "
+                   "(10,000,000 numbers an array) so that such sizes are refused up front"),
+                 EXIT_USAGE)
         except Exception as error:  # a bug: say so plainly instead of a traceback
             if os.environ.get("GRADTRACE_DEBUG"):
                 raise

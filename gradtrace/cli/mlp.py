@@ -175,9 +175,11 @@ def run_step(specs, data, lr, expand, title, network, output_format, svg, precis
     """Trace the step, print it in the format asked for, draw it if asked; exit 1 when a value
     or gradient is not finite."""
     from ..layers.step import trace_step
+    from ..layers.training import check_learning_rate
     from ..narrate.layers import layer_sections
     from ..render.json_reports import layers_json
 
+    check_learning_rate(lr)
     result = trace_step(specs, data.data, data.target, lr, expand)
     show(output_format, lambda: layer_sections(result, title, precision, network),
          lambda: layers_json(result, network))

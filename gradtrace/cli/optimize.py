@@ -1,6 +1,7 @@
 """`gradtrace optimize`: several optimisers walk down the same function of two variables; their
 final points in a table and their paths drawn on the contour plot."""
 
+import math
 from typing import Annotated, Optional
 
 import typer
@@ -98,6 +99,9 @@ def _pair(text: str, parameter: str) -> tuple[float, float]:
         parts = ()
     if len(parts) != 2:
         raise UsageError(_("needs two numbers, X,Y (got {text!r})", text=text), parameter)
+    if not all(math.isfinite(part) for part in parts):  # 1e400 would start the path at inf
+        raise UsageError(_("needs two finite numbers, X,Y (got {text!r})", text=text),
+                         parameter)
     return parts
 
 
@@ -127,8 +131,10 @@ def _learning_rates(text: Optional[str], names: list[str]) -> dict[str, float]:
     if extra:
         raise UsageError(_("names {name!r}, which is not one of the optimisers run",
                            name=extra[0]), "lr")
-    if not all(rate > 0 for rate in rates.values()):
-        raise UsageError(_("learning rates must be positive (got {text!r})", text=text), "lr")
+    from ..layers.training import check_learning_rate
+
+    for rate in rates.values():
+        check_learning_rate(rate)
     return rates
 
 

@@ -55,7 +55,7 @@ def format_option(json_help: str):
 def widths(text: str, parameter: str = "layers") -> list[int]:
     """'4,5,3' → [4, 5, 3]: layer widths from input to output, at least two, each 1 or more."""
     try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
+        sizes = [int(part) for part in text.split(",")]  # an empty width (2,,1) is refused
     except ValueError:
         sizes = []
     if len(sizes) < 2 or min(sizes) < 1:

@@ -8,6 +8,7 @@ overflow). With K ≥ 2 outputs the loss is softmax cross-entropy over K classes
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -58,13 +59,19 @@ def build_mlp(sizes: list[int], activation: str, rng: np.random.Generator):
     return nn.Sequential(*modules)
 
 
+def check_learning_rate(lr: float, parameter: str = "lr") -> None:
+    """A learning rate is a finite number above 0 (inf and 1e400 included in the refusal)."""
+    if not (lr > 0 and math.isfinite(lr)):
+        raise UsageError(_("the learning rate must be a finite number above 0 (got {lr:g})",
+                           lr=lr), parameter)
+
+
 def make_optimiser(name: str, parameters, lr: float):
     known = optimisers()
     if name not in known:
         raise UsageError(_("unknown optimiser {name!r}; choose from {listed}",
                            name=name, listed=', '.join(known)), "opt")
-    if not lr > 0:
-        raise UsageError(_("the learning rate must be positive (got {lr:g})", lr=lr), "lr")
+    check_learning_rate(lr)
     return known[name](parameters, lr=lr)
 
 

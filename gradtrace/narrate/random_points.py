@@ -53,7 +53,7 @@ def _lines_after(report, precision: int) -> list[tuple[str, str]]:
             lines.append((_("{name}: first disagreement at --at {at}", name=summary.name, at=at),
                           _("disagrees")))
     for claim in report.claims:
-        holds = claim.disagree == 0 and claim.agree
+        holds = claim.holds
         fields = dict(name=claim.name, formula=claim.formula, agree=claim.agree,
                       disagree=claim.disagree, not_finite=claim.not_finite,
                       samples=report.samples)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..core.errors import GradtraceError, UsageError
-from ..core.i18n import N_, _
+from ..core.i18n import N_, _, current, language
 from .fonts import CJK_HELP, has_wide, png_from_svg, svg_font_fallbacks
 
 IMAGE_FORMATS = ("svg", "png")
@@ -46,6 +46,13 @@ class RenderError(GradtraceError):
     """The graph could not be drawn: no layout engine, or the engine failed."""
 
     exit_code = 1
+
+
+class MissingCJKFont(RenderError):
+    """A PNG with Chinese (Japanese, Korean) text, and no font here to draw it with: the
+    reader can fix this (install the font, or ask for SVG), so exit 2."""
+
+    exit_code = 2
 
 
 class WriteError(GradtraceError):
@@ -108,7 +115,7 @@ def _png_with_glyphs(svg: bytes, size: tuple[float, float]) -> bytes:
     Japanese or Korean names is drawn from its SVG by resvg with a CJK font (render/fonts.py)."""
     png = png_from_svg(svg, _png_dpi(size))
     if png is None:
-        raise RenderError(_(CJK_HELP))
+        raise MissingCJKFont(_(CJK_HELP))
     return png
 
 
@@ -497,7 +504,19 @@ def write_picture(trace_or_dot_source, path, precision: int = 2) -> Written:
     if find_engine() is None:
         source = _dot_source(trace_or_dot_source, precision)
         raise RenderError(_(NO_ENGINE, fmt=kind.upper()) + _dot_instead(path, source))
-    picture = draw_picture(trace_or_dot_source, kind, precision)
+    try:
+        picture = draw_picture(trace_or_dot_source, kind, precision)
+    except MissingCJKFont:
+        if current() == "en" or isinstance(trace_or_dot_source, str):
+            raise  # the names themselves are Chinese (or the DOT is given): nothing to fall to
+        try:
+            with language("en"):  # the words, not the names, were Chinese: draw in English
+                picture = draw_picture(trace_or_dot_source, kind, precision)
+        except MissingCJKFont:  # the names are Chinese too: say so in the reader's language
+            raise MissingCJKFont(_(CJK_HELP)) from None
+        english = _("no Chinese font to draw this PNG's words with, so they are in English "
+                    "(pip install \"gradtrace[cjk]\", or draw SVG)")
+        picture = picture._replace(note=f"{picture.note} {english}" if picture.note else english)
     write_atomic(path, picture.data)
     return Written(path, picture.note)
 

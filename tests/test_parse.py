@@ -385,3 +385,16 @@ def test_numbers_float64_holds_are_read_as_written(written, value):
     from gradtrace.expr.point import parse_assignments
 
     assert float(parse_assignments([f"x={written}"])["x"]) == value
+
+
+@pytest.mark.parametrize("written, advice", [
+    ("x×y", "write * for a product"), ("x·y", "write * for a product"),
+    ("x÷y", "write / for a division"), ("−x", "the keyboard's minus"),
+    ("exp（x）", "not the full-width"), ("max(x，y)", "a comma without full width"),
+    ("mse(a, b, reduction='sum')", "reduction=sum"),
+])
+def test_characters_copied_from_notes_get_the_spelling_to_type(written, advice):
+    with pytest.raises(ParseError) as caught:
+        from_text(written)
+    assert advice in str(caught.value)
+    assert written[caught.value.position] in "×·÷−（，'"

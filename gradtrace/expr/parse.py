@@ -109,10 +109,20 @@ UNKNOWN_HINTS = {
 }
 _HINTS = {
     "^": N_("use ** for powers (x**2), ^ is not an operator here"),
-    "'": N_("strings are not allowed in expressions"),
-    '"': N_("strings are not allowed in expressions"),
+    "'": N_("strings are not allowed in expressions; an option's word is written bare, as in "
+            "mse(a, b, reduction=sum)"),
+    '"': N_("strings are not allowed in expressions; an option's word is written bare, as in "
+            "mse(a, b, reduction=sum)"),
     "{": N_("braces are not part of expressions"),
     "}": N_("braces are not part of expressions"),
+    # what students copy from the notes, or from gradtrace's own steps (which print ×)
+    "×": N_("write * for a product (gradtrace prints it as ×), or @ for a matrix product"),
+    "·": N_("write * for a product, or @ for a matrix product"),
+    "÷": N_("write / for a division"),
+    "−": N_("write - (the keyboard's minus) for a minus sign or a subtraction"),
+    "（": N_("write ( and ), not the full-width （ ）"),
+    "）": N_("write ( and ), not the full-width （ ）"),
+    "，": N_("write , (a comma without full width), not ，"),
 }
 ALLOWED = N_("only numbers, names, + - * / **, parentheses and function calls are allowed")
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}

@@ -16,12 +16,11 @@ from ..core.forward_mode import ForwardModeReport, ForwardModeTrace, TangentStep
 from ..core.i18n import _, ngettext
 from ..core.registry import REGISTRY, fill
 from .blocks import Section, Table
-from .lines import Line, gate_label, notes_joined
+from .lines import Line, gate_label, notes_joined, parenthesised
 from .numbers import fmt, fmt_array
 from .story import point_section
 
 _LINEAR = ("transpose", "reshape", "index", "sum", "mean")  # JVP = the op applied to ȧ
-_OPERATORS = set("+-−×*/·^²<>≤≥@")
 
 
 def dotted(name: str) -> str:
@@ -92,7 +91,7 @@ def _terms(step: TangentStep, precision: int) -> tuple[str, str]:
     symbolic, numeric = [], []
     for i in moving:
         formula = op.formulas[i]
-        local = _parenthesised(formula.format(**names))
+        local = parenthesised(formula.format(**names))
         tangent = step.input_tangents[i]
         symbolic.append(_product(dotted(step.inputs[i]), local, formula, times))
         numeric.append(_product(_number(tangent, precision),
@@ -110,12 +109,6 @@ def _product(tangent: str, local: str, formula: str, times: str) -> str:
     if formula == "-1":
         return f"-({tangent})" if tangent.startswith("-") else f"-{tangent}"
     return f"{tangent}{times}{local}"
-
-
-def _parenthesised(local: str) -> str:
-    if any(char in _OPERATORS for char in local) and local[0] not in "([":
-        return f"({local})"
-    return local
 
 
 def _jvp_terms(step: TangentStep, moving: list[int]) -> str:

@@ -292,14 +292,14 @@ def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
     times = " ⊙ " if np.ndim(step.upstream) else " × "
     parts: list[Segment] = [(f"{step.input} ← {step.node}", "name"), (": ", ""), upstream]
     formula = step.formula
-    if _as_number(formula) is not None:
+    if as_number(formula) is not None:
         number = formula.strip("()")
         parts += [(" × ", ""), (f"({number})" if number.startswith("-") else number, "")]
     elif np.ndim(step.upstream) == 0 and len(step.bindings) == 1 and \
             formula == step.bindings[0][0]:
         parts += [(times, ""), (formula, "")] + _bindings(step, precision)
     else:
-        parts += [(times, ""), (_parenthesised(formula), "")]
+        parts += [(times, ""), (parenthesised(formula), "")]
         parts += _bindings(step, precision)
         parts += [(" = ", ""), upstream, (times, ""), (fmt_array(step.local, precision), "")]
     parts += [(" = ", ""), (fmt_array(step.downstream, shown.result), "grad")]
@@ -355,10 +355,10 @@ def _vjp_formula(step: BackwardStep) -> str:
     """The engine's VJP formula; for an elementwise op, upstream ⊙ its local derivative."""
     if step.local is None:
         return step.formula
-    if _as_number(step.formula) is not None:
+    if as_number(step.formula) is not None:
         return f"grad_{step.node} × {step.formula}"
     times = "⊙" if np.ndim(step.upstream) else "×"
-    return f"grad_{step.node} {times} {_parenthesised(step.formula)}"
+    return f"grad_{step.node} {times} {parenthesised(step.formula)}"
 
 
 _ALGEBRA = set(" ·ᵀ⊙()−+-×@")
@@ -434,14 +434,15 @@ def _bindings(step: BackwardStep, precision: int) -> list[Segment]:
     return fill_segments(" at {bindings}", bindings=[part for part in bound if part[0]])
 
 
-def _as_number(text: str) -> float | None:
+def as_number(text: str) -> float | None:
+    """A formula that is just a number ((-1), 2), as a float; None for any other formula."""
     try:
         return float(text.strip("()"))
     except ValueError:
         return None
 
 
-def _parenthesised(formula: str) -> str:
+def parenthesised(formula: str) -> str:
     """Parentheses only where the formula has an operator and is not already bracketed."""
     if not any(char in _OPERATORS for char in formula) or _bracketed(formula):
         return formula

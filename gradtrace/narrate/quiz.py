@@ -35,7 +35,8 @@ from ..core.errors import UsageError
 from ..core.i18n import _, ngettext
 from ..core.registry import REGISTRY
 from ..core.trace import BackwardStep, Trace
-from .lines import Line, fill_pattern, fill_segments, forward_line, paths_add, seed_line
+from .lines import (Line, as_number, fill_pattern, fill_segments, forward_line,
+                    parenthesised, paths_add, seed_line)
 from .blocks import Section, Table
 from .numbers import fmt
 
@@ -229,11 +230,11 @@ class _Maker:
         """The local derivative given: its formula, where it is taken, and its number (only
         the formula when values are blanks: its number would give them away)."""
         formula = step.formula
-        number = _as_number(formula)
+        number = as_number(formula)
         if number is not None:
             text = formula.strip("()")
             return [(f"({text})" if text.startswith("-") else text, "")]
-        parts = [(_parenthesised(formula), "")]
+        parts = [(parenthesised(formula), "")]
         if "value" in self.asked:
             return parts
         bound: list = []
@@ -344,19 +345,6 @@ def _own_value(trace: Trace, step: BackwardStep) -> float | None:
     """The value of the input a step differentiates by (what a swapped local would be)."""
     value = trace.by_id[step.input].value
     return float(value) if np.ndim(value) == 0 else None
-
-
-def _as_number(text: str) -> float | None:
-    try:
-        return float(text.strip("()"))
-    except ValueError:
-        return None
-
-
-def _parenthesised(formula: str) -> str:
-    if formula.startswith("(") or not any(c in formula for c in "+-−×*/·^²"):
-        return formula
-    return f"({formula})"
 
 
 def tolerance_of(answer: float, precision: int) -> float:

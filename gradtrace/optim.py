@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from .core import workspace
 from .core.i18n import _
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "AdaGrad", "RMSprop",
@@ -91,19 +92,25 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self.steps += 1
+        states = self.state
         for group in self.param_groups:
+            maximize = group.get("maximize")
             for parameter in group["params"]:
-                if parameter.grad is None:
+                grad = parameter.grad
+                if grad is None:
                     continue
                 theta = parameter.value
                 held = getattr(parameter, "held_by_trace", None)  # any object with .value works
                 if held is not None and held():
                     theta = parameter.value = theta.copy()  # the trace keeps the old array
-                grad = np.asarray(getattr(parameter.grad, "value", parameter.grad),
-                                  dtype=theta.dtype)
-                if group.get("maximize"):
+                grad = getattr(grad, "value", grad)
+                if not (isinstance(grad, np.ndarray) and grad.dtype == theta.dtype):
+                    grad = np.asarray(grad, dtype=theta.dtype)
+                if maximize:
                     grad = -grad
-                state = self.state.setdefault(parameter, {})
+                state = states.get(parameter)
+                if state is None:
+                    state = states[parameter] = {}
                 self._update(theta, grad, group, state)
         return loss
 
@@ -192,12 +199,9 @@ def _check_hyperparameters(optimiser: str, settings: dict) -> None:
 def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
     """factor · array in the parameter's type, in pooled scratch memory (a large layer's step
     would otherwise fault a fresh array in every step)."""
-    from .core import workspace
-
     if array.ndim == 0 or array.dtype != dtype:
         return factor * array
-    return np.multiply(array, factor, out=workspace.empty_like(array), dtype=dtype,
-                       casting="same_kind")
+    return np.multiply(array, dtype.type(factor), out=workspace.empty_like(array))
 
 
 def _is_tensor(value) -> bool:

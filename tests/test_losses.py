@@ -324,3 +324,53 @@ def test_reduction_through_the_python_api():
     loss = gradtrace.mse(y, np.zeros(3), reduction="sum")
     loss.backward()
     np.testing.assert_allclose(y.grad, [2.0, 4.0, 8.0])
+
+
+# -- class indices through the Python API: read as integers, checked, never promoted ----------
+
+def _reference_cross_entropy(logits: np.ndarray, labels) -> tuple[float, np.ndarray]:
+    """Mean −log softmax(z)[t] and its gradient, written out in float64 for the check."""
+    z = logits.astype(np.float64)
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(labels))
+    grad = np.exp(log_p)
+    grad[rows, labels] -= 1
+    return float(-log_p[rows, labels].mean()), grad / len(labels)
+
+
+@pytest.mark.parametrize("label_type", [np.int64, np.int32, np.uint8, np.float32])
+@pytest.mark.parametrize("function", ["cross_entropy", "nll_loss"])
+def test_class_indices_of_any_number_type_give_the_same_loss_and_gradient(label_type, function):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((6, 4)).astype(np.float32)
+    labels = np.array([0, 3, 1, 1, 2, 0])
+    expected_loss, expected_grad = _reference_cross_entropy(logits, labels)
+    z = gradtrace.tensor(logits, requires_grad=True)
+    F = gradtrace.nn.functional
+    loss = (F.cross_entropy(z, labels.astype(label_type)) if function == "cross_entropy"
+            else F.nll_loss(F.log_softmax(z, dim=1), labels.astype(label_type)))
+    loss.backward()
+    assert loss.dtype == np.float32 and z.grad.dtype == np.float32
+    assert loss.item() == pytest.approx(expected_loss, rel=1e-6)
+    np.testing.assert_allclose(z.grad.value, expected_grad, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("labels, why", [
+    (np.array([0.5, 1.0]), "class indices"),         # not whole numbers
+    (np.array([0, 4]), "0..3"),                      # past the last class
+    (np.array([-1, 0]), "0..3"),                     # below the first
+    (np.array([[0, 1]]), "class indices"),           # the wrong shape
+])
+def test_class_indices_are_still_checked(labels, why):
+    z = gradtrace.tensor(np.zeros((2, 4), dtype=np.float32), requires_grad=True)
+    with pytest.raises(ValueError, match=why.replace(".", r"\.")):
+        gradtrace.nn.functional.cross_entropy(z, labels)
+
+
+def test_integer_class_indices_keep_their_type_in_the_trace():
+    z = gradtrace.tensor(np.array([[2.0, 0.5, -1.0]], dtype=np.float32), requires_grad=True)
+    trace = gradtrace.nn.functional.cross_entropy(z, np.array([2])).backward()
+    target = [node for node in trace.nodes if node.kind == "const"]
+    assert [node.value.dtype.kind for node in target] == ["i"]
+    assert trace.values[trace.output].dtype == np.float32

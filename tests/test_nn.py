@@ -133,6 +133,53 @@ def test_linear_mlp_gradients_match_a_hand_written_backward_pass():
     np.testing.assert_allclose(net[0].bias.grad, delta1.sum(0), rtol=1e-12)
 
 
+def _numpy_relu_mlp_step(params, x, labels, lr):
+    """One SGD step of a ReLU MLP written out by hand in float64; returns the gradients."""
+    activations, pre = [x], []
+    for index in range(0, len(params), 2):
+        z = activations[-1] @ params[index].T + params[index + 1]
+        pre.append(z)
+        activations.append(np.maximum(z, 0) if index + 2 < len(params) else z)
+    logits = activations[-1]
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    delta = (p - np.eye(logits.shape[1])[labels]) / len(labels)
+    grads = [None] * len(params)
+    for index in range(len(params) - 2, -1, -2):
+        grads[index], grads[index + 1] = delta.T @ activations[index // 2], delta.sum(0)
+        if index:
+            delta = (delta @ params[index]) * (pre[index // 2 - 1] > 0)
+    for param, grad in zip(params, grads):
+        param -= lr * grad
+    return grads
+
+
+def test_relu_mlp_steps_match_numpy_and_an_old_trace_keeps_its_gradients():
+    # Large enough that the layers' results come from pooled memory reused step after step,
+    # and laid out column-major (the products are computed transposed): a Trace kept from the
+    # first step must still hold that step's gradients after two more steps.
+    rng = np.random.default_rng(5)
+    net = mlp([64, 256, 256, 10], nn.ReLU, "he", rng, dtype=np.float32)
+    reference = [p.value.astype(np.float64) for p in net.parameters()]
+    x = rng.standard_normal((128, 64)).astype(np.float32)
+    labels = rng.integers(0, 10, 128)
+    sgd = optim.SGD(net.parameters(), lr=0.1)
+    first_trace, first_grads = None, None
+    for step in range(3):
+        sgd.zero_grad()
+        trace = F.cross_entropy(net(x), labels).backward()
+        sgd.step()
+        grads = _numpy_relu_mlp_step(reference, x.astype(np.float64), labels, 0.1)
+        if step == 0:
+            first_trace, first_grads = trace, grads
+    for parameter, expected in zip(net.parameters(), reference):
+        np.testing.assert_allclose(parameter.value, expected, rtol=1e-4, atol=1e-5)
+    for parameter, expected in zip(net.parameters(), first_grads):
+        np.testing.assert_allclose(first_trace.node_grads[parameter.name], expected,
+                                   rtol=1e-4, atol=1e-6)
+    assert not np.allclose(first_grads[0], grads[0])  # the steps' gradients differ
+
+
 def test_linear_without_bias_and_data_inputs_get_no_gradient():
     layer = nn.Linear(3, 2, bias=False, rng=np.random.default_rng(0))
     x = gradtrace.tensor(np.ones((1, 3)), requires_grad=False)

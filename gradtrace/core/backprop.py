@@ -215,7 +215,9 @@ def backward_pass(graph: Graph, values, needed: set[str], seed=None, keep_flows:
     output = values[graph.output]
     if graph.output in needed:
         if seed is None:
-            grads[graph.output] = np.ones_like(output, dtype=float_type(output))[()]
+            kind = float_type(output)
+            grads[graph.output] = (kind.type(1) if output.ndim == 0
+                                   else np.ones_like(output, dtype=kind))
         else:
             start = np.broadcast_to(np.asarray(seed, dtype=float_type(output)), np.shape(output))
             grads[graph.output] = start[()] if start.ndim == 0 else start

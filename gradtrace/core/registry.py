@@ -79,6 +79,8 @@ class Op(NamedTuple):
     choices: Mapping[str, tuple] = NO_ATTRIBUTES  # the values a word attribute may take
     call_name: str | None = None  # the function name users type, when it is not `name`
     differentiable: tuple[bool, ...] | None = None  # None: every input
+    # inputs that hold class indices: integers stay integers (not promoted to the float type)
+    index_inputs: tuple[int, ...] = ()
     activation: Activation | None = None
 
     @property

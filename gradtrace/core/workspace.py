@@ -37,6 +37,11 @@ def empty(shape, dtype) -> np.ndarray:
     """An uninitialised C-contiguous array of `shape` and `dtype`, reused when a free one of
     the same kind is in the pool."""
     global _pooled_bytes
+    bucket = _pool.get((shape, dtype))  # the key as the ops pass it: a tuple and a np.dtype
+    if bucket is not None:
+        for array in bucket:
+            if sys.getrefcount(array) == _UNUSED:
+                return array
     dtype = np.dtype(dtype)
     size = math.prod(shape) * dtype.itemsize
     if size < MIN_BYTES:  # first, and cheap: most arrays of a small network end here
@@ -60,6 +65,8 @@ def empty_like(array: np.ndarray, dtype=None) -> np.ndarray:
     dtype = array.dtype if dtype is None else dtype
     if array.flags.c_contiguous or array.ndim < 2:
         return empty(array.shape, dtype)
+    if array.flags.f_contiguous:  # a transposed product's result: the common other case
+        return empty(array.shape[::-1], dtype).T
     order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
     block = empty(tuple(array.shape[axis] for axis in order), dtype)
     return block.transpose(np.argsort(order))

@@ -210,6 +210,8 @@ def _activation(op):
     names = tuple(op.attrs)
 
     def function(input, *args, inplace=False, **kwargs):
+        if not args and not kwargs and not inplace:  # F.relu(x): the call every step makes
+            return as_tensor(input)._apply(op.name)
         args = [a for a in args if not isinstance(a, bool)] if len(args) > len(names) else args
         if len(args) > len(names):
             raise TypeError(_("{name} takes {count} argument(s) after the input",
@@ -369,7 +371,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def _check_ignored(target, ignore_index) -> None:
     values = np.asarray(getattr(target, "value", target))
-    if values.dtype.kind in "iu" and np.any(values == ignore_index):
+    if values.dtype.kind in "iu" and (values == ignore_index).any():
         raise DiffersFromPyTorch(_("targets equal to ignore_index ({ignore_index}): "
                                    "gradtrace counts every target; leave those rows out "
                                    "instead", ignore_index=ignore_index))

@@ -229,19 +229,19 @@ _extreme_op("amin", "min", np.min, np.argmin, lambda sp, x, y: sp.Min(x, y), "sm
 
 # -- the softmax family ----------------------------------------------------------------------
 
-# Array methods and in-place steps on the fresh `shifted`: numpy's np.max/np.sum wrappers
-# cost more than the arithmetic on a batch of logits.
+# The ufuncs' own reductions and in-place steps on the fresh `shifted`: numpy's np.max/np.sum
+# (and the array methods') Python layers cost more than the arithmetic on a batch of logits.
 
 def softmax(a, axis=-1):
-    shifted = a - a.max(axis=axis, keepdims=True)  # exp never overflows
+    shifted = a - np.maximum.reduce(a, axis=axis, keepdims=True)  # exp never overflows
     np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=axis, keepdims=True)
+    shifted /= np.add.reduce(shifted, axis=axis, keepdims=True)
     return shifted
 
 
 def log_softmax(a, axis=-1):
-    shifted = a - a.max(axis=axis, keepdims=True)
-    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = a - np.maximum.reduce(a, axis=axis, keepdims=True)
+    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
     return shifted
 
 

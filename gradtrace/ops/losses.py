@@ -42,8 +42,9 @@ def reduce(terms, reduction: str):
     terms themselves (reduction=none)."""
     if checked_reduction(reduction) == "none":
         return terms
-    total = np.sum(terms)
-    return total / max(np.size(terms), 1) if reduction == "mean" else total
+    terms = np.asarray(terms)
+    total = np.add.reduce(terms, axis=None)  # np.sum's own work, without its Python layers
+    return total / max(terms.size, 1) if reduction == "mean" else total
 
 
 def per_term(g, reduction: str, count: int):
@@ -117,8 +118,10 @@ def _class_indices(logits, target, name: str = "cross_entropy"):
     target = np.asarray(target)
     if target.shape == logits.shape:
         return None
-    indices = target.astype(np.int64)
-    if indices.shape != logits.shape[:-1] or np.any(indices != target):
+    # integer indices are whole already (the common case, and one pass fewer per step)
+    indices = target if target.dtype == np.int64 else target.astype(np.int64)
+    if indices.shape != logits.shape[:-1] or (
+            target.dtype.kind not in "iu" and (indices != target).any()):
         raise ValueError(f"{name}: the target must be class indices of shape "
                          f"{logits.shape[:-1]} or one-hot rows of shape {logits.shape}, "
                          f"not {target.shape}")
@@ -126,6 +129,15 @@ def _class_indices(logits, target, name: str = "cross_entropy"):
     if indices.size and (indices.min() < 0 or indices.max() >= classes):
         raise ValueError(f"{name}: class indices must lie in 0..{classes - 1}")
     return indices
+
+
+def _known_indices(logits, target):
+    """_class_indices without its checks, for the backward pass: the forward pass checked the
+    same target already."""
+    target = np.asarray(target)
+    if target.shape == logits.shape:
+        return None
+    return target if target.dtype == np.int64 else target.astype(np.int64)
 
 
 def _with_class_axis(x, name: str, what: str):
@@ -166,14 +178,23 @@ def _per_row(g, reduction: str, logits):
 
 def _cross_entropy(logits, target, reduction="mean"):
     _with_class_axis(logits, "cross_entropy", "logits")
-    return reduce(_row_terms(log_softmax(logits), target, "cross_entropy"), reduction)
+    indices = _class_indices(logits, target, "cross_entropy")
+    if indices is None:
+        return reduce(_row_terms(log_softmax(logits), target, "cross_entropy"), reduction)
+    # with class indices, log softmax is needed only where each row's class is: log Σ exp(s)
+    # − s[t] per row of s = z − max z (the same numbers as −log_softmax(z)[t])
+    rows = logits.reshape(-1, logits.shape[-1])
+    shifted = rows - np.maximum.reduce(rows, axis=1, keepdims=True)
+    log_total = np.log(np.add.reduce(np.exp(shifted), axis=1))
+    terms = log_total - shifted[np.arange(rows.shape[0]), indices.ravel()]
+    return reduce(terms.reshape(logits.shape[:-1]), reduction)
 
 
 def _softmax_minus_target(logits, target):
     """softmax(z)·Σt − t, the gradient of −Σ t·log softmax(z) (softmax − onehot for one-hot
     rows and class indices, where only one number per row changes: no one-hot rows built)."""
     probs = softmax(logits)
-    indices = _class_indices(logits, target)
+    indices = _known_indices(logits, target)
     if indices is None:
         probs *= _target_mass(logits, target, "cross_entropy")
         probs -= np.asarray(target).astype(float_type(logits))
@@ -213,7 +234,7 @@ register(Op(
     partials=None, formulas=("{g} · (softmax({a}) − onehot({b})) / N", DATA),
     sympy_array_rule=_cross_entropy_sympy, vjp_rule=_cross_entropy_vjp,
     jvp_rule=_cross_entropy_jvp, attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS},
-    differentiable=(True, False), callable_by_name=True,
+    differentiable=(True, False), index_inputs=(1,), callable_by_name=True,
     description=N_("softmax cross-entropy of logits (it applies softmax itself): −log "
                    "softmax(logits)[target] per row, mean over the rows; target as class indices "
                    "or one-hot rows; grad = (softmax − onehot) / N. For probabilities p, "
@@ -257,7 +278,7 @@ register(Op(
     pattern="nll_loss({a}, {b}{attrs})", symbol="NLL", forward=_nll_loss, partials=None,
     formulas=("−{g} · onehot({b}) / N", DATA), sympy_array_rule=_nll_loss_sympy,
     vjp_rule=_nll_loss_vjp, jvp_rule=_nll_loss_jvp, attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS},
-    differentiable=(True, False), callable_by_name=True,
+    differentiable=(True, False), index_inputs=(1,), callable_by_name=True,
     description=N_("negative log-likelihood of log-probabilities (log_softmax(z), or log(p) for "
                    "probabilities p): −log_probs[target] per row, mean over the rows; target as "
                    "class indices (or one-hot rows); cross_entropy(z, t) = "

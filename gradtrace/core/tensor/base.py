@@ -34,6 +34,7 @@ from ..trace import record_array
 from . import dtypes
 from .errors import DiffersFromPyTorch, PyTorchError
 from .methods import TorchMethods
+from .recording import backward_trace
 
 # -- recording on or off (torch.no_grad) ----------------------------------------------------
 
@@ -230,14 +231,15 @@ class Tensor(TorchMethods):
         parents = (self, *map(as_tensor, others))
         inputs = tuple([p._value for p in parents])
         first = inputs[0].dtype
+        op = REGISTRY[op_name]
         for x in inputs:  # one float type throughout is the common case: nothing to match
             if x.dtype is not first:
-                parents, inputs = _promoted(op_name, parents, inputs)
+                if not (op.index_inputs and _only_indices_differ(op, inputs)):
+                    parents, inputs = _promoted(op_name, parents, inputs)
                 break
         else:
             if first.kind != "f":
                 parents, inputs = _promoted(op_name, parents, inputs)
-        op = REGISTRY[op_name]
         forward = op.forward
         with np.errstate(all="ignore"):
             if forward is None:  # an op written with others: its composite computes it
@@ -372,8 +374,6 @@ class Tensor(TorchMethods):
         number, as in PyTorch. `inputs` (or `wrt`, by name) limits the leaves traced.
         `retain_graph` is accepted and changes nothing: a gradtrace graph can be traced again.
         """
-        from .recording import backward_trace
-
         if create_graph:
             raise DiffersFromPyTorch(_("backward(create_graph=True): gradtrace records no "
                                        "graph of the backward pass, so no second derivatives"))
@@ -472,6 +472,15 @@ def _shown(value) -> str:
 def _is_number(tensor_: Tensor) -> bool:
     """A constant made from a Python number by as_tensor."""
     return getattr(tensor_, "_number", False)
+
+
+def _only_indices_differ(op, inputs: tuple) -> bool:
+    """True when every input has the first's float type but class indices given as integers,
+    which the op reads as they are (cross_entropy's targets)."""
+    first = inputs[0].dtype
+    return first.kind == "f" and all(
+        x.dtype == first or (index in op.index_inputs and x.dtype.kind in "iu")
+        for index, x in enumerate(inputs))
 
 
 def _promoted(op_name: str, parents: tuple, inputs: tuple):

@@ -76,7 +76,10 @@ def _recorded(output, names: dict):
     order = _in_order(output)
     from . import base as _tensor
 
-    if _tensor._clock:  # only once something has been changed in place
+    clock = _tensor._clock
+    # only once something has been changed in place, and only when a change came after an op
+    # of this graph was recorded (each op notes the clock when it is made)
+    if clock and any(current._made != clock for current in order if current._op is not None):
         _check_unchanged(order)
     leaf_names = _leaf_names([t for t in order if t._op is None and t.requires_grad], names)
     steps = _step_names([t for t in order if t._op is not None and (t.name or t in names)],

@@ -222,8 +222,11 @@ class SGD(Optimizer):
                                       weight_decay=float(weight_decay), maximize=maximize))
 
     def _update(self, theta, grad, group, state):
-        step = self._decayed(theta, grad, group)
         momentum = group["momentum"]
+        if not momentum and not group["weight_decay"]:  # plain SGD, the common case
+            theta -= _scaled(grad, group["lr"], theta.dtype)
+            return
+        step = self._decayed(theta, grad, group)
         if momentum:
             buffer = state.get("momentum_buffer")
             if buffer is None:

@@ -155,9 +155,8 @@ def _numpy_relu_mlp_step(params, x, labels, lr):
 
 
 def test_relu_mlp_steps_match_numpy_and_an_old_trace_keeps_its_gradients():
-    # Large enough that the layers' results come from pooled memory reused step after step,
-    # and laid out column-major (the products are computed transposed): a Trace kept from the
-    # first step must still hold that step's gradients after two more steps.
+    # Large enough that the layers' results come from pooled memory reused step after step:
+    # a Trace kept from the first step must still hold that step's gradients after two more.
     rng = np.random.default_rng(5)
     net = mlp([64, 256, 256, 10], nn.ReLU, "he", rng, dtype=np.float32)
     reference = [p.value.astype(np.float64) for p in net.parameters()]
@@ -403,3 +402,12 @@ def test_constant_init_gives_identical_hidden_units():
     rows = net[0].weight.value
     assert np.allclose(rows, rows[0]) and not np.allclose(rows, 0.5)
     assert nn.Linear(2, 2, init="zeros").weight.value.tolist() == [[0, 0], [0, 0]]
+
+
+def test_a_linear_layers_result_is_row_major_like_its_input():
+    # A column-major result would meet row-major arrays (a residual sum, a target) in numpy
+    # loops that run ten times slower over two layouts.
+    rng = np.random.default_rng(0)
+    layer = nn.Linear(64, 256, rng=rng, dtype=np.float32)
+    out = layer(rng.standard_normal((128, 64)).astype(np.float32))
+    assert out.value.flags.c_contiguous

@@ -99,7 +99,8 @@ class GraphBuilder:
         self.prefix = _op_prefix([*input_names, *reserved])
         self.input_names = list(input_names)
         scopes = input_scopes or {}
-        self.nodes: list[Node] = [Node(name, "input", scope=scopes.get(name, ()))
+        self.nodes: list[Node] = [_new_node(Node, (name, "input", None, (), None, (),
+                                                   scopes.get(name, ())))
                                   for name in input_names]
         self.op_nodes: list[Node] = []
         self.known = set(input_names)

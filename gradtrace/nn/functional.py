@@ -370,7 +370,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 def _check_ignored(target, ignore_index) -> None:
-    values = np.asarray(getattr(target, "value", target))
+    values = target.value if isinstance(target, Tensor) else np.asarray(target)
     if values.dtype.kind in "iu" and (values == ignore_index).any():
         raise DiffersFromPyTorch(_("targets equal to ignore_index ({ignore_index}): "
                                    "gradtrace counts every target; leave those rows out "

@@ -126,6 +126,14 @@ def check_refusals(output: "Tensor") -> None:
                 stack.append(parent)
 
 
+_retaining = False  # whether any tensor has called retain_grad(): backward() looks only then
+
+
+def note_retained() -> None:
+    global _retaining
+    _retaining = True
+
+
 def _tick() -> int:
     global _clock
     _clock += 1

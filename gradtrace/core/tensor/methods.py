@@ -181,6 +181,7 @@ class TorchMethods:
     def retain_grad(self) -> None:
         """Keep this intermediate tensor's gradient in .grad at backward()."""
         self._retains = True
+        _tensor_module().note_retained()
 
     @property
     def retains_grad(self) -> bool:

@@ -23,6 +23,7 @@ import numpy as np
 from ..backprop import trace_graph
 from ..graph import GraphBuilder
 from ..i18n import _, ngettext
+from . import base as _tensor  # base imports this module: read its names at call time
 from .errors import PyTorchError
 
 _CALLER_FRAMES = 8  # frames of user code searched for variable names
@@ -74,8 +75,6 @@ def recorded_graph(output, names: dict | None = None):
 
 def _recorded(output, names: dict):
     order = _in_order(output)
-    from . import base as _tensor
-
     clock = _tensor._clock
     # only once something has been changed in place, and only when a change came after an op
     # of this graph was recorded (each op notes the clock when it is made)
@@ -116,8 +115,7 @@ def _scopes_of(leaf_names: dict) -> dict:
 
 def backward_trace(output, gradient, inputs, wrt):
     """(trace, leaves by node id, tensors that retain their grad by node id) of backward()."""
-    from .base import Tensor
-
+    Tensor = _tensor.Tensor
     names = caller_names()
     graph, values, leaves, ids = _recorded(output, names)
     if inputs is not None:
@@ -143,14 +141,15 @@ def backward_trace(output, gradient, inputs, wrt):
                                f"{list(gradient.shape)} and output[0] has a shape of "
                                f"{list(output._value.shape)}.")
     trace = trace_graph(graph, {}, wrt=wrt, values=values, grad_output=gradient)
-    retained = {ids[t]: t for t in ids if getattr(t, "_retains", False) and t._op is not None}
+    retained = {ids[t]: t for t in ids if getattr(t, "_retains", False) and t._op is not None
+                } if _tensor._retaining else {}
     return trace, leaves, retained
 
 
 def caller_names() -> dict:
     """Tensors held in variables of the code that called into gradtrace, by variable name:
     the innermost frame outside gradtrace first, then its callers (a few frames)."""
-    from .base import Tensor
+    Tensor = _tensor.Tensor
 
     found: dict = {}
     frame = sys._getframe(1)

@@ -1,0 +1,140 @@
+"""What one training step costs besides its arithmetic: an MLP too small to compute anything.
+
+The W2 network of bench_layers.py, shrunk to 4-4-4-3 with a batch of 2, float32: its matrix
+products take nanoseconds, so a step's time is the framework's own work. gradtrace is timed
+phase by phase (forward through the modules, cross-entropy, backward(), the SGD step) against
+the same step written in numpy by hand (the limit of bench_layers.py), each in a fresh process
+of its own, taking turns. Each figure is the best of 15 batches of 300 steps, which is the
+least disturbed by other work on the machine.
+
+    python bench/bench_overhead.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SIZES = (4, 4, 4, 3)
+BATCH, LR, BATCHES, STEPS = 2, 0.01, 15, 300
+
+
+def problem():
+    rng = np.random.default_rng(0)
+    params = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        params.append((rng.standard_normal((fan_out, fan_in)) * np.sqrt(2 / fan_in))
+                      .astype(np.float32))
+        params.append(np.zeros(fan_out, dtype=np.float32))
+    x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+    return params, x, rng.integers(0, SIZES[-1], BATCH)
+
+
+def gradtrace_phases() -> dict[str, float]:
+    from gradtrace import nn, optim, tensor
+
+    params, x, labels = problem()
+    kw = {"rng": np.random.default_rng(0), "dtype": np.float32}  # replaced just below
+    layers = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        layers += [nn.Linear(fan_in, fan_out, **kw), nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    for parameter, value in zip(model.parameters(), params):
+        parameter.value = value.copy()
+    sgd = optim.SGD(model.parameters(), lr=LR)
+    inputs = tensor(x, "x", requires_grad=False)
+
+    def batch() -> dict[str, float]:
+        spent = dict.fromkeys(("forward", "cross-entropy", "backward", "SGD step"), 0.0)
+        for _ in range(STEPS):
+            sgd.zero_grad()
+            start = time.perf_counter()
+            logits = model(inputs)
+            forward = time.perf_counter()
+            loss = nn.functional.cross_entropy(logits, labels)
+            loss_made = time.perf_counter()
+            loss.backward()
+            backward = time.perf_counter()
+            sgd.step()
+            end = time.perf_counter()
+            for phase, seconds in zip(spent, (forward - start, loss_made - forward,
+                                              backward - loss_made, end - backward)):
+                spent[phase] += seconds
+        return {phase: seconds / STEPS for phase, seconds in spent.items()}
+
+    return _best(batch)
+
+
+def numpy_phases() -> dict[str, float]:
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    from bench_layers import softmax_ce_grad
+
+    params, x, labels = problem()
+
+    def step():
+        activations = [x]
+        for index in range(0, len(params), 2):
+            z = activations[-1] @ params[index].T
+            z += params[index + 1]
+            if index + 2 < len(params):
+                np.maximum(z, 0, out=z)
+            activations.append(z)
+        _, delta = softmax_ce_grad(activations[-1], labels)
+        for index in range(len(params) - 2, -1, -2):
+            grad_W, grad_b = delta.T @ activations[index // 2], delta.sum(axis=0)
+            if index:
+                delta = delta @ params[index]
+                delta *= activations[index // 2] > 0
+            for param, grad in ((params[index], grad_W), (params[index + 1], grad_b)):
+                grad *= LR
+                param -= grad
+
+    def batch() -> dict[str, float]:
+        start = time.perf_counter()
+        for _ in range(STEPS):
+            step()
+        return {"whole step": (time.perf_counter() - start) / STEPS}
+
+    return _best(batch)
+
+
+def _best(batch) -> dict[str, float]:
+    batch()  # warm up
+    best: dict[str, float] = {}
+    for _ in range(BATCHES):
+        for phase, seconds in batch().items():
+            best[phase] = min(best.get(phase, seconds), seconds)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker", choices=("gradtrace", "numpy"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(gradtrace_phases() if args.worker == "gradtrace" else numpy_phases()))
+        return
+    found: dict[str, list[dict]] = {"gradtrace": [], "numpy": []}
+    for _ in range(args.rounds):
+        for name in found:
+            done = subprocess.run([sys.executable, __file__, "--worker", name],
+                                  capture_output=True, text=True, check=True)
+            found[name].append(json.loads(done.stdout))
+    print(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, float32: µs a step, best of "
+          f"{BATCHES} batches of {STEPS} steps, {args.rounds} processes each (min–max)")
+    for name, runs in found.items():
+        phases = {phase: [run[phase] * 1e6 for run in runs] for phase in runs[0]}
+        totals = [sum(run.values()) * 1e6 for run in runs]
+        parts = ", ".join(f"{phase} {min(v):.0f}–{max(v):.0f}" for phase, v in phases.items())
+        label = "numpy limit" if name == "numpy" else name
+        print(f"  {label}: {min(totals):.0f}–{max(totals):.0f} µs ({parts})")
+
+
+if __name__ == "__main__":
+    main()

@@ -65,7 +65,7 @@ def empty_like(array: np.ndarray, dtype=None) -> np.ndarray:
     dtype = array.dtype if dtype is None else dtype
     if array.flags.c_contiguous or array.ndim < 2:
         return empty(array.shape, dtype)
-    if array.flags.f_contiguous:  # a transposed product's result: the common other case
+    if array.flags.f_contiguous:  # a transposed array (x.T): column-major, no sort needed
         return empty(array.shape[::-1], dtype).T
     order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
     block = empty(tuple(array.shape[axis] for axis in order), dtype)

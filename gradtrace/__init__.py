@@ -70,7 +70,8 @@ _FACTORIES = ("tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "fu
               "randn", "normal", "randint", "randperm", "bernoulli", "rand_like", "randn_like",
               "randint_like")
 _LAZY.update({name: (f"{_TENSOR}.factories", name) for name in _FACTORIES})
-_SUBMODULES = ("nn", "optim", "autograd")  # PyTorch's names: gradtrace.nn, .optim, .autograd
+# PyTorch's names: gradtrace.nn, .optim, .autograd, .utils (which says what to write instead)
+_SUBMODULES = ("nn", "optim", "autograd", "utils")
 
 
 def _functions() -> dict:

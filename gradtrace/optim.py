@@ -566,3 +566,23 @@ _SCHEDULERS = ("LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialL
                "CosineAnnealingLR")
 lr_scheduler = _scheduler_module()
 __all__ += ["lr_scheduler"]
+
+
+def _missing(module: str, offered):
+    """A module __getattr__ for a torch.optim name gradtrace does not have: NotInGradtrace
+    (an AttributeError, so hasattr() is False), naming what gradtrace has instead."""
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy, pickle and help look for these
+        from .core.tensor.errors import NotInGradtrace
+
+        raise NotInGradtrace(_("{module} has no {name}: gradtrace has {offered}",
+                               module=module, name=repr(name), offered=_(", ").join(offered)))
+
+    return __getattr__
+
+
+__getattr__ = _missing("gradtrace.optim",
+                       [name for name in __all__ if name not in ("Optimizer", "lr_scheduler")])
+lr_scheduler.__getattr__ = _missing("gradtrace.optim.lr_scheduler", _SCHEDULERS[1:])

@@ -14,6 +14,7 @@ import pytest
 
 import gradtrace
 import gradtrace.nn as gnn
+from gradtrace.core.tensor.errors import NotInGradtrace
 
 try:
     import torch
@@ -346,6 +347,37 @@ def test_a_pytorch_name_gradtrace_lacks_is_an_attribute_error_saying_so():
     assert not hasattr(gradtrace, "fft")
     with pytest.raises(AttributeError, match="covers the part of PyTorch"):
         gradtrace.fft
+
+
+@pytest.mark.parametrize("lookup, offered", [
+    (lambda: gradtrace.optim.LBFGS, "Adam"),                          # says what it has
+    (lambda: gradtrace.optim.lr_scheduler.OneCycleLR, "StepLR"),
+    (lambda: gradtrace.utils.tensorboard, "covers the part of PyTorch"),
+])
+def test_missing_optimisers_schedules_and_utilities_say_what_gradtrace_has(lookup, offered):
+    with pytest.raises(NotInGradtrace, match=offered):
+        lookup()
+
+
+def test_data_loaders_import_and_then_say_how_to_batch_by_slicing():
+    from gradtrace.utils.data import DataLoader, Dataset, TensorDataset, random_split
+
+    X, y = gradtrace.randn(10, 3), gradtrace.zeros(10)
+    for use in (lambda: TensorDataset(X, y), lambda: DataLoader([1, 2], batch_size=2),
+                lambda: random_split(range(10), [8, 2]), lambda: gradtrace.utils.data.Subset(X, [0])):
+        with pytest.raises(NotInGradtrace, match=r"randperm\(len\(X\)\)"):
+            use()
+
+    class Points(Dataset):  # course code subclasses it; making one says the same
+        def __init__(self):
+            super().__init__()
+
+    with pytest.raises(NotInGradtrace, match="batch by slicing"):
+        Points()
+    # the advice works as written
+    order = gradtrace.randperm(len(X))
+    batch = order[0:0 + 4]
+    assert X[batch].shape == (4, 3) and y[batch].shape == (4,)
 
 
 # -- ranges rounded as PyTorch rounds them --------------------------------------------------------

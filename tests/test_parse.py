@@ -398,3 +398,18 @@ def test_characters_copied_from_notes_get_the_spelling_to_type(written, advice):
         from_text(written)
     assert advice in str(caught.value)
     assert written[caught.value.position] in "×·÷−（，'"
+
+
+@pytest.mark.parametrize("written, plain", [
+    ("1_000*x", "write 1000"), ("x + 2_500.5", "write 2500.5"), ("1.5e1_0*x", "write 1.5e10"),
+    ("0.000_1*x", "write 0.0001"),
+])
+def test_digits_grouped_with_underscores_get_the_number_to_write(written, plain):
+    with pytest.raises(ParseError) as caught:
+        from_text(written)
+    assert plain in str(caught.value) and "missing operator" not in str(caught.value)
+    assert written[caught.value.position] == "_"
+
+
+def test_a_name_with_an_underscore_after_a_digit_is_still_a_name():
+    assert "x_1" in from_text("x_1 + 1").inputs

@@ -163,6 +163,11 @@ def tokenize(text: str) -> list[Token]:
         number = _NUMBER.match(text, i)
         if number:
             end = number.end()
+            if text.startswith("_", end) and text[end + 1:end + 2].isdigit():  # Python's 1_000
+                grouped = _GROUPED_DIGITS.match(text, i).group()
+                raise ParseError(_("{written}: gradtrace reads numbers without _ between their "
+                                   "digits: write {plain}", written=grouped,
+                                   plain=grouped.replace("_", "")), text, end)
             if end < n and text[end] not in _SUPERSCRIPT_CHARS and (
                     text[end].isalnum() or text[end] == "_"):
                 raise ParseError(
@@ -191,6 +196,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 _SUPERSCRIPT_CHARS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_GROUPED_DIGITS = re.compile(r"[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]+)?")
 
 
 class _Parser:

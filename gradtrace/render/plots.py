@@ -174,13 +174,41 @@ def optimiser_paths(xx, yy, zz, paths: dict, path, title: str = "") -> Path:
     return _save(figure, path)
 
 
+# Columns of a picture a line is thinned to: more than the ~600 pixels the axes are wide.
+LINE_COLUMNS = 2000
+
+
+def thinned(x, y, columns: int = LINE_COLUMNS):
+    """The points of the line through (x, y) that a picture can show: past 4 points a column,
+    each run of points keeps its first, last, lowest and highest, and its first non-finite
+    value (a gap in the line), so peaks, steps and gaps are drawn as they are while a line of
+    10⁷ points draws in well under a second instead of half a minute."""
+    x, y = np.asarray(x), np.asarray(y)
+    count = y.size
+    if count <= 4 * columns:
+        return x, y
+    run = -(-count // columns)
+    runs = -(-count // run)
+    padded = np.concatenate([y, np.repeat(y[-1:], runs * run - count)]).reshape(runs, run)
+    missing = np.isnan(padded)
+    starts = np.arange(runs) * run
+    kept = [starts, np.minimum(starts + run - 1, count - 1),
+            starts + np.argmin(np.where(missing, np.inf, padded), axis=1),
+            starts + np.argmax(np.where(missing, -np.inf, padded), axis=1)]
+    gaps = missing.any(axis=1)
+    kept.append((starts + np.argmax(missing, axis=1))[gaps])
+    chosen = np.unique(np.minimum(np.concatenate(kept), count - 1))
+    return x[chosen], y[chosen]
+
+
 def function_and_derivative(curve, path) -> Path:
     """f and its derivative over a range, on one pair of axes (as d2l draws relu, sigmoid and
     tanh with their gradients)."""
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(5.5, 3.6))
-    axis.plot(curve.x, curve.value, color="tab:green", label=f"f = {curve.expression}")
-    axis.plot(curve.x, curve.derivative, color="tab:red", linestyle="--",
+    axis.plot(*thinned(curve.x, curve.value), color="tab:green",
+              label=f"f = {curve.expression}")
+    axis.plot(*thinned(curve.x, curve.derivative), color="tab:red", linestyle="--",
               label=f"df/d{curve.input}")
     axis.axhline(0.0, color="#999999", linewidth=0.6)
     axis.set_xlabel(curve.input)

@@ -1,0 +1,60 @@
+"""Lines far longer than a picture is wide are thinned before matplotlib draws them, keeping
+what the eye sees: ends, peaks, troughs and gaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gradtrace.cli import app
+from gradtrace.render.plots import thinned
+
+
+def test_a_short_line_is_drawn_point_for_point():
+    x = np.linspace(0, 1, 8000)
+    y = np.sin(x)
+    kept_x, kept_y = thinned(x, y, columns=2000)
+    assert kept_x is x and kept_y is y
+
+
+def test_a_long_line_keeps_its_ends_spikes_and_gaps_in_a_few_points_a_column():
+    count = 1_000_003  # not a multiple of the run length: the last run is short
+    x = np.arange(count, dtype=np.float64)
+    y = np.zeros(count)
+    y[123_457] = 50.0       # a one-point spike up
+    y[777_001] = -20.0      # and one down
+    y[500_000:500_010] = np.nan  # a gap
+    y[-1] = 3.0             # the last point differs from its run
+    kept_x, kept_y = thinned(x, y, columns=2000)
+    assert len(kept_x) <= 5 * 2000
+    assert np.all(np.diff(kept_x) > 0)  # still in the line's order
+    shown = dict(zip(kept_x.tolist(), kept_y.tolist()))
+    assert shown[0.0] == 0.0 and shown[count - 1.0] == 3.0
+    assert shown[123_457.0] == 50.0 and shown[777_001.0] == -20.0
+    assert np.isnan(shown[500_000.0])  # the gap starts where it did
+    assert np.nanmax(kept_y) == 50.0 and np.nanmin(kept_y) == -20.0
+
+
+def test_the_plot_of_ten_million_points_is_quick_and_the_same_each_time(tmp_path):
+    runner = CliRunner()
+    pictures = []
+    for name in ("a.svg", "b.svg"):
+        result = runner.invoke(app, ["plot", "relu(x)", "--at", "x=linspace(-8,8,10000000)",
+                                     "-o", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        pictures.append((tmp_path / name).read_bytes())
+    assert pictures[0] == pictures[1]
+    # thinned: an SVG of 10⁷ points would be hundreds of megabytes
+    assert len(pictures[0]) < 2_000_000
+
+
+@pytest.mark.parametrize("columns", [1, 3, 2000])
+def test_thinning_never_invents_a_point(columns):
+    rng = np.random.default_rng(4)
+    x = np.sort(rng.uniform(-5, 5, 50_000))
+    y = rng.standard_normal(50_000)
+    kept_x, kept_y = thinned(x, y, columns=columns)
+    index = np.searchsorted(x, kept_x)
+    np.testing.assert_array_equal(x[index], kept_x)
+    np.testing.assert_array_equal(y[index], kept_y)

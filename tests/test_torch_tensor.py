@@ -543,3 +543,58 @@ def test_a_pytorch_file_is_refused_as_a_difference(tmp_path):
         archive.writestr("archive/data.pkl", b"")
     with pytest.raises(gradtrace.DiffersFromPyTorch, match="written by PyTorch"):
         gradtrace.load(path)
+
+
+# -- shapes that do not fit, in PyTorch's words (printed by PyTorch 2.13, CPU) -------------------
+
+SHAPE_REFUSALS = [
+    (lambda t, F: t.randn(3) @ t.randn(4, 2),
+     "mat1 and mat2 shapes cannot be multiplied (1x3 and 4x2)"),
+    (lambda t, F: t.randn(3, 4) @ t.randn(5),
+     "size mismatch, got input (3), mat (3x4), vec (5)"),
+    (lambda t, F: t.randn(3) @ t.randn(4),
+     "inconsistent tensor size, expected tensor [3] and src [4] to have the same number of "
+     "elements, but got 3 and 4 elements respectively"),
+    (lambda t, F: t.randn(2, 3, 4) @ t.randn(5, 2),
+     "mat1 and mat2 shapes cannot be multiplied (6x4 and 5x2)"),
+    (lambda t, F: t.randn(2, 3, 4) @ t.randn(2, 5, 2),
+     "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5]."),
+    (lambda t, F: t.randn(3, 4) * t.randn(5, 2),
+     "The size of tensor a (4) must match the size of tensor b (2) at non-singleton dimension 1"),
+    (lambda t, F: t.randn(2, 3, 4) + t.randn(3, 1, 5),
+     "The size of tensor a (4) must match the size of tensor b (5) at non-singleton dimension 2"),
+    (lambda t, F: t.randn(4, requires_grad=True) - t.randn(5),
+     "The size of tensor a (4) must match the size of tensor b (5) at non-singleton dimension 0"),
+    (lambda t, F: F.linear(t.randn(2, 3, 4), t.randn(2, 5)),
+     "mat1 and mat2 shapes cannot be multiplied (6x4 and 5x2)"),
+    (lambda t, F: F.linear(t.randn(3, 5), t.randn(2, 5), t.randn(3)),
+     "The expanded size of the tensor (2) must match the existing size (3) at non-singleton "
+     "dimension 1.  Target sizes: [3, 2].  Tensor sizes: [3]"),
+    (lambda t, F: F.mse_loss(t.randn(3, 4), t.randn(5)),
+     "The size of tensor a (4) must match the size of tensor b (5) at non-singleton dimension 1"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size")
+@pytest.mark.parametrize("make, pytorch_says", SHAPE_REFUSALS)
+def test_shapes_that_do_not_fit_are_refused_in_pytorchs_words(make, pytorch_says):
+    with pytest.raises(RuntimeError) as caught:
+        make(gradtrace, gradtrace.nn.functional)
+    assert str(caught.value) == pytorch_says
+    assert isinstance(caught.value, ValueError)  # as numpy's refusal was: old code still catches
+
+
+def test_other_refusals_keep_their_own_words():
+    with pytest.raises(ValueError, match="class indices of shape"):
+        gradtrace.nn.functional.cross_entropy(gradtrace.randn(3, 4), np.array([0, 1, 2, 3, 1]))
+    with pytest.raises(ValueError, match="dimension except for the concatenation axis|must match"):
+        gradtrace.cat([gradtrace.randn(2, 3), gradtrace.randn(4, 5)])
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:Using a target size")
+@pytest.mark.parametrize("make, pytorch_says", SHAPE_REFUSALS)
+def test_pytorch_itself_says_the_same_words(make, pytorch_says):
+    with pytest.raises(RuntimeError) as caught:
+        make(torch, torch.nn.functional)
+    assert str(caught.value) == pytorch_says

@@ -35,6 +35,7 @@ from . import dtypes
 from .errors import DiffersFromPyTorch, PyTorchError
 from .methods import TorchMethods
 from .recording import backward_trace
+from .shape_errors import pytorch_shape_error
 
 # -- recording on or off (torch.no_grad) ----------------------------------------------------
 
@@ -250,10 +251,16 @@ class Tensor(TorchMethods):
                 parents, inputs = _promoted(op_name, parents, inputs)
         forward = op.forward
         with np.errstate(all="ignore"):
-            if forward is None:  # an op written with others: its composite computes it
-                value = op.evaluate(inputs, dict(attrs))
-            else:
-                value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
+            try:
+                if forward is None:  # an op written with others: its composite computes it
+                    value = op.evaluate(inputs, dict(attrs))
+                else:
+                    value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
+            except ValueError as error:  # shapes that do not fit: PyTorch's sentence for it
+                refusal = pytorch_shape_error(op, inputs, error)
+                if refusal is None:
+                    raise
+                raise refusal from None
         made = Tensor.__new__(Tensor)
         made.name, made._grad, made._made = None, None, _clock
         if _grad_enabled:

@@ -426,7 +426,7 @@ def test_every_command_speaks_chinese(args):
 
 def test_pictures_and_their_messages_speak_chinese(tmp_path):
     dot = gradtrace_cli("graph", "x*y+z", "-o", str(tmp_path / "g.dot"), "--lang", "zh")
-    assert dot.returncode == 0 and dot.stdout.startswith("已写入 ")
+    assert dot.returncode == 0 and dot.stderr.startswith("已写入 ")
     assert "每个框：名字" in (tmp_path / "g.dot").read_text(encoding="utf-8")
     pytest.importorskip("matplotlib")
     plot = gradtrace_cli("plot", "tanh(x)", "-o", str(tmp_path / "p.svg"), "--lang", "zh")

@@ -58,3 +58,14 @@ def test_thinning_never_invents_a_point(columns):
     index = np.searchsorted(x, kept_x)
     np.testing.assert_array_equal(x[index], kept_x)
     np.testing.assert_array_equal(y[index], kept_y)
+
+
+@pytest.mark.parametrize("command", [
+    ["plot", "relu(x)", "-o", "{dir}/a.svg"],
+    ["graph", "x*y + 1", "--at", "x=1,y=2", "-o", "{dir}/b.svg"],
+    ["explain", "x*y", "--at", "x=1,y=2", "--no-check", "--format", "text", "--svg", "{dir}/c.svg"],
+])
+def test_wrote_file_goes_to_stderr_so_stdout_holds_only_the_answer(command, tmp_path):
+    result = CliRunner().invoke(app, [part.format(dir=tmp_path) for part in command])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.stderr and "wrote" not in result.stdout

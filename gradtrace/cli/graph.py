@@ -53,4 +53,4 @@ def graph(
     written = write_picture(trace, output, precision)
     if written.note:
         typer.echo(_("note: {note}", note=written.note), err=True)
-    typer.echo(_("wrote {path}", path=written.path))
+    typer.echo(_("wrote {path}", path=written.path), err=True)

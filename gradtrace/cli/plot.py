@@ -50,6 +50,6 @@ def plot(
     result = curve(expression, parse_assignments(at or [], seed), wrt, seed=seed)
     with picture_words():
         written = function_and_derivative(result, output)
-    typer.echo(_("wrote {path}", path=written))
+    typer.echo(_("wrote {path}", path=written), err=True)
     if not (np.all(np.isfinite(result.value)) and np.all(np.isfinite(result.derivative))):
         raise typer.Exit(EXIT_PROBLEM)

@@ -69,3 +69,51 @@ def test_wrote_file_goes_to_stderr_so_stdout_holds_only_the_answer(command, tmp_
     result = CliRunner().invoke(app, [part.format(dir=tmp_path) for part in command])
     assert result.exit_code == 0, result.output
     assert "wrote" in result.stderr and "wrote" not in result.stdout
+
+
+def test_plot_out_of_order_values_are_drawn_left_to_right(tmp_path):
+    from gradtrace.expr.pipeline import curve
+
+    drawn = curve("x**2", {"x": np.array([3.0, -1.0, 2.0, -3.0, 0.0, 1.0, -2.0])})
+    assert drawn.x.tolist() == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    assert drawn.value.tolist() == [9.0, 4.0, 1.0, 0.0, 1.0, 4.0, 9.0]
+    assert drawn.derivative.tolist() == [-6.0, -4.0, -2.0, 0.0, 2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("values", ["[]", "linspace(-8,8,0)", "arange(1,0,0.1)"])
+def test_plot_of_no_values_is_refused(values, tmp_path):
+    result = CliRunner().invoke(app, ["plot", "relu(x)", "--at", f"x={values}",
+                                      "-o", str(tmp_path / "e.png")])
+    assert result.exit_code == 2 and "no values to draw" in result.output
+    assert not (tmp_path / "e.png").exists()
+
+
+@pytest.mark.parametrize("expression, said", [
+    ("log(x)", ["f = log(x) is not finite at 201 of 401 points (x from -2.00 to 0.00)",
+                "df/dx is not finite at x = 0.00"]),
+    ("sqrt(x)", ["f = sqrt(x) is not finite at 200 of 401 points (x from -2.00 to -0.010)",
+                 "df/dx is not finite at x = 0.00"]),
+])
+def test_plot_says_where_the_curve_is_not_finite(expression, said, tmp_path):
+    result = CliRunner().invoke(app, ["plot", expression, "--at", "x=linspace(-2,2,401)",
+                                      "-o", str(tmp_path / "p.svg")])
+    assert result.exit_code == 1  # drawn, with gaps: a problem found, as explain's exit 1
+    assert [line.split(";")[0] for line in result.stderr.splitlines()[1:]] == said
+
+
+def test_chinese_names_draw_with_the_cjk_font_in_english_too(tmp_path):
+    import subprocess
+    import sys
+
+    from gradtrace.render.fonts import cjk_font_file
+
+    command = [sys.executable, "-c", "from gradtrace.cli import main; main()", "plot",
+               "relu(权重)", "-o", str(tmp_path / "cn.png"), "--lang", "en"]
+    if cjk_font_file() is not None:
+        drawn = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert drawn.returncode == 0 and "Glyph" not in drawn.stderr, drawn.stderr
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                             env={**__import__("os").environ,
+                                  "GRADTRACE_CJK_FONT": str(tmp_path / "no-such-font.ttc")})
+    assert refused.returncode == 2 and "font" in refused.stderr
+    assert "Traceback" not in refused.stderr and "Glyph" not in refused.stderr

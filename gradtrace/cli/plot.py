@@ -51,5 +51,30 @@ def plot(
     with picture_words():
         written = function_and_derivative(result, output)
     typer.echo(_("wrote {path}", path=written), err=True)
-    if not (np.all(np.isfinite(result.value)) and np.all(np.isfinite(result.derivative))):
-        raise typer.Exit(EXIT_PROBLEM)
+    gaps = [_gap(what, values, result) for what, values in (
+        (f"f = {result.expression}", result.value),
+        (f"df/d{result.input}", np.where(np.isnan(result.value), 0.0, result.derivative)))]
+    gaps = [gap for gap in gaps if gap]
+    if gaps:
+        for gap in gaps:
+            typer.echo(gap, err=True)
+        raise typer.Exit(EXIT_PROBLEM)  # drawn, with gaps: said, and exit 1 as explain does
+
+
+def _gap(what: str, values, result) -> str:
+    """Where `values` are not finite, in a line (the picture leaves a gap there), or ""."""
+    import numpy as np
+
+    from ..narrate.numbers import fmt
+
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return ""
+    where = result.x[bad]
+    low, high = fmt(where.min()), fmt(where.max())
+    if low == high:
+        return _("{what} is not finite at {name} = {at}; the picture leaves a gap there",
+                 what=what, name=result.input, at=low)
+    return _("{what} is not finite at {count} of {total} points ({name} from {low} to {high}); "
+             "the picture leaves a gap there", what=what, count=int(bad.sum()),
+             total=values.size, name=result.input, low=low, high=high)

@@ -291,6 +291,9 @@ def curve(expression: str, at: dict | None = None, wrt: str | None = None, *,
     if x.ndim != 1:
         raise UsageError(_("give {wrt} a list of values, e.g. {wrt}={example}", wrt=wrt,
                            example=DEFAULT_RANGE), "at")
+    if not x.size:
+        raise UsageError(_("{wrt} has no values to draw (an empty range); give it some, e.g. "
+                           "{wrt}={example}", wrt=wrt, example=DEFAULT_RANGE), "at")
     not_elementwise = [node.op for node in graph.ops if not REGISTRY[node.op].elementwise]
     if not_elementwise:
         raise UsageError(_("a curve of f and its derivative needs f elementwise in {wrt}; "
@@ -300,8 +303,10 @@ def curve(expression: str, at: dict | None = None, wrt: str | None = None, *,
     values = evaluate(graph, values)
     output = np.broadcast_to(values[graph.output], x.shape)
     derivative = vjp_pass(graph, values, np.ones(x.shape), (wrt,))[wrt]
-    return Curve(graph.expression, wrt, x, np.asarray(output, dtype=np.float64),
-                 np.asarray(derivative, dtype=np.float64))
+    # left to right, as the line is drawn (values given out of order would zig-zag)
+    order = np.argsort(x, kind="stable")
+    return Curve(graph.expression, wrt, x[order], np.asarray(output, dtype=np.float64)[order],
+                 np.asarray(derivative, dtype=np.float64)[order])
 
 
 def surface(expression: str):

@@ -38,8 +38,10 @@ def check_available() -> None:
               hint=INSTALL_HINT)) from None
 
 
-def pyplot():
-    """matplotlib.pyplot on the Agg backend, or PlottingUnavailable with the fix."""
+def pyplot(text: str = ""):
+    """matplotlib.pyplot on the Agg backend, or PlottingUnavailable with the fix. `text`, the
+    user's own words the picture shows (an expression), may need the CJK font in any language;
+    with none here, MissingCJKFont (exit 2) says how to get one, as for the pictures of graphs."""
     try:
         import matplotlib
     except ImportError:
@@ -49,7 +51,13 @@ def pyplot():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    if current() == "zh":
+    from .fonts import cjk_font_file, has_wide
+
+    if has_wide(text) and cjk_font_file() is None:
+        from .image import CJK_HELP, MissingCJKFont
+
+        raise MissingCJKFont(_(CJK_HELP))
+    if current() == "zh" or has_wide(text):
         _use_cjk_font(matplotlib)
     return plt
 
@@ -204,11 +212,14 @@ def thinned(x, y, columns: int = LINE_COLUMNS):
 def function_and_derivative(curve, path) -> Path:
     """f and its derivative over a range, on one pair of axes (as d2l draws relu, sigmoid and
     tanh with their gradients)."""
-    plt = pyplot()
+    plt = pyplot(curve.expression)
     figure, axis = plt.subplots(figsize=(5.5, 3.6))
-    axis.plot(*thinned(curve.x, curve.value), color="tab:green",
+    # no slope is drawn where f itself is undefined (log x below 0: the rule 1/x is not)
+    slope = np.where(np.isnan(curve.value), np.nan, curve.derivative)
+    marker = "o" if curve.x.size == 1 else None  # a line through one point would not show
+    axis.plot(*thinned(curve.x, curve.value), color="tab:green", marker=marker,
               label=f"f = {curve.expression}")
-    axis.plot(*thinned(curve.x, curve.derivative), color="tab:red", linestyle="--",
+    axis.plot(*thinned(curve.x, slope), color="tab:red", linestyle="--", marker=marker,
               label=f"df/d{curve.input}")
     axis.axhline(0.0, color="#999999", linewidth=0.6)
     axis.set_xlabel(curve.input)

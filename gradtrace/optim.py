@@ -62,6 +62,8 @@ class Optimizer:
             if not _is_tensor(parameter):
                 raise TypeError(f"{type(self).__name__} can only optimize tensors, but one of "
                                 f"the params is {type(parameter).__name__}")
+            if getattr(parameter, "is_leaf", True) is False:  # w * 2: its updates go nowhere
+                raise ValueError("can't optimize a non-leaf Tensor")
         for name, value in self.defaults.items():
             group.setdefault(name, value)
         _check_hyperparameters(type(self).__name__, group)
@@ -205,7 +207,8 @@ def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
 
 
 def _is_tensor(value) -> bool:
-    return hasattr(value, "value") and hasattr(value, "grad")
+    # the class's grad first: reading a step's .grad warns that it is not a leaf
+    return hasattr(value, "value") and (hasattr(type(value), "grad") or hasattr(value, "grad"))
 
 
 class SGD(Optimizer):

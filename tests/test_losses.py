@@ -374,3 +374,17 @@ def test_integer_class_indices_keep_their_type_in_the_trace():
     target = [node for node in trace.nodes if node.kind == "const"]
     assert [node.value.dtype.kind for node in target] == ["i"]
     assert trace.values[trace.output].dtype == np.float32
+
+
+@pytest.mark.parametrize("labels, kind, says", [
+    (np.array([0.5, 1.0, 0.0, 2.0]), ValueError, "class indices must be whole numbers, not 0.5"),
+    (np.array([np.nan, 1.0, 1.0, 1.0]), ValueError, "must be whole numbers, not nan"),
+    (np.array([0, 3, 1, 2]), IndexError, "Target 3 is out of bounds."),      # PyTorch's words
+    (np.array([0, -1, 1, 2]), IndexError, "Target -1 is out of bounds."),
+])
+def test_a_bad_class_index_is_named(labels, kind, says):
+    z = gradtrace.tensor(np.zeros((4, 3), dtype=np.float32), requires_grad=True)
+    with pytest.raises(kind) as caught:
+        gradtrace.nn.functional.cross_entropy(z, labels)
+    assert says in str(caught.value) and "of shape" not in str(caught.value)
+    assert isinstance(caught.value, ValueError)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from gradtrace.core.backprop import evaluate, trace_graph
 from gradtrace.core.errors import GradtraceError, ParseError, UsageError
 from gradtrace.core.graph import Graph
+from gradtrace.expr.parse import WRITTEN_AS
 from gradtrace.expr.to_graph import graph_from_text as from_text
 from gradtrace.ops import REGISTRY
 
@@ -413,3 +414,37 @@ def test_digits_grouped_with_underscores_get_the_number_to_write(written, plain)
 
 def test_a_name_with_an_underscore_after_a_digit_is_still_a_name():
     assert "x_1" in from_text("x_1 + 1").inputs
+
+
+@pytest.mark.parametrize("written, advice, at", [
+    ("１２*x", "write 1, not the full-width １", "１"),   # was read as 12 without a word
+    ("x＋1", "write +, not the full-width ＋", "＋"),
+    ("x＊2", "write *, not the full-width ＊", "＊"),
+    ("2⋅x", "write * for a product", "⋅"),
+    ("√x", "write sqrt(x) for √x", "√"),
+    ("1__000*x", "write 1000", "_"),
+    ("1_*x", "write 1", "_"),
+])
+def test_full_width_forms_and_math_symbols_get_the_spelling_to_type(written, advice, at):
+    with pytest.raises(ParseError) as caught:
+        from_text(written)
+    assert advice in str(caught.value)
+    assert written[caught.value.position] == at
+
+
+@pytest.mark.parametrize("written, says", [
+    ("tan(x)", "gradtrace has no 'tan'; write sin(x)/cos(x)"),   # was: did you mean 'tanh'?
+    ("sinh(x)", "write (exp(x) - exp(-x))/2"),                   # was: did you mean 'sin'?
+    ("cosh(x)", "write (exp(x) + exp(-x))/2"),
+    ("swish(x)", "write silu(x)"),
+    ("atan(x)", "no inverse trigonometric functions"),           # was: did you mean 'tanh'?
+])
+def test_functions_gradtrace_lacks_are_not_mistaken_for_a_near_name(written, says):
+    with pytest.raises(ParseError) as caught:
+        from_text(written)
+    assert says in str(caught.value) and "did you mean" not in str(caught.value)
+
+
+@pytest.mark.parametrize("form", sorted(set(WRITTEN_AS.values())))
+def test_every_form_offered_instead_parses(form):
+    assert from_text(form.split(" (")[0]).inputs == ("x",)

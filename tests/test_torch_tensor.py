@@ -7,6 +7,7 @@ central differences (gradcheck) and the rules against hand-worked numbers.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -592,3 +593,64 @@ def test_other_refusals_keep_their_own_words():
         gradtrace.nn.functional.cross_entropy(gradtrace.randn(3, 4), np.array([0, 1, 2, 3, 1]))
     with pytest.raises(ValueError, match="dimension except for the concatenation axis|must match"):
         gradtrace.cat([gradtrace.randn(2, 3), gradtrace.randn(4, 5)])
+
+
+# a (3, 4) tensor given dims it does not have: PyTorch 2.13's errors (not a silently wrong shape)
+DIM_REFUSALS = [
+    (lambda a: a.unsqueeze(5), IndexError,
+     "Dimension out of range (expected to be in range of [-3, 2], but got 5)"),
+    (lambda a: a.unsqueeze(-4), IndexError,
+     "Dimension out of range (expected to be in range of [-3, 2], but got -4)"),
+    (lambda a: a.transpose(0, 2), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda a: a.squeeze(5), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    (lambda a: a.squeeze((0, 5)), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    (lambda a: a.flatten(3), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
+    (lambda a: a.flatten(1, 0), RuntimeError,
+     "flatten() has invalid args: start_dim cannot come after end_dim"),
+    (lambda a: a.permute(2, 0), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda a: a.permute(0, 0), RuntimeError, "permute(): duplicate dims are not allowed."),
+    (lambda a: a.permute(0, 1, 2), RuntimeError,
+     "permute(sparse_coo): number of dimensions in the tensor input does not match the length "
+     "of the desired ordering of dimensions i.e. input.dim() = 2 is not equal to len(dims) = 3"),
+    (lambda a: a.movedim(0, 3), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
+    (lambda a: a.unflatten(2, (2, 2)), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+]
+
+
+@pytest.mark.parametrize("library", ["gradtrace", pytest.param("torch", marks=needs_torch)])
+@pytest.mark.parametrize("use, kind, pytorch_says", DIM_REFUSALS)
+def test_dims_a_tensor_does_not_have_are_refused_in_pytorchs_words(library, use, kind,
+                                                                   pytorch_says):
+    module = gradtrace if library == "gradtrace" else torch
+    with pytest.raises(kind) as caught:
+        use(module.randn(3, 4))
+    assert str(caught.value).strip("'") == pytorch_says
+
+
+def test_dims_in_range_still_work_from_either_end():
+    a = gradtrace.randn(3, 4)
+    assert a.unsqueeze(2).shape == (3, 4, 1) and a.unsqueeze(-3).shape == (1, 3, 4)
+    assert a.transpose(-1, 0).shape == (4, 3) and a.permute(-1, -2).shape == (4, 3)
+    assert a.flatten(-2, -1).shape == (12,) and a.movedim(-1, 0).shape == (4, 3)
+
+
+def test_a_step_mistaken_for_a_parameter_is_pointed_out_as_pytorch_does():
+    w = gradtrace.randn(5, 3, requires_grad=True) * 0.01  # a step: its .grad stays None
+    (w * w).sum().backward()
+    with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+        assert w.grad is None
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        gradtrace.optim.SGD([w], lr=0.1)
+    kept = gradtrace.randn(3, requires_grad=True) * 2
+    kept.retain_grad()
+    (kept * kept).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a retained step's .grad: no warning
+        assert kept.grad is not None

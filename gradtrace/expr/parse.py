@@ -26,6 +26,7 @@ import functools
 import keyword
 import math
 import re
+import unicodedata
 from typing import NamedTuple
 
 from ..core.errors import ParseError
@@ -87,12 +88,24 @@ class Token(NamedTuple):
     pos: int
 
 
-_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# ASCII digits only: \d would read full-width １２ (and other scripts' digits) as 12 unsaid
+_NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _OPERATORS = ("**", "+", "-", "*", "/", "@", "(", ")", ",", "[", "]", ":", ".", "=", ";", "|")
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")  # x² is x**2, x⁻¹ is x**-1
 # Function names students write, as gradtrace spells them (case aside: ReLU is relu anyway).
 ALIASES = {"ln": "log", "σ": "sigmoid", "sigma": "sigmoid", "logistic": "sigmoid",
            "absolute": "abs", "maximum": "max", "minimum": "min"}
+# Functions gradtrace has no op for, written with the ops it has: said in place of a guess at
+# a near name (tan is not tanh, sinh is not sin).
+WRITTEN_AS = {"tan": "sin(x)/cos(x)", "sec": "1/cos(x)", "csc": "1/sin(x)",
+              "cot": "cos(x)/sin(x)", "sinh": "(exp(x) - exp(-x))/2",
+              "cosh": "(exp(x) + exp(-x))/2", "asinh": "log(x + sqrt(x**2 + 1))",
+              "arcsinh": "log(x + sqrt(x**2 + 1))", "acosh": "log(x + sqrt(x**2 - 1))",
+              "arccosh": "log(x + sqrt(x**2 - 1))", "atanh": "log((1 + x)/(1 - x))/2",
+              "arctanh": "log((1 + x)/(1 - x))/2", "log1p": "log(1 + x)", "expm1": "exp(x) - 1",
+              "exp2": "2**x", "cbrt": "x**(1/3) (for x ≥ 0)", "swish": "silu(x) (swish with β = 1)",
+              "logsigmoid": "log(sigmoid(x))", "softsign": "x/(1 + abs(x))"}
+INVERSE_TRIG = ("asin", "acos", "atan", "arcsin", "arccos", "arctan", "atan2", "arctan2")
 # Names that are not functions here, and what to write instead.
 UNKNOWN_HINTS = {
     "dot": N_("write a @ b for the dot (or matrix) product, or sum(a*b)"),
@@ -118,6 +131,9 @@ _HINTS = {
     # what students copy from the notes, or from gradtrace's own steps (which print ×)
     "×": N_("write * for a product (gradtrace prints it as ×), or @ for a matrix product"),
     "·": N_("write * for a product, or @ for a matrix product"),
+    "⋅": N_("write * for a product, or @ for a matrix product"),
+    "∗": N_("write * for a product, or @ for a matrix product"),
+    "√": N_("write sqrt(x) for √x"),
     "÷": N_("write / for a division"),
     "−": N_("write - (the keyboard's minus) for a minus sign or a subtraction"),
     "（": N_("write ( and ), not the full-width （ ）"),
@@ -163,7 +179,11 @@ def tokenize(text: str) -> list[Token]:
         number = _NUMBER.match(text, i)
         if number:
             end = number.end()
-            if text.startswith("_", end) and text[end + 1:end + 2].isdigit():  # Python's 1_000
+            after = end
+            while text.startswith("_", after):
+                after += 1
+            # Python's 1_000 (and 1__000 or 1_, which it refuses): underscores not starting a name
+            if after > end and not text[after:after + 1].isalpha():
                 grouped = _GROUPED_DIGITS.match(text, i).group()
                 raise ParseError(_("{written}: gradtrace reads numbers without _ between their "
                                    "digits: write {plain}", written=grouped,
@@ -186,7 +206,13 @@ def tokenize(text: str) -> list[Token]:
             continue
         op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
         if op is None:
-            hint = _(_HINTS.get(ch, ALLOWED))
+            plain = unicodedata.normalize("NFKC", ch)  # ＋ → +, １ → 1: full-width forms
+            if ch in _HINTS:
+                hint = _(_HINTS[ch])
+            elif plain != ch and plain.isascii() and plain.strip():
+                hint = _("write {plain}, not the full-width {ch}", plain=plain, ch=ch)
+            else:
+                hint = _(ALLOWED)
             raise ParseError(_("unexpected character {ch!r}: {hint}", ch=ch, hint=hint), text, i)
         depth += (op in "([") - (op in ")]")
         tokens.append(Token("op", op, i))
@@ -447,6 +473,12 @@ class _Parser:
         hint = UNKNOWN_HINTS.get(name.lower())
         if hint:
             return _("unknown function {name!r}: {hint}", name=name, hint=_(hint))
+        if name.lower() in WRITTEN_AS:
+            return _("gradtrace has no {name!r}; write {form}", name=name,
+                     form=WRITTEN_AS[name.lower()])
+        if name.lower() in INVERSE_TRIG:
+            return _("gradtrace has no {name!r}: it has no inverse trigonometric functions "
+                     "(`gradtrace ops` lists the functions it has)", name=name)
         known = sorted(self.functions)
         close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
         if close:

@@ -118,17 +118,29 @@ def _class_indices(logits, target, name: str = "cross_entropy"):
     target = np.asarray(target)
     if target.shape == logits.shape:
         return None
-    # integer indices are whole already (the common case, and one pass fewer per step)
-    indices = target if target.dtype == np.int64 else target.astype(np.int64)
-    if indices.shape != logits.shape[:-1] or (
-            target.dtype.kind not in "iu" and (indices != target).any()):
+    if target.shape != logits.shape[:-1]:
         raise ValueError(f"{name}: the target must be class indices of shape "
                          f"{logits.shape[:-1]} or one-hot rows of shape {logits.shape}, "
                          f"not {target.shape}")
+    # integer indices are whole already (the common case, and one pass fewer per step)
+    with np.errstate(invalid="ignore"):
+        indices = target if target.dtype == np.int64 else target.astype(np.int64)
+    if target.dtype.kind not in "iu":
+        not_whole = indices != target
+        if not_whole.any():
+            raise ValueError(f"{name}: class indices must be whole numbers, not "
+                             f"{float(target[not_whole].flat[0]):g}")
     classes = logits.shape[-1]
     if indices.size and (indices.min() < 0 or indices.max() >= classes):
-        raise ValueError(f"{name}: class indices must lie in 0..{classes - 1}")
+        outside = indices[(indices < 0) | (indices >= classes)].flat[0]
+        raise ClassIndexError(f"Target {outside} is out of bounds. ({name}: class indices lie "
+                              f"in 0..{classes - 1})")
     return indices
+
+
+class ClassIndexError(IndexError, ValueError):
+    """A class index past the last class: PyTorch's IndexError, and a ValueError as every
+    other refusal of a target."""
 
 
 def _known_indices(logits, target):

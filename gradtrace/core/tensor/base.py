@@ -22,6 +22,7 @@ rather than giving wrong gradients (see `_check_unchanged`).
 from __future__ import annotations
 
 import gc
+import warnings
 import weakref
 
 import numpy as np
@@ -127,6 +128,12 @@ def check_refusals(output: "Tensor") -> None:
                 stack.append(parent)
 
 
+NOT_A_LEAF = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+              ".grad attribute won't be populated during autograd.backward(). If you indeed "
+              "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() "
+              "on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+              "you access the leaf Tensor instead.")  # PyTorch's words
+
 _retaining = False  # whether any tensor has called retain_grad(): backward() looks only then
 
 
@@ -190,7 +197,12 @@ class Tensor(TorchMethods):
     def grad(self):
         """d output / d this tensor, summed over every backward() since it was last cleared
         (None before the first); a tensor, as in PyTorch."""
-        return self._grad
+        grad = self._grad
+        if grad is None and self._op is not None and not getattr(self, "_retains", False):
+            # W = randn(5, 3, requires_grad=True) * 0.01 makes W a step, not a leaf: say so,
+            # as PyTorch does, rather than leave a None to puzzle over
+            warnings.warn(NOT_A_LEAF, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value) -> None:

@@ -473,7 +473,9 @@ class TorchMethods:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         ndim = max(self.ndim, 1)
-        start, end = start_dim % ndim, end_dim % ndim
+        start, end = _dim(start_dim, ndim), _dim(end_dim, ndim)
+        if start > end:
+            raise PyTorchError("flatten() has invalid args: start_dim cannot come after end_dim")
         if self.ndim == 0:
             return self.reshape(1)
         if end == ndim - 1 and start > 0 and self.requires_grad:
@@ -482,17 +484,17 @@ class TorchMethods:
         return self.reshape(shape)
 
     def unflatten(self, dim: int, sizes):
-        dim = dim % self.ndim
+        dim = _dim(dim, self.ndim)
         return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1:])
 
     def unsqueeze(self, dim: int):
-        dim = int(dim) % (self.ndim + 1)
+        dim = _dim(dim, self.ndim + 1)  # one place more than there are axes
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        dims = {d % max(self.ndim, 1) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        dims = {_dim(d, self.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         return self.reshape(tuple(n for i, n in enumerate(self.shape)
                                   if not (i in dims and n == 1)))
 
@@ -512,7 +514,7 @@ class TorchMethods:
 
     def transpose(self, dim0: int, dim1: int):
         order = list(range(self.ndim))
-        a, b = dim0 % max(self.ndim, 1), dim1 % max(self.ndim, 1)
+        a, b = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         order[a], order[b] = order[b], order[a]
         return self.permute(*order)
 
@@ -521,19 +523,23 @@ class TorchMethods:
     def permute(self, *dims):
         """Axes in a new order. Recorded with the registry's reshape and transpose (which
         reverses every axis): see `_permuted`."""
-        order = tuple(int(d) % max(self.ndim, 1) for d in _sizes(dims))
-        if sorted(order) != list(range(self.ndim)):
+        given = _sizes(dims)
+        if len(given) == self.ndim:
+            order = tuple(_dim(d, self.ndim) for d in given)
+            if len(set(order)) != len(order):
+                raise PyTorchError("permute(): duplicate dims are not allowed.")
+        if len(given) != self.ndim or sorted(order) != list(range(self.ndim)):
             raise PyTorchError(f"permute(sparse_coo): number of dimensions in the tensor input "
                                f"does not match the length of the desired ordering of "
                                f"dimensions i.e. input.dim() = {self.ndim} is not equal to "
-                               f"len(dims) = {len(order)}")
+                               f"len(dims) = {len(given)}")
         if not self.requires_grad or not _tensor_module()._grad_enabled:
             return self._view(np.transpose(self._value, order))
         return _permuted(self, order)
 
     def movedim(self, source: int, destination: int):
         order = list(range(self.ndim))
-        source, destination = source % self.ndim, destination % self.ndim
+        source, destination = _dim(source, self.ndim), _dim(destination, self.ndim)
         order.insert(destination, order.pop(source))
         return self.permute(*order)
 

@@ -621,6 +621,18 @@ DIM_REFUSALS = [
      "Dimension out of range (expected to be in range of [-2, 1], but got 3)"),
     (lambda a: a.unflatten(2, (2, 2)), IndexError,
      "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda a: a.softmax(dim=2), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda a: a.log_softmax(dim=-3), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got -3)"),
+    (lambda a: a.view(5, 3), RuntimeError, "shape '[5, 3]' is invalid for input of size 12"),
+    (lambda a: a.reshape(5, -1), RuntimeError, "shape '[5, -1]' is invalid for input of size 12"),
+    (lambda a: a.view(-1, -1), RuntimeError, "only one dimension can be inferred"),
+    (lambda a: a.reshape(-2, 6), RuntimeError, "invalid shape dimension -2 at index 0 of shape "
+                                               "[-2, 6]"),
+    (lambda a: a[:0].reshape(0, -1), RuntimeError,
+     "cannot reshape tensor of 0 elements into shape [0, -1] because the unspecified dimension "
+     "size -1 can be any value and is ambiguous"),
 ]
 
 
@@ -654,3 +666,12 @@ def test_a_step_mistaken_for_a_parameter_is_pointed_out_as_pytorch_does():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a retained step's .grad: no warning
         assert kept.grad is not None
+
+
+@pytest.mark.parametrize("library", ["gradtrace", pytest.param("torch", marks=needs_torch)])
+@pytest.mark.parametrize("probabilities", [[1.5, 0.2], [float("nan"), 0.2], [-0.1, 0.5]])
+def test_binary_cross_entropy_of_numbers_outside_zero_one_is_refused(library, probabilities):
+    module = gradtrace if library == "gradtrace" else torch
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        module.nn.functional.binary_cross_entropy(module.tensor(probabilities),
+                                                  module.tensor([1.0, 0.0]))

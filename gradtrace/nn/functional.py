@@ -394,6 +394,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if weight is not None:
         raise DiffersFromPyTorch(_("binary_cross_entropy(weight=...): gradtrace computes "
                                    "unweighted losses"))
+    probabilities = as_tensor(input).value
+    if not ((probabilities >= 0) & (probabilities <= 1)).all():  # nan fails too
+        # PyTorch's refusal, where the loss would be nan (a logit given for a probability)
+        raise PyTorchError(_("{pytorch} (for logits, use binary_cross_entropy_with_logits)",
+                             pytorch="all elements of input should be between 0 and 1"))
     return _loss("binary_cross_entropy", input, target,
                  _reduction("binary_cross_entropy", reduction, size_average, reduce))
 

@@ -60,6 +60,25 @@ def _dim(dim, ndim: int) -> int:
     return int(dim) % size
 
 
+def _check_shape(shape: tuple[int, ...], size: int) -> None:
+    """PyTorch's refusals of a shape for `size` elements, in its words (numpy's would say
+    'cannot reshape array of size 12 into shape (5,newaxis)')."""
+    for index, length in enumerate(shape):
+        if length < -1:
+            raise PyTorchError(f"invalid shape dimension {length} at index {index} of shape "
+                               f"{list(shape)}")
+    if shape.count(-1) > 1:
+        raise PyTorchError("only one dimension can be inferred")
+    known = math.prod(length for length in shape if length != -1)
+    if -1 in shape and not known:
+        raise PyTorchError(f"cannot reshape tensor of {size} elements into shape {list(shape)} "
+                           f"because the unspecified dimension size -1 can be any value and "
+                           f"is ambiguous")
+    fits = size % known == 0 if -1 in shape and known else size == known
+    if not fits:
+        raise PyTorchError(f"shape '{list(shape)}' is invalid for input of size {size}")
+
+
 def _kept_shape(shape, dims) -> tuple[int, ...]:
     reduced = range(len(shape)) if dims is None else (
         dims if isinstance(dims, tuple) else (dims,))
@@ -448,6 +467,7 @@ class TorchMethods:
     # -- shapes --------------------------------------------------------------------------------
     def reshape(self, *shape):
         shape = _sizes(shape)
+        _check_shape(shape, self._value.size)
         if shape == self.shape:
             return self._apply("reshape", attrs=(("shape", shape),)) if self.requires_grad \
                 else self._view(self._value.reshape(shape))

@@ -29,9 +29,18 @@ _PRODUCTS = ("matmul", "linear")
 _BROADCAST_FAILED = re.compile(r"could not be broadcast|cannot be broadcast")
 
 
-def pytorch_shape_error(op, inputs: tuple, error: Exception) -> PyTorchShapeError | None:
+class DimensionOutOfRange(IndexError, ValueError):
+    """An axis the array does not have: PyTorch's IndexError, and a ValueError as numpy's
+    AxisError is."""
+
+
+def pytorch_shape_error(op, inputs: tuple, error: Exception) -> Exception | None:
     """PyTorch's error for registry op `op` refusing arrays of these shapes (numpy said
     `error`), or None."""
+    if isinstance(error, np.exceptions.AxisError) and error.ndim is not None:
+        size = max(error.ndim, 1)
+        return DimensionOutOfRange(f"Dimension out of range (expected to be in range of "
+                                   f"[{-size}, {size - 1}], but got {error.axis})")
     shapes = [np.shape(x) for x in inputs]
     if op.name in _PRODUCTS and len(shapes) >= 2:
         found = _product_error(op.name, shapes)

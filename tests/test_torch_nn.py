@@ -317,3 +317,36 @@ def test_a_scheduler_is_importable_as_in_pytorch():
     from gradtrace.optim.lr_scheduler import StepLR
 
     assert StepLR is gradtrace.optim.lr_scheduler.StepLR
+
+
+@pytest.mark.parametrize("layer", [
+    lambda nn: nn.Conv2d(2, 3, 3, padding=1), lambda nn: nn.MaxPool2d(2),
+    lambda nn: nn.AvgPool2d(2), lambda nn: nn.Conv2d(2, 4, 2, stride=2),
+])
+def test_conv_and_pool_layers_take_one_image_as_pytorch_does(layer):
+    # (C, H, W): a batch of one, its batch axis dropped again (PyTorch ≥ 1.11); it was refused
+    # as if the channels did not match
+    gradtrace.manual_seed(0)
+    made = layer(gnn)
+    image = gradtrace.randn(2, 6, 6)
+    one = made(image)
+    batched = made(image.unsqueeze(0))
+    assert one.shape == batched.shape[1:]
+    np.testing.assert_array_equal(one.value, batched.value[0])
+
+
+@needs_torch
+def test_one_image_gives_pytorchs_values_and_gradients():
+    rng = np.random.default_rng(2)
+    x, W, b = (rng.standard_normal((1, 5, 5)), rng.standard_normal((2, 1, 3, 3)),
+               rng.standard_normal(2))
+    found = []
+    for lib in (gradtrace, torch):
+        xs, Ws = lib.tensor(x, requires_grad=True), lib.tensor(W, requires_grad=True)
+        F = lib.nn.functional
+        out = F.conv2d(xs, Ws, lib.tensor(b), padding=1)
+        (F.max_pool2d(out, 2).sum() + F.avg_pool2d(out, 2).sum()).backward()
+        plain = (lambda t: t.value) if lib is gradtrace else (lambda t: t.detach().numpy())
+        found.append([plain(t) for t in (out, xs.grad, Ws.grad)])
+    for ours, theirs in zip(*found):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -588,11 +588,9 @@ def test_shapes_that_do_not_fit_are_refused_in_pytorchs_words(library, make, pyt
         assert isinstance(caught.value, ValueError)
 
 
-def test_other_refusals_keep_their_own_words():
+def test_a_refusal_pytorch_words_differently_keeps_gradtraces_words():
     with pytest.raises(ValueError, match="class indices of shape"):
         gradtrace.nn.functional.cross_entropy(gradtrace.randn(3, 4), np.array([0, 1, 2, 3, 1]))
-    with pytest.raises(ValueError, match="dimension except for the concatenation axis|must match"):
-        gradtrace.cat([gradtrace.randn(2, 3), gradtrace.randn(4, 5)])
 
 
 # a (3, 4) tensor given dims it does not have: PyTorch 2.13's errors (not a silently wrong shape)
@@ -675,3 +673,33 @@ def test_binary_cross_entropy_of_numbers_outside_zero_one_is_refused(library, pr
     with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
         module.nn.functional.binary_cross_entropy(module.tensor(probabilities),
                                                   module.tensor([1.0, 0.0]))
+
+
+JOIN_REFUSALS = [
+    (lambda t: t.cat([t.randn(2, 3), t.randn(4, 5)]), RuntimeError,
+     "Sizes of tensors must match except in dimension 0. Expected size 3 but got size 5 for "
+     "tensor number 1 in the list."),
+    (lambda t: t.cat([t.randn(2, 3), t.randn(4, 5)], dim=1), RuntimeError,
+     "Sizes of tensors must match except in dimension 1. Expected size 2 but got size 4 for "
+     "tensor number 1 in the list."),
+    (lambda t: t.cat([t.randn(2, 3), t.randn(3)]), RuntimeError,
+     "Tensors must have same number of dimensions: got 2 and 1"),
+    (lambda t: t.cat([t.randn(2, 3)], dim=2), IndexError,
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda t: t.stack([t.randn(2, 3), t.randn(2, 4)]), RuntimeError,
+     "stack expects each tensor to be equal size, but got [2, 3] at entry 0 and [2, 4] at "
+     "entry 1"),
+    (lambda t: t.stack([]), RuntimeError, "stack expects a non-empty TensorList"),
+    (lambda t: t.tensor([[1, 2], [3]]), ValueError, "expected sequence of length 2 at dim 1 (got 1)"),
+    (lambda t: t.tensor([[[1], [2]], [[3], [4, 5]]]), ValueError,
+     "expected sequence of length 1 at dim 2 (got 2)"),
+]
+
+
+@pytest.mark.parametrize("library", ["gradtrace", pytest.param("torch", marks=needs_torch)])
+@pytest.mark.parametrize("make, kind, pytorch_says", JOIN_REFUSALS)
+def test_tensors_that_do_not_join_are_refused_in_pytorchs_words(library, make, kind,
+                                                                pytorch_says):
+    with pytest.raises(kind) as caught:
+        make(gradtrace if library == "gradtrace" else torch)
+    assert str(caught.value).strip("'") == pytorch_says

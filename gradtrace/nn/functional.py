@@ -75,6 +75,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         padding = _named_padding(padding, weight.shape[2:], stride)
     if bias is None:
         bias = Tensor(np.zeros(weight.shape[0], dtype=float_type(weight.value)))
+    input = as_tensor(input)
+    if input.ndim == 3:  # one image (C, H, W), as PyTorch takes it: a batch of one
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
     return _op("conv2d", input, weight, bias, stride=_plain(stride), padding=_plain(padding))
 
 
@@ -116,6 +119,10 @@ def _pool(name, input, kernel_size, stride, padding, ceil_mode, fill):
     if any(2 * p > k for p, k in zip(_pair(padding), _pair(kernel))):
         raise PyTorchError(f"pad should be at most half of effective kernel size, but got "
                            f"pad={_plain(padding)}, kernel_size={kernel}")
+    input = as_tensor(input)
+    if input.ndim == 3:  # one image (C, H, W), as PyTorch takes it: a batch of one
+        return _pool(name, input.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
+                     fill).squeeze(0)
     padded = _padded(input, padding, fill)
     return _op(name, padded, kernel=kernel, stride=None if stride is None else _plain(stride))
 

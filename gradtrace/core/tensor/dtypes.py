@@ -80,6 +80,22 @@ def category(dtype: np.dtype) -> int:
     return {"b": 0, "i": 1, "u": 1, "f": 2}.get(dtype.kind, 3)
 
 
+def _ragged(data) -> str | None:
+    """Where nested lists stop having one length per level, as PyTorch says it: "expected
+    sequence of length 2 at dim 1 (got 1)"; None when they do not."""
+    level, dim = [data], 0
+    while True:
+        sequences = [item for item in level if isinstance(item, (list, tuple))]
+        if not sequences or len(sequences) != len(level):
+            return None
+        expected = len(sequences[0])
+        for sequence in sequences:
+            if len(sequence) != expected:
+                return (f"expected sequence of length {expected} at dim {dim} "
+                        f"(got {len(sequence)})")
+        level, dim = [item for sequence in sequences for item in sequence], dim + 1
+
+
 def name_of(dtype: np.dtype) -> str:
     """How PyTorch prints it: torch.float32 is written gradtrace.float32."""
     return f"gradtrace.{'bool' if dtype == bool_ else dtype.name}"
@@ -96,7 +112,13 @@ def inferred(data, dtype=None, named: bool = False) -> np.ndarray:
             raise TypeError(_("tensor: cannot hold elements of type {dtype}",
                               dtype=array.dtype))
         return array if wanted is None else array.astype(wanted)
-    array = np.array(data)
+    try:
+        array = np.array(data)
+    except ValueError:  # nested lists of unequal lengths: PyTorch's words for where
+        ragged = _ragged(data)
+        if ragged is None:
+            raise
+        raise ValueError(ragged) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(_("tensor: cannot make a tensor of {kind} (numbers, nested lists of "
                           "numbers or arrays)", kind=type(data).__name__))

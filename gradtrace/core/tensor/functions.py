@@ -16,8 +16,9 @@ import math
 import numpy as np
 
 from ..i18n import _
-from .errors import DiffersFromPyTorch
 from .base import Tensor, as_tensor
+from .errors import DiffersFromPyTorch, PyTorchError
+from .methods import _dim
 
 
 def _t(value) -> Tensor:
@@ -163,7 +164,8 @@ def cat(tensors, dim=0, *, axis=None):
     if not pieces:
         raise ValueError(_("cat expects a non-empty list of tensors"))
     ndim = pieces[0].ndim
-    dim = dim % builtin_max(ndim, 1)
+    dim = _dim(dim, ndim)
+    _check_joinable(pieces, dim)
     if not builtins.any(p.requires_grad for p in pieces) or not _recording():
         return Tensor(np.concatenate([p._value for p in pieces], axis=dim))
     shape = list(pieces[0].shape)
@@ -189,8 +191,30 @@ concat = concatenate = cat
 def stack(tensors, dim=0):
     """Tensors of one shape joined along a new axis: each unsqueezed, then cat."""
     pieces = [_t(t) for t in tensors]
-    dim = dim % (pieces[0].ndim + 1)
+    if not pieces:
+        raise PyTorchError("stack expects a non-empty TensorList")
+    for index, piece in enumerate(pieces):
+        if piece.shape != pieces[0].shape:
+            raise PyTorchError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(pieces[0].shape)} at entry 0 and {list(piece.shape)} at "
+                               f"entry {index}")
+    dim = _dim(dim, pieces[0].ndim + 1)
     return cat([p.unsqueeze(dim) for p in pieces], dim)
+
+
+def _check_joinable(pieces, dim: int) -> None:
+    """PyTorch's refusals of tensors cat cannot join, in its words (numpy's speak of 'the
+    concatenation axis')."""
+    first = pieces[0].shape
+    for number, piece in enumerate(pieces[1:], start=1):
+        if piece.ndim != len(first):
+            raise PyTorchError(f"Tensors must have same number of dimensions: got {len(first)} "
+                               f"and {piece.ndim}")
+        for axis, (expected, got) in enumerate(zip(first, piece.shape)):
+            if axis != dim and expected != got:
+                raise PyTorchError(f"Sizes of tensors must match except in dimension {dim}. "
+                                   f"Expected size {expected} but got size {got} for tensor "
+                                   f"number {number} in the list.")
 
 
 def numel(input) -> int:

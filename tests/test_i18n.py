@@ -545,13 +545,20 @@ def test_numpy_s_reasons_for_refusing_shapes_are_said_in_the_reader_s_language(
     (lambda: gradtrace.nn.Linear(100_000, 100_000), "Linear：形状为 (100000, 100000) 的权重会有"),
 ], ids=["tensor", "module"])
 def test_the_pytorch_named_api_refuses_a_size_over_budget_in_one_language(make, words):
-    with i18n.language("zh"), pytest.raises(ValueError) as refused:
+    english = _refused_in_each_language(make, ValueError, words)
+    assert "would make 1" in english
+
+
+def _refused_in_each_language(make, error, words: str) -> str:
+    """`make` raises `error`: in Chinese with `words` and no English sentence, in English with
+    no Chinese; gives the English message."""
+    with i18n.language("zh"), pytest.raises(error) as refused:
         make()
     assert words in str(refused.value) and english_runs(str(refused.value)) == []
-    with pytest.raises(ValueError) as english:
+    with pytest.raises(error) as english:
         make()
     assert not re.search("[\u4e00-\u9fff]", str(english.value))
-    assert "would make 1" in str(english.value)
+    return str(english.value)
 
 
 def _tied_max_backward():
@@ -573,12 +580,7 @@ def _tied_max_backward():
      "gradtrace.nn.functional 没有 'no_such_function'"),
 ], ids=["differs from PyTorch", "optimiser", "device", "module size", "not in gradtrace"])
 def test_gradtrace_s_own_errors_of_the_pytorch_named_api_are_said_in_chinese(make, error, words):
-    with i18n.language("zh"), pytest.raises(error) as refused:
-        make()
-    assert words in str(refused.value) and english_runs(str(refused.value)) == []
-    with pytest.raises(error) as english:
-        make()
-    assert not re.search("[\u4e00-\u9fff]", str(english.value))
+    _refused_in_each_language(make, error, words)
 
 
 def test_a_refusal_made_in_english_is_said_in_the_language_of_the_backward_pass():

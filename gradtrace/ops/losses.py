@@ -113,6 +113,11 @@ def one_hot_target(logits, target, name: str = "cross_entropy") -> np.ndarray:
     return np.eye(logits.shape[-1], dtype=float_type(logits))[indices]
 
 
+class ClassIndexError(IndexError, ValueError):
+    """A class index past the last class: PyTorch's IndexError, and a ValueError as every
+    other refusal of a target."""
+
+
 def _class_indices(logits, target, name: str = "cross_entropy"):
     """The target's class indices, checked; None when it is one-hot rows already."""
     target = np.asarray(target)
@@ -136,11 +141,6 @@ def _class_indices(logits, target, name: str = "cross_entropy"):
         raise ClassIndexError(f"Target {outside} is out of bounds. ({name}: class indices lie "
                               f"in 0..{classes - 1})")
     return indices
-
-
-class ClassIndexError(IndexError, ValueError):
-    """A class index past the last class: PyTorch's IndexError, and a ValueError as every
-    other refusal of a target."""
 
 
 def _known_indices(logits, target):

@@ -203,6 +203,8 @@ def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
     would otherwise fault a fresh array in every step)."""
     if array.ndim == 0 or array.dtype != dtype:
         return factor * array
+    if array.nbytes < workspace.MIN_BYTES:  # not pooled: skip the pool's look-up
+        return np.multiply(array, dtype.type(factor))
     return np.multiply(array, dtype.type(factor), out=workspace.empty_like(array))
 
 

@@ -6,6 +6,8 @@ numpy code written here.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -131,3 +133,24 @@ def test_a_conv_net_expression_traces_to_the_fused_gradients():
                         {"padding": 1})
     for name, gradient in zip(("x", "W", "b"), expected):
         np.testing.assert_allclose(trace.by_id[name].grad, gradient, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("ways", ["numpy's context variable", "np.errstate"])
+def test_ops_run_without_floating_point_warnings_and_restore_the_callers_setting(ways):
+    from gradtrace.core import arrays
+
+    start, end = ((arrays._errstate_start, arrays._errstate_end) if ways == "np.errstate" else
+                  (arrays.quiet_start, arrays.quiet_end))
+    before = np.geterr()
+    with np.errstate(over="raise", invalid="warn"):
+        token = start()
+        assert set(np.geterr().values()) == {"ignore"}
+        end(token)
+        assert np.geterr()["over"] == "raise" and np.geterr()["invalid"] == "warn"
+        big = gradtrace.tensor(np.array([1e38, -1.0], dtype=np.float32), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a warning would fail the test
+            squared = big * big  # overflows to inf: raised, were the caller's setting used
+            logged = (big * 0.0 - 1.0).log()  # log of negatives: nan
+        assert np.isinf(squared.value[0]) and np.isnan(logged.value).all()
+    assert np.geterr() == before

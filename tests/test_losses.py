@@ -388,3 +388,28 @@ def test_a_bad_class_index_is_named(labels, kind, says):
         gradtrace.nn.functional.cross_entropy(z, labels)
     assert says in str(caught.value) and "of shape" not in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("labels, ignore_index", [
+    (np.array([0, -100, 1, 2]), -100),   # PyTorch's default: no class, met by the range check
+    (np.array([0, 255, 1, 2]), 255),     # past the last class
+    (np.array([0, 1, 1, 2]), 1),         # a class itself: looked for before the loss
+])
+def test_targets_to_ignore_are_refused_rather_than_counted(loss, labels, ignore_index):
+    z = gradtrace.tensor(np.zeros((4, 3), dtype=np.float32), requires_grad=True)
+    with pytest.raises(gradtrace.DiffersFromPyTorch,
+                       match=rf"targets equal to ignore_index \({ignore_index}\)"):
+        getattr(gradtrace.nn.functional, loss)(z, labels, ignore_index=ignore_index)
+
+
+def test_an_ignore_index_absent_from_the_targets_changes_nothing():
+    z = gradtrace.tensor(np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 0.0]]), requires_grad=True)
+    # −log softmax at the class: log(1 + e + e²) − 2 and log(2 + e) − 1
+    expected = (np.log(1 + np.e + np.e ** 2) - 2 + np.log(2 + np.e) - 1) / 2
+    for ignore_index in (-100, 1, 7):
+        loss = gradtrace.nn.functional.cross_entropy(z, np.array([2, 0]),
+                                                     ignore_index=ignore_index)
+        assert loss.item() == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+        gradtrace.nn.functional.cross_entropy(z, np.array([3, 0]))

@@ -327,6 +327,44 @@ def test_the_trace_names_leaves_and_steps_after_the_callers_variables():
     assert [node.id for node in trace.graph.ops] == ["scores", "total"]
 
 
+def test_a_trace_read_after_later_steps_shows_the_step_it_was_made_in():
+    # backward() names the nodes and builds the graph only when the trace is first read: by
+    # then the leaf has been updated, renamed and used again, and an intermediate changed in place
+    w = gradtrace.tensor(2.0, requires_grad=True)
+    w.name = "w"
+    x = gradtrace.tensor(3.0)
+    h = w * x
+    loss = h * h  # 36; d loss / d h = 2h = 12, d loss / d w = 12 · x = 36
+    trace = loss.backward()
+    with gradtrace.no_grad():
+        w -= 0.1 * w.grad  # 2 − 3.6
+    w.name = "renamed"
+    h += 1  # h is now the result of an add
+    again = (w * x) * (w * x)
+    again.backward()
+    assert trace.graph.inputs == ("w",)
+    assert trace.graph.by_id["h"].op == "mul" and trace.output == "loss"
+    assert float(trace.values["h"]) == 6.0 and trace.value == 36.0
+    assert trace.gradients == {"w": 36.0}
+    assert [(step.node, step.input, float(step.downstream)) for step in trace.backward] == [
+        ("loss", "h", 6.0), ("loss", "h", 6.0), ("h", "w", 36.0)]
+    assert trace.graph is trace.graph  # built once
+    np.testing.assert_allclose(w.detach().numpy(), -1.6)
+
+
+def test_backward_through_part_of_the_graph_traces_only_those_leaves():
+    a = gradtrace.tensor(1.5, requires_grad=True)
+    b = gradtrace.tensor(-2.0, requires_grad=True)
+    out = a * b + a
+    trace = out.backward(inputs=[b])
+    assert b.grad.item() == 1.5 and a.grad is None
+    assert trace.wrt == ("b",) and trace.gradients == {"b": 1.5}
+    trace = out.backward(wrt="a")
+    assert a.grad.item() == -1.0 and trace.gradients == {"a": -1.0}
+    with pytest.raises(ValueError, match=r"'c' is not an input of this graph; its inputs are a, b"):
+        out.backward(wrt="c")
+
+
 def test_printing_reads_like_pytorch():
     assert repr(gradtrace.tensor([0.1, 2.0])) == "tensor([0.1000, 2.0000])"
     assert repr(gradtrace.tensor([1.0, 2.0], requires_grad=True)) == (

@@ -3,7 +3,32 @@ over the axes numpy broadcast (DeZero's `sum_to`), so no op rule has to think ab
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+
+# -- floating-point warnings off: `token = quiet_start()` ... `quiet_end(token)` ---------------
+# What `with np.errstate(all="ignore")` does, for the code that runs once per recorded op: on
+# numpy 2 the error state is a context variable, and setting it directly costs a quarter of
+# np.errstate's Python layers. Older numpy (and a numpy that moves it) gets np.errstate.
+def _errstate_start():
+    state = np.errstate(all="ignore")
+    state.__enter__()
+    return state
+
+
+def _errstate_end(state) -> None:
+    state.__exit__(None, None, None)
+
+
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    quiet_start = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
+    quiet_end = _extobj_contextvar.reset
+except (ImportError, AttributeError, TypeError):
+    quiet_start, quiet_end = _errstate_start, _errstate_end
 
 
 def float_type(array) -> np.dtype:

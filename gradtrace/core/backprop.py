@@ -137,22 +137,36 @@ def _shape_text(value) -> str:
 def needs_gradient(graph: Graph, wrt: tuple[str, ...]) -> set[str]:
     """The nodes through which a gradient reaches one of `wrt` (not through inputs an op does
     not differentiate, such as cross_entropy's class indices)."""
-    needed = set(wrt)
-    for node in graph.ops:
-        flags = REGISTRY[node.op].differentiable
-        sources = node.inputs if flags is None else _differentiated(node.inputs, flags)
-        if not needed.isdisjoint(sources):
-            needed.add(node.id)
-    return needed
+    return needing(graph.steps, wrt)
 
 
 def reaches_output(graph: Graph) -> set[str]:
     """The inputs from which a differentiable path leads to the output."""
-    reached = {graph.output}
-    for node in reversed(graph.ops):
-        if node.id in reached:
-            flags = REGISTRY[node.op].differentiable
-            reached.update(node.inputs if flags is None else _differentiated(node.inputs, flags))
+    return reaching(graph.steps, graph.output)
+
+
+# The walks below take a graph's steps, (key, op, input keys, attrs) in forward order, where a
+# key is a node id, or a recorded tensor (the Python API walks its tensors without naming them).
+
+def needing(steps, wrt) -> set:
+    """The keys through which a gradient reaches one of `wrt`."""
+    needed = set(wrt)
+    for key, op_name, sources, _attrs in steps:
+        flags = REGISTRY[op_name].differentiable
+        if flags is not None:
+            sources = _differentiated(sources, flags)
+        if not needed.isdisjoint(sources):
+            needed.add(key)
+    return needed
+
+
+def reaching(steps, output) -> set:
+    """The keys from which a differentiable path leads to `output`."""
+    reached = {output}
+    for key, op_name, sources, _attrs in reversed(steps):
+        if key in reached:
+            flags = REGISTRY[op_name].differentiable
+            reached.update(sources if flags is None else _differentiated(sources, flags))
     return reached
 
 
@@ -177,7 +191,8 @@ def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
     if values is None:
         values = evaluate(graph, at)
     with np.errstate(all="ignore"):
-        grads, flows = backward_pass(graph, values, needs_gradient(graph, wrt), grad_output)
+        grads, flows = backward_pass(graph.steps, graph.output, values,
+                                     needs_gradient(graph, wrt), grad_output)
     if grad_output is not None:
         grad_output = np.broadcast_to(np.asarray(grad_output, dtype=np.float64),
                                       np.shape(values[graph.output]))
@@ -191,8 +206,8 @@ def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:
     does not depend on get zeros."""
     wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
     with np.errstate(all="ignore"):
-        grads, _ = backward_pass(graph, values, needs_gradient(graph, wrt), seed,
-                                 keep_flows=False)
+        grads, _ = backward_pass(graph.steps, graph.output, values,
+                                 needs_gradient(graph, wrt), seed, keep_flows=False)
     return {name: np.asarray(grads[name]) if name in grads
             else np.zeros(np.shape(values[name])) for name in wrt}
 
@@ -200,50 +215,59 @@ def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:
 _new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
 
 
-def backward_pass(graph: Graph, values, needed: set[str], seed=None, keep_flows: bool = True):
-    """Reverse mode over the graph: each op's VJP, summed back over broadcast axes, added up
-    where a node feeds several ops. `seed` is the output's gradient (ones by default). Returns
-    every node's gradient and, with `keep_flows`, the flow along each edge in the order sent.
+def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows: bool = True):
+    """Reverse mode over a graph's `steps` (see `needing`) from `output_key`: each op's VJP,
+    summed back over broadcast axes, added up where a node feeds several ops. `seed` is the
+    output's gradient (ones by default). Returns every needed key's gradient and, with
+    `keep_flows`, the flow along each edge in the order sent.
 
     This loop runs once per op of a network written op by op on scalars, hence its plainness,
     and 0-d values are worked on as numpy scalars: their arithmetic is several times faster
     than on 0-d arrays. So a 0-d gradient here is a numpy scalar; the records made from these
     (NodeRecord, BackwardStep, `.grad`) turn them back into 0-d arrays."""
-    grads: dict[str, np.ndarray] = {}
+    grads: dict = {}
     flows: list[GradientFlow] = []
     values = {key: (value[()] if value.ndim == 0 else value) for key, value in values.items()}
-    output = values[graph.output]
-    if graph.output in needed:
+    output = values[output_key]
+    if output_key in needed:
         if seed is None:
             kind = float_type(output)
-            grads[graph.output] = (kind.type(1) if output.ndim == 0
-                                   else np.ones_like(output, dtype=kind))
+            grads[output_key] = (kind.type(1) if output.ndim == 0
+                                 else np.ones_like(output, dtype=kind))
         else:
             start = np.broadcast_to(np.asarray(seed, dtype=float_type(output)), np.shape(output))
-            grads[graph.output] = start[()] if start.ndim == 0 else start
-    for node in reversed(graph.ops):
-        upstream = grads.get(node.id)
+            grads[output_key] = start[()] if start.ndim == 0 else start
+    for key, op_name, sources, attrs in reversed(steps):
+        upstream = grads.get(key)
         if upstream is None:
             continue
-        op = REGISTRY[node.op]
-        sources = node.inputs
-        inputs = same_width(tuple([values[source] for source in sources]))
-        if op.differentiable is None:
+        op = REGISTRY[op_name]
+        inputs = tuple([values[source] for source in sources])
+        if len(inputs) > 1:
+            inputs = same_width(inputs)
+        flags = op.differentiable
+        if flags is None:
             wanted = tuple([source in needed for source in sources])
         else:
-            wanted = tuple([source in needed and differentiable
-                            for source, differentiable in zip(sources, op.differentiable)])
-        vjps = op.vjp(upstream, inputs, values[node.id], wanted,
-                      dict(node.attrs) if node.attrs else None)
+            wanted = tuple([source in needed and flag for source, flag in zip(sources, flags)])
+        rule = op.vjp_rule
+        if rule is None:
+            vjps = op.vjp(upstream, inputs, values[key], wanted, dict(attrs) if attrs else None)
+        elif attrs:
+            vjps = rule(upstream, inputs, values[key], wanted, **dict(attrs))
+        else:
+            vjps = rule(upstream, inputs, values[key], wanted)
+        if type(vjps) is not tuple:
+            vjps = tuple(vjps)
         if len(vjps) != len(sources):
-            raise RuntimeError(f"{node.op}: the VJP rule gave {len(vjps)} gradients "
+            raise RuntimeError(f"{op_name}: the VJP rule gave {len(vjps)} gradients "
                                f"for {len(sources)} inputs")
         for index, gradient in enumerate(vjps):
             if gradient is None or not wanted[index]:
                 continue
             source = sources[index]
-            if not isinstance(gradient, (np.ndarray, np.generic)):  # a Python number
-                gradient = np.asarray(gradient)
+            if type(gradient) is not np.ndarray and not isinstance(gradient, np.generic):
+                gradient = np.asarray(gradient)  # a Python number (or an array subclass)
             shape = values[source].shape
             if gradient.shape != shape:
                 gradient = sum_to(gradient, shape)
@@ -252,5 +276,5 @@ def backward_pass(graph: Graph, values, needed: set[str], seed=None, keep_flows:
             previous = grads.get(source)
             grads[source] = total = gradient if previous is None else previous + gradient
             if keep_flows:
-                flows.append(_new_flow(GradientFlow, (node.id, source, index, gradient, total)))
+                flows.append(_new_flow(GradientFlow, (key, source, index, gradient, total)))
     return grads, tuple(flows)

@@ -56,6 +56,12 @@ class Graph:
         return tuple(node for node in self.nodes if node.kind == "op")
 
     @cached_property
+    def steps(self) -> tuple[tuple, ...]:
+        """(id, op, inputs, attrs) of each op node in forward order: what the backward pass
+        walks (core/backprop.py), which walks recorded tensors in the same form."""
+        return tuple([(node.id, node.op, node.inputs, node.attrs) for node in self.ops])
+
+    @cached_property
     def consumers(self) -> dict[str, tuple[str, ...]]:
         """For each node, the op nodes that read it (once per edge, in forward order)."""
         readers: dict[str, list[str]] = {node.id: [] for node in self.nodes}

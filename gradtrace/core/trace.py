@@ -6,7 +6,7 @@ Renderers and checkers read a `Trace` and nothing else. Values are numpy arrays 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import NamedTuple
 
@@ -168,7 +168,9 @@ class Trace:
         return self.finite and not disagreed
 
     def with_checks(self, checks) -> "Trace":
-        checked = replace(self, checks=tuple(checks))
+        # a plain Trace of the same records, also from a DeferredTrace
+        checked = Trace(**{field.name: getattr(self, field.name) for field in fields(Trace)
+                           if field.name != "checks"}, checks=tuple(checks))
         for written in ("nodes", "by_id", "forward", "backward"):  # built already: keep them
             if written in self.__dict__:
                 checked.__dict__[written] = self.__dict__[written]
@@ -221,6 +223,29 @@ class Trace:
     def __repr__(self) -> str:
         grads = ", ".join(f"{name}={_short(value)}" for name, value in self.gradients.items())
         return f"<Trace {self.expression!r} value={_short(self.value)} gradients: {grads}>"
+
+
+class DeferredTrace(Trace):
+    """A Trace whose graph, values, gradients, flows and wrt are made by `build()` (returning
+    them in that order) the first time one of them is read. backward() in a training loop
+    makes one every step, and most are never read: naming the nodes and building the graph
+    would be most of the step's bookkeeping."""
+
+    _DEFERRED = ("graph", "values", "node_grads", "flows", "wrt")
+
+    def __init__(self, build, grad_output=None):
+        object.__setattr__(self, "_build", build)  # frozen: set as dataclass's own __init__ does
+        object.__setattr__(self, "grad_output", grad_output)
+
+    def __getattr__(self, name: str):
+        # only called for attributes not set yet: the deferred ones, until built
+        build = self.__dict__.get("_build")
+        if build is None or name not in self._DEFERRED:
+            raise AttributeError(name)
+        for field, value in zip(self._DEFERRED, build()):
+            object.__setattr__(self, field, value)
+        del self.__dict__["_build"]
+        return self.__dict__[name]
 
 
 def given_not_finite(node, value) -> str:

@@ -28,6 +28,10 @@ MAX_PER_SHAPE = 4  # arrays of one shape and type kept (a step rarely needs more
 
 _pool: dict[tuple, list[np.ndarray]] = {}
 _pooled_bytes = 0
+# (shape, dtype) keys found too small to pool, as the ops pass them: most arrays of a small
+# network, asked for several times a step; kept up to a bound, since shapes vary without end
+_small: set[tuple] = set()
+MAX_SMALL_KEYS = 4096
 # references to a pooled array while `empty` looks at it: the pool's list, the loop
 # variable, and getrefcount's own argument
 _UNUSED = 3
@@ -37,14 +41,19 @@ def empty(shape, dtype) -> np.ndarray:
     """An uninitialised C-contiguous array of `shape` and `dtype`, reused when a free one of
     the same kind is in the pool."""
     global _pooled_bytes
-    bucket = _pool.get((shape, dtype))  # the key as the ops pass it: a tuple and a np.dtype
+    key = (shape, dtype)  # as the ops pass it: a tuple and a np.dtype
+    bucket = _pool.get(key)
     if bucket is not None:
         for array in bucket:
             if sys.getrefcount(array) == _UNUSED:
                 return array
+    elif key in _small:
+        return np.empty(shape, dtype)
     dtype = np.dtype(dtype)
     size = math.prod(shape) * dtype.itemsize
-    if size < MIN_BYTES:  # first, and cheap: most arrays of a small network end here
+    if size < MIN_BYTES:
+        if len(_small) < MAX_SMALL_KEYS:
+            _small.add(key)
         return np.empty(shape, dtype)
     shape = tuple(int(length) for length in shape)
     bucket = _pool.setdefault((shape, dtype), [])
@@ -103,6 +112,7 @@ def release() -> None:
     """Let go of every pooled array (those still in use live on with their users)."""
     global _pooled_bytes
     _pool.clear()
+    _small.clear()
     _pooled_bytes = 0
 
 

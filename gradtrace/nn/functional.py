@@ -29,6 +29,7 @@ from ..core.tensor import Tensor, as_tensor
 from ..core.tensor.errors import (DiffersFromPyTorch, NotInGradtrace, PyTorchError,
                                   PyTorchValueError)
 from ..core.tensor.random import chosen
+from ..ops.losses import ClassIndexError
 
 
 def _op(name: str, first, *others, **attrs) -> Tensor:
@@ -356,9 +357,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.ndim > 2:
         raise DiffersFromPyTorch(_("cross_entropy of (N, C, d1, ...) logits: gradtrace's "
                                    "class axis is the last; reshape to (N·d1·..., C) first"))
-    _check_ignored(target, ignore_index)
-    return _loss("cross_entropy", input, target,
-                 _reduction("cross_entropy", reduction, size_average, reduce))
+    return _class_loss("cross_entropy", input, target, ignore_index,
+                       _reduction("cross_entropy", reduction, size_average, reduce))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -368,12 +368,25 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is not None:
         raise DiffersFromPyTorch(_("nll_loss(weight=...): gradtrace computes unweighted "
                                    "losses"))
-    if as_tensor(input).ndim > 2:
+    input = as_tensor(input)
+    if input.ndim > 2:
         raise DiffersFromPyTorch(_("nll_loss of (N, C, d1, ...) inputs: reshape to "
                                    "(N·d1·..., C)"))
-    _check_ignored(target, ignore_index)
-    return _loss("nll_loss", input, target, _reduction("nll_loss", reduction, size_average,
-                                                        reduce))
+    return _class_loss("nll_loss", input, target, ignore_index,
+                       _reduction("nll_loss", reduction, size_average, reduce))
+
+
+def _class_loss(op_name: str, input: Tensor, target, ignore_index, reduction: str) -> Tensor:
+    """A loss over class indices that refuses targets equal to ignore_index (gradtrace counts
+    every row). An ignore_index that is no class, as PyTorch's default -100, can be met only
+    where the op's own range check fails: it is looked for only then."""
+    if 0 <= ignore_index < (input.shape[-1] if input.ndim else 0):
+        _check_ignored(target, ignore_index)
+    try:
+        return _loss(op_name, input, target, reduction)
+    except ClassIndexError:
+        _check_ignored(target, ignore_index)
+        raise
 
 
 def _check_ignored(target, ignore_index) -> None:

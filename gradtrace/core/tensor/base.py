@@ -27,7 +27,7 @@ import weakref
 
 import numpy as np
 
-from ..arrays import as_float
+from ..arrays import as_float, quiet_end, quiet_start
 from ..i18n import _
 from .. import scopes as _scopes
 from ..registry import REGISTRY
@@ -262,17 +262,19 @@ class Tensor(TorchMethods):
             if first.kind != "f":
                 parents, inputs = _promoted(op_name, parents, inputs)
         forward = op.forward
-        with np.errstate(all="ignore"):
-            try:
-                if forward is None:  # an op written with others: its composite computes it
-                    value = op.evaluate(inputs, dict(attrs))
-                else:
-                    value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
-            except ValueError as error:  # shapes that do not fit: PyTorch's sentence for it
-                refusal = pytorch_shape_error(op, inputs, error)
-                if refusal is None:
-                    raise
-                raise refusal from None
+        quiet = quiet_start()  # no floating-point warnings: the trace reports inf and nan
+        try:
+            if forward is None:  # an op written with others: its composite computes it
+                value = op.evaluate(inputs, dict(attrs))
+            else:
+                value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
+        except ValueError as error:  # shapes that do not fit: PyTorch's sentence for it
+            refusal = pytorch_shape_error(op, inputs, error)
+            if refusal is None:
+                raise
+            raise refusal from None
+        finally:
+            quiet_end(quiet)
         made = Tensor.__new__(Tensor)
         made.name, made._grad, made._made = None, None, _clock
         if _grad_enabled:
@@ -424,13 +426,11 @@ class Tensor(TorchMethods):
             if collecting:
                 gc.enable()
         recorded = weakref.ref(trace)
-        for node_id, leaf in leaves.items():
-            found = trace.node_grads.get(node_id)
+        for leaf, found in leaves.items():
             if found is not None:
                 leaf._accumulate(record_array(found), recorded)
             leaf._trace = recorded
-        for node_id, tensor_ in retained.items():
-            found = trace.node_grads.get(node_id)
+        for tensor_, found in retained.items():
             if found is not None:
                 tensor_._accumulate(record_array(found), recorded)
         return trace

@@ -20,32 +20,16 @@ import sys
 
 import numpy as np
 
-from ..backprop import trace_graph
+from ..arrays import quiet_end, quiet_start
+from ..backprop import backward_pass, needing, reaching
 from ..graph import GraphBuilder
+from ..trace import DeferredTrace, GradientFlow
 from ..i18n import _, ngettext
 from . import base as _tensor  # base imports this module: read its names at call time
 from .errors import PyTorchError
 
 _CALLER_FRAMES = 8  # frames of user code searched for variable names
-
-
-def _in_order(output) -> list:
-    """Every tensor that fed `output`, parents before children, left to right: a depth-first
-    walk on an explicit stack of (tensor, its parents still to visit)."""
-    order: list = []
-    seen = {output}
-    stack = [(output, iter(output._parents))]
-    while stack:
-        current, parents = stack[-1]
-        for parent in parents:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append((parent, iter(parent._parents)))
-                break
-        else:
-            stack.pop()
-            order.append(current)
-    return order
+_new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
 
 
 def _check_unchanged(order: list) -> None:
@@ -73,77 +57,168 @@ def recorded_graph(output, names: dict | None = None):
     return graph, values, leaves
 
 
+def recorded_ids(output):
+    """(graph, values, node id of each tensor) of the graph that fed `output`, unnamed."""
+    graph, values, _, ids = _recorded(output, {})
+    return graph, values, ids
+
+
 def _recorded(output, names: dict):
-    order = _in_order(output)
-    clock = _tensor._clock
-    # only once something has been changed in place, and only when a change came after an op
-    # of this graph was recorded (each op notes the clock when it is made)
-    if clock and any(current._made != clock for current in order if current._op is not None):
-        _check_unchanged(order)
-    leaf_names = _leaf_names([t for t in order if t._op is None and t.requires_grad], names)
-    steps = _step_names([t for t in order if t._op is not None and (t.name or t in names)],
-                        set(leaf_names.values()), names)
-    # the expression is written when read
-    builder = GraphBuilder(None, list(leaf_names.values()), reserved=steps.values(),
-                           input_scopes=_scopes_of(leaf_names))
-    ids: dict = dict(leaf_names)
-    values = {name: leaf._value for leaf, name in leaf_names.items()}
-    for current in order:
-        if current in ids:
-            continue
-        if current._op is None:  # a constant: a Python number or an array that needs no grad
-            node_id = builder.const(current._value)
-        else:
-            node_id = builder.op(current._op, tuple([ids[p] for p in current._parents]),
-                                 current._attrs, steps.get(current),
-                                 getattr(current, "_scope", ()))
-        ids[current] = node_id
-        values[node_id] = current._value
-    graph = builder.build(ids[output])
+    recording = Recording(output)
+    _check_in_place(recording)
+    graph, ids, leaf_names = recording.named_graph(names)
+    values = {ids[t]: value for t, value in recording.values.items()}
     return graph, values, {name: leaf for leaf, name in leaf_names.items()}, ids
 
 
-def _scopes_of(leaf_names: dict) -> dict:
-    """The scope of each leaf that has one (a module's parameter), by its name in the graph."""
-    found = {}
-    for leaf, name in leaf_names.items():
-        scope = getattr(leaf, "_scope", ())  # unset on most tensors
-        if scope:
-            found[name] = scope
-    return found
+def _check_in_place(recording: "Recording") -> None:
+    # only when something was changed in place after an op of this graph was recorded (each op
+    # notes the in-place clock when it is made)
+    if recording.changed:
+        _check_unchanged(recording.order)
+
+
+class Recording:
+    """What the tensors that fed an output held when backward() ran, kept apart from the
+    tensors themselves, which change afterwards (an optimiser's step, `x += 1` making x the
+    result of a new op, a new .name).
+
+    `steps` are (tensor, op, parents, attrs) in forward order, the form the backward pass walks
+    (core/backprop.py); `values` each tensor's array; `leaves` those that take a gradient. The
+    named Graph is built from it only when asked for (`named_graph`). `changed` is True when
+    something was changed in place after one of its ops was recorded."""
+
+    __slots__ = ("order", "steps", "values", "leaves", "labels", "changed")
+
+    def __init__(self, output):
+        # Every tensor that fed `output`, parents before children, left to right: a
+        # depth-first walk on an explicit stack of (tensor, its parents, those still to visit),
+        # noting what each held as it is reached.
+        order: list = []
+        values: dict = {}
+        steps: list = []
+        leaves: list = []
+        labels: dict = {}
+        clock = _tensor._clock
+        changed = False
+        seen = {output}
+        parents = output._parents
+        stack = [(output, parents, iter(parents))]
+        while stack:
+            current, parents, unvisited = stack[-1]
+            for parent in unvisited:
+                if parent not in seen:
+                    seen.add(parent)
+                    inputs = parent._parents
+                    stack.append((parent, inputs, iter(inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(current)
+                values[current] = current._value
+                # .name and the module scope, read now: both may change once backward() returns
+                labels[current] = (current.name, getattr(current, "_scope", ()))
+                op = current._op
+                if op is not None:
+                    steps.append((current, op, parents, current._attrs))
+                    changed = changed or current._made != clock
+                elif current.requires_grad:
+                    leaves.append(current)
+        self.order, self.values, self.steps, self.leaves, self.labels, self.changed = (
+            order, values, steps, leaves, labels, changed)
+
+    def named_graph(self, names: dict):
+        """(Graph, node id of each tensor, name of each leaf): leaves and named steps called by
+        their .name or the variable holding them (`names`), the other steps h1, h2..."""
+        labels = self.labels
+        leaf_names = _leaf_names(self.leaves, names, labels)
+        named = [t for t, _op, _parents, _attrs in self.steps
+                 if labels[t][0] or t in names]
+        steps = _step_names(named, set(leaf_names.values()), names, labels)
+        scopes = {name: labels[leaf][1] for leaf, name in leaf_names.items() if labels[leaf][1]}
+        # the expression is written when read
+        builder = GraphBuilder(None, list(leaf_names.values()), reserved=steps.values(),
+                               input_scopes=scopes)
+        ids: dict = dict(leaf_names)
+        made = {step[0]: step for step in self.steps}
+        for current in self.order:
+            if current in ids:
+                continue
+            step = made.get(current)
+            if step is None:  # a constant: a Python number or an array that needs no grad
+                node_id = builder.const(self.values[current])
+            else:
+                _tensor_, op, parents, attrs = step
+                node_id = builder.op(op, tuple([ids[p] for p in parents]), attrs,
+                                     steps.get(current), labels[current][1])
+            ids[current] = node_id
+        return builder.build(ids[self.order[-1]]), ids, leaf_names
 
 
 def backward_trace(output, gradient, inputs, wrt):
-    """(trace, leaves by node id, tensors that retain their grad by node id) of backward()."""
+    """(trace, gradient of each leaf traced, gradient of each tensor that retains its grad) of
+    backward(). The pass runs over the recorded tensors themselves; the Trace names them and
+    builds its graph the first time it is read, since a training loop makes a trace every step
+    and reads few of them."""
     Tensor = _tensor.Tensor
     names = caller_names()
-    graph, values, leaves, ids = _recorded(output, names)
+    recording = Recording(output)
+    _check_in_place(recording)
+    traced = recording.leaves
     if inputs is not None:
-        chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        wanted = {ids[t] for t in chosen if t in ids}
-        wrt = tuple(name for name in leaves if name in wanted)
-        leaves = {name: leaf for name, leaf in leaves.items() if name in wanted}
+        chosen = set([inputs] if isinstance(inputs, Tensor) else inputs)
+        traced = [leaf for leaf in traced if leaf in chosen]
     elif wrt is not None:
-        wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
-        unknown = [name for name in wrt if name not in graph.inputs]
-        if unknown:
-            comma = _(", ")
-            inputs = comma.join(graph.inputs) or _("none")
-            raise ValueError(ngettext(
-                "backward(wrt=...): {names} is not an input of this graph; its inputs are "
-                "{inputs}",
-                "backward(wrt=...): {names} are not an input of this graph; its inputs are "
-                "{inputs}", len(unknown), names=comma.join(map(repr, unknown)), inputs=inputs))
+        traced = _leaves_named(traced, wrt, names, recording.labels)
     if gradient is not None:
         gradient = np.asarray(gradient._value if isinstance(gradient, Tensor) else gradient)
         if gradient.shape != output._value.shape and gradient.size != 1:
             raise PyTorchError(f"Mismatch in shape: grad_output[0] has a shape of "
                                f"{list(gradient.shape)} and output[0] has a shape of "
                                f"{list(output._value.shape)}.")
-    trace = trace_graph(graph, {}, wrt=wrt, values=values, grad_output=gradient)
-    retained = {ids[t]: t for t in ids if getattr(t, "_retains", False) and t._op is not None
-                } if _tensor._retaining else {}
-    return trace, leaves, retained
+    steps = recording.steps
+    reached = reaching(steps, output)
+    traced = [leaf for leaf in traced if leaf in reached]
+    quiet = quiet_start()
+    try:
+        grads, flows = backward_pass(steps, output, recording.values, needing(steps, traced),
+                                     gradient)
+    finally:
+        quiet_end(quiet)
+    if gradient is not None:
+        gradient = np.broadcast_to(np.asarray(gradient, dtype=np.float64),
+                                   np.shape(output._value))
+
+    def build():
+        graph, ids, leaf_names = recording.named_graph(names)
+        values = {ids[t]: value for t, value in recording.values.items()}
+        node_grads = {ids[t]: grad for t, grad in grads.items()}
+        named_flows = tuple([_new_flow(GradientFlow, (ids[node], ids[source], index, sent,
+                                                      total))
+                             for node, source, index, sent, total in flows])
+        return graph, values, node_grads, named_flows, tuple([leaf_names[t] for t in traced])
+
+    trace = DeferredTrace(build, grad_output=gradient)
+    retained = {t: grads.get(t) for t in recording.order if getattr(t, "_retains", False)
+                and t._op is not None} if _tensor._retaining else {}
+    return trace, {leaf: grads.get(leaf) for leaf in traced}, retained
+
+
+def _leaves_named(leaves: list, wrt, names: dict, labels: dict) -> list:
+    """The leaves called by the names in `wrt` (backward(wrt=...)), refusing unknown names."""
+    wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    leaf_names = _leaf_names(leaves, names, labels)
+    known = set(leaf_names.values())
+    unknown = [name for name in wrt if name not in known]
+    if unknown:
+        comma = _(", ")
+        inputs = comma.join(leaf_names.values()) or _("none")
+        raise ValueError(ngettext(
+            "backward(wrt=...): {names} is not an input of this graph; its inputs are "
+            "{inputs}",
+            "backward(wrt=...): {names} are not an input of this graph; its inputs are "
+            "{inputs}", len(unknown), names=comma.join(map(repr, unknown)), inputs=inputs))
+    return [leaf for leaf, name in leaf_names.items() if name in wrt]
 
 
 def caller_names() -> dict:
@@ -165,14 +240,14 @@ def caller_names() -> dict:
     return found
 
 
-def _step_names(named: list, taken: set[str], names: dict) -> dict:
+def _step_names(named: list, taken: set[str], names: dict, labels: dict) -> dict:
     """Names for intermediate tensors given a .name (b.name = "q") or held in a variable, so
     the graph and the steps read q instead of h3: made unique with _2, _3... against the leaves
     and each other."""
     found: dict = {}
     taken = set(taken)
     for tensor_ in named:
-        found[tensor_] = _unique(tensor_.name or names[tensor_], taken)
+        found[tensor_] = _unique(labels[tensor_][0] or names[tensor_], taken)
     return found
 
 
@@ -186,22 +261,16 @@ def _unique(base: str, taken: set[str]) -> str:
     return name
 
 
-def _leaf_names(leaves: list, names: dict) -> dict:
+def _leaf_names(leaves: list, names: dict, labels: dict) -> dict:
     """Names for the leaves: their own or their variable's, made unique with _2, _3...; t1,
     t2... for the others."""
     found: dict = {}
     taken: set[str] = set()
     unnamed = 0
     for leaf in leaves:
-        base = leaf.name or names.get(leaf)
+        base = labels[leaf][0] or names.get(leaf)
         if not base:
             unnamed += 1
             base = f"t{unnamed}"
         found[leaf] = _unique(base, taken)
     return found
-
-
-def recorded_ids(output):
-    """(graph, values, node id of each tensor) of the graph that fed `output`, unnamed."""
-    graph, values, _, ids = _recorded(output, {})
-    return graph, values, ids

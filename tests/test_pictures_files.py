@@ -354,6 +354,36 @@ def test_a_module_that_makes_many_ops_itself_is_one_box():
 
 
 @needs_scopes
+def test_module_scopes_follow_the_module_tree_and_the_callers_variable_as_they_change():
+    # each module keeps the scope it made for the next call: changes must still show
+    import copy
+
+    from gradtrace import nn
+
+    def module_paths(output) -> set[str]:
+        return {path for node in output.backward().graph.nodes for path, _ in node.scope}
+
+    layer = nn.Linear(2, 2)
+    net = nn.Sequential()
+    net.add_module("first", layer)
+    x = gt.tensor(np.array([[0.5, -1.0]]), name="x")
+    assert module_paths(net(x).sum()) == {"net", "net.first"}
+    del net.first
+    net.add_module("second", layer)
+    assert module_paths(net(x).sum()) == {"net", "net.second"}
+    model = net
+    del net
+    assert module_paths(model(x).sum()) == {"model", "model.second"}
+    outer = nn.Sequential()
+    outer.add_module("body", model)
+    assert module_paths(outer(x).sum()) == {"outer", "outer.body", "outer.body.second"}
+    assert module_paths(layer(x).sum()) == {"layer"}
+    twin = copy.deepcopy(model)  # the kept scope (which holds its callers) is not copied
+    assert "_scope_cache" not in vars(twin) and "_scope_cache" not in vars(twin.second)
+    assert module_paths(twin(x).sum()) == {"twin", "twin.second"}
+
+
+@needs_scopes
 def test_a_scope_block_groups_its_ops_and_the_stack_unwinds_on_errors():
     from gradtrace import nn
 

@@ -193,6 +193,7 @@ def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
     with np.errstate(all="ignore"):
         grads, flows = backward_pass(graph.steps, graph.output, values,
                                      needs_gradient(graph, wrt), grad_output)
+    flows = tuple([_new_flow(GradientFlow, flow) for flow in flows])
     if grad_output is not None:
         grad_output = np.broadcast_to(np.asarray(grad_output, dtype=np.float64),
                                       np.shape(values[graph.output]))
@@ -219,15 +220,18 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
     """Reverse mode over a graph's `steps` (see `needing`) from `output_key`: each op's VJP,
     summed back over broadcast axes, added up where a node feeds several ops. `seed` is the
     output's gradient (ones by default). Returns every needed key's gradient and, with
-    `keep_flows`, the flow along each edge in the order sent.
+    `keep_flows`, the flow along each edge in the order sent, as the plain tuples a
+    GradientFlow is made from.
 
     This loop runs once per op of a network written op by op on scalars, hence its plainness,
     and 0-d values are worked on as numpy scalars: their arithmetic is several times faster
     than on 0-d arrays. So a 0-d gradient here is a numpy scalar; the records made from these
     (NodeRecord, BackwardStep, `.grad`) turn them back into 0-d arrays."""
     grads: dict = {}
-    flows: list[GradientFlow] = []
-    values = {key: (value[()] if value.ndim == 0 else value) for key, value in values.items()}
+    flows: list[tuple] = []
+    scalars = {key: value[()] for key, value in values.items() if value.ndim == 0}
+    if scalars:
+        values = {**values, **scalars}
     output = values[output_key]
     if output_key in needed:
         if seed is None:
@@ -276,5 +280,5 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
             previous = grads.get(source)
             grads[source] = total = gradient if previous is None else previous + gradient
             if keep_flows:
-                flows.append(_new_flow(GradientFlow, (key, source, index, gradient, total)))
-    return grads, tuple(flows)
+                flows.append((key, source, index, gradient, total))
+    return grads, flows

@@ -33,6 +33,21 @@ def leave(tokens) -> None:
         token.var.reset(token)
 
 
+def enter_known(scope: tuple, modules: tuple) -> tuple:
+    """Open a module's scope made already: the whole scope, and the calling modules with this
+    one last ((module, path) pairs); pass the result to leave_known()."""
+    return _scope.set(scope), _modules.set(modules)
+
+
+def leave_known(tokens: tuple) -> None:
+    scope_token, modules_token = tokens
+    _modules.reset(modules_token)
+    _scope.reset(scope_token)
+
+
+calling_modules = _modules.get  # (module, path) of each module running, outermost first
+
+
 def calling_module():
     """(module, its path) of the innermost module running, or None outside every module."""
     modules = _modules.get()

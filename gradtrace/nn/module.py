@@ -65,7 +65,8 @@ class Module:
             object.__setattr__(self, name, value)
             return
         self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        if self._modules.pop(name, None) is not None or isinstance(value, Module):
+            _moved()
         if isinstance(value, Parameter):
             self._parameters[name] = value
             value.name = name
@@ -76,9 +77,15 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        if name in self._modules:
+            _moved()
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         object.__delattr__(self, name)
+
+    def __getstate__(self) -> dict:
+        # copies and pickles leave out the scope kept for the next call (it holds the callers)
+        return {key: value for key, value in self.__dict__.items() if key != "_scope_cache"}
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
@@ -87,17 +94,16 @@ class Module:
     def __call__(self, *args, **kwargs):
         # The ops forward() records note this module's scope, so a graph can be drawn grouped
         # by module (see gradtrace.core.scopes); its own parameters note it too.
-        path = _scope_path(self)
-        tokens = scopes.enter(path, type(self).__name__, self)
+        inner, modules = _scope_of_call(self)
+        tokens = scopes.enter_known(inner, modules)
         try:
             if _SCOPED:
-                inner = scopes.current()
                 for parameter in self._parameters.values():
                     if parameter is not None:
                         parameter._scope = inner
             return self.forward(*args, **kwargs)
         finally:
-            scopes.leave(tokens)
+            scopes.leave_known(tokens)
 
     # -- registering -------------------------------------------------------------------------
     def register_parameter(self, name: str, param) -> None:
@@ -281,13 +287,38 @@ class Module:
 _SCOPED = hasattr(Tensor, "_scope")  # tensors note their scope (a slot of their own)
 
 
-def _scope_path(module) -> str:
+_layout = 0  # module trees changed so far: a scope kept from an earlier call is made anew
+
+
+def _moved() -> None:
+    global _layout
+    _layout += 1
+
+
+def _scope_of_call(module) -> tuple[tuple, tuple]:
+    """(scope, calling modules) inside `module` for this call. Kept on the module with what
+    it was made from (the caller's scope, which is itself kept, so the same object, the module
+    tree's version and the outermost module's variable name), since a network calls its modules
+    the same way every step."""
+    outer, calling = scopes.current(), scopes.calling_modules()
+    variable = "" if calling else _variable_name(module)
+    kept = module.__dict__.get("_scope_cache")
+    if (kept is not None and kept[0] is outer and kept[1] is calling and kept[2] == _layout
+            and kept[3] == variable):
+        return kept[4], kept[5]
+    path = _scope_path(module, calling, variable)
+    inner = outer + ((path, type(module).__name__),)
+    modules = calling + ((module, path),)
+    module.__dict__["_scope_cache"] = (outer, calling, _layout, variable, inner, modules)
+    return inner, modules
+
+
+def _scope_path(module, calling: tuple, variable: str) -> str:
     """The module's dotted path: its name in the module that calls it ("net.0"); for the
     outermost module, the variable the calling code holds it in ("net"), else ""."""
-    calling = scopes.calling_module()
-    if calling is None:
-        return scopes.inner_path(_variable_name(module))
-    parent, parent_path = calling
+    if not calling:
+        return scopes.inner_path(variable)
+    parent, parent_path = calling[-1]
     for name, child in parent._modules.items():  # the usual case: a direct child
         if child is module:
             return scopes.join(parent_path, name)
@@ -299,7 +330,7 @@ def _scope_path(module) -> str:
 
 def _variable_name(module) -> str:
     """The name of a variable holding `module` in the code that called it (outside gradtrace)."""
-    frame = sys._getframe(3)  # _variable_name < _scope_path < __call__ < the caller
+    frame = sys._getframe(3)  # _variable_name < _scope_of_call < __call__ < the caller
     searched = 0
     while frame is not None and searched < 2:
         if not frame.f_globals.get("__name__", "").startswith("gradtrace."):

@@ -420,8 +420,11 @@ class Tensor(TorchMethods):
         collecting = gc.isenabled()
         gc.disable()  # what is built here holds no cycles: don't scan it over and over as it grows
         try:
-            with set_grad_enabled(True):
+            if _grad_enabled:
                 trace, leaves, retained = backward_trace(self, gradient, inputs, wrt)
+            else:  # rules written with tensors (composites) record their own ops
+                with set_grad_enabled(True):
+                    trace, leaves, retained = backward_trace(self, gradient, inputs, wrt)
         finally:
             if collecting:
                 gc.enable()
@@ -442,7 +445,7 @@ class Tensor(TorchMethods):
             gradient = gradient.astype(self._value.dtype)
         grad = self._grad
         if grad is None:
-            self._grad = grad = Tensor(gradient)
+            self._grad = grad = _leaf(gradient)
             grad._trace = recorded
         elif grad.held_by_trace() or grad._value.shape != gradient.shape:
             grad._value = grad._value + gradient  # the trace keeps the array it holds
@@ -458,6 +461,16 @@ class Tensor(TorchMethods):
     def _label(self) -> str:
         return repr(self.name) if self.name else _("a tensor of shape {shape}",
                                                    shape=tuple(self.shape))
+
+
+def _leaf(value: np.ndarray) -> Tensor:
+    """Tensor(value) for an array known to be a float ndarray: a gradient, made for every
+    parameter at every step."""
+    made = Tensor.__new__(Tensor)
+    made._value, made.name, made.requires_grad, made._grad = value, None, False, None
+    made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
+    made._trace, made._made = None, _clock
+    return made
 
 
 _OBJECT_HASH = object.__hash__

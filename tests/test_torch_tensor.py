@@ -352,6 +352,17 @@ def test_a_trace_read_after_later_steps_shows_the_step_it_was_made_in():
     np.testing.assert_allclose(w.detach().numpy(), -1.6)
 
 
+def test_a_trace_names_tensors_after_the_variables_held_when_backward_ran():
+    weight = gradtrace.tensor(2.0, requires_grad=True)
+    scaled = weight * 3.0
+    trace = scaled.backward()
+    weight, scaled = gradtrace.tensor(9.0, requires_grad=True), None  # rebound afterwards
+    renamed = trace  # noqa: F841  (the trace itself in a variable changes nothing)
+    assert trace.graph.inputs == ("weight",)
+    assert [node.id for node in trace.graph.ops] == ["scaled"]
+    assert trace.gradients == {"weight": 3.0}
+
+
 def test_backward_through_part_of_the_graph_traces_only_those_leaves():
     a = gradtrace.tensor(1.5, requires_grad=True)
     b = gradtrace.tensor(-2.0, requires_grad=True)

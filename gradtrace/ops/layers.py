@@ -39,9 +39,11 @@ def _linear(x, W, b):
 
 def _product(a, b):
     """a @ b into pooled memory (a large batch's gradient is made anew every step)."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind != "f":
+    dtype = a.dtype
+    if (a.ndim != 2 or b.ndim != 2 or dtype != b.dtype or dtype.kind != "f"
+            or a.shape[0] * b.shape[1] * dtype.itemsize < workspace.MIN_BYTES):
         return a @ b
-    return np.matmul(a, b, out=workspace.empty((a.shape[0], b.shape[1]), a.dtype))
+    return np.matmul(a, b, out=workspace.empty((a.shape[0], b.shape[1]), dtype))
 
 
 @functools.lru_cache(maxsize=16)

@@ -161,7 +161,7 @@ def backward_trace(output, gradient, inputs, wrt):
     builds its graph the first time it is read, since a training loop makes a trace every step
     and reads few of them."""
     Tensor = _tensor.Tensor
-    names = caller_names()
+    variables = caller_variables()
     recording = Recording(output)
     _check_in_place(recording)
     traced = recording.leaves
@@ -169,7 +169,7 @@ def backward_trace(output, gradient, inputs, wrt):
         chosen = set([inputs] if isinstance(inputs, Tensor) else inputs)
         traced = [leaf for leaf in traced if leaf in chosen]
     elif wrt is not None:
-        traced = _leaves_named(traced, wrt, names, recording.labels)
+        traced = _leaves_named(traced, wrt, names_of_tensors(variables), recording.labels)
     if gradient is not None:
         gradient = np.asarray(gradient._value if isinstance(gradient, Tensor) else gradient)
         if gradient.shape != output._value.shape and gradient.size != 1:
@@ -190,7 +190,7 @@ def backward_trace(output, gradient, inputs, wrt):
                                    np.shape(output._value))
 
     def build():
-        graph, ids, leaf_names = recording.named_graph(names)
+        graph, ids, leaf_names = recording.named_graph(names_of_tensors(variables))
         values = {ids[t]: value for t, value in recording.values.items()}
         node_grads = {ids[t]: grad for t, grad in grads.items()}
         named_flows = tuple([_new_flow(GradientFlow, (ids[node], ids[source], index, sent,
@@ -221,22 +221,30 @@ def _leaves_named(leaves: list, wrt, names: dict, labels: dict) -> list:
     return [leaf for leaf, name in leaf_names.items() if name in wrt]
 
 
-def caller_names() -> dict:
-    """Tensors held in variables of the code that called into gradtrace, by variable name:
-    the innermost frame outside gradtrace first, then its callers (a few frames)."""
-    Tensor = _tensor.Tensor
-
-    found: dict = {}
+def caller_variables() -> tuple[dict, ...]:
+    """The variables of the code that called into gradtrace, copied as they are now: the
+    innermost frame outside gradtrace first, then its callers (a few frames). A copy is
+    cheap; looking through them for tensors (`names_of_tensors`) waits until a trace is read,
+    since a training loop calls backward() every step and reads few of its traces."""
+    copies = []
     frame = sys._getframe(1)
-    searched = 0
-    while frame is not None and searched < _CALLER_FRAMES:
+    while frame is not None and len(copies) < _CALLER_FRAMES:
         module = frame.f_globals.get("__name__", "")
         if module != "gradtrace" and not module.startswith("gradtrace."):
-            searched += 1
-            for name, value in list(frame.f_locals.items()):
-                if isinstance(value, Tensor) and value not in found and not name.startswith("_"):
-                    found[value] = name
+            copies.append(dict(frame.f_locals))
         frame = frame.f_back
+    return tuple(copies)
+
+
+def names_of_tensors(variables) -> dict:
+    """Each tensor held in `variables` (caller_variables()) by the first variable name found,
+    innermost frame first; names starting with _ are passed over."""
+    Tensor = _tensor.Tensor
+    found: dict = {}
+    for frame_variables in variables:
+        for name, value in frame_variables.items():
+            if isinstance(value, Tensor) and value not in found and not name.startswith("_"):
+                found[value] = name
     return found
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .core import workspace
 from .core.i18n import _
+from .core.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "AdaGrad", "RMSprop",
            "RMSProp", "Adam", "AdamW"]
@@ -98,15 +99,23 @@ class Optimizer:
         for group in self.param_groups:
             maximize = group.get("maximize")
             for parameter in group["params"]:
-                grad = parameter.grad
-                if grad is None:
-                    continue
-                theta = parameter.value
-                held = getattr(parameter, "held_by_trace", None)  # any object with .value works
-                if held is not None and held():
-                    theta = parameter.value = theta.copy()  # the trace keeps the old array
-                grad = getattr(grad, "value", grad)
-                if not (isinstance(grad, np.ndarray) and grad.dtype == theta.dtype):
+                if isinstance(parameter, Tensor):  # the usual case, read from its slots
+                    grad = parameter._grad
+                    if grad is None:
+                        continue
+                    theta, grad = parameter._value, grad._value
+                    if parameter.held_by_trace():
+                        theta = parameter._value = theta.copy()  # the trace keeps the old array
+                else:  # any object with .value and .grad works
+                    grad = parameter.grad
+                    if grad is None:
+                        continue
+                    theta = parameter.value
+                    held = getattr(parameter, "held_by_trace", None)
+                    if held is not None and held():
+                        theta = parameter.value = theta.copy()
+                    grad = getattr(grad, "value", grad)
+                if not (type(grad) is np.ndarray and grad.dtype == theta.dtype):
                     grad = np.asarray(grad, dtype=theta.dtype)
                 if maximize:
                     grad = -grad

@@ -363,6 +363,18 @@ def test_a_trace_names_tensors_after_the_variables_held_when_backward_ran():
     assert trace.gradients == {"weight": 3.0}
 
 
+def test_names_come_from_the_user_code_up_to_a_scripts_top_level(tmp_path):
+    import runpy
+
+    script = tmp_path / "script.py"
+    script.write_text("loss = _w * 3.0\ntrace = loss.backward()\n")
+    weights = gradtrace.tensor(2.0, requires_grad=True)  # held here, beyond the script's top
+    found = runpy.run_path(str(script), init_globals={"_w": weights})
+    # _w is passed over (a private name), and the frames above the script are not searched
+    assert found["trace"].graph.inputs == ("t1",)
+    assert [node.id for node in found["trace"].graph.ops] == ["loss"]
+
+
 def test_backward_through_part_of_the_graph_traces_only_those_leaves():
     a = gradtrace.tensor(1.5, requires_grad=True)
     b = gradtrace.tensor(-2.0, requires_grad=True)

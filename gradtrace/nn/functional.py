@@ -50,7 +50,7 @@ def linear(input, weight, bias=None) -> Tensor:
     notes' column notation this is z⁽ˡ⁾ = W⁽ˡ⁾a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ with one sample per row."""
     if bias is None:
         return as_tensor(input) @ as_tensor(weight).T
-    return _op("linear", input, weight, bias)
+    return as_tensor(input)._apply("linear", weight, bias)
 
 
 def _plain(size):

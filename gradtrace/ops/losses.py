@@ -128,8 +128,11 @@ def _class_indices(logits, target, name: str = "cross_entropy"):
                          f"{logits.shape[:-1]} or one-hot rows of shape {logits.shape}, "
                          f"not {target.shape}")
     # integer indices are whole already (the common case, and one pass fewer per step)
-    with np.errstate(invalid="ignore"):
-        indices = target if target.dtype == np.int64 else target.astype(np.int64)
+    if target.dtype == np.int64:
+        indices = target
+    else:
+        with np.errstate(invalid="ignore"):  # nan and inf: refused just below
+            indices = target.astype(np.int64)
     if target.dtype.kind not in "iu":
         not_whole = indices != target
         if not_whole.any():

@@ -280,7 +280,9 @@ class Tensor(TorchMethods):
         if _grad_enabled:
             for parent in parents:
                 if parent.requires_grad:
-                    made._value, made.requires_grad = as_float(value), True
+                    if type(value) is not np.ndarray or value.dtype.kind != "f":
+                        value = as_float(value)
+                    made._value, made.requires_grad = value, True
                     made._op, made._attrs, made._first = op_name, attrs, parents[0]
                     made._scope = _scopes.current()  # the module making it, for pictures
                     made._second = parents[1] if len(parents) > 1 else None

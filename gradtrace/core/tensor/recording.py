@@ -232,6 +232,8 @@ def caller_variables() -> tuple[dict, ...]:
         module = frame.f_globals.get("__name__", "")
         if module != "gradtrace" and not module.startswith("gradtrace."):
             copies.append(dict(frame.f_locals))
+            if frame.f_code.co_name == "<module>":  # a script's or a notebook cell's top level:
+                break  # what called it is the interpreter's machinery, not the user's code
         frame = frame.f_back
     return tuple(copies)
 

@@ -248,7 +248,11 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
         op = REGISTRY[op_name]
         inputs = tuple([values[source] for source in sources])
         if len(inputs) > 1:
-            inputs = same_width(inputs)
+            first = inputs[0].dtype
+            for x in inputs:  # one float type throughout is the common case: nothing to match
+                if x.dtype is not first:
+                    inputs = same_width(inputs)
+                    break
         flags = op.differentiable
         if flags is None:
             wanted = tuple([source in needed for source in sources])

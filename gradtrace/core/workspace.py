@@ -24,7 +24,9 @@ import numpy as np
 
 MIN_BYTES = 64 * 1024  # smaller arrays come from malloc's own free lists, fast already
 MAX_BYTES = 128 * 2**20  # memory the pool may keep for later steps
-MAX_PER_SHAPE = 4  # arrays of one shape and type kept (a step rarely needs more at once)
+# arrays of one shape and type kept: an MLP's hidden layers keep their inputs and outputs
+# for backward, then make as many gradients of the same shape (eight for 784-256-256-10)
+MAX_PER_SHAPE = 8
 
 _pool: dict[tuple, list[np.ndarray]] = {}
 _pooled_bytes = 0

@@ -139,8 +139,8 @@ def _class_indices(logits, target, name: str = "cross_entropy"):
             raise ValueError(f"{name}: class indices must be whole numbers, not "
                              f"{float(target[not_whole].flat[0]):g}")
     classes = logits.shape[-1]
-    if indices.size and (np.minimum.reduce(indices, axis=None) < 0
-                         or np.maximum.reduce(indices, axis=None) >= classes):
+    # one pass: read as unsigned, a negative index is larger than any class
+    if indices.size and np.maximum.reduce(indices.view(np.uint64), axis=None) >= classes:
         outside = indices[(indices < 0) | (indices >= classes)].flat[0]
         raise ClassIndexError(f"Target {outside} is out of bounds. ({name}: class indices lie "
                               f"in 0..{classes - 1})")

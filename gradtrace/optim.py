@@ -79,11 +79,14 @@ class Optimizer:
         return self.param_groups[0]["lr"]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for parameter in self.params:
-            if set_to_none or parameter.grad is None:
-                parameter.grad = None
-            else:
-                parameter.grad.zero_()
+        for group in self.param_groups:
+            for parameter in group["params"]:
+                if set_to_none and isinstance(parameter, Tensor):
+                    parameter._grad = None  # what the .grad setter does with None, directly
+                elif set_to_none or parameter.grad is None:
+                    parameter.grad = None
+                else:
+                    parameter.grad.zero_()
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; `closure` re-evaluates the loss

@@ -433,7 +433,12 @@ class Tensor(TorchMethods):
         recorded = weakref.ref(trace)
         for leaf, found in leaves.items():
             if found is not None:
-                leaf._accumulate(record_array(found), recorded)
+                if (leaf._grad is None and type(found) is np.ndarray
+                        and found.dtype == leaf._value.dtype):  # the first gradient, as it is
+                    leaf._grad = grad = _leaf(found)
+                    grad._trace = recorded
+                else:
+                    leaf._accumulate(record_array(found), recorded)
             leaf._trace = recorded
         for tensor_, found in retained.items():
             if found is not None:

@@ -352,6 +352,18 @@ def test_a_trace_read_after_later_steps_shows_the_step_it_was_made_in():
     np.testing.assert_allclose(w.detach().numpy(), -1.6)
 
 
+def test_a_trace_from_backward_pickles_and_copies_as_plain_data():
+    import copy
+    import pickle
+
+    w = gradtrace.tensor([1.0, -2.0], requires_grad=True)
+    trace = (w * w).sum().backward()
+    for made in (pickle.loads(pickle.dumps(trace)), copy.deepcopy(trace), copy.copy(trace)):
+        assert type(made) is gradtrace.Trace and made.graph.inputs == ("w",)
+        np.testing.assert_array_equal(made.gradients["w"], [2.0, -4.0])
+        assert made.to_text() == trace.to_text()
+
+
 def test_a_trace_names_tensors_after_the_variables_held_when_backward_ran():
     weight = gradtrace.tensor(2.0, requires_grad=True)
     scaled = weight * 3.0

@@ -244,8 +244,12 @@ class DeferredTrace(Trace):
             raise AttributeError(name)
         for field, value in zip(self._DEFERRED, build()):
             object.__setattr__(self, field, value)
-        del self.__dict__["_build"]
+        self.__dict__.pop("_build", None)  # another thread may have built it meanwhile
         return self.__dict__[name]
+
+    def __reduce__(self):
+        # pickled and copied as the plain Trace it stands for (`build` is a closure)
+        return Trace, tuple(getattr(self, field.name) for field in fields(Trace))
 
 
 def given_not_finite(node, value) -> str:

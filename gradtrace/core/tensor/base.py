@@ -7,8 +7,9 @@
 Values are computed eagerly with the registry's forward rules. An op is recorded only when
 gradients are being recorded (not inside `no_grad()`) and one of its inputs requires a
 gradient, as in PyTorch; anything else is a plain value (a leaf that needs no gradient).
-`backward()` turns the recorded ops into the same Graph the parser builds and traces it, so
-every renderer works on it, and adds each leaf's gradient to its `.grad`.
+`backward()` runs the backward pass over the recorded ops, adds each leaf's gradient to its
+`.grad`, and returns a Trace that turns them into the same Graph the parser builds when it is
+first read, so every renderer works on it.
 
 In-place changes (`w -= lr * w.grad`, `x[0] = 1`, `grad.zero_()`) write into the tensor's own
 array, so every alias sees them (`.data`, views), with one exception that keeps a promise: while

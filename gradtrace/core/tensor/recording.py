@@ -1,11 +1,13 @@
 """From recorded tensors to a Graph, and the backward pass over it.
 
-`recorded_graph` walks back from an output through the tensors that made it (an explicit
-stack, so a chain of any length works) and builds the Graph the parser would build. Leaves
-and steps are named, in this order of preference: the `.name` given to a tensor (a Parameter's
-"fc1.weight"), the variable the calling code holds it in (`w`, `y_hat`: looked up at
-backward() time in the frames of the code that called it), else t1, t2... for leaves and
-h1, h2... for steps.
+A `Recording` walks back from an output through the tensors that made it (an explicit stack,
+so a chain of any length works) and notes what each held. backward() runs the backward pass on
+it directly, over the tensors; the Graph the parser would build, with every node named, is made
+from it only when the Trace is first read (a training loop reads few of its traces).
+`recorded_graph` makes it at once. Leaves and steps are named, in this order of preference: the
+`.name` given to a tensor (a Parameter's "fc1.weight"), the variable the calling code holds it
+in (`w`, `y_hat`: the calling frames' variables are copied at backward() time, and looked
+through when the names are needed), else t1, t2... for leaves and h1, h2... for steps.
 
 Each op node keeps the scope its tensor noted when it was made (the modules that made it, see
 core/scopes.py), and each leaf a module's parameter noted, so pictures can group by module.

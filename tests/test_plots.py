@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gradtrace.cli import app
-from gradtrace.render.plots import thinned
+from gradtrace.render.plots import thinned, y_window
 
 
 def test_a_short_line_is_drawn_point_for_point():
@@ -98,7 +98,8 @@ def test_plot_says_where_the_curve_is_not_finite(expression, said, tmp_path):
     result = CliRunner().invoke(app, ["plot", expression, "--at", "x=linspace(-2,2,401)",
                                       "-o", str(tmp_path / "p.svg")])
     assert result.exit_code == 1  # drawn, with gaps: a problem found, as explain's exit 1
-    assert [line.split(";")[0] for line in result.stderr.splitlines()[1:]] == said
+    assert [line.split(";")[0] for line in result.stderr.splitlines()
+            if "not finite" in line] == said
 
 
 def test_chinese_names_draw_with_the_cjk_font_in_english_too(tmp_path):
@@ -117,3 +118,34 @@ def test_chinese_names_draw_with_the_cjk_font_in_english_too(tmp_path):
                                   "GRADTRACE_CJK_FONT": str(tmp_path / "no-such-font.ttc")})
     assert refused.returncode == 2 and "font" in refused.stderr
     assert "Traceback" not in refused.stderr and "Glyph" not in refused.stderr
+
+
+def test_the_y_axis_leaves_out_the_far_values_near_a_pole():
+    x = np.linspace(-2, 2, 400)  # no 0: every value finite, the slope reaching -40,000
+    value, slope = 1 / x, -1 / x**2
+    low, high = y_window(value, slope)
+    assert -1000 < low < -5 and 1 < high < 100  # the spike is cut, the curves' shape kept
+    both = np.concatenate([value, slope])
+    assert np.mean((both >= low) & (both <= high)) >= 0.9
+
+
+@pytest.mark.parametrize("function", [np.exp, np.tanh, lambda x: np.maximum(x, 0), np.sin])
+def test_the_y_axis_shows_every_value_of_a_curve_without_a_pole(function):
+    x = np.linspace(-8, 8, 321)
+    step = x[1] - x[0]
+    assert y_window(function(x), np.gradient(function(x), step)) is None
+    assert y_window(1 / x[:19], 1 / x[:19]) is None  # too few values to leave any out
+
+
+def test_plot_says_when_it_cuts_the_y_axis(tmp_path):
+    cut = CliRunner().invoke(app, ["plot", "1/x", "--at", "x=linspace(-2,2,400)",
+                                   "-o", str(tmp_path / "p.svg")])
+    x = np.linspace(-2, 2, 400)
+    both = np.concatenate([1 / x, -1 / x**2])
+    low, high = np.quantile(both, [0.05, 0.95])  # all but 5% at each end, and a tenth more
+    low, high = low - (high - low) / 10, high + (high - low) / 10
+    assert cut.exit_code == 0
+    assert (f"the y-axis shows {low:.3g} to {high:.3g}: a few values of f or df/dx lie far "
+            "outside") in cut.stderr
+    whole = CliRunner().invoke(app, ["plot", "sigmoid(x)", "-o", str(tmp_path / "s.svg")])
+    assert whole.exit_code == 0 and "y-axis" not in whole.stderr

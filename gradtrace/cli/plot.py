@@ -43,7 +43,7 @@ def plot(
 
     from ..expr.pipeline import curve
     from ..expr.point import parse_assignments
-    from ..render.plots import function_and_derivative
+    from ..render.plots import function_and_derivative, slope_drawn, y_window
 
     check_picture(output, "output")
     can_plot("output")
@@ -51,6 +51,12 @@ def plot(
     with picture_words():
         written = function_and_derivative(result, output)
     typer.echo(_("wrote {path}", path=written), err=True)
+    window = y_window(result.value, slope_drawn(result))
+    if window is not None:
+        typer.echo(_("the y-axis shows {low} to {high}: a few values of f or df/d{name} lie "
+                     "far outside and would flatten the rest of the curve (give a narrower "
+                     "--at range to see them)", low=f"{window[0]:.3g}", high=f"{window[1]:.3g}",
+                     name=result.input), err=True)
     gaps = [_gap(what, values, result) for what, values in (
         (f"f = {result.expression}", result.value),
         (f"df/d{result.input}", np.where(np.isnan(result.value), 0.0, result.derivative)))]

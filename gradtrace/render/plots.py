@@ -209,19 +209,51 @@ def thinned(x, y, columns: int = LINE_COLUMNS):
     return x[chosen], y[chosen]
 
 
+TAIL = 0.05  # the share of values at each end a y-axis may leave out...
+SPREAD = 10.0  # ...when showing them would squeeze the rest into a tenth of the picture
+
+
+def y_window(*series) -> tuple[float, float] | None:
+    """(low, high) for a y-axis that leaves out a few far values (f and its slope near a pole:
+    1/x and −1/x² near 0), when drawing them would flatten the rest of the curve into a line;
+    None when every value fits. The window holds all but the TAIL of values at each end."""
+    finite = np.concatenate([np.asarray(values, dtype=float).ravel() for values in series])
+    finite = finite[np.isfinite(finite)]
+    if finite.size < 20:
+        return None
+    low, high = np.quantile(finite, [TAIL, 1 - TAIL])
+    if not high > low or finite.max() - finite.min() <= SPREAD * (high - low):
+        return None
+    margin = 0.1 * (high - low)
+    return float(low - margin), float(high + margin)
+
+
+def slope_drawn(curve) -> np.ndarray:
+    """The derivative as drawn: none where f itself is undefined (log x below 0: the rule 1/x
+    is not)."""
+    return np.where(np.isnan(curve.value), np.nan, curve.derivative)
+
+
 def function_and_derivative(curve, path) -> Path:
     """f and its derivative over a range, on one pair of axes (as d2l draws relu, sigmoid and
-    tanh with their gradients)."""
+    tanh with their gradients); the y-axis leaves out far values that would flatten the rest
+    (`y_window`), and says so."""
     plt = pyplot(curve.expression)
     figure, axis = plt.subplots(figsize=(5.5, 3.6))
-    # no slope is drawn where f itself is undefined (log x below 0: the rule 1/x is not)
-    slope = np.where(np.isnan(curve.value), np.nan, curve.derivative)
+    slope = slope_drawn(curve)
     marker = "o" if curve.x.size == 1 else None  # a line through one point would not show
     axis.plot(*thinned(curve.x, curve.value), color="tab:green", marker=marker,
               label=f"f = {curve.expression}")
     axis.plot(*thinned(curve.x, slope), color="tab:red", linestyle="--", marker=marker,
               label=f"df/d{curve.input}")
     axis.axhline(0.0, color="#999999", linewidth=0.6)
+    window = y_window(curve.value, slope)
+    if window is not None:
+        axis.set_ylim(*window)
+        axis.text(0.99, 0.01, _("y cut to {low} … {high}", low=f"{window[0]:.3g}",
+                                high=f"{window[1]:.3g}"),
+                  transform=axis.transAxes, ha="right", va="bottom", fontsize=7,
+                  color="#666666")
     axis.set_xlabel(curve.input)
     axis.legend(loc="best", fontsize=8)
     axis.set_title(_("{expression} and its derivative", expression=curve.expression))

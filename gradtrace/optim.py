@@ -585,21 +585,31 @@ lr_scheduler = _scheduler_module()
 __all__ += ["lr_scheduler"]
 
 
-def _missing(module: str, offered):
+def _missing(module: str, offered, notes=()):
     """A module __getattr__ for a torch.optim name gradtrace does not have: NotInGradtrace
-    (an AttributeError, so hasattr() is False), naming what gradtrace has instead."""
+    (an AttributeError, so hasattr() is False), naming what gradtrace has instead: PyTorch's
+    names, then the notes' own forms (`notes`), which torch.optim does not have."""
 
     def __getattr__(name: str):
         if name.startswith("__"):
             raise AttributeError(name)  # copy, pickle and help look for these
         from .core.tensor.errors import NotInGradtrace
 
+        comma = _(", ")
+        if notes:
+            raise NotInGradtrace(_(
+                "{module} has no {name}: gradtrace has PyTorch's {offered}, and the notes' own "
+                "{notes}", module=module, name=repr(name), offered=comma.join(offered),
+                notes=comma.join(notes)))
         raise NotInGradtrace(_("{module} has no {name}: gradtrace has {offered}",
-                               module=module, name=repr(name), offered=_(", ").join(offered)))
+                               module=module, name=repr(name), offered=comma.join(offered)))
 
     return __getattr__
 
 
+_NOTES_FORMS = ("Momentum", "Nesterov", "AdaGrad", "RMSProp")  # velocity v, the book's δ
 __getattr__ = _missing("gradtrace.optim",
-                       [name for name in __all__ if name not in ("Optimizer", "lr_scheduler")])
+                       [name for name in __all__
+                        if name not in ("Optimizer", "lr_scheduler", *_NOTES_FORMS)],
+                       _NOTES_FORMS)
 lr_scheduler.__getattr__ = _missing("gradtrace.optim.lr_scheduler", _SCHEDULERS[1:])

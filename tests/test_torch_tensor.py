@@ -424,7 +424,9 @@ def test_a_pytorch_name_gradtrace_lacks_is_an_attribute_error_saying_so():
 
 
 @pytest.mark.parametrize("lookup, offered", [
-    (lambda: gradtrace.optim.LBFGS, "Adam"),                          # says what it has
+    (lambda: gradtrace.optim.LBFGS,                                   # says what it has
+     "has PyTorch's SGD, Adagrad, RMSprop, Adam, AdamW, and the notes' own Momentum, "
+     "Nesterov, AdaGrad, RMSProp"),
     (lambda: gradtrace.optim.lr_scheduler.OneCycleLR, "StepLR"),
     (lambda: gradtrace.utils.tensorboard, "covers the part of PyTorch"),
 ])

@@ -149,3 +149,19 @@ def test_plot_says_when_it_cuts_the_y_axis(tmp_path):
             "outside") in cut.stderr
     whole = CliRunner().invoke(app, ["plot", "sigmoid(x)", "-o", str(tmp_path / "s.svg")])
     assert whole.exit_code == 0 and "y-axis" not in whole.stderr
+
+
+@pytest.mark.parametrize("expression, values, code, said", [
+    ("x", "x=linspace(1e308,1.7e308,10)", 2,
+     "x reaches 1.70e+308: a picture's axis holds numbers up to about 1.00e+300"),
+    ("x", "x=linspace(-1e308,1e308,10)", 2, "x has values that are not finite numbers"),
+    ("exp(-x)", "x=linspace(-800,800,1601)", 1,  # drawn, with gaps where it is too large
+     "f = exp(-x) is beyond ±1.00e+300 at 19 of 1601 points (x from -709.00 to -691.00)"),
+])
+def test_plot_of_numbers_too_large_for_an_axis_is_refused_or_drawn_with_gaps(
+        expression, values, code, said, tmp_path):
+    result = CliRunner().invoke(app, ["plot", expression, "--at", values,
+                                      "-o", str(tmp_path / "p.png")])
+    assert result.exit_code == code and said in result.stderr
+    assert "internal error" not in result.stderr
+    assert (tmp_path / "p.png").exists() == (code == 1)

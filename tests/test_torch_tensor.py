@@ -352,6 +352,54 @@ def test_a_trace_read_after_later_steps_shows_the_step_it_was_made_in():
     np.testing.assert_allclose(w.detach().numpy(), -1.6)
 
 
+def test_a_kept_trace_keeps_its_values_when_later_backward_calls_come_before_the_step():
+    w = gradtrace.tensor(2.0, requires_grad=True)
+    optimiser = gradtrace.optim.SGD([w], lr=0.1)
+    loss = w * 3.0
+    kept = loss.backward()  # held on to; the traces made below are thrown away
+    loss.backward()
+    optimiser.step()  # w.grad is 3 + 3 = 6: w = 2 − 0.6
+    for _ in range(3):
+        optimiser.zero_grad()
+        (w * 3.0).backward()
+        optimiser.step()
+    assert float(kept.values["w"]) == 2.0 and kept.value == 6.0
+    assert w.item() == pytest.approx(2.0 - 0.6 - 3 * 0.3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.sum(),               # a read-only broadcast view as the gradient
+    lambda x: (x + 1.0).sum(),
+    lambda x: x.reshape(2, 2).sum(),
+    lambda x: x.T.sum(),
+])
+def test_a_gradient_can_be_changed_in_place_and_accumulated(make):
+    x = gradtrace.arange(4.0, requires_grad=True)
+    out = make(x)
+    out.backward()
+    out.backward()  # accumulates, as in PyTorch
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0, 2.0])
+    x.grad.add_(1.0)
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0, 3.0, 3.0])
+    x.grad.zero_()
+    optimiser = gradtrace.optim.SGD([x], lr=0.5)
+    optimiser.zero_grad(set_to_none=False)
+    make(x).backward()
+    optimiser.step()
+    np.testing.assert_array_equal(x.detach().numpy(), [-0.5, 0.5, 1.5, 2.5])
+
+
+def test_leaves_fed_by_one_array_get_gradients_of_their_own():
+    w = gradtrace.ones(2, requires_grad=True)
+    b = gradtrace.ones(2, requires_grad=True)
+    weights = np.array([1.0, 2.0])
+    (w + b).backward(gradient=weights)  # add sends the same array to both inputs
+    w.grad.add_(1.0)
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 3.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(weights, [1.0, 2.0])
+
+
 def test_a_trace_from_backward_pickles_and_copies_as_plain_data():
     import copy
     import pickle
@@ -398,6 +446,24 @@ def test_backward_through_part_of_the_graph_traces_only_those_leaves():
     assert a.grad.item() == -1.0 and trace.gradients == {"a": -1.0}
     with pytest.raises(ValueError, match=r"'c' is not an input of this graph; its inputs are a, b"):
         out.backward(wrt="c")
+
+
+@pytest.mark.parametrize("call, error, says", [
+    (lambda z, h: z.backward(inputs=[]), RuntimeError, "'inputs' argument to backward() cannot "
+                                                        "be empty."),        # PyTorch's words
+    (lambda z, h: z.backward(inputs=[h]), gradtrace.DiffersFromPyTorch, "retain_grad()"),
+    (lambda z, h: z.backward(inputs=[3]), TypeError, "takes tensors, not int"),
+    (lambda z, h: z.backward(wrt=[]), ValueError, "names no input"),
+    (lambda z, h: z.backward(wrt=5), TypeError, "an input's name or a list of names, not 5"),
+])
+def test_backward_refuses_inputs_it_cannot_trace(call, error, says):
+    x = gradtrace.tensor(2.0, requires_grad=True)
+    h = x * 3.0
+    z = h * h
+    with pytest.raises(error) as caught:
+        call(z, h)
+    assert says in str(caught.value)
+    assert x.grad is None
 
 
 def test_printing_reads_like_pytorch():

@@ -43,15 +43,27 @@ def plot(
 
     from ..expr.pipeline import curve
     from ..expr.point import parse_assignments
-    from ..render.plots import function_and_derivative, slope_drawn, y_window
+    from ..core.errors import UsageError
+    from ..narrate.numbers import fmt
+    from ..render.plots import (DRAWABLE, drawable, function_and_derivative, slope_drawn,
+                                y_window)
 
     check_picture(output, "output")
     can_plot("output")
     result = curve(expression, parse_assignments(at or [], seed), wrt, seed=seed)
+    if not np.all(np.isfinite(result.x)):
+        raise UsageError(_("{name} has values that are not finite numbers (a range this wide "
+                           "overflows): give one within about ±{limit}", name=result.input,
+                           limit=fmt(DRAWABLE)), "at")
+    widest = np.max(np.abs(result.x)) if result.x.size else 0.0
+    if widest > DRAWABLE:
+        raise UsageError(_("{name} reaches {value}: a picture's axis holds numbers up to about "
+                           "{limit}; give a range within that", name=result.input,
+                           value=fmt(widest), limit=fmt(DRAWABLE)), "at")
     with picture_words():
         written = function_and_derivative(result, output)
     typer.echo(_("wrote {path}", path=written), err=True)
-    window = y_window(result.value, slope_drawn(result))
+    window = y_window(drawable(result.value), slope_drawn(result))
     if window is not None:
         typer.echo(_("the y-axis shows {low} to {high}: a few values of f or df/d{name} lie "
                      "far outside and would flatten the rest of the curve (give a narrower "
@@ -60,7 +72,11 @@ def plot(
     gaps = [_gap(what, values, result) for what, values in (
         (f"f = {result.expression}", result.value),
         (f"df/d{result.input}", np.where(np.isnan(result.value), 0.0, result.derivative)))]
-    gaps = [gap for gap in gaps if gap]
+    gaps = [gap for gap in gaps if gap] + [gap for gap in (
+        _too_large(what, values, result, DRAWABLE) for what, values in (
+            (f"f = {result.expression}", result.value),
+            (f"df/d{result.input}", np.where(np.isnan(result.value), 0.0, result.derivative))))
+        if gap]
     if gaps:
         for gap in gaps:
             typer.echo(gap, err=True)
@@ -84,3 +100,20 @@ def _gap(what: str, values, result) -> str:
     return _("{what} is not finite at {count} of {total} points ({name} from {low} to {high}); "
              "the picture leaves a gap there", what=what, count=int(bad.sum()),
              total=values.size, name=result.input, low=low, high=high)
+
+
+def _too_large(what: str, values, result, limit: float) -> str:
+    """Where finite `values` are too large to draw, in a line (a gap in the picture), or ""."""
+    import numpy as np
+
+    from ..narrate.numbers import fmt
+
+    with np.errstate(invalid="ignore"):
+        large = np.isfinite(values) & (np.abs(values) > limit)
+    if not large.any():
+        return ""
+    where = result.x[large]
+    return _("{what} is beyond ±{limit} at {count} of {total} points ({name} from {low} to "
+             "{high}); the picture leaves a gap there", what=what, limit=fmt(limit),
+             count=int(large.sum()), total=values.size, name=result.input,
+             low=fmt(where.min()), high=fmt(where.max()))

@@ -209,6 +209,16 @@ def thinned(x, y, columns: int = LINE_COLUMNS):
     return x[chosen], y[chosen]
 
 
+DRAWABLE = 1e300  # numbers a picture's axis can hold: its scale overflows past about 1e307
+
+
+def drawable(values) -> np.ndarray:
+    """`values` with those too large to draw (beyond ±DRAWABLE) made gaps (nan)."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(values) > DRAWABLE, np.nan, values)
+
+
 TAIL = 0.05  # the share of values at each end a y-axis may leave out...
 SPREAD = 10.0  # ...when showing them would squeeze the rest into a tenth of the picture
 
@@ -230,8 +240,8 @@ def y_window(*series) -> tuple[float, float] | None:
 
 def slope_drawn(curve) -> np.ndarray:
     """The derivative as drawn: none where f itself is undefined (log x below 0: the rule 1/x
-    is not)."""
-    return np.where(np.isnan(curve.value), np.nan, curve.derivative)
+    is not), nor beyond what an axis can hold."""
+    return drawable(np.where(np.isnan(curve.value), np.nan, curve.derivative))
 
 
 def function_and_derivative(curve, path) -> Path:
@@ -242,12 +252,12 @@ def function_and_derivative(curve, path) -> Path:
     figure, axis = plt.subplots(figsize=(5.5, 3.6))
     slope = slope_drawn(curve)
     marker = "o" if curve.x.size == 1 else None  # a line through one point would not show
-    axis.plot(*thinned(curve.x, curve.value), color="tab:green", marker=marker,
+    axis.plot(*thinned(curve.x, drawable(curve.value)), color="tab:green", marker=marker,
               label=f"f = {curve.expression}")
     axis.plot(*thinned(curve.x, slope), color="tab:red", linestyle="--", marker=marker,
               label=f"df/d{curve.input}")
     axis.axhline(0.0, color="#999999", linewidth=0.6)
-    window = y_window(curve.value, slope)
+    window = y_window(drawable(curve.value), slope)
     if window is not None:
         axis.set_ylim(*window)
         axis.text(0.99, 0.01, _("y cut to {low} … {high}", low=f"{window[0]:.3g}",

@@ -181,7 +181,7 @@ class Tensor(TorchMethods):
         self._op, self._attrs = None, ()
         self._first = self._second = None
         self._others = ()
-        self._trace = None  # the last Trace made from this leaf (weakly), see held_by_trace
+        self._trace = None  # the live Traces that hold this tensor's array, see held_by_trace
         self._made = _clock
 
     # -- value, gradient, data -----------------------------------------------------------
@@ -360,6 +360,7 @@ class Tensor(TorchMethods):
                      "_others", "_attrs", "_made"):
             setattr(former, slot, getattr(self, slot))
         former._trace = getattr(self, "_trace", None)
+        self._trace = None  # the traces hold the array `former` now has
         former._scope = getattr(self, "_scope", ())
         parents = tuple(former if p is self else p for p in result._parents)
         self._value, self.requires_grad, self._op, self._attrs = (
@@ -386,7 +387,7 @@ class Tensor(TorchMethods):
                                f"broadcast shape {list(np.broadcast_shapes(result.shape, target.shape))}"
                                ) from None
         owner = _owner(self)
-        if self.held_by_trace() or owner.held_by_trace():
+        if self.held_by_trace() or owner.held_by_trace() or not target.flags.writeable:
             fresh = np.array(shaped, dtype=target.dtype)
             self._value = fresh
             if owner is not self and owner._value is target:
@@ -432,43 +433,77 @@ class Tensor(TorchMethods):
             if collecting:
                 gc.enable()
         recorded = weakref.ref(trace)
+        given: set = set()  # arrays made .grad by this call: each leaf gets its own
         for leaf, found in leaves.items():
             if found is not None:
                 if (leaf._grad is None and type(found) is np.ndarray
-                        and found.dtype == leaf._value.dtype):  # the first gradient, as it is
-                    leaf._grad = grad = _leaf(found)
-                    grad._trace = recorded
+                        and found.dtype == leaf._value.dtype and _unshared(found, given)):
+                    leaf._grad = grad = _leaf(found)  # the first gradient, as it is
+                    grad._trace = [(recorded, id(found))]  # _hold, for a tensor just made
                 else:
-                    leaf._accumulate(record_array(found), recorded)
-            leaf._trace = recorded
+                    leaf._accumulate(record_array(found), recorded, given)
+            _hold(leaf, recorded)
         for tensor_, found in retained.items():
             if found is not None:
-                tensor_._accumulate(record_array(found), recorded)
+                tensor_._accumulate(record_array(found), recorded, given)
         return trace
 
-    def _accumulate(self, gradient: np.ndarray, recorded) -> None:
+    def _accumulate(self, gradient: np.ndarray, recorded, given: set) -> None:
         """.grad += gradient, in this tensor's float type; the first gradient is the trace's
-        own array, marked as held so that changing .grad in place copies it first."""
+        own array (unless another leaf has it, or it is a read-only view), marked as held so
+        that changing .grad in place copies it first."""
         if gradient.dtype != self._value.dtype:
             gradient = gradient.astype(self._value.dtype)
         grad = self._grad
         if grad is None:
+            if not _unshared(gradient, given):
+                gradient = np.array(gradient)
+                given.add(id(gradient))
             self._grad = grad = _leaf(gradient)
-            grad._trace = recorded
-        elif grad.held_by_trace() or grad._value.shape != gradient.shape:
+            _hold(grad, recorded)
+        elif (grad.held_by_trace() or grad._value.shape != gradient.shape
+              or not grad._value.flags.writeable):
             grad._value = grad._value + gradient  # the trace keeps the array it holds
         else:
             grad._value += gradient
 
     def held_by_trace(self) -> bool:
-        """True while a Trace made by backward() from this leaf is still alive: it holds this
-        very array, so an optimiser updates a copy instead of the array in place."""
-        recorded = getattr(self, "_trace", None)
-        return recorded is not None and recorded() is not None
+        """True while a Trace made by backward() that holds this very array is alive: an
+        optimiser, or an in-place change, then writes a copy instead."""
+        held = getattr(self, "_trace", None)  # unset on tensors made by ops
+        if not held:
+            return False
+        mine = id(self._value)
+        for recorded, array in held:
+            if array == mine and recorded() is not None:
+                return True
+        return False
 
     def _label(self) -> str:
         return repr(self.name) if self.name else _("a tensor of shape {shape}",
                                                    shape=tuple(self.shape))
+
+
+def _hold(tensor_: Tensor, recorded) -> None:
+    """Note that the trace `recorded` (a weak reference) holds the tensor's array now: a list
+    of every live trace, since a trace kept from an earlier step may hold the same array as the
+    latest (ids are safe: the array lives as long as a trace that holds it)."""
+    held = getattr(tensor_, "_trace", None)  # unset on tensors made by ops
+    entry = (recorded, id(tensor_._value))
+    if not held or (len(held) == 1 and held[0][0]() is None):  # a training loop's case
+        tensor_._trace = [entry]
+    else:
+        tensor_._trace = [pair for pair in held if pair[0]() is not None] + [entry]
+
+
+def _unshared(gradient: np.ndarray, given: set) -> bool:
+    """Whether `gradient` can become a leaf's .grad as it is: an array of its own memory,
+    writeable, and not given to another leaf already (an add sends one array to both inputs;
+    a sum sends a read-only broadcast view). Noted in `given` when it can."""
+    if gradient.base is None and gradient.flags.writeable and id(gradient) not in given:
+        given.add(id(gradient))
+        return True
+    return False
 
 
 def _leaf(value: np.ndarray) -> Tensor:

@@ -743,7 +743,8 @@ class TorchMethods:
             placed[numpy_key] = np.asarray(getattr(value, "_value", value))
             self._become(self * keep + placed)
             return
-        updated = self._value.copy() if self.held_by_trace() else self._value
+        updated = (self._value.copy() if self.held_by_trace() or not self._value.flags.writeable
+                   else self._value)
         updated[numpy_key] = np.asarray(getattr(value, "_value", value))
         self._write(updated)
 

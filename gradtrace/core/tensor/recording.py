@@ -28,7 +28,7 @@ from ..graph import GraphBuilder
 from ..trace import DeferredTrace, GradientFlow
 from ..i18n import _, ngettext
 from . import base as _tensor  # base imports this module: read its names at call time
-from .errors import PyTorchError
+from .errors import DiffersFromPyTorch, PyTorchError
 
 _CALLER_FRAMES = 8  # frames of user code searched for variable names
 _new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
@@ -168,7 +168,7 @@ def backward_trace(output, gradient, inputs, wrt):
     _check_in_place(recording)
     traced = recording.leaves
     if inputs is not None:
-        chosen = set([inputs] if isinstance(inputs, Tensor) else inputs)
+        chosen = _chosen_inputs(inputs, Tensor)
         traced = [leaf for leaf in traced if leaf in chosen]
     elif wrt is not None:
         traced = _leaves_named(traced, wrt, names_of_tensors(variables), recording.labels)
@@ -206,9 +206,33 @@ def backward_trace(output, gradient, inputs, wrt):
     return trace, {leaf: grads.get(leaf) for leaf in traced}, retained
 
 
+def _chosen_inputs(inputs, Tensor) -> set:
+    """backward(inputs=...) as a set of leaves, refusing what PyTorch refuses and what
+    gradtrace does not do (a gradient kept for a tensor that is not a leaf)."""
+    chosen = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not chosen:
+        raise PyTorchError("'inputs' argument to backward() cannot be empty.")
+    for given in chosen:
+        if not isinstance(given, Tensor):
+            raise TypeError(f"backward(inputs=...) takes tensors, not {type(given).__name__}")
+        if given._op is not None:
+            raise DiffersFromPyTorch(_(
+                "backward(inputs=...) with a tensor that is not a leaf: gradtrace keeps the "
+                "gradients of leaves only. Call retain_grad() on that tensor and backward() "
+                "without inputs, then read its .grad"))
+    return set(chosen)
+
+
 def _leaves_named(leaves: list, wrt, names: dict, labels: dict) -> list:
     """The leaves called by the names in `wrt` (backward(wrt=...)), refusing unknown names."""
+    if not isinstance(wrt, str) and not (isinstance(wrt, (list, tuple))
+                                         and all(isinstance(name, str) for name in wrt)):
+        raise TypeError(_("backward(wrt=...) takes an input's name or a list of names, not "
+                          "{given}", given=repr(wrt)))
     wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    if not wrt:
+        raise ValueError(_("backward(wrt=...) names no input: give one, or leave wrt out to "
+                           "trace them all"))
     leaf_names = _leaf_names(leaves, names, labels)
     known = set(leaf_names.values())
     unknown = [name for name in wrt if name not in known]

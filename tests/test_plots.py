@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gradtrace.cli import app
-from gradtrace.render.plots import thinned, y_window
+from gradtrace.render.plots import broken_at, jumps_across, thinned, y_window
 
 
 def test_a_short_line_is_drawn_point_for_point():
@@ -165,3 +165,22 @@ def test_plot_of_numbers_too_large_for_an_axis_is_refused_or_drawn_with_gaps(
     assert result.exit_code == code and said in result.stderr
     assert "internal error" not in result.stderr
     assert (tmp_path / "p.png").exists() == (code == 1)
+
+
+def test_a_line_is_broken_where_it_leaves_the_picture_at_one_edge_and_returns_at_the_other():
+    x = np.array([-0.2, -0.1, 0.1, 0.2, 0.3])
+    y = 1 / x  # -5, -10, 10, 5, 3.33: a pole between the second and the third point
+    assert list(jumps_across(y, (-6.0, 6.0))) == [1]
+    assert list(jumps_across(y, None)) == [] and list(jumps_across(-1 / x**2, (-6, 6))) == []
+    line_x, line_y = broken_at(x, y, [1])
+    np.testing.assert_array_equal(line_x, [-0.2, -0.1, 0.0, 0.1, 0.2, 0.3])
+    assert np.isnan(line_y[2]) and np.array_equal(np.delete(line_y, 2), y)
+
+
+def test_plot_says_where_it_breaks_the_line_at_a_pole_between_samples(tmp_path):
+    result = CliRunner().invoke(app, ["plot", "1/x", "--at", "x=linspace(-2,2,400)",
+                                      "-o", str(tmp_path / "p.svg")])
+    assert result.exit_code == 0
+    assert ("f = 1/x leaves the picture at one edge and comes back at the other between "
+            "x = -0.0050 … 0.0050") in result.stderr
+    assert "df/dx leaves" not in result.stderr  # −1/x² goes off the bottom on both sides

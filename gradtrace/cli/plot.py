@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..core.i18n import _
+from ..core.i18n import _, ngettext
 from .common import EXIT_PROBLEM, command_app, error_boundary, picture_words
 from .options import AtOption, ExpressionArgument, SeedOption, can_plot, check_picture
 
@@ -45,8 +45,8 @@ def plot(
     from ..expr.point import parse_assignments
     from ..core.errors import UsageError
     from ..narrate.numbers import fmt
-    from ..render.plots import (DRAWABLE, drawable, function_and_derivative, slope_drawn,
-                                y_window)
+    from ..render.plots import (DRAWABLE, drawable, function_and_derivative, jumps_across,
+                                slope_drawn, y_window)
 
     check_picture(output, "output")
     can_plot("output")
@@ -64,6 +64,19 @@ def plot(
         written = function_and_derivative(result, output)
     typer.echo(_("wrote {path}", path=written), err=True)
     window = y_window(drawable(result.value), slope_drawn(result))
+    for what, values in ((f"f = {result.expression}", drawable(result.value)),
+                         (f"df/d{result.input}", slope_drawn(result))):
+        jumps = jumps_across(values, window)
+        if len(jumps):
+            places = _(", ").join(f"{fmt(result.x[i])} … {fmt(result.x[i + 1])}"
+                                  for i in jumps[:3])
+            typer.echo(ngettext(
+                "{what} leaves the picture at one edge and comes back at the other between "
+                "{name} = {places} (a pole between two samples?): the line is broken there",
+                "{what} leaves the picture at one edge and comes back at the other several "
+                "times, first between {name} = {places} (poles between samples?): the line "
+                "is broken at each", len(jumps), what=what, name=result.input,
+                places=places), err=True)
     if window is not None:
         typer.echo(_("the y-axis shows {low} to {high}: a few values of f or df/d{name} lie "
                      "far outside and would flatten the rest of the curve (give a narrower "

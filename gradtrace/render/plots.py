@@ -238,6 +238,28 @@ def y_window(*series) -> tuple[float, float] | None:
     return float(low - margin), float(high + margin)
 
 
+def jumps_across(y, window) -> np.ndarray:
+    """Indices i where the line from point i to i + 1 leaves the picture at one edge and comes
+    back at the other (above `window` to below it, or below to above): a pole between two
+    samples (1/x, tan) that a line would draw as a false vertical stroke."""
+    if window is None or len(y) < 2:
+        return np.zeros(0, dtype=int)
+    low, high = window
+    y = np.asarray(y, dtype=float)
+    with np.errstate(invalid="ignore"):
+        above, below = y > high, y < low
+    return np.flatnonzero((above[:-1] & below[1:]) | (below[:-1] & above[1:]))
+
+
+def broken_at(x, y, indices):
+    """The line through (x, y) with a gap after each of `indices`."""
+    if not len(indices):
+        return x, y
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    where = np.asarray(indices) + 1
+    return np.insert(x, where, (x[where - 1] + x[where]) / 2), np.insert(y, where, np.nan)
+
+
 def slope_drawn(curve) -> np.ndarray:
     """The derivative as drawn: none where f itself is undefined (log x below 0: the rule 1/x
     is not), nor beyond what an axis can hold."""
@@ -250,14 +272,16 @@ def function_and_derivative(curve, path) -> Path:
     (`y_window`), and says so."""
     plt = pyplot(curve.expression)
     figure, axis = plt.subplots(figsize=(5.5, 3.6))
-    slope = slope_drawn(curve)
+    value, slope = drawable(curve.value), slope_drawn(curve)
+    window = y_window(value, slope)
     marker = "o" if curve.x.size == 1 else None  # a line through one point would not show
-    axis.plot(*thinned(curve.x, drawable(curve.value)), color="tab:green", marker=marker,
+    value_line = broken_at(curve.x, value, jumps_across(value, window))
+    slope_line = broken_at(curve.x, slope, jumps_across(slope, window))
+    axis.plot(*thinned(*value_line), color="tab:green", marker=marker,
               label=f"f = {curve.expression}")
-    axis.plot(*thinned(curve.x, slope), color="tab:red", linestyle="--", marker=marker,
+    axis.plot(*thinned(*slope_line), color="tab:red", linestyle="--", marker=marker,
               label=f"df/d{curve.input}")
     axis.axhline(0.0, color="#999999", linewidth=0.6)
-    window = y_window(drawable(curve.value), slope)
     if window is not None:
         axis.set_ylim(*window)
         axis.text(0.99, 0.01, _("y cut to {low} … {high}", low=f"{window[0]:.3g}",

@@ -400,6 +400,32 @@ def test_leaves_fed_by_one_array_get_gradients_of_their_own():
     np.testing.assert_array_equal(weights, [1.0, 2.0])
 
 
+def test_a_trace_keeps_the_data_and_buffers_it_read_when_they_change_in_place_later():
+    w = gradtrace.tensor(2.0, requires_grad=True)
+    data = gradtrace.tensor([1.0, 2.0])
+    trace = (w * data).sum().backward()  # read only after the changes below
+    with gradtrace.no_grad():
+        data -= 1.0
+    data.mul_(0.0)
+    data[0] = 77.0
+    norm = gradtrace.nn.BatchNorm1d(2)
+    norm.eval()
+    normed = norm(gradtrace.tensor([[1.0, -1.0], [3.0, 5.0]], requires_grad=True)).sum()
+    kept = normed.backward()
+    norm.train()
+    for _ in range(3):
+        norm(gradtrace.tensor([[4.0, 4.0], [6.0, 8.0]]))  # moves the running statistics
+    def constants(made):
+        return [list(np.atleast_1d(made.values[node.id])) for node in made.graph.nodes
+                if node.kind == "const"]
+
+    assert constants(trace) == [[1.0, 2.0]]
+    assert trace.value == 6.0 and trace.gradients == {"w": 3.0}
+    assert [0.0, 0.0] in constants(kept) and [1.0, 1.0] in constants(kept)  # as at the start
+    np.testing.assert_allclose(data.numpy(), [77.0, 0.0])
+    assert norm.running_mean.numpy()[0] > 0.0
+
+
 def test_a_trace_from_backward_pickles_and_copies_as_plain_data():
     import copy
     import pickle

@@ -183,6 +183,10 @@ def _update_running(x: np.ndarray, running_mean, running_var, momentum: float) -
     mean = x.mean(axis=axes)
     unbiased = x.var(axis=axes) * (count / max(count - 1, 1))
     for running, batch in ((running_mean, mean), (running_var, unbiased)):
+        if isinstance(running, Tensor) and running.held_by_trace():
+            # a trace still shows the statistics it read: the buffer gets an updated copy
+            running.value = running.value * (1.0 - momentum) + momentum * batch
+            continue
         array = running.value if isinstance(running, Tensor) else running
         array *= 1.0 - momentum
         array += momentum * batch

@@ -425,10 +425,11 @@ class Tensor(TorchMethods):
         gc.disable()  # what is built here holds no cycles: don't scan it over and over as it grows
         try:
             if _grad_enabled:
-                trace, leaves, retained = backward_trace(self, gradient, inputs, wrt)
+                trace, leaves, retained, constants = backward_trace(self, gradient, inputs, wrt)
             else:  # rules written with tensors (composites) record their own ops
                 with set_grad_enabled(True):
-                    trace, leaves, retained = backward_trace(self, gradient, inputs, wrt)
+                    trace, leaves, retained, constants = backward_trace(self, gradient, inputs,
+                                                                        wrt)
         finally:
             if collecting:
                 gc.enable()
@@ -446,6 +447,8 @@ class Tensor(TorchMethods):
         for tensor_, found in retained.items():
             if found is not None:
                 tensor_._accumulate(record_array(found), recorded, given)
+        for constant in constants:  # data and buffers changed in place later: a copy is
+            _hold(constant, recorded)  # changed, and the trace keeps what it read
         return trace
 
     def _accumulate(self, gradient: np.ndarray, recorded, given: set) -> None:

@@ -400,12 +400,14 @@ def test_leaves_fed_by_one_array_get_gradients_of_their_own():
     np.testing.assert_array_equal(weights, [1.0, 2.0])
 
 
-def test_a_trace_keeps_the_data_and_buffers_it_read_when_they_change_in_place_later():
+def test_a_trace_keeps_the_data_steps_and_buffers_it_read_when_they_change_in_place_later():
     w = gradtrace.tensor(2.0, requires_grad=True)
     data = gradtrace.tensor([1.0, 2.0])
-    trace = (w * data).sum().backward()  # read only after the changes below
+    scaled = w * data
+    trace = scaled.sum().backward()  # read only after the changes below
     with gradtrace.no_grad():
         data -= 1.0
+        scaled += 100.0  # an intermediate, outside the recording
     data.mul_(0.0)
     data[0] = 77.0
     norm = gradtrace.nn.BatchNorm1d(2)
@@ -420,6 +422,7 @@ def test_a_trace_keeps_the_data_and_buffers_it_read_when_they_change_in_place_la
                 if node.kind == "const"]
 
     assert constants(trace) == [[1.0, 2.0]]
+    np.testing.assert_array_equal(trace.values["scaled"], [2.0, 4.0])
     assert trace.value == 6.0 and trace.gradients == {"w": 3.0}
     assert [0.0, 0.0] in constants(kept) and [1.0, 1.0] in constants(kept)  # as at the start
     np.testing.assert_allclose(data.numpy(), [77.0, 0.0])

@@ -165,7 +165,7 @@ class Tensor(TorchMethods):
     # most tensors never need (_changed, _base, _retains, _number, _refusal) are left unset
     # until they are.
     __slots__ = ("_value", "name", "requires_grad", "_grad", "_op", "_first", "_second",
-                 "_others", "_attrs", "_trace", "_made", "_changed", "_base", "_retains", "_number",
+                 "_others", "_attrs", "_made", "_changed", "_base", "_retains", "_number",
                  "_scope", "_refusal")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = False):
@@ -181,7 +181,6 @@ class Tensor(TorchMethods):
         self._op, self._attrs = None, ()
         self._first = self._second = None
         self._others = ()
-        self._trace = None  # the live Traces that hold this tensor's array, see held_by_trace
         self._made = _clock
 
     # -- value, gradient, data -----------------------------------------------------------
@@ -359,8 +358,6 @@ class Tensor(TorchMethods):
         for slot in ("_value", "name", "requires_grad", "_grad", "_op", "_first", "_second",
                      "_others", "_attrs", "_made"):
             setattr(former, slot, getattr(self, slot))
-        former._trace = getattr(self, "_trace", None)
-        self._trace = None  # the traces hold the array `former` now has
         former._scope = getattr(self, "_scope", ())
         parents = tuple(former if p is self else p for p in result._parents)
         self._value, self.requires_grad, self._op, self._attrs = (
@@ -425,35 +422,36 @@ class Tensor(TorchMethods):
         gc.disable()  # what is built here holds no cycles: don't scan it over and over as it grows
         try:
             if _grad_enabled:
-                trace, leaves, retained, constants = backward_trace(self, gradient, inputs, wrt)
+                trace, leaves, retained, held = backward_trace(self, gradient, inputs, wrt)
             else:  # rules written with tensors (composites) record their own ops
                 with set_grad_enabled(True):
-                    trace, leaves, retained, constants = backward_trace(self, gradient, inputs,
-                                                                        wrt)
+                    trace, leaves, retained, held = backward_trace(self, gradient, inputs, wrt)
         finally:
             if collecting:
                 gc.enable()
-        recorded = weakref.ref(trace)
+        # the trace holds these arrays: while it lives, changing one in place (an optimiser's
+        # step, x -= 1, a module's buffer) changes a copy instead (held_by_trace)
+        held = dict(held)
         given: set = set()  # arrays made .grad by this call: each leaf gets its own
         for leaf, found in leaves.items():
             if found is not None:
                 if (leaf._grad is None and type(found) is np.ndarray
                         and found.dtype == leaf._value.dtype and _unshared(found, given)):
-                    leaf._grad = grad = _leaf(found)  # the first gradient, as it is
-                    grad._trace = [(recorded, id(found))]  # _hold, for a tensor just made
+                    leaf._grad = held_grad = _leaf(found)  # the first gradient, as it is
+                    held[held_grad] = found
                 else:
-                    leaf._accumulate(record_array(found), recorded, given)
-            _hold(leaf, recorded)
+                    leaf._accumulate(record_array(found), held, given)
         for tensor_, found in retained.items():
             if found is not None:
-                tensor_._accumulate(record_array(found), recorded, given)
-        for constant in constants:  # data and buffers changed in place later: a copy is
-            _hold(constant, recorded)  # changed, and the trace keeps what it read
+                tensor_._accumulate(record_array(found), held, given)
+        object.__setattr__(trace, "held_arrays", held)
+        key = id(trace)  # traces are not hashable (a frozen dataclass of dicts)
+        _live_traces[key] = weakref.ref(trace, lambda _gone, key=key: _live_traces.pop(key, None))
         return trace
 
-    def _accumulate(self, gradient: np.ndarray, recorded, given: set) -> None:
+    def _accumulate(self, gradient: np.ndarray, held: dict, given: set) -> None:
         """.grad += gradient, in this tensor's float type; the first gradient is the trace's
-        own array (unless another leaf has it, or it is a read-only view), marked as held so
+        own array (unless another leaf has it, or it is a read-only view), noted in `held` so
         that changing .grad in place copies it first."""
         if gradient.dtype != self._value.dtype:
             gradient = gradient.astype(self._value.dtype)
@@ -463,7 +461,7 @@ class Tensor(TorchMethods):
                 gradient = np.array(gradient)
                 given.add(id(gradient))
             self._grad = grad = _leaf(gradient)
-            _hold(grad, recorded)
+            held[grad] = gradient
         elif (grad.held_by_trace() or grad._value.shape != gradient.shape
               or not grad._value.flags.writeable):
             grad._value = grad._value + gradient  # the trace keeps the array it holds
@@ -473,12 +471,12 @@ class Tensor(TorchMethods):
     def held_by_trace(self) -> bool:
         """True while a Trace made by backward() that holds this very array is alive: an
         optimiser, or an in-place change, then writes a copy instead."""
-        held = getattr(self, "_trace", None)  # unset on tensors made by ops
-        if not held:
+        if not _live_traces:
             return False
-        mine = id(self._value)
-        for recorded, array in held:
-            if array == mine and recorded() is not None:
+        mine = self._value
+        for recorded in list(_live_traces.values()):
+            trace = recorded()
+            if trace is not None and trace.held_arrays.get(self) is mine:
                 return True
         return False
 
@@ -487,16 +485,7 @@ class Tensor(TorchMethods):
                                                    shape=tuple(self.shape))
 
 
-def _hold(tensor_: Tensor, recorded) -> None:
-    """Note that the trace `recorded` (a weak reference) holds the tensor's array now: a list
-    of every live trace, since a trace kept from an earlier step may hold the same array as the
-    latest (ids are safe: the array lives as long as a trace that holds it)."""
-    held = getattr(tensor_, "_trace", None)  # unset on tensors made by ops
-    entry = (recorded, id(tensor_._value))
-    if not held or (len(held) == 1 and held[0][0]() is None):  # a training loop's case
-        tensor_._trace = [entry]
-    else:
-        tensor_._trace = [pair for pair in held if pair[0]() is not None] + [entry]
+_live_traces: dict = {}  # id → weak reference of every trace from backward() still held
 
 
 def _unshared(gradient: np.ndarray, given: set) -> bool:
@@ -515,7 +504,7 @@ def _leaf(value: np.ndarray) -> Tensor:
     made = Tensor.__new__(Tensor)
     made._value, made.name, made.requires_grad, made._grad = value, None, False, None
     made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
-    made._trace, made._made = None, _clock
+    made._made = _clock
     return made
 
 

@@ -86,12 +86,11 @@ class Recording:
     result of a new op, a new .name).
 
     `steps` are (tensor, op, parents, attrs) in forward order, the form the backward pass walks
-    (core/backprop.py); `values` each tensor's array; `leaves` those that take a gradient,
-    `constants` the other tensors no op made (data, a module's buffers, numbers). The
+    (core/backprop.py); `values` each tensor's array; `leaves` those that take a gradient. The
     named Graph is built from it only when asked for (`named_graph`). `changed` is True when
     something was changed in place after one of its ops was recorded."""
 
-    __slots__ = ("order", "steps", "values", "leaves", "constants", "labels", "changed")
+    __slots__ = ("order", "steps", "values", "leaves", "labels", "changed")
 
     def __init__(self, output):
         # Every tensor that fed `output`, parents before children, left to right: a
@@ -101,7 +100,6 @@ class Recording:
         values: dict = {}
         steps: list = []
         leaves: list = []
-        constants: list = []
         labels: dict = {}
         clock = _tensor._clock
         changed = False
@@ -128,11 +126,8 @@ class Recording:
                     changed = changed or current._made != clock
                 elif current.requires_grad:
                     leaves.append(current)
-                else:
-                    constants.append(current)
         self.order, self.values, self.steps, self.leaves, self.labels, self.changed = (
             order, values, steps, leaves, labels, changed)
-        self.constants = constants
 
     def named_graph(self, names: dict):
         """(Graph, node id of each tensor, name of each leaf): leaves and named steps called by
@@ -164,7 +159,7 @@ class Recording:
 
 def backward_trace(output, gradient, inputs, wrt):
     """(trace, gradient of each leaf traced, gradient of each tensor that retains its grad,
-    the constants the trace holds) of backward(). The pass runs over the recorded tensors themselves; the Trace names them and
+    the array each recorded tensor held) of backward(). The pass runs over the recorded tensors themselves; the Trace names them and
     builds its graph the first time it is read, since a training loop makes a trace every step
     and reads few of them."""
     Tensor = _tensor.Tensor
@@ -208,7 +203,7 @@ def backward_trace(output, gradient, inputs, wrt):
     trace = DeferredTrace(build, grad_output=gradient)
     retained = {t: grads.get(t) for t in recording.order if getattr(t, "_retains", False)
                 and t._op is not None} if _tensor._retaining else {}
-    return trace, {leaf: grads.get(leaf) for leaf in traced}, retained, recording.constants
+    return trace, {leaf: grads.get(leaf) for leaf in traced}, retained, recording.values
 
 
 def _chosen_inputs(inputs, Tensor) -> set:

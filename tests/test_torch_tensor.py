@@ -7,6 +7,7 @@ central differences (gradcheck) and the rules against hand-worked numbers.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import OrderedDict
 
@@ -492,6 +493,23 @@ def test_backward_refuses_inputs_it_cannot_trace(call, error, says):
     with pytest.raises(error) as caught:
         call(z, h)
     assert says in str(caught.value)
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("make", [
+    lambda: gradtrace.zeros("a"), lambda: gradtrace.ones(2, "b"), lambda: gradtrace.randn("x"),
+    lambda: gradtrace.rand(2, "x"), lambda: gradtrace.zeros(size=("a", 2)),
+])
+def test_a_size_that_is_not_a_number_is_named(make):
+    with pytest.raises(ValueError, match=r"a size must be a whole number ≥ 0, not '[abx]'"):
+        make()
+
+
+@pytest.mark.parametrize("weights, shown", [("abc", "'abc'"), ([1.0, None], "[1.0, None]")])
+def test_backward_gradient_must_be_numbers(weights, shown):
+    x = gradtrace.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"takes numbers .* not " + re.escape(shown)):
+        (x * 2.0).backward(gradient=weights)
     assert x.grad is None
 
 

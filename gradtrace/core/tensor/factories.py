@@ -70,12 +70,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _new_sizes(shape) -> tuple[int, ...]:
     """The sizes of a new tensor, checked before anything is allocated: whole numbers ≥ 0
     whose product fits the element budget (gradtrace.core.budget)."""
-    sizes = _sizes(shape)
     for given in (shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list))
                   else shape):
         if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 0:
             raise ValueError(_("a size must be a whole number ≥ 0, not {given}",
                                given=repr(given)))
+    sizes = _sizes(shape)
     _check_count(math.prod(sizes), sizes)
     return sizes
 

@@ -174,6 +174,9 @@ def backward_trace(output, gradient, inputs, wrt):
         traced = _leaves_named(traced, wrt, names_of_tensors(variables), recording.labels)
     if gradient is not None:
         gradient = np.asarray(gradient._value if isinstance(gradient, Tensor) else gradient)
+        if gradient.dtype.kind not in "biuf":
+            raise TypeError(_("backward(gradient=...) takes numbers (a tensor, or an array or "
+                              "list of numbers), not {given}", given=repr(gradient.tolist())))
         if gradient.shape != output._value.shape and gradient.size != 1:
             raise PyTorchError(f"Mismatch in shape: grad_output[0] has a shape of "
                                f"{list(gradient.shape)} and output[0] has a shape of "

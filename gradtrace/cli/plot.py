@@ -45,8 +45,7 @@ def plot(
     from ..expr.point import parse_assignments
     from ..core.errors import UsageError
     from ..narrate.numbers import fmt
-    from ..render.plots import (DRAWABLE, drawable, function_and_derivative, jumps_across,
-                                slope_drawn, y_window)
+    from ..render.plots import DRAWABLE, curve_lines, function_and_derivative
 
     check_picture(output, "output")
     can_plot("output")
@@ -60,13 +59,12 @@ def plot(
         raise UsageError(_("{name} reaches {value}: a picture's axis holds numbers up to about "
                            "{limit}; give a range within that", name=result.input,
                            value=fmt(widest), limit=fmt(DRAWABLE)), "at")
+    lines = curve_lines(result)
     with picture_words():
-        written = function_and_derivative(result, output)
+        written = function_and_derivative(result, output, lines)
     typer.echo(_("wrote {path}", path=written), err=True)
-    window = y_window(drawable(result.value), slope_drawn(result))
-    for what, values in ((f"f = {result.expression}", drawable(result.value)),
-                         (f"df/d{result.input}", slope_drawn(result))):
-        jumps = jumps_across(values, window)
+    labels = (f"f = {result.expression}", f"df/d{result.input}")
+    for what, jumps in zip(labels, (lines.value_breaks, lines.slope_breaks)):
         if len(jumps):
             places = _(", ").join(f"{fmt(result.x[i])} … {fmt(result.x[i + 1])}"
                                   for i in jumps[:3])
@@ -77,19 +75,18 @@ def plot(
                 "times, first between {name} = {places} (poles between samples?): the line "
                 "is broken at each", len(jumps), what=what, name=result.input,
                 places=places), err=True)
-    if window is not None:
+    if lines.window is not None:
+        low, high = lines.window
         typer.echo(_("the y-axis shows {low} to {high}: a few values of f or df/d{name} lie "
                      "far outside and would flatten the rest of the curve (give a narrower "
-                     "--at range to see them)", low=f"{window[0]:.3g}", high=f"{window[1]:.3g}",
+                     "--at range to see them)", low=f"{low:.3g}", high=f"{high:.3g}",
                      name=result.input), err=True)
-    gaps = [_gap(what, values, result) for what, values in (
-        (f"f = {result.expression}", result.value),
-        (f"df/d{result.input}", np.where(np.isnan(result.value), 0.0, result.derivative)))]
-    gaps = [gap for gap in gaps if gap] + [gap for gap in (
-        _too_large(what, values, result, DRAWABLE) for what, values in (
-            (f"f = {result.expression}", result.value),
-            (f"df/d{result.input}", np.where(np.isnan(result.value), 0.0, result.derivative))))
-        if gap]
+    # the slope is not looked at where f itself is undefined
+    series = tuple(zip(labels, (result.value,
+                                np.where(np.isnan(result.value), 0.0, result.derivative))))
+    gaps = [_gap(what, values, result) for what, values in series]
+    gaps += [_too_large(what, values, result, DRAWABLE) for what, values in series]
+    gaps = [gap for gap in gaps if gap]
     if gaps:
         for gap in gaps:
             typer.echo(gap, err=True)
@@ -100,18 +97,14 @@ def _gap(what: str, values, result) -> str:
     """Where `values` are not finite, in a line (the picture leaves a gap there), or ""."""
     import numpy as np
 
-    from ..narrate.numbers import fmt
-
-    bad = ~np.isfinite(values)
-    if not bad.any():
+    count, low, high = _span(result, ~np.isfinite(values))
+    if not count:
         return ""
-    where = result.x[bad]
-    low, high = fmt(where.min()), fmt(where.max())
     if low == high:
         return _("{what} is not finite at {name} = {at}; the picture leaves a gap there",
                  what=what, name=result.input, at=low)
     return _("{what} is not finite at {count} of {total} points ({name} from {low} to {high}); "
-             "the picture leaves a gap there", what=what, count=int(bad.sum()),
+             "the picture leaves a gap there", what=what, count=count,
              total=values.size, name=result.input, low=low, high=high)
 
 
@@ -122,11 +115,20 @@ def _too_large(what: str, values, result, limit: float) -> str:
     from ..narrate.numbers import fmt
 
     with np.errstate(invalid="ignore"):
-        large = np.isfinite(values) & (np.abs(values) > limit)
-    if not large.any():
+        count, low, high = _span(result, np.isfinite(values) & (np.abs(values) > limit))
+    if not count:
         return ""
-    where = result.x[large]
     return _("{what} is beyond ±{limit} at {count} of {total} points ({name} from {low} to "
              "{high}); the picture leaves a gap there", what=what, limit=fmt(limit),
-             count=int(large.sum()), total=values.size, name=result.input,
-             low=fmt(where.min()), high=fmt(where.max()))
+             count=count, total=values.size, name=result.input, low=low, high=high)
+
+
+def _span(result, where) -> tuple[int, str, str]:
+    """How many points `where` marks, and the first and last of them along the input."""
+    from ..narrate.numbers import fmt
+
+    count = int(where.sum())
+    if not count:
+        return 0, "", ""
+    marked = result.x[where]
+    return count, fmt(marked.min()), fmt(marked.max())

@@ -21,7 +21,7 @@ from .errors import UsageError
 from .i18n import N_, _, data
 from .graph import Graph, Node
 from .registry import REGISTRY, fill
-from .trace import GradientFlow, Trace
+from .trace import Trace, new_flow
 
 
 def evaluate(graph: Graph, at: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -193,7 +193,7 @@ def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
     with np.errstate(all="ignore"):
         grads, flows = backward_pass(graph.steps, graph.output, values,
                                      needs_gradient(graph, wrt), grad_output)
-    flows = tuple([_new_flow(GradientFlow, flow) for flow in flows])
+    flows = tuple([new_flow(flow) for flow in flows])
     if grad_output is not None:
         grad_output = np.broadcast_to(np.asarray(grad_output, dtype=np.float64),
                                       np.shape(values[graph.output]))
@@ -211,9 +211,6 @@ def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:
                                  needs_gradient(graph, wrt), seed, keep_flows=False)
     return {name: np.asarray(grads[name]) if name in grads
             else np.zeros(np.shape(values[name])) for name in wrt}
-
-
-_new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
 
 
 def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows: bool = True):

@@ -48,12 +48,6 @@ def leave_known(tokens: tuple) -> None:
 calling_modules = _modules.get  # (module, path) of each module running, outermost first
 
 
-def calling_module():
-    """(module, its path) of the innermost module running, or None outside every module."""
-    modules = _modules.get()
-    return modules[-1] if modules else None
-
-
 def inner_path(name: str) -> str:
     """`name` under the current scope's path: "net.attention" inside "net"."""
     stack = _scope.get()

@@ -6,6 +6,7 @@ Renderers and checkers read a `Trace` and nothing else. Values are numpy arrays 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import NamedTuple
@@ -61,6 +62,10 @@ class GradientFlow(NamedTuple):
     index: int
     downstream: np.ndarray
     total: np.ndarray
+
+
+new_flow = functools.partial(tuple.__new__, GradientFlow)  # GradientFlow(...) without its
+# Python-level __new__: one is made for every edge of a traced graph
 
 
 class GradientCheck(NamedTuple):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -266,22 +267,39 @@ def slope_drawn(curve) -> np.ndarray:
     return drawable(np.where(np.isnan(curve.value), np.nan, curve.derivative))
 
 
-def function_and_derivative(curve, path) -> Path:
-    """f and its derivative over a range, on one pair of axes (as d2l draws relu, sigmoid and
-    tanh with their gradients); the y-axis leaves out far values that would flatten the rest
-    (`y_window`), and says so."""
-    plt = pyplot(curve.expression)
-    figure, axis = plt.subplots(figsize=(5.5, 3.6))
+class CurveLines(NamedTuple):
+    """What `function_and_derivative` draws: f and its slope with gaps where they cannot be
+    drawn, the y-axis window (None: every value fits), and after which points each line is
+    broken because it leaves the picture at one edge and comes back at the other."""
+
+    value: np.ndarray
+    slope: np.ndarray
+    window: tuple[float, float] | None
+    value_breaks: np.ndarray
+    slope_breaks: np.ndarray
+
+
+def curve_lines(curve) -> CurveLines:
     value, slope = drawable(curve.value), slope_drawn(curve)
     window = y_window(value, slope)
+    return CurveLines(value, slope, window, jumps_across(value, window),
+                      jumps_across(slope, window))
+
+
+def function_and_derivative(curve, path, lines: CurveLines | None = None) -> Path:
+    """f and its derivative over a range, on one pair of axes (as d2l draws relu, sigmoid and
+    tanh with their gradients); the y-axis leaves out far values that would flatten the rest
+    (`y_window`), and says so. `lines`: curve_lines(curve), when the caller made it already."""
+    lines = curve_lines(curve) if lines is None else lines
+    plt = pyplot(curve.expression)
+    figure, axis = plt.subplots(figsize=(5.5, 3.6))
     marker = "o" if curve.x.size == 1 else None  # a line through one point would not show
-    value_line = broken_at(curve.x, value, jumps_across(value, window))
-    slope_line = broken_at(curve.x, slope, jumps_across(slope, window))
-    axis.plot(*thinned(*value_line), color="tab:green", marker=marker,
-              label=f"f = {curve.expression}")
-    axis.plot(*thinned(*slope_line), color="tab:red", linestyle="--", marker=marker,
-              label=f"df/d{curve.input}")
+    axis.plot(*thinned(*broken_at(curve.x, lines.value, lines.value_breaks)), color="tab:green",
+              marker=marker, label=f"f = {curve.expression}")
+    axis.plot(*thinned(*broken_at(curve.x, lines.slope, lines.slope_breaks)), color="tab:red",
+              linestyle="--", marker=marker, label=f"df/d{curve.input}")
     axis.axhline(0.0, color="#999999", linewidth=0.6)
+    window = lines.window
     if window is not None:
         axis.set_ylim(*window)
         axis.text(0.99, 0.01, _("y cut to {low} … {high}", low=f"{window[0]:.3g}",

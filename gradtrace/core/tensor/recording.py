@@ -25,13 +25,12 @@ import numpy as np
 from ..arrays import quiet_end, quiet_start
 from ..backprop import backward_pass, needing, reaching
 from ..graph import GraphBuilder
-from ..trace import DeferredTrace, GradientFlow
+from ..trace import DeferredTrace, new_flow
 from ..i18n import _, ngettext
 from . import base as _tensor  # base imports this module: read its names at call time
 from .errors import DiffersFromPyTorch, PyTorchError
 
 _CALLER_FRAMES = 8  # frames of user code searched for variable names
-_new_flow = tuple.__new__  # a NamedTuple made without its Python-level __new__
 
 
 def _check_unchanged(order: list) -> None:
@@ -198,8 +197,7 @@ def backward_trace(output, gradient, inputs, wrt):
         graph, ids, leaf_names = recording.named_graph(names_of_tensors(variables))
         values = {ids[t]: value for t, value in recording.values.items()}
         node_grads = {ids[t]: grad for t, grad in grads.items()}
-        named_flows = tuple([_new_flow(GradientFlow, (ids[node], ids[source], index, sent,
-                                                      total))
+        named_flows = tuple([new_flow((ids[node], ids[source], index, sent, total))
                              for node, source, index, sent, total in flows])
         return graph, values, node_grads, named_flows, tuple([leaf_names[t] for t in traced])
 

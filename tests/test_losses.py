@@ -413,3 +413,29 @@ def test_an_ignore_index_absent_from_the_targets_changes_nothing():
         assert loss.item() == pytest.approx(expected, rel=1e-12)
     with pytest.raises(IndexError, match="Target 3 is out of bounds"):
         gradtrace.nn.functional.cross_entropy(z, np.array([3, 0]))
+
+
+@pytest.mark.parametrize("reduction, scale", [("mean", 1 / 6), ("sum", 1.0)])
+def test_cross_entropy_gradient_from_its_kept_forward_is_softmax_minus_onehot(reduction,
+                                                                              scale):
+    # the Python API reuses the forward's exponentials in backward (Op.forward_keeping); the
+    # expected gradient is written out here: (softmax(z) − onehot(t)) · scale
+    logits = np.array([[2.0, -1.0, 0.5], [0.0, 0.0, 0.0], [-3.0, 4.0, 1.0],
+                       [1e3, 0.0, -1e3], [5.0, 5.0, -5.0], [0.1, 0.2, 0.3]])
+    labels = np.array([0, 2, 1, 2, 1, 0])
+    z = gradtrace.tensor(logits, requires_grad=True)
+    gradtrace.nn.functional.cross_entropy(z, labels, reduction=reduction).backward()
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected = (exp / exp.sum(axis=1, keepdims=True) - np.eye(3)[labels]) * scale
+    np.testing.assert_allclose(z.grad.value, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_kept_forward_follows_the_tensor_through_in_place_rebinding():
+    # z += 0 makes z the result of a new op: the loss recorded before must still use its own
+    # forward (the version check refuses it, as PyTorch does), never another op's kept values
+    z = gradtrace.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    h = z * 1.0
+    loss = gradtrace.nn.functional.cross_entropy(h, np.array([1]))
+    h += 1.0
+    with pytest.raises(Exception, match="modified by an inplace operation"):
+        loss.backward()

@@ -5,6 +5,7 @@ its attributes); an elementwise op's formulas are local derivatives.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from gradtrace.core.registry import attribute_texts
@@ -23,3 +24,48 @@ def test_formulas_use_only_the_op_inputs_output_upstream_and_attributes(name):
     op.pattern.format(**names, **attribute_texts(()))
     if op.elementwise:
         assert not any("{g}" in formula for formula in op.formulas), "local derivatives only"
+
+
+KEEPING = sorted(name for name, op in REGISTRY.items() if op.forward_keeping is not None)
+
+
+def test_cross_entropy_keeps_what_its_vjp_reuses():
+    assert "cross_entropy" in KEEPING
+
+
+def _keeping_cases(rng):
+    """(logits, target, attrs) for a loss over a class axis: class indices and one-hot rows,
+    one row (C,) and a batch (N, C), each reduction, values far apart (exp underflows)."""
+    for shape in ((5,), (4, 3), (64, 10)):
+        logits = (rng.standard_normal(shape) * 30).astype(np.float32)
+        classes = rng.integers(0, shape[-1], shape[:-1])
+        one_hot = np.eye(shape[-1], dtype=np.float32)[classes]
+        for target in (classes, one_hot):
+            for reduction in REGISTRY["cross_entropy"].choices["reduction"]:
+                yield logits, target, {"reduction": reduction}
+
+
+@pytest.mark.parametrize("name", KEEPING)
+def test_a_kept_forward_gives_the_same_value_and_gradient_as_recomputing(name):
+    op = REGISTRY[name]
+    for logits, target, attrs in _keeping_cases(np.random.default_rng(0)):
+        value = op.forward(logits, target, **attrs)
+        kept_value, kept = op.forward_keeping(logits, target, **attrs)
+        np.testing.assert_array_equal(kept_value, value)
+        upstream = np.ones(np.shape(value), dtype=np.float32)
+        again = op.vjp_rule(upstream, (logits, target), value, (True, False), **attrs)
+        reused = op.vjp_rule(upstream, (logits, target), value, (True, False), kept=kept,
+                             **attrs)
+        np.testing.assert_array_equal(reused[0], again[0])
+        assert reused[0].dtype == logits.dtype
+
+
+def test_forward_keeping_without_a_vjp_rule_is_refused():
+    from gradtrace.core.registry import Op, register
+
+    with pytest.raises(ValueError, match="forward_keeping goes with a forward and a vjp_rule"):
+        register(Op(name="kept_without_rule", arity=1, usage="k(a)", pattern="k({a})",
+                    symbol="k", description="", forward=np.negative,
+                    partials=(lambda a, out: -np.ones_like(a),),
+                    forward_keeping=lambda a: (np.negative(a), None)))
+    assert "kept_without_rule" not in REGISTRY

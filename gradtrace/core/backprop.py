@@ -213,12 +213,14 @@ def vjp_pass(graph: Graph, values: dict, seed, wrt) -> dict[str, np.ndarray]:
             else np.zeros(np.shape(values[name])) for name in wrt}
 
 
-def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows: bool = True):
+def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows: bool = True,
+                  kept: dict | None = None):
     """Reverse mode over a graph's `steps` (see `needing`) from `output_key`: each op's VJP,
     summed back over broadcast axes, added up where a node feeds several ops. `seed` is the
     output's gradient (ones by default). Returns every needed key's gradient and, with
     `keep_flows`, the flow along each edge in the order sent, as the plain tuples a
-    GradientFlow is made from.
+    GradientFlow is made from. `kept` holds, by key, what an op's forward kept for its VJP
+    (Op.forward_keeping), given to the rule as kept=.
 
     This loop runs once per op of a network written op by op on scalars, hence its plainness,
     and 0-d values are worked on as numpy scalars: their arithmetic is several times faster
@@ -248,7 +250,11 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
             first = inputs[0].dtype
             for x in inputs:  # one float type throughout is the common case: nothing to match
                 if x.dtype is not first:
-                    inputs = same_width(inputs)
+                    # only a 0-d input changes type (class indices beside logits do not)
+                    for y in inputs:
+                        if y.ndim == 0:
+                            inputs = same_width(inputs)
+                            break
                     break
         flags = op.differentiable
         if flags is None:
@@ -258,6 +264,8 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
         rule = op.vjp_rule
         if rule is None:
             vjps = op.vjp(upstream, inputs, values[key], wanted, dict(attrs) if attrs else None)
+        elif kept and key in kept:
+            vjps = rule(upstream, inputs, values[key], wanted, kept=kept[key], **dict(attrs))
         elif attrs:
             vjps = rule(upstream, inputs, values[key], wanted, **dict(attrs))
         else:

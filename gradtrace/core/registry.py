@@ -8,6 +8,9 @@ Each `Op` carries what every other part of gradtrace needs to know about it:
 - `vjp_rule` / `jvp_rule`: the vector-Jacobian and Jacobian-vector products, given directly by
   ops that are not elementwise (matmul, sum, softmax...) and by elementwise ops that have a
   faster way than upstream × local;
+- `forward_keeping`: optional, the forward that also returns what its `vjp_rule` can reuse
+  (`(out, kept)`; cross-entropy keeps its softmax's exponentials): the engine passes `kept=`
+  to the VJP of an op recorded that way, and the rule recomputes it when not given;
 - `composite`: the op written with other ops, `composite(F, *inputs, **attrs)`, where `F` holds
   the ops by the names users call them (F.exp, F.relu...). An op with a composite and no
   `forward` needs no rules of its own: its forward, VJP, JVP, local derivative and SymPy form
@@ -74,6 +77,7 @@ class Op(NamedTuple):
     callable_by_name: bool = False  # written as name(...) in expressions
     commutative: bool = False
     vjp_rule: Callable | None = None  # (upstream, inputs, out, needed, **attrs) -> grads
+    forward_keeping: Callable | None = None  # (*inputs, **attrs) -> (out, kept for vjp_rule)
     jvp_rule: Callable | None = None  # (tangents, inputs, out, **attrs) -> output tangent
     attrs: Mapping[str, object] = NO_ATTRIBUTES  # static attributes and their defaults
     choices: Mapping[str, tuple] = NO_ATTRIBUTES  # the values a word attribute may take
@@ -190,6 +194,9 @@ def register(op: Op) -> Op:
             op.vjp_rule is None or op.jvp_rule is None):
         raise ValueError(f"op {op.name!r}: an op with neither partials nor a composite needs "
                          "VJP and JVP rules")
+    if op.forward_keeping is not None and (op.forward is None or op.vjp_rule is None):
+        raise ValueError(f"op {op.name!r}: forward_keeping goes with a forward and a vjp_rule "
+                         "(which takes what it keeps as kept=)")
     REGISTRY[op.name] = op
     return op
 

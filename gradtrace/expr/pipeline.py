@@ -17,7 +17,7 @@ from ..core.errors import ParseError, UsageError
 from ..core.i18n import _, join_list
 from ..core.graph import Graph
 from ..ops import REGISTRY
-from .point import check_seed, parse_wrt, resolve_point
+from .point import check_seed, given_value, parse_wrt, resolve_point
 from .to_graph import graph_from_text
 
 # Each command imports what only its own pipeline needs when it runs (checks, Jacobians, forward
@@ -239,24 +239,40 @@ def parse_claims(texts, graph: Graph) -> list:
     return claims
 
 
-def check_at_random_points(expression: str, samples: int, seed: int = 0, low: float = -2.0,
-                           high: float = 2.0, fixed: dict | None = None, wrt=None, claims=(),
-                           fuse: bool = False, progress=None):
+MAX_SAMPLES = 100_000  # as `gradtrace check --samples`
+
+
+def check_at_random_points(expression: str, samples: int = 20, seed: int = 0,
+                           low: float = -2.0, high: float = 2.0, fixed: dict | None = None,
+                           wrt=None, claims=(), fuse: bool = False, progress=None):
     """Trace and check `expression` at `samples` random points (inputs uniform in [low, high],
-    except those in `fixed`), and each claimed gradient formula at the same points (a
-    SamplingReport)."""
+    except those in `fixed`, {name: value} as `at` takes), and each claimed gradient formula
+    ("x=2*x", or a list of them) at the same points (a SamplingReport)."""
     from ..checks.random_points import check_graph_at_random_points
 
     check_seed(seed)
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or not (
+            1 <= samples <= MAX_SAMPLES):
+        raise UsageError(_("a whole number of points from 1 to {most}, not {given}",
+                           most=MAX_SAMPLES, given=repr(samples)), "samples")
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, bool) or not isinstance(bound, (int, float, np.integer,
+                                                             np.floating)):
+            raise UsageError(_("a number, not {given}", given=repr(bound)), name)
+    claims = (claims,) if isinstance(claims, str) else claims
+    if not isinstance(claims, (list, tuple)) or not all(isinstance(c, str) for c in claims):
+        raise UsageError(_("a claim NAME=FORMULA (text) or a list of them, not {given}",
+                           given=repr(claims)), "claims")
     fixed = dict(fixed or {})
     graph = build_graph(expression, fuse, fixed)
     unknown = [name for name in fixed if name not in graph.inputs]
     if unknown:
         raise UsageError(_("{names} not in the expression (its inputs: {inputs})",
                            names=", ".join(unknown), inputs=", ".join(graph.inputs)), "at")
+    fixed = {name: given_value(name, value, seed) for name, value in fixed.items()}
     return check_graph_at_random_points(
-        graph, samples, seed, low, high, {k: np.asarray(v) for k, v in fixed.items()},
-        _wrt_names(wrt, graph), parse_claims(claims, graph), progress)
+        graph, int(samples), seed, low, high, fixed, _wrt_names(wrt, graph),
+        parse_claims(claims, graph), progress)
 
 
 class Curve(NamedTuple):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 import zlib
 
 import numpy as np
 
 from ..core.budget import over_budget
-from ..core.errors import ParseError, UsageError
+from ..core.errors import ParseError, UsageError, clip_runs
 from ..core.i18n import _, ngettext
 from ..core.graph import Graph
 from .parse import number_lost, tokenize
@@ -265,11 +266,28 @@ def resolve_point(graph: Graph, given: dict, seed: int = 0):
     values, defaults = {}, []
     for name in graph.inputs:
         if name in given:
-            values[name] = np.asarray(given[name], dtype=np.float64)
+            values[name] = given_value(name, given[name], seed)
         else:
             values[name] = np.asarray(default_value(name, seed))
             defaults.append(name)
     return values, tuple(defaults)
+
+
+def given_value(name: str, value, seed: int = 0) -> np.ndarray:
+    """A value given for `name` in the Python API's `at`, as float64: a number, a nested list
+    of numbers, an array or tensor of numbers, or text read as --at reads it ("[1, 2]",
+    "randn(3)"). Anything else is refused, where numpy would read None as nan."""
+    if isinstance(value, str):
+        return parse_value(value, seed, name)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):  # rows of different lengths
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        raise UsageError(_("{name}: {value} is not a number or an array of numbers (a nested "
+                           "list with rows of one length, a numpy array or a tensor)",
+                           name=name, value=clip_runs(reprlib.repr(value))), "at")
+    return array.astype(np.float64)
 
 
 def parse_wrt(text: str | None, graph: Graph) -> tuple[str, ...] | None:

@@ -193,23 +193,36 @@ def _per_row(g, reduction: str, logits):
 # -- cross_entropy: −log softmax(z)[t] per row, of logits ---------------------------------------
 
 def _cross_entropy(logits, target, reduction="mean"):
+    return _cross_entropy_keeping(logits, target, reduction)[0]
+
+
+def _cross_entropy_keeping(logits, target, reduction="mean"):
+    """(loss, kept): with class indices, kept is each row's exp(z − max z) and their sum,
+    from which the VJP's softmax is one division (None for one-hot rows)."""
     _with_class_axis(logits, "cross_entropy", "logits")
     indices = _class_indices(logits, target, "cross_entropy")
     if indices is None:
-        return reduce(_row_terms(log_softmax(logits), target, "cross_entropy"), reduction)
+        return reduce(_row_terms(log_softmax(logits), target, "cross_entropy"), reduction), None
     # with class indices, log softmax is needed only where each row's class is: log Σ exp(s)
     # − s[t] per row of s = z − max z (the same numbers as −log_softmax(z)[t])
     rows = logits.reshape(-1, logits.shape[-1])
     shifted = rows - np.maximum.reduce(rows, axis=1, keepdims=True)
-    log_total = np.log(np.add.reduce(np.exp(shifted), axis=1))
-    terms = log_total - shifted[np.arange(rows.shape[0]), indices.ravel()]
-    return reduce(terms.reshape(logits.shape[:-1]), reduction)
+    terms = -shifted[np.arange(rows.shape[0]), indices.ravel()]
+    exp = np.exp(shifted, out=shifted)
+    total = np.add.reduce(exp, axis=1, keepdims=True)
+    terms += np.log(total[:, 0])
+    return reduce(terms.reshape(logits.shape[:-1]), reduction), (exp, total)
 
 
-def _softmax_minus_target(logits, target):
+def _softmax_minus_target(logits, target, kept=None):
     """softmax(z)·Σt − t, the gradient of −Σ t·log softmax(z) (softmax − onehot for one-hot
-    rows and class indices, where only one number per row changes: no one-hot rows built)."""
-    probs = softmax(logits)
+    rows and class indices, where only one number per row changes: no one-hot rows built).
+    `kept` is the forward's (exp(z − max z), row sums), with class indices."""
+    if kept is None:
+        probs = softmax(logits)
+    else:
+        exp, total = kept
+        probs = np.divide(exp, total).reshape(logits.shape)
     indices = _known_indices(logits, target)
     if indices is None:
         probs *= _target_mass(logits, target, "cross_entropy")
@@ -220,11 +233,11 @@ def _softmax_minus_target(logits, target):
     return probs
 
 
-def _cross_entropy_vjp(g, inputs, out, needed, reduction="mean"):
+def _cross_entropy_vjp(g, inputs, out, needed, reduction="mean", kept=None):
     if not needed[0]:
         return None, None
     logits, target = inputs
-    grad = _softmax_minus_target(logits, target)
+    grad = _softmax_minus_target(logits, target, kept)
     grad *= _per_row(g, reduction, logits)  # grad is fresh: scale it in place
     return grad, None
 
@@ -249,6 +262,7 @@ register(Op(
     pattern="cross_entropy({a}, {b}{attrs})", symbol="CE", forward=_cross_entropy,
     partials=None, formulas=("{g} · (softmax({a}) − onehot({b})) / N", DATA),
     sympy_array_rule=_cross_entropy_sympy, vjp_rule=_cross_entropy_vjp,
+    forward_keeping=_cross_entropy_keeping,
     jvp_rule=_cross_entropy_jvp, attrs={"reduction": "mean"}, choices={"reduction": REDUCTIONS},
     differentiable=(True, False), index_inputs=(1,), callable_by_name=True,
     description=N_("softmax cross-entropy of logits (it applies softmax itself): −log "

@@ -163,10 +163,10 @@ class Tensor(TorchMethods):
     # The inputs sit in slots of their own, not in a tuple: one object fewer per op for the
     # garbage collector to sweep while a network runs op by op (see `_parents`). Slots that
     # most tensors never need (_changed, _base, _retains, _number, _refusal) are left unset
-    # until they are.
-    __slots__ = ("_value", "name", "requires_grad", "_grad", "_op", "_first", "_second",
+    # until they are. _kept: what an op's forward kept for its VJP (Op.forward_keeping).
+    __slots__ = ("_value", "_name", "requires_grad", "_grad", "_op", "_first", "_second",
                  "_others", "_attrs", "_made", "_changed", "_base", "_retains", "_number",
-                 "_scope", "_refusal")
+                 "_scope", "_refusal", "_kept")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = False):
         """A leaf holding `value` (its float type kept; integers become float64). Tensors
@@ -182,6 +182,16 @@ class Tensor(TorchMethods):
         self._first = self._second = None
         self._others = ()
         self._made = _clock
+
+    @property
+    def name(self) -> str | None:
+        """What the trace and its pictures call this tensor (None: the variable holding it,
+        else t1, h1...)."""
+        return self._name
+
+    @name.setter
+    def name(self, name) -> None:
+        self._name = checked_name(name)
 
     # -- value, gradient, data -----------------------------------------------------------
     @property
@@ -261,11 +271,13 @@ class Tensor(TorchMethods):
         else:
             if first.kind != "f":
                 parents, inputs = _promoted(op_name, parents, inputs)
-        forward = op.forward
+        forward, kept = op.forward, None
         quiet = quiet_start()  # no floating-point warnings: the trace reports inf and nan
         try:
             if forward is None:  # an op written with others: its composite computes it
                 value = op.evaluate(inputs, dict(attrs))
+            elif op.forward_keeping is not None and _grad_enabled:  # for its VJP to reuse
+                value, kept = op.forward_keeping(*inputs, **dict(attrs))
             else:
                 value = forward(*inputs, **dict(attrs)) if attrs else forward(*inputs)
         except ValueError as error:  # shapes that do not fit: PyTorch's sentence for it
@@ -276,7 +288,7 @@ class Tensor(TorchMethods):
         finally:
             quiet_end(quiet)
         made = Tensor.__new__(Tensor)
-        made.name, made._grad, made._made = None, None, _clock
+        made._name, made._grad, made._made = None, None, _clock
         if _grad_enabled:
             for parent in parents:
                 if parent.requires_grad:
@@ -287,6 +299,7 @@ class Tensor(TorchMethods):
                     made._scope = _scopes.current()  # the module making it, for pictures
                     made._second = parents[1] if len(parents) > 1 else None
                     made._others = parents[2:]
+                    made._kept = kept
                     return made
         # no gradient needed: a plain value, in the type the inputs call for
         value = np.asarray(value)
@@ -355,17 +368,19 @@ class Tensor(TorchMethods):
         """Make this tensor the recorded `result` of an op that read it: what it was before
         moves to a new tensor, which the op now reads."""
         former = Tensor.__new__(Tensor)
-        for slot in ("_value", "name", "requires_grad", "_grad", "_op", "_first", "_second",
+        for slot in ("_value", "_name", "requires_grad", "_grad", "_op", "_first", "_second",
                      "_others", "_attrs", "_made"):
             setattr(former, slot, getattr(self, slot))
         former._scope = getattr(self, "_scope", ())
+        former._kept = getattr(self, "_kept", None)
         parents = tuple(former if p is self else p for p in result._parents)
         self._value, self.requires_grad, self._op, self._attrs = (
             result._value, True, result._op, result._attrs)
         self._first, self._second = parents[0], (parents[1] if len(parents) > 1 else None)
         self._scope = getattr(result, "_scope", ())
+        self._kept = getattr(result, "_kept", None)
         self._others = parents[2:]
-        self.name = None
+        self._name = None
         self._changed = self._made = _tick()
         return self
 
@@ -498,11 +513,28 @@ def _unshared(gradient: np.ndarray, given: set) -> bool:
     return False
 
 
+def checked_name(name):
+    """A tensor's name as given, refused when a trace could not show it as a name: not text,
+    or text that reads as a number (a tensor called "2" would look like the constant 2)."""
+    if name is None or name == "":
+        return None
+    if not isinstance(name, str):
+        raise TypeError(_("a tensor's name is text (name=\"x\"), not {given} ({kind})",
+                          given=repr(name), kind=type(name).__name__))
+    try:
+        float(name)
+    except ValueError:
+        return name
+    raise ValueError(_("a tensor's name cannot read as a number ({given}): the trace would show "
+                       "it as that constant. Give it a name with a letter in it",
+                       given=repr(name)))
+
+
 def _leaf(value: np.ndarray) -> Tensor:
     """Tensor(value) for an array known to be a float ndarray: a gradient, made for every
     parameter at every step."""
     made = Tensor.__new__(Tensor)
-    made._value, made.name, made.requires_grad, made._grad = value, None, False, None
+    made._value, made._name, made.requires_grad, made._grad = value, None, False, None
     made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
     made._made = _clock
     return made

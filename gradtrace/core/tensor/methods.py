@@ -182,6 +182,7 @@ class TorchMethods:
 
     def detach_(self):
         self._op, self._attrs, self._first, self._second, self._others = None, (), None, None, ()
+        self._kept = None
         self.requires_grad = False
         if getattr(self, "_refusal", None) is not None:
             del self._refusal  # a constant now: no gradient goes through it

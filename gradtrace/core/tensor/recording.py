@@ -89,7 +89,7 @@ class Recording:
     named Graph is built from it only when asked for (`named_graph`). `changed` is True when
     something was changed in place after one of its ops was recorded."""
 
-    __slots__ = ("order", "steps", "values", "leaves", "labels", "changed")
+    __slots__ = ("order", "steps", "values", "leaves", "labels", "changed", "kept")
 
     def __init__(self, output):
         # Every tensor that fed `output`, parents before children, left to right: a
@@ -100,6 +100,7 @@ class Recording:
         steps: list = []
         leaves: list = []
         labels: dict = {}
+        kept: dict = {}  # what an op's forward kept for its VJP (forward_keeping)
         clock = _tensor._clock
         changed = False
         seen = {output}
@@ -118,15 +119,18 @@ class Recording:
                 order.append(current)
                 values[current] = current._value
                 # .name and the module scope, read now: both may change once backward() returns
-                labels[current] = (current.name, getattr(current, "_scope", ()))
+                labels[current] = (current._name, getattr(current, "_scope", ()))
                 op = current._op
                 if op is not None:
                     steps.append((current, op, parents, current._attrs))
                     changed = changed or current._made != clock
+                    if getattr(current, "_kept", None) is not None:
+                        kept[current] = current._kept
                 elif current.requires_grad:
                     leaves.append(current)
         self.order, self.values, self.steps, self.leaves, self.labels, self.changed = (
             order, values, steps, leaves, labels, changed)
+        self.kept = kept
 
     def named_graph(self, names: dict):
         """(Graph, node id of each tensor, name of each leaf): leaves and named steps called by
@@ -186,7 +190,7 @@ def backward_trace(output, gradient, inputs, wrt):
     quiet = quiet_start()
     try:
         grads, flows = backward_pass(steps, output, recording.values, needing(steps, traced),
-                                     gradient)
+                                     gradient, kept=recording.kept)
     finally:
         quiet_end(quiet)
     if gradient is not None:

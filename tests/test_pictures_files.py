@@ -384,6 +384,37 @@ def test_module_scopes_follow_the_module_tree_and_the_callers_variable_as_they_c
 
 
 @needs_scopes
+def test_the_callers_variable_is_read_again_wherever_it_could_differ():
+    # the variable name is kept per calling place; found only in the caller's caller, it is
+    # looked for at every call (that frame's variables change between calls)
+    import copy
+    import pickle
+
+    from gradtrace import nn
+
+    def module_paths(output) -> set[str]:
+        return {path for node in output.backward().graph.nodes for path, _ in node.scope}
+
+    x = gt.tensor(np.array([[0.5, -1.0]]), name="x")
+    nets = [nn.Linear(2, 2), nn.Linear(2, 2)]
+    for net in nets:
+        for _ in range(2):  # the same place twice: the kept name
+            assert module_paths(net(x).sum()) == {"net"}
+
+    def through_a_list():
+        return nets[0](x).sum()  # no variable here holds the module
+
+    holder = nets[0]
+    assert module_paths(through_a_list()) == {"holder"}
+    del holder
+    other = nets[0]
+    assert module_paths(through_a_list()) == {"other"}
+    copied = copy.deepcopy(other)  # the kept place (code objects) is neither copied nor pickled
+    assert "_variable_cache" not in vars(copied)
+    assert "_variable_cache" not in vars(pickle.loads(pickle.dumps(other)))
+
+
+@needs_scopes
 def test_a_scope_block_groups_its_ops_and_the_stack_unwinds_on_errors():
     from gradtrace import nn
 

@@ -153,10 +153,14 @@ def needing(steps, wrt) -> set:
     needed = set(wrt)
     for key, op_name, sources, _attrs in steps:
         flags = REGISTRY[op_name].differentiable
-        if flags is not None:
-            sources = _differentiated(sources, flags)
-        if not needed.isdisjoint(sources):
-            needed.add(key)
+        if flags is None:
+            if not needed.isdisjoint(sources):
+                needed.add(key)
+            continue
+        for source, flag in zip(sources, flags):
+            if flag and source in needed:
+                needed.add(key)
+                break
     return needed
 
 
@@ -166,13 +170,13 @@ def reaching(steps, output) -> set:
     for key, op_name, sources, _attrs in reversed(steps):
         if key in reached:
             flags = REGISTRY[op_name].differentiable
-            reached.update(sources if flags is None else _differentiated(sources, flags))
+            if flags is None:
+                reached.update(sources)
+                continue
+            for source, flag in zip(sources, flags):
+                if flag:
+                    reached.add(source)
     return reached
-
-
-def _differentiated(sources: tuple[str, ...], flags: tuple[bool, ...]) -> tuple[str, ...]:
-    """The inputs of an op node that its op takes a gradient for."""
-    return tuple(source for source, flag in zip(sources, flags) if flag)
 
 
 def trace_graph(graph: Graph, at: dict, wrt=None, defaults=(), fused=False,
@@ -245,8 +249,14 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
         if upstream is None:
             continue
         op = REGISTRY[op_name]
-        inputs = tuple([values[source] for source in sources])
-        if len(inputs) > 1:
+        arity = len(sources)
+        if arity == 1:  # written out for one and two inputs: most ops, and no comprehension
+            inputs = (values[sources[0]],)
+        elif arity == 2:
+            inputs = (values[sources[0]], values[sources[1]])
+        else:
+            inputs = tuple([values[source] for source in sources])
+        if arity > 1:
             first = inputs[0].dtype
             for x in inputs:  # one float type throughout is the common case: nothing to match
                 if x.dtype is not first:
@@ -258,7 +268,12 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
                     break
         flags = op.differentiable
         if flags is None:
-            wanted = tuple([source in needed for source in sources])
+            if arity == 1:
+                wanted = (sources[0] in needed,)
+            elif arity == 2:
+                wanted = (sources[0] in needed, sources[1] in needed)
+            else:
+                wanted = tuple([source in needed for source in sources])
         else:
             wanted = tuple([source in needed and flag for source, flag in zip(sources, flags)])
         rule = op.vjp_rule

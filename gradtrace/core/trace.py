@@ -239,8 +239,8 @@ class DeferredTrace(Trace):
     _DEFERRED = ("graph", "values", "node_grads", "flows", "wrt")
 
     def __init__(self, build, grad_output=None):
-        object.__setattr__(self, "_build", build)  # frozen: set as dataclass's own __init__ does
-        object.__setattr__(self, "grad_output", grad_output)
+        # frozen: set in the instance's dict, as the dataclass's own __init__ does
+        self.__dict__.update(_build=build, grad_output=grad_output)
 
     def __getattr__(self, name: str):
         # only called for attributes not set yet: the deferred ones, until built

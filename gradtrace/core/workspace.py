@@ -73,9 +73,14 @@ def empty_like(array: np.ndarray, dtype=None) -> np.ndarray:
     """`empty` shaped and laid out in memory like `array` (numpy's order="K": a channels-last
     feature map stays channels-last, so elementwise work between the two runs at full speed),
     in its type unless `dtype` says."""
-    dtype = array.dtype if dtype is None else np.dtype(dtype)
-    if array.size * dtype.itemsize < MIN_BYTES:  # not pooled: numpy's own keeps the layout
-        return np.empty_like(array, dtype)
+    if dtype is None:
+        dtype = array.dtype
+        if array.nbytes < MIN_BYTES:  # not pooled: numpy's own keeps the layout
+            return np.empty_like(array)
+    else:
+        dtype = np.dtype(dtype)
+        if array.size * dtype.itemsize < MIN_BYTES:
+            return np.empty_like(array, dtype)
     if array.flags.c_contiguous or array.ndim < 2:
         return empty(array.shape, dtype)
     if array.flags.f_contiguous:  # a transposed array (x.T): column-major, no sort needed

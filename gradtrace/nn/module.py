@@ -84,8 +84,9 @@ class Module:
         object.__delattr__(self, name)
 
     def __getstate__(self) -> dict:
-        # copies and pickles leave out the scope kept for the next call (it holds the callers)
-        return {key: value for key, value in self.__dict__.items() if key != "_scope_cache"}
+        # copies and pickles leave out what is kept for the next call (the callers, their code)
+        return {key: value for key, value in self.__dict__.items()
+                if key not in ("_scope_cache", "_variable_cache")}
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
@@ -329,17 +330,36 @@ def _scope_path(module, calling: tuple, variable: str) -> str:
 
 
 def _variable_name(module) -> str:
-    """The name of a variable holding `module` in the code that called it (outside gradtrace)."""
+    """The name of a variable holding `module` in the code that called it (outside gradtrace).
+    Kept on the module with the call's place (code and instruction): a training loop calls
+    it from the same place every step, and reading a frame's variables copies them all."""
     frame = sys._getframe(3)  # _variable_name < _scope_of_call < __call__ < the caller
-    searched = 0
-    while frame is not None and searched < 2:
-        if not frame.f_globals.get("__name__", "").startswith("gradtrace."):
-            searched += 1
-            for name, value in frame.f_locals.items():
-                if value is module and not name.startswith("_") and name != "self":
-                    return name
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("gradtrace."):
         frame = frame.f_back
-    return ""
+    if frame is None:
+        return ""
+    place = (frame.f_code, frame.f_lasti)
+    kept = module.__dict__.get("_variable_cache")
+    if kept is not None and kept[0] == place:
+        return kept[1]
+    name = _holding_variable(module, frame)
+    if name is not None:
+        module.__dict__["_variable_cache"] = (place, name)
+        return name
+    # not a variable of the calling code: perhaps of its caller (kept only when found in the
+    # calling code itself, whose variables at one place are the same each time)
+    frame = frame.f_back
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("gradtrace."):
+        frame = frame.f_back
+    return (_holding_variable(module, frame) if frame is not None else None) or ""
+
+
+def _holding_variable(module, frame) -> str | None:
+    """The name of a variable of `frame` holding `module`, or None."""
+    for name, value in frame.f_locals.items():
+        if value is module and not name.startswith("_") and name != "self":
+            return name
+    return None
 
 
 class _Keys(tuple):

@@ -450,9 +450,13 @@ class Tensor(TorchMethods):
         given: set = set()  # arrays made .grad by this call: each leaf gets its own
         for leaf, found in leaves.items():
             if found is not None:
-                if (leaf._grad is None and type(found) is np.ndarray
-                        and found.dtype == leaf._value.dtype and _unshared(found, given)):
-                    leaf._grad = held_grad = _leaf(found)  # the first gradient, as it is
+                # the first gradient, as it is, when it is an array of its own (_unshared,
+                # written out: this runs for every parameter at every step)
+                if (leaf._grad is None and type(found) is np.ndarray and found.base is None
+                        and found.dtype == leaf._value.dtype and found.flags.writeable
+                        and id(found) not in given):
+                    given.add(id(found))
+                    leaf._grad = held_grad = _leaf(found)
                     held[held_grad] = found
                 else:
                     leaf._accumulate(record_array(found), held, given)
@@ -585,9 +589,14 @@ def _only_indices_differ(op, inputs: tuple) -> bool:
     """True when every input has the first's float type but class indices given as integers,
     which the op reads as they are (cross_entropy's targets)."""
     first = inputs[0].dtype
-    return first.kind == "f" and all(
-        x.dtype == first or (index in op.index_inputs and x.dtype.kind in "iu")
-        for index, x in enumerate(inputs))
+    if first.kind != "f":
+        return False
+    index = 0
+    for x in inputs:  # a loop, not all(...): cross-entropy runs this every training step
+        if x.dtype != first and not (index in op.index_inputs and x.dtype.kind in "iu"):
+            return False
+        index += 1
+    return True
 
 
 def _promoted(op_name: str, parents: tuple, inputs: tuple):

@@ -196,8 +196,8 @@ def _check_hyperparameters(optimiser: str, settings: dict) -> None:
         if name not in settings:
             continue
         value = settings[name]
-        inside = low <= value < high or (high_allowed and value == high)
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and inside):
+        number = isinstance(value, (int, float)) and math.isfinite(value)
+        if not (number and (low <= value < high or (high_allowed and value == high))):
             limit = f"{low:g} ≤ {name} ≤ {high:g}" if high_allowed else f"{name} ≥ {low:g}"
             raise ValueError(_("{optimiser}: invalid {name} {value}: it must be a finite "
                                "number with {limit}", optimiser=optimiser, name=name,
@@ -220,6 +220,17 @@ def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
     return np.multiply(array, dtype.type(factor), out=workspace.empty_like(array))
 
 
+def _real(value):
+    """float(value) for a number (a numpy number, a 0-d tensor); anything else as it is, for
+    _check_hyperparameters to refuse: float("0.1") would quietly read text."""
+    if isinstance(value, (str, bytes)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def _is_tensor(value) -> bool:
     # the class's grad first: reading a step's .grad warns that it is not a leaf
     return hasattr(value, "value") and (hasattr(type(value), "grad") or hasattr(value, "grad"))
@@ -232,11 +243,11 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False):
-        if nesterov and (momentum <= 0 or dampening != 0):
+        super().__init__(params, dict(lr=_real(lr), momentum=_real(momentum),
+                                      dampening=_real(dampening), nesterov=bool(nesterov),
+                                      weight_decay=_real(weight_decay), maximize=maximize))
+        if nesterov and (momentum <= 0 or dampening != 0):  # numbers now: checked above
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=float(lr), momentum=float(momentum),
-                                      dampening=float(dampening), nesterov=bool(nesterov),
-                                      weight_decay=float(weight_decay), maximize=maximize))
 
     def _update(self, theta, grad, group, state):
         momentum = group["momentum"]
@@ -261,8 +272,8 @@ class Momentum(Optimizer):
     b = −v/ε.)"""
 
     def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0):
-        super().__init__(params, dict(lr=float(lr), momentum=float(momentum),
-                                      weight_decay=float(weight_decay)))
+        super().__init__(params, dict(lr=_real(lr), momentum=_real(momentum),
+                                      weight_decay=_real(weight_decay)))
 
     def _update(self, theta, grad, group, state):
         grad = self._decayed(theta, grad, group)
@@ -295,9 +306,9 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10):
-        super().__init__(params, dict(lr=float(lr), lr_decay=float(lr_decay), eps=float(eps),
-                                      weight_decay=float(weight_decay),
-                                      initial_accumulator_value=float(initial_accumulator_value)))
+        super().__init__(params, dict(lr=_real(lr), lr_decay=_real(lr_decay), eps=_real(eps),
+                                      weight_decay=_real(weight_decay),
+                                      initial_accumulator_value=_real(initial_accumulator_value)))
 
     def _update(self, theta, grad, group, state):
         grad = self._decayed(theta, grad, group)
@@ -330,9 +341,9 @@ class RMSprop(Optimizer):
 
             raise DiffersFromPyTorch(_("RMSprop(centered=True): gradtrace computes the plain "
                                        "(uncentered) RMSProp"))
-        super().__init__(params, dict(lr=float(lr), alpha=float(alpha), eps=float(eps),
-                                      weight_decay=float(weight_decay),
-                                      momentum=float(momentum)))
+        super().__init__(params, dict(lr=_real(lr), alpha=_real(alpha), eps=_real(eps),
+                                      weight_decay=_real(weight_decay),
+                                      momentum=_real(momentum)))
 
     def _update(self, theta, grad, group, state):
         grad = self._decayed(theta, grad, group)
@@ -368,8 +379,8 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False):
-        super().__init__(params, dict(lr=float(lr), betas=(float(betas[0]), float(betas[1])),
-                                      eps=float(eps), weight_decay=float(weight_decay),
+        super().__init__(params, dict(lr=_real(lr), betas=(_real(betas[0]), _real(betas[1])),
+                                      eps=_real(eps), weight_decay=_real(weight_decay),
                                       amsgrad=bool(amsgrad), maximize=maximize))
 
     def _update(self, theta, grad, group, state):

@@ -4,6 +4,8 @@ message that names the argument and says what it takes, never read as something 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -91,8 +93,8 @@ def test_a_bound_that_is_not_a_number_is_refused(bound):
 
 def test_fixed_inputs_take_what_at_takes():
     with pytest.raises(UsageError, match="y: None is not a number"):
-        gradtrace.check("x*y", 5, fixed={"y": None})
-    report = gradtrace.check("x*y", 5, fixed={"y": "3"}, claims="x=y")
+        gradtrace.check("x*y", 5, at={"y": None})
+    report = gradtrace.check("x*y", 5, at={"y": "3"}, claims="x=y")
     assert [claim.holds for claim in report.claims] == [True]
 
 
@@ -123,3 +125,120 @@ def test_names_with_letters_are_kept_and_shown(name):
     assert w.name == name
     assert name in trace.graph.inputs
     assert f"name={name!r}" in repr(w)
+
+
+# -- results past the budget ---------------------------------------------------------------
+
+@pytest.mark.parametrize("make, shapes", [
+    (lambda t: t.ones(200, 1) * t.ones(200), "(200, 1), (200,)"),  # broadcasting: 200²
+    (lambda t: t.ones(200, 5) @ t.ones(5, 200), "(200, 5), (5, 200)"),
+    (lambda t: t.nn.functional.linear(t.ones(200, 5), t.ones(200, 5), t.ones(200)),
+     "(200, 5), (200, 5), (200,)"),
+    (lambda t: t.ones(200, 1, requires_grad=True) + t.ones(200), "(200, 1), (200,)"),
+])
+def test_a_result_past_the_budget_is_refused_before_it_is_made(monkeypatch, make, shapes):
+    # as the factories refuse such a tensor: 40,000 numbers against a budget of 10,000
+    monkeypatch.setenv("GRADTRACE_MAX_ELEMENTS", "10000")
+    with pytest.raises(ValueError, match=r"of shapes " + re.escape(shapes) +
+                       r" would make 40,000 elements .*more than the budget of 10,000"):
+        make(gradtrace)
+
+
+def test_results_within_the_budget_are_made(monkeypatch):
+    monkeypatch.setenv("GRADTRACE_MAX_ELEMENTS", "10000")
+    assert (gradtrace.ones(100, 1) * gradtrace.ones(100)).shape == (100, 100)
+    assert (gradtrace.ones(100, 5) @ gradtrace.ones(5, 100)).shape == (100, 100)
+
+
+# -- more of the Python API's arguments ------------------------------------------------------
+
+@pytest.mark.parametrize("call, parameter, says", [
+    (lambda: gradtrace.explain("x*y", at={1: 1}), "at", "an input's name is text, not 1"),
+    (lambda: gradtrace.explain("x*y", at=[1, 2]), "at", "a dict of input names and values"),
+    (lambda: gradtrace.explain("x*y", wrt=1), "wrt", "an input's name or a list of names"),
+    (lambda: gradtrace.jacobian("x*y", wrt=["x"]), "wrt", "one input's name, not ['x']"),
+    (lambda: gradtrace.check("x*y", progress="yes"), "progress", "a function to call"),
+    (lambda: gradtrace.explain("x*y", check="no"), "check", "True or False, not 'no'"),
+    (lambda: gradtrace.explain("x*y", fuse="yes"), "fuse", "True or False, not 'yes'"),
+])
+def test_arguments_of_the_wrong_kind_are_refused_by_name(call, parameter, says):
+    with pytest.raises(UsageError, match=re.escape(says)) as refused:
+        call()
+    assert refused.value.parameter == parameter
+
+
+def test_at_may_be_written_as_at_is_on_the_command_line():
+    trace = gradtrace.explain("sum(x*y)", at="x=2,y=[1,3]", check=False)
+    assert trace.gradients["x"] == 4.0
+    report = gradtrace.check("x*y", 5, at="y=2", claims="x=y")
+    assert [claim.holds for claim in report.claims] == [True]
+
+
+@pytest.mark.parametrize("function, inputs, says", [
+    (None, (1.0,), "explain_function takes a function of tensors first, not None"),
+    (lambda x: x * 2, ("abc",), "the argument x is 'abc', not a number"),
+    (lambda x: x.sum(), ([1.0, None],), "the argument x is [1.0, None], not a number"),
+])
+def test_explain_function_says_what_it_takes(function, inputs, says):
+    with pytest.raises(TypeError, match=re.escape(says)):
+        gradtrace.explain_function(function, *inputs)
+
+
+@pytest.mark.parametrize("settings, says", [
+    ({"lr": "0.1"}, "invalid lr '0.1'"),
+    ({"lr": 0.1, "momentum": "0.9"}, "invalid momentum '0.9'"),
+    ({"lr": 0.1, "momentum": "x", "nesterov": True}, "invalid momentum 'x'"),
+    ({"lr": 0.1, "dampening": None}, "invalid dampening None"),
+])
+def test_a_hyperparameter_given_as_text_is_refused_not_read(settings, says):
+    w = gradtrace.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        gradtrace.optim.SGD([w], **settings)
+
+
+def test_a_numpy_or_tensor_learning_rate_is_a_number():
+    w = gradtrace.tensor([1.0], requires_grad=True)
+    assert gradtrace.optim.SGD([w], lr=np.float32(0.5)).param_groups[0]["lr"] == 0.5
+    assert gradtrace.optim.SGD([w], lr=gradtrace.tensor(0.25)).param_groups[0]["lr"] == 0.25
+
+
+def test_checks_at_inf_and_nan_print_no_numpy_warnings(recwarn):
+    for at in ({"x": float("inf"), "y": 1.0}, {"x": float("nan"), "y": 1.0}):
+        gradtrace.explain("exp(x)*y", at=at)
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+
+
+# -- reductions over nothing, and a norm at 0 ------------------------------------------------
+
+@pytest.mark.parametrize("reduce, says", [
+    (lambda t: t.tensor([]).max(), "max(): Expected reduction dim to be specified for "
+                                   "input.numel() == 0"),
+    (lambda t: t.tensor([]).min(), "min(): Expected reduction dim to be specified"),
+    (lambda t: t.tensor([]).argmax(), "argmax(): Expected reduction dim to be specified"),
+    (lambda t: t.zeros(0, 3).max(dim=0), "max(): Expected reduction dim 0 to have non-zero size"),
+    (lambda t: t.zeros(0, 3).argmin(dim=0), "argmin(): Expected reduction dim 0 to have non-zero"),
+    (lambda t: t.zeros(0, 3).amax(dim=0), "amax(): Expected reduction dim 0 to have non-zero"),
+])
+def test_an_extreme_of_no_elements_is_pytorchs_error(reduce, says):
+    with pytest.raises(gradtrace.PyTorchError, match=re.escape(says)):
+        reduce(gradtrace)
+
+
+def test_extremes_along_a_full_axis_and_means_of_nothing_are_pytorchs(recwarn):
+    values, indices = gradtrace.zeros(0, 3).max(dim=1)
+    assert values.shape == (0,) and indices.shape == (0,)
+    assert np.isnan(gradtrace.tensor([]).mean().item())
+    np.testing.assert_array_equal(gradtrace.zeros(3, 0).mean(dim=1).numpy(), [np.nan] * 3)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_norm_at_zero_refuses_its_gradient_and_says_why():
+    z = gradtrace.zeros(2, requires_grad=True)
+    norm = z.norm()
+    assert norm.item() == 0.0  # the value is PyTorch's
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match=r"x.norm\(\) is 0, where its "
+                       r"gradient x/‖x‖ is 0/0: PyTorch takes 0"):
+        norm.backward()
+    y = gradtrace.tensor([3.0, 4.0], requires_grad=True)
+    y.norm().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [0.6, 0.8])

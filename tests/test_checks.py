@@ -171,3 +171,11 @@ def test_inputs_left_out_entirely_are_still_checked(monkeypatch):
     wrong = replace(trace, node_grads={**trace.node_grads, skipped[0]: trace.node_grads[skipped[0]] + 1.0})
     assert {check.input: check.status for check in check_gradients(wrong)}[skipped[0]] == \
         "disagree"
+
+
+def test_a_power_tower_skips_the_symbolic_check_instead_of_running_out_of_memory():
+    # 3**3**3**3 has trillions of digits: SymPy's exact value of it cannot be held
+    trace = explain("x**x**x**x**x", at={"x": 3})
+    assert "SymPy ran out of memory on numbers too large to write out" in " ".join(
+        trace.to_text().split())
+    assert not trace.finite

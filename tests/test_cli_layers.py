@@ -660,3 +660,11 @@ def test_parameters_are_counted_per_layer_and_in_all(args, counts, total):
             if line.split() and line.split()[0] in {*counts, "total"}
             and line.split()[-1].replace(",", "").isdigit()}
     assert rows == {**{name: f"{n:,}" for name, n in counts.items()}, "total": f"{total:,}"}
+
+
+def test_a_batch_too_large_blames_batch_and_a_layer_too_wide_blames_layers():
+    result = runner.invoke(app, ["mlp", "--layers", "4,5,3", "--batch", "100000000"])
+    assert result.exit_code == 2 and "--batch: the input batch of shape 100000000×4" in (
+        result.output)
+    result = runner.invoke(app, ["mlp", "--layers", "4,50000000,3"])
+    assert result.exit_code == 2 and "--layers: W1 of shape 50000000×4" in result.output

@@ -104,3 +104,12 @@ def test_sigterm_during_a_write_leaves_no_temporary_file_and_no_engine(tmp_path)
 def test_the_caret_stands_under_the_problem_on_screen(text, column):
     caret_line = ParseError("bad", text, text.index("^")).caret().splitlines()[1]
     assert caret_line == " " * column + "^"
+
+
+def test_version_prints_the_packages_version():
+    import gradtrace
+
+    done = subprocess.run([sys.executable, "-m", "gradtrace", "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout == f"gradtrace {gradtrace.__version__}\n"

@@ -44,3 +44,17 @@ def test_max_and_min_route_to_the_winner_away_from_a_tie():
     assert local_at("max", 2.0, 1.0) == [1.0, 0.0]
     assert local_at("min", 1.0, 2.0) == [1.0, 0.0]
     assert local_at("min", 2.0, 1.0) == [0.0, 1.0]
+
+
+def test_a_power_is_flat_where_pytorch_makes_it_flat():
+    # d/da a^b = b·a^(b−1) is 0 where b = 0 (not 0·0⁻¹ = nan); d/db a^b = a^b·log a is 0 where
+    # a = 0 and b ≥ 0 (not 0·(−∞)); elsewhere the usual rules. Values worked by hand.
+    import gradtrace
+
+    a = gradtrace.tensor([0.0, 0.0, 2.0, 0.0, 3.0], requires_grad=True)
+    b = gradtrace.tensor([0.0, 2.0, 0.0, 0.5, 2.0], requires_grad=True)
+    (a ** b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0, 0.0, np.inf, 6.0])
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.0, np.log(2.0), 0.0, 9 * np.log(3.0)])
+    trace = gradtrace.explain("x**0", at={"x": 0})
+    assert trace.gradients["x"] == 0.0 and trace.ok

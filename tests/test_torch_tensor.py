@@ -215,6 +215,23 @@ def test_in_place_on_an_intermediate_is_recorded():
     np.testing.assert_array_equal(w.grad.numpy(), [3 + 2, 3 + 4])
 
 
+@pytest.mark.parametrize("made, write, expected", [
+    # x = [1, 2]; the gradient of sum(h) after the write, worked by hand
+    (lambda x: x.clone(), lambda h: h.__setitem__(0, 0.0), [0.0, 1.0]),
+    (lambda x: x * 2, lambda h: h.__setitem__(h < 3, 0.0), [0.0, 2.0]),  # a hand ReLU mask
+    (lambda x: x * x, lambda h: h.__setitem__(1, 5.0), [2.0, 0.0]),
+    (lambda x: x * 3, lambda h: h.__setitem__(slice(None), 1.0), [0.0, 0.0]),
+    (lambda x: x * 3, lambda h: h.__iadd__(h), [6.0, 6.0]),  # h + h: 2·3 each
+])
+def test_writing_into_an_intermediate_is_recorded_as_pytorch_records_it(made, write,
+                                                                        expected):
+    x = gradtrace.tensor([1.0, 2.0], requires_grad=True)
+    h = made(x)
+    write(h)
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
 def test_backward_of_a_vector_needs_its_gradient():
     x = gradtrace.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * x

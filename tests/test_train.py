@@ -198,6 +198,31 @@ def test_a_diverging_optimiser_exits_with_1():
     assert json.loads(result.stdout)["optimisers"][0]["final"] == ["nan", "nan"]
 
 
+@pytest.mark.parametrize("image", ["png", "svg"])
+@pytest.mark.parametrize("rates", [["--opt", "sgd", "--lr", "1e10"],
+                                   ["--opt", "sgd,adam", "--lr", "sgd=1e10"],
+                                   ["--opt", "sgd", "--lr", "10", "--steps", "3"]])
+def test_a_diverging_path_is_drawn_up_to_where_it_ran_away(tmp_path, rates, image):
+    # its next points are inf or 1e270: the picture must not stretch to them (it had failed
+    # with "Axis limits cannot be NaN or Inf", an internal error)
+    result = runner.invoke(app, ["optimize", "x**4 + y**4", *rates, "--out", str(tmp_path),
+                                 "--image", image])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    picture = (tmp_path / f"paths.{image}").read_bytes()
+    if image == "svg":
+        assert b"diverged at step" in picture
+    else:
+        assert picture.startswith(b"\x89PNG")
+
+
+def test_a_start_where_f_is_not_finite_is_refused(tmp_path):
+    result = runner.invoke(app, ["optimize", NOTES_FUNCTION, "--start", "1e200,1e200"])
+    assert result.exit_code == 2
+    assert "--start: f is inf at (1e+200, 1e+200): start where f is a finite number" in (
+        result.output)
+
+
 @pytest.mark.parametrize("command", [["train"], ["optimize", NOTES_FUNCTION]])
 def test_an_output_folder_that_is_a_file_is_reported_before_any_work(tmp_path, command):
     (tmp_path / "taken").write_text("a file")

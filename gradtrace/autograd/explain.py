@@ -17,10 +17,12 @@ differences always; SymPy where every op has a SymPy form).
 from __future__ import annotations
 
 import inspect
+import reprlib
 
 import numpy as np
 
 from ..checks.gradients import check_gradients
+from ..core.errors import clip_runs
 from ..core.i18n import _
 from ..core.tensor import PyTorchError, Tensor, tensor
 
@@ -35,7 +37,14 @@ def _names(function, count: int) -> list[str]:
 
 
 def _leaf(value, name: str) -> Tensor:
-    array = np.asarray(value._value if isinstance(value, Tensor) else value)
+    try:
+        array = np.asarray(value._value if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError):  # rows of different lengths
+        array = np.asarray(None)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(_("explain_function: the argument {name} is {given}, not a number, an "
+                          "array of numbers or a tensor", name=name,
+                          given=clip_runs(reprlib.repr(value))))
     if array.dtype.kind in "biu":
         return Tensor(array, name)  # data: labels, masks, indices
     return tensor(array if array.dtype == np.float32 else array.astype(np.float64), name,
@@ -44,6 +53,9 @@ def _leaf(value, name: str) -> Tensor:
 
 def explain_function(function, *inputs, names=None, grad_output=None, check: bool = True):
     """The Trace of function(*inputs)'s backward pass, its gradients checked (check=True)."""
+    if not callable(function):
+        raise TypeError(_("explain_function takes a function of tensors first, not {given}",
+                          given=clip_runs(reprlib.repr(function))))
     names = list(names) if names is not None else _names(function, len(inputs))
     leaves = [_leaf(value, name) for value, name in zip(inputs, names)]
     output = function(*leaves)

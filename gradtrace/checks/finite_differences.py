@@ -211,20 +211,21 @@ def differences(f: Callable[[np.ndarray], float], x, rule: Rule, elements=None,
     chosen = range(base.size) if elements is None else elements
     if len(chosen) == 0:  # nothing to difference: not even f(x) is needed
         return Differences(gradient.reshape(base.shape), why_not)
-    f0 = float(f(moved))
-    for i in chosen:
-        kept = flat[i]
+    with np.errstate(all="ignore"):  # at inf or nan, moved points are nan: the rule says so
+        f0 = float(f(moved))
+        for i in chosen:
+            kept = flat[i]
 
-        def move(offset, i=i, kept=kept):
-            flat[i] = kept + offset
-            taken, value = float(flat[i] - kept), float(f(moved))
-            flat[i] = kept
-            return value, taken
+            def move(offset, i=i, kept=kept):
+                flat[i] = kept + offset
+                taken, value = float(flat[i] - kept), float(f(moved))
+                flat[i] = kept
+                return value, taken
 
-        estimate = rule(move, f0, float(kept), budget)
-        gradient[i] = estimate.value
-        if estimate.why_not:
-            why_not[int(i)] = estimate.why_not
+            estimate = rule(move, f0, float(kept), budget)
+            gradient[i] = estimate.value
+            if estimate.why_not:
+                why_not[int(i)] = estimate.why_not
     return Differences(gradient.reshape(base.shape), why_not)
 
 

@@ -54,6 +54,9 @@ MAX_SHOWN_TEXT = 400
 MAX_SHOWN_NODES = 2_000  # a derivative larger than this is not printed (SymPy's printer is slow)
 NAMED_CONSTANTS_IN_SYMPY = {"e": "E", "pi": "pi", "π": "pi"}  # core.graph.NAMED_CONSTANTS
 TOO_DEEP = N_("symbolic check skipped: too deeply nested for SymPy")
+# a power tower such as x**x**x**x**x at x = 3: its exact value has trillions of digits
+TOO_LARGE = N_("symbolic check skipped: SymPy ran out of memory on numbers too large to write "
+               "out")
 
 
 class SymbolicSkipped(Exception):
@@ -118,6 +121,8 @@ def symbolic_derivatives(trace: Trace) -> dict[str, tuple[str, np.ndarray]]:
             result[name] = (_text(name, derivative, sp, trees), derivative)
     except RecursionError:  # a last resort: the depth limit keeps SymPy well inside Python's
         raise SymbolicSkipped(message(TOO_DEEP)) from None
+    except MemoryError:
+        raise SymbolicSkipped(message(TOO_LARGE)) from None
     return result
 
 
@@ -239,6 +244,8 @@ def evaluate_derivative(derivative: np.ndarray, at: dict) -> np.ndarray:
             return np.asarray(evaluate(np.asarray(derivative, dtype=object)), dtype=np.float64)
     except RecursionError:  # a last resort, as in symbolic_derivatives
         raise SymbolicSkipped(message(TOO_DEEP)) from None
+    except MemoryError:
+        raise SymbolicSkipped(message(TOO_LARGE)) from None
 
 
 def _number_at(expr, point, sp) -> float:

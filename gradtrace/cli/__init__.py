@@ -135,9 +135,19 @@ app = typer.Typer(
 )
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        from .. import __version__
+
+        typer.echo(f"gradtrace {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _gradtrace() -> None:
-    """Only there to make `gradtrace` a group of commands; HELP is its help."""
+def _gradtrace(version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True,
+        help="Print gradtrace's version and exit.")) -> None:
+    """Makes `gradtrace` a group of commands (HELP is its help) and reads --version."""
 
 
 def main() -> None:

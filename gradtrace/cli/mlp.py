@@ -137,7 +137,7 @@ def mlp(
                            "least three widths, e.g. 4,5,3", layers=layers), "plot")
     blame = "layers" if depth is None else "depth"
     networks.check_layers(len(sizes) - 1, blame)
-    networks.check_size(networks.mlp_arrays(sizes, batch), blame)
+    networks.check_size(networks.mlp_arrays(sizes, batch), blame, "batch")
     rng = np.random.default_rng(seed)
     specs = networks.mlp_specs(sizes, act.value, init.value, loss.value, rng, gain)
     data = networks.batch((batch, sizes[0]), sizes[-1], loss.value, rng)

@@ -59,6 +59,8 @@ def optimize(
     every path on the contour plot of f.
     """
 
+    import numpy as np
+
     from ..core.errors import UsageError
     from ..expr.pipeline import surface as make_surface
     from ..layers.descent import descend
@@ -72,6 +74,11 @@ def optimize(
         raise UsageError(_("needs at least one optimiser"), "opt")
     rates = _learning_rates(lr, names)
     point = _pair(start, "start")
+    with np.errstate(all="ignore"):
+        at_start = float(surface.value(np.float64(point[0]), np.float64(point[1])))
+    if not math.isfinite(at_start):
+        raise UsageError(_("f is {value} at ({x}, {y}): start where f is a finite number",
+                           value=at_start, x=f"{point[0]:g}", y=f"{point[1]:g}"), "start")
     with progress_bar(steps * len(names), _("descending"), unit=_("updates"),
                       parameter="steps") as advance:
         done = 0
@@ -145,14 +152,25 @@ def _draw(surface, paths, folder: str, suffix: str, expression: str) -> None:
 
     from ..render import plots
 
-    points = np.concatenate([p.points for p in paths])
+    # a path that ran away is drawn up to the step before (its next points may be inf, and
+    # would stretch the picture until the contour lines vanish); its panel says so
+    shown = {}
+    for p in paths:
+        label = f"{p.optimiser} (lr {p.lr:g})"
+        if p.diverged_at is None:
+            shown[label] = p.points
+        else:
+            stop = max(p.diverged_at, 1)
+            shown[label + "\n" + _("diverged at step {step}: drawn to step {last}",
+                                    step=p.diverged_at, last=stop - 1)] = p.points[:stop]
+    points = np.concatenate(list(shown.values()))
     low, high = points.min(axis=0), points.max(axis=0)
     margin = np.maximum((high - low) * 0.15, 0.5)
     xx, yy = np.meshgrid(np.linspace(low[0] - margin[0], high[0] + margin[0], 200),
                          np.linspace(low[1] - margin[1], high[1] + margin[1], 200))
-    zz = surface.value(xx, yy)
+    with np.errstate(all="ignore"):
+        zz = np.ma.masked_invalid(surface.value(xx, yy))  # f may overflow at the edges
     with picture_words():
-        drawn = plots.optimiser_paths(
-            xx, yy, zz, {f"{p.optimiser} (lr {p.lr:g})": p.points for p in paths},
-            Path(folder) / f"paths.{suffix}", title=f"f = {expression}")
+        drawn = plots.optimiser_paths(xx, yy, zz, shown, Path(folder) / f"paths.{suffix}",
+                                      title=f"f = {expression}")
     typer.echo(_("wrote {path}", path=drawn), err=True)

@@ -53,7 +53,7 @@ def _forward_value(node: Node, values, at, limit: int | None = None) -> np.ndarr
     inputs = same_width(tuple(values[source] for source in node.inputs))
     op = REGISTRY[node.op]
     try:
-        shape = _result_shape(op, inputs)
+        shape = result_shape(op, inputs)
     except ValueError as error:  # shapes that do not broadcast
         raise ShapeError(node, inputs, error) from None
     if shape is not None and math.prod(shape) > (max_elements() if limit is None else limit):
@@ -71,7 +71,7 @@ def _forward_value(node: Node, values, at, limit: int | None = None) -> np.ndarr
                          ) from None
 
 
-def _result_shape(op, inputs) -> tuple[int, ...] | None:
+def result_shape(op, inputs) -> tuple[int, ...] | None:
     """The shape an op's result will have, known before computing it for the ops that can
     make a result much larger than their inputs (elementwise broadcasting, matrix products);
     None for the others."""
@@ -86,6 +86,8 @@ def _result_shape(op, inputs) -> tuple[int, ...] | None:
         rows = a[-2:-1] if len(a) > 1 else ()
         columns = b[-1:] if len(b) > 1 else ()
         return np.broadcast_shapes(a[:-2], b[:-2]) + rows + columns
+    if op.name == "linear" and len(shapes[0]) >= 1 and len(shapes[1]) == 2:
+        return shapes[0][:-1] + shapes[1][:1]
     return None
 
 

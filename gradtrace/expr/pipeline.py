@@ -8,16 +8,17 @@ and `surface` (a function of two variables for the optimisers).
 
 from __future__ import annotations
 
+import reprlib
 from typing import NamedTuple
 
 import numpy as np
 
 from ..core.backprop import ShapeError, evaluate, reaches_output, trace_graph, vjp_pass
-from ..core.errors import ParseError, UsageError
+from ..core.errors import ParseError, UsageError, clip_runs
 from ..core.i18n import _, join_list
 from ..core.graph import Graph
 from ..ops import REGISTRY
-from .point import check_seed, given_value, parse_wrt, resolve_point
+from .point import check_seed, given_value, parse_assignments, parse_wrt, resolve_point
 from .to_graph import graph_from_text
 
 # Each command imports what only its own pipeline needs when it runs (checks, Jacobians, forward
@@ -39,7 +40,44 @@ def _wrt_names(wrt, graph: Graph):
     """`wrt` as names: None (every input), 'w,b', or a list of names."""
     if wrt is None or isinstance(wrt, str):
         return parse_wrt(wrt, graph)
-    return parse_wrt(",".join(wrt), graph)
+    return parse_wrt(",".join(_names_given(wrt)), graph)
+
+
+def _names_given(wrt) -> list[str]:
+    """A list or tuple of input names, refused when it is anything else (wrt=1)."""
+    if not isinstance(wrt, (list, tuple)) or not all(isinstance(name, str) for name in wrt):
+        raise UsageError(_("an input's name or a list of names, not {given}", given=repr(wrt)),
+                         "wrt")
+    return list(wrt)
+
+
+def given_point(at, seed: int = 0) -> dict:
+    """`at` as {name: value}: a dict whose keys are input names, or text as --at takes it
+    ("w=2,x=[1,2]"); its values are read by resolve_point."""
+    if at is None:
+        return {}
+    if isinstance(at, str):
+        return parse_assignments([at], seed)
+    if not isinstance(at, dict):
+        raise UsageError(_("a dict of input names and values, or text such as 'w=2,x=-1', not "
+                           "{given}", given=clip_runs(reprlib.repr(at))), "at")
+    for name in at:
+        if not isinstance(name, str):
+            raise UsageError(_("an input's name is text, not {given}", given=repr(name)), "at")
+    return dict(at)
+
+
+def check_flag(value, parameter: str) -> bool:
+    """A True/False argument, refused when it is anything else (check="no" would be true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise UsageError(_("True or False, not {given}", given=repr(value)), parameter)
+    return bool(value)
+
+
+def check_progress(progress) -> None:
+    if progress is not None and not callable(progress):
+        raise UsageError(_("a function to call as work is done, or None, not {given}",
+                           given=repr(progress)), "progress")
 
 
 def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
@@ -53,7 +91,8 @@ def explain(expression: str, at: dict | None = None, wrt=None, *, seed: int = 0,
     trace holds the gradients of Σ grad_output ⊙ output. An array or a number broadcast to
     the output's shape, or text read as an `at` value ([1,0,0], ones(3), 2)."""
     check_seed(seed)
-    at = dict(at or {})
+    fuse, check = check_flag(fuse, "fuse"), check_flag(check, "check")
+    at = given_point(at, seed)
     graph = build_graph(expression, fuse, at)
     values, defaults = resolve_point(graph, at, seed)
     wrt = _wrt_names(wrt, graph)
@@ -164,7 +203,9 @@ def explain_forward(expression: str, at: dict | None = None, wrt=None, *, seed: 
     check_seed(seed)
     from ..core.forward_mode import ForwardModeReport, forward_mode_trace
 
-    at = dict(at or {})
+    fuse = check_flag(fuse, "fuse")
+    check_progress(progress)
+    at = given_point(at, seed)
     graph = build_graph(expression, fuse, at)
     point, defaults = resolve_point(graph, at, seed)
     names = _wrt_names(wrt, graph)
@@ -189,7 +230,8 @@ def explain_jacobian(expression: str, at: dict | None = None, wrt: str | None = 
     check_seed(seed)
     from ..jacobians.full import JacobianReport, full_jacobian
 
-    at = dict(at or {})
+    check_progress(progress)
+    at = given_point(at, seed)
     graph = build_graph(expression, variables=at)
     values, defaults = resolve_point(graph, at, seed)
     wrt = _one_input(graph, wrt)
@@ -207,6 +249,8 @@ def _one_input(graph: Graph, wrt: str | None) -> str:
             raise UsageError(_("needed: the expression has several inputs ({inputs}); name one, for "
                                "example {example}", inputs=inputs, example=graph.inputs[-1]), "wrt")
         return graph.inputs[0]
+    if not isinstance(wrt, str):
+        raise UsageError(_("one input's name, not {given}", given=repr(wrt)), "wrt")
     wrt = wrt.strip()
     if wrt not in graph.inputs:
         raise UsageError(_("{wrt} is not an input; the expression's inputs are {inputs}",
@@ -243,11 +287,11 @@ MAX_SAMPLES = 100_000  # as `gradtrace check --samples`
 
 
 def check_at_random_points(expression: str, samples: int = 20, seed: int = 0,
-                           low: float = -2.0, high: float = 2.0, fixed: dict | None = None,
+                           low: float = -2.0, high: float = 2.0, at: dict | None = None,
                            wrt=None, claims=(), fuse: bool = False, progress=None):
     """Trace and check `expression` at `samples` random points (inputs uniform in [low, high],
-    except those in `fixed`, {name: value} as `at` takes), and each claimed gradient formula
-    ("x=2*x", or a list of them) at the same points (a SamplingReport)."""
+    except those given in `at`, which stay fixed), and each claimed gradient formula ("x=2*x",
+    or a list of them) at the same points (a SamplingReport)."""
     from ..checks.random_points import check_graph_at_random_points
 
     check_seed(seed)
@@ -263,7 +307,9 @@ def check_at_random_points(expression: str, samples: int = 20, seed: int = 0,
     if not isinstance(claims, (list, tuple)) or not all(isinstance(c, str) for c in claims):
         raise UsageError(_("a claim NAME=FORMULA (text) or a list of them, not {given}",
                            given=repr(claims)), "claims")
-    fixed = dict(fixed or {})
+    fuse = check_flag(fuse, "fuse")
+    check_progress(progress)
+    fixed = given_point(at, seed)
     graph = build_graph(expression, fuse, fixed)
     unknown = [name for name in fixed if name not in graph.inputs]
     if unknown:
@@ -297,7 +343,7 @@ def curve(expression: str, at: dict | None = None, wrt: str | None = None, *,
     from .point import parse_value
 
     check_seed(seed)
-    at = dict(at or {})
+    at = given_point(at, seed)
     graph = build_graph(expression, variables=at)
     wrt = _one_input(graph, wrt)
     if wrt not in at:

@@ -45,18 +45,24 @@ def check_layers(layers: int, parameter: str | None) -> None:
                            limit=f"{MAX_LAYERS:,}"), parameter)
 
 
-def check_size(arrays: list[tuple[str, tuple[int, ...]]], parameter: str | None) -> None:
+def check_size(arrays: list[tuple[str, tuple[int, ...]]], parameter: str | None,
+               batch_parameter: str | None = None) -> None:
     """Refuse a network too big to trace before any of it is allocated: one array over the
     element budget, or all of them over the whole-work budget (gradtrace.core.budget).
-    `arrays` are (what, shape) pairs: weights, activations, im2col blocks."""
+    `arrays` are (what, shape) pairs: weights, activations, im2col blocks. An array of the
+    batch (the input, a layer's outputs) that is too large blames `batch_parameter` when given
+    (--batch), the others `parameter`."""
     total = 0
+    batch_arrays = {_("the input batch")} | {what for what, _shape in arrays
+                                            if what[:1] in ("z", "a")}
     for what, shape in arrays:
         elements = math.prod(shape)
         why = over_budget(elements)
         if why:
+            blamed = batch_parameter if batch_parameter and what in batch_arrays else parameter
             raise UsageError(_("{what} of shape {shape} would make {why}", what=what,
                                shape="×".join(map(str, shape)), why=why),
-                             parameter)
+                             blamed)
         total += COPIES * elements
     why = over_whole_budget(total)
     if why:

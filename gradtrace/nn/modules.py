@@ -266,6 +266,8 @@ def _activation_module(op) -> type:
         self.inplace = inplace
 
     def forward(self, input):
+        if not names:  # ReLU, Tanh...: nothing to pass but the input
+            return function(input, inplace=self.inplace)
         return function(input, inplace=self.inplace,
                         **{name: getattr(self, name) for name in names})
 

@@ -153,15 +153,24 @@ def _count(shape, axis) -> int:
     return int(np.prod([shape[a] for a in _axes(axis, len(shape))], dtype=np.int64))
 
 
+def _mean(a, axis=None):
+    """np.mean, but nan for no elements without numpy's "Mean of empty slice" warning (as
+    PyTorch: the mean of nothing is nan)."""
+    if a.size:
+        return np.mean(a, axis=axis)
+    with np.errstate(invalid="ignore"):
+        return np.divide(np.sum(a, axis=axis), 0)
+
+
 register(Op(
     name="mean", arity=1, usage="mean(a), mean(a, axis=0)", pattern="mean({a}{attrs})",
-    symbol="mean", forward=lambda a, axis=None: np.mean(a, axis=axis), partials=None,
+    symbol="mean", forward=lambda a, axis=None: _mean(a, axis), partials=None,
     formulas=(N_("{g} / N to every element averaged"),),
     sympy_array_rule=lambda sp, a, axis=None: np.asarray(
-        np.sum(a, axis=axis) / _count(a.shape, axis), dtype=object),
+        np.sum(a, axis=axis) / (_count(a.shape, axis) or sp.nan), dtype=object),
     vjp_rule=lambda g, inputs, out, needed, axis=None: (
         _expand(g, inputs[0].shape, axis) / _count(inputs[0].shape, axis),),
-    jvp_rule=lambda tangents, inputs, out, axis=None: np.mean(tangents[0], axis=axis),
+    jvp_rule=lambda tangents, inputs, out, axis=None: _mean(tangents[0], axis),
     attrs={"axis": None}, callable_by_name=True, gate=N_("distributor (scaled by 1/N)"),
     description=N_("mean over all elements or one axis"),
 ))

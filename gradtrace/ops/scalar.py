@@ -177,11 +177,19 @@ def _mul_vjp(g, inputs, out, needed):
 
 
 def _pow_by_base(a, b, out):
-    return b * np.power(a, b - 1)
+    """b·a^(b−1), and 0 where b = 0: a⁰ = 1 is flat even at a = 0, where a^(−1) is inf (as
+    PyTorch)."""
+    local = b * np.power(a, b - 1)
+    flat = b == 0
+    return np.where(flat, 0.0, local) if np.any(flat) else local
 
 
 def _pow_by_exponent(a, b, out):
-    return out * np.log(a)
+    """a^b·log a, and 0 where a = 0 and b ≥ 0, where 0^b is 0 (or 1 at b = 0) and log 0 is
+    −∞ (as PyTorch)."""
+    local = out * np.log(a)
+    flat = (a == 0) & (b >= 0)
+    return np.where(flat, 0.0, local) if np.any(flat) else local
 
 
 def _relu(a):

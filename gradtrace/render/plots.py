@@ -178,8 +178,8 @@ def optimiser_paths(xx, yy, zz, paths: dict, path, title: str = "") -> Path:
         axis.set_title(name)
         axis.set_xlim(xx.min(), xx.max())
         axis.set_ylim(yy.min(), yy.max())
-    if title:
-        figure.suptitle(title)
+    if title:  # above two-line panel titles too (a diverged path's says where it stopped)
+        figure.suptitle(title, y=1.0 + 0.06 / rows)
     return _save(figure, path)
 
 

@@ -23,12 +23,15 @@ rather than giving wrong gradients (see `_check_unchanged`).
 from __future__ import annotations
 
 import gc
+import math
 import warnings
 import weakref
 
 import numpy as np
 
 from ..arrays import as_float, quiet_end, quiet_start
+from ..backprop import result_shape
+from ..budget import over_budget
 from ..i18n import _
 from .. import scopes as _scopes
 from ..registry import REGISTRY
@@ -259,8 +262,16 @@ class Tensor(TorchMethods):
     # -- recording ops -------------------------------------------------------------------
     def _apply(self, op_name: str, *others, attrs: tuple = ()) -> "Tensor":
         # This runs for every op: hence the plain code (no Op.evaluate, slots set directly).
-        parents = (self, *map(as_tensor, others))
-        inputs = tuple([p._value for p in parents])
+        if not others:  # written out for one and two inputs: most ops
+            parents, inputs = (self,), (self._value,)
+        elif len(others) == 1:
+            other = others[0]
+            if not isinstance(other, Tensor):
+                other = as_tensor(other)
+            parents, inputs = (self, other), (self._value, other._value)
+        else:
+            parents = (self, *map(as_tensor, others))
+            inputs = tuple([p._value for p in parents])
         first = inputs[0].dtype
         op = REGISTRY[op_name]
         for x in inputs:  # one float type throughout is the common case: nothing to match
@@ -271,6 +282,8 @@ class Tensor(TorchMethods):
         else:
             if first.kind != "f":
                 parents, inputs = _promoted(op_name, parents, inputs)
+        if len(inputs) > 1 and _may_outgrow(op, inputs):
+            _check_result_size(op, inputs)
         forward, kept = op.forward, None
         quiet = quiet_start()  # no floating-point warnings: the trace reports inf and nan
         try:
@@ -285,6 +298,10 @@ class Tensor(TorchMethods):
             if refusal is None:
                 raise
             raise refusal from None
+        except MemoryError:
+            raise MemoryError(_("{op} of shapes {shapes} needs more memory than this machine "
+                                "has", op=op_name, shapes=_(", ").join(
+                                    str(tuple(x.shape)) for x in inputs))) from None
         finally:
             quiet_end(quiet)
         made = Tensor.__new__(Tensor)
@@ -351,7 +368,7 @@ class Tensor(TorchMethods):
         if _grad_enabled and (self.requires_grad or any(
                 isinstance(o, Tensor) and o.requires_grad for o in others)):
             self._refuse_leaf_change()
-            return self._become(self._apply(op_name, *others, attrs=attrs))
+            return self._become(lambda former: former._apply(op_name, *others, attrs=attrs))
         with set_grad_enabled(False):
             result = self._apply(op_name, *others, attrs=attrs)._value
         return self._write(result)
@@ -364,15 +381,18 @@ class Tensor(TorchMethods):
                 pytorch="a leaf Variable that requires grad is being used in an in-place "
                         "operation.", tensor=self._label()))
 
-    def _become(self, result: "Tensor") -> "Tensor":
-        """Make this tensor the recorded `result` of an op that read it: what it was before
-        moves to a new tensor, which the op now reads."""
+    def _become(self, make) -> "Tensor":
+        """Make this tensor the recorded result of `make(former)`, where `former` is a new
+        tensor holding what this one was: the ops `make` records read `former`, so a result
+        of several ops (x[k] = v is x·keep + placed) never reads the tensor it replaces. An
+        operand that is this tensor itself (x += x) is read as `former` too."""
         former = Tensor.__new__(Tensor)
         for slot in ("_value", "_name", "requires_grad", "_grad", "_op", "_first", "_second",
                      "_others", "_attrs", "_made"):
             setattr(former, slot, getattr(self, slot))
         former._scope = getattr(self, "_scope", ())
         former._kept = getattr(self, "_kept", None)
+        result = make(former)
         parents = tuple(former if p is self else p for p in result._parents)
         self._value, self.requires_grad, self._op, self._attrs = (
             result._value, True, result._op, result._attrs)
@@ -515,6 +535,35 @@ def _unshared(gradient: np.ndarray, given: set) -> bool:
         given.add(id(gradient))
         return True
     return False
+
+
+def _may_outgrow(op, inputs) -> bool:
+    """Whether an op's result may be larger than all of its inputs (broadcasting, products),
+    said cheaply: this runs for every op."""
+    if op.elementwise:
+        return len(inputs) > 2 or inputs[0].shape != inputs[1].shape
+    if op.name == "matmul":
+        return True
+    if op.name == "linear":  # x (..., in), W (out, in): (x.size / in) · out numbers
+        x, W = inputs[0], inputs[1]
+        return (W.ndim == 2 and x.ndim > 0 and x.shape[-1] > 0
+                and x.size // x.shape[-1] * W.shape[0] > max(x.size, W.size))
+    return False
+
+
+def _check_result_size(op, inputs) -> None:
+    """Refuse, before it is made, a result past the budget per array (core/budget.py), as
+    the factories refuse such a tensor: x * y of shapes (n, 1) and (n,) is n² numbers."""
+    try:
+        shape = result_shape(op, inputs)
+    except ValueError:  # shapes that do not fit: the op itself says so
+        return
+    if shape is not None:
+        why = over_budget(math.prod(shape))
+        if why:
+            raise ValueError(_("{op} of shapes {shapes} would make {why}", op=op.name,
+                               shapes=_(", ").join(str(tuple(x.shape)) for x in inputs),
+                               why=why))
 
 
 def checked_name(name):

@@ -79,6 +79,21 @@ def _check_shape(shape: tuple[int, ...], size: int) -> None:
         raise PyTorchError(f"shape '{list(shape)}' is invalid for input of size {size}")
 
 
+def _check_reducible(value: np.ndarray, name: str, axis) -> None:
+    """max, min, argmax... have no value over no elements: PyTorch's refusal, where numpy's
+    would say "zero-size array to reduction operation maximum which has no identity"."""
+    if axis is None:
+        if value.size == 0:
+            raise PyTorchError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return
+    for index in (axis if isinstance(axis, tuple) else (axis,)):
+        if value.shape[index] == 0:
+            raise PyTorchError(f"{name}(): Expected reduction dim {index} to have non-zero "
+                               "size.")
+
+
 def _kept_shape(shape, dims) -> tuple[int, ...]:
     reduced = range(len(shape)) if dims is None else (
         dims if isinstance(dims, tuple) else (dims,))
@@ -354,6 +369,8 @@ class TorchMethods:
         dims = _dims(dim, source._value.ndim)
         if dims == ():
             dims = None
+        if op_name in ("amax", "amin"):  # no identity: nothing to reduce is an error
+            _check_reducible(source._value, op_name, dims)
         result = source._apply(op_name, attrs=(("axis", dims),) if dims is not None else ())
         if keepdim:
             result = result.reshape(_kept_shape(source.shape, dims))
@@ -374,6 +391,7 @@ class TorchMethods:
     def _extreme(self, op_name: str, pair_op: str, pick, dim, keepdim):
         if isinstance(dim, type(self)):
             return _elementwise_extreme(self, pair_op, dim)  # max(a, b), elementwise
+        _check_reducible(self._value, pair_op, None if dim is None else _dims(dim, self.ndim))
         if dim is None:
             result = self._apply(op_name)
             if result.requires_grad and _ties(self._value, op_name):
@@ -407,6 +425,8 @@ class TorchMethods:
         return self._arg(np.argmin, dim if axis is None else axis, keepdim)
 
     def _arg(self, pick, dim, keepdim):
+        _check_reducible(self._value, pick.__name__,
+                         None if dim is None else _dims(dim, self._value.ndim))
         if dim is None:
             found = np.asarray(pick(self._value), dtype=np.int64)
             return _tensor_module().Tensor(found.reshape((1,) * self.ndim) if keepdim else found)
@@ -435,7 +455,14 @@ class TorchMethods:
     def norm(self, p="fro", dim=None, keepdim: bool = False):
         """The 2-norm (Frobenius for matrices) over every element or along dim; p=1 too."""
         if p in ("fro", 2, 2.0):
-            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+            result = (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+            if result.requires_grad and not np.all(result._value):
+                # the value is PyTorch's; only a gradient through it would differ
+                _tensor_module().refuse_gradient(result, message(
+                    "x.norm() is 0, where its gradient x/‖x‖ is 0/0: PyTorch takes 0, "
+                    "gradtrace's sqrt(sum(x*x)) gives nan. Write (x*x + 1e-12).sum().sqrt() to "
+                    "stay off 0, or skip the gradient there"))
+            return result
         if p in (1, 1.0):
             return self.abs().sum(dim=dim, keepdim=keepdim)
         raise DiffersFromPyTorch(_("norm(p={p}): gradtrace computes p = 2 ('fro') and p = 1",
@@ -694,7 +721,8 @@ class TorchMethods:
         if tensor_module._grad_enabled and self.requires_grad:
             self._refuse_leaf_change()
             if isinstance(value, type(self)) and value.requires_grad:
-                return self._become(value + np.zeros(self.shape, dtype=self._value.dtype))
+                return self._become(
+                    lambda _former: value + np.zeros(self.shape, dtype=self._value.dtype))
             raise DiffersFromPyTorch(_("overwriting a tensor that is part of a recorded graph "
                                        "(fill_, zero_, copy_ of data): make a new tensor "
                                        "instead"))
@@ -742,7 +770,7 @@ class TorchMethods:
             keep[numpy_key] = 0
             placed = np.zeros(self.shape, dtype=self._value.dtype)
             placed[numpy_key] = np.asarray(getattr(value, "_value", value))
-            self._become(self * keep + placed)
+            self._become(lambda former: former * keep + placed)
             return
         updated = (self._value.copy() if self.held_by_trace() or not self._value.flags.writeable
                    else self._value)

@@ -242,3 +242,10 @@ def test_a_norm_at_zero_refuses_its_gradient_and_says_why():
     y = gradtrace.tensor([3.0, 4.0], requires_grad=True)
     y.norm().backward()
     np.testing.assert_allclose(y.grad.numpy(), [0.6, 0.8])
+
+
+def test_a_given_array_past_the_budget_is_refused(monkeypatch):
+    monkeypatch.setenv("GRADTRACE_MAX_ELEMENTS", "1000")
+    with pytest.raises(UsageError, match=r"x: an array of shape \(2000,\) makes 2,000 elements"):
+        gradtrace.explain("sum(x)", at={"x": np.zeros(2000)})
+    assert gradtrace.explain("sum(x)", at={"x": np.zeros(1000)}, check=False).value == 0.0

@@ -1422,6 +1422,37 @@ def numpy_bridge(L) -> dict:
             "sizes": np.array([shared.size(0), shared.numel()])}
 
 
+def topk_sort_chunk_split(L) -> dict:
+    """The top-3 scores of each row (torch.topk, as a top-k accuracy reads them), a row
+    ranked (torch.sort), an LSTM's gates cut from one product (chunk) and rows split by sizes,
+    all differentiated together."""
+    torch = L.torch
+    torch.manual_seed(0)
+    x = torch.randn(4, 6, requires_grad=True)
+    values, indices = x.topk(3, dim=1)
+    ranked, order = torch.sort(x[0], descending=True)
+    i, f, g = x.chunk(3, dim=1)
+    a, b = torch.split(x, [1, 3])
+    loss = (values * 2).sum() + ranked[0] + (i * f).sum() + g.tanh().sum() + a.sum() - b.mean()
+    loss.backward()
+    return {"x": numpy_of(x.detach()), "values": numpy_of(values),
+            "indices": numpy_of(indices), "order": numpy_of(order), "grad": numpy_of(x.grad)}
+
+
+def writing_into_intermediates(L) -> dict:
+    """A ReLU written as a mask assignment (h[h < 0] = 0) and an element of a clone zeroed,
+    before backward: PyTorch records both writes."""
+    torch = L.torch
+    torch.manual_seed(1)
+    x = torch.randn(5, requires_grad=True)
+    h = x * 2
+    h[h < 0] = 0
+    y = x.clone()
+    y[0] = 0.0
+    (h.sum() + (y * y).sum()).backward()
+    return {"x": numpy_of(x.detach()), "h": numpy_of(h.detach()), "grad": numpy_of(x.grad)}
+
+
 SNIPPETS = [
     d2l_linear_regression_concise, d2l_softmax_regression_concise, d2l_dropout_from_scratch,
     d2l_dropout_concise, d2l_weight_decay_from_scratch, d2l_weight_decay_concise,
@@ -1435,7 +1466,7 @@ SNIPPETS = [
     gather_and_nll, train_and_eval_modes, logistic_regression_bce, cross_entropy_sum_by_hand,
     optimisers_on_xor, learning_rate_by_hand, frozen_layer, one_hot_targets,
     clip_grad_norm_builtin, step_decay_scheduler, checkpoint_and_resume, no_grad_decorator,
-    numpy_bridge,
+    numpy_bridge, topk_sort_chunk_split, writing_into_intermediates,
 ]
 
 
@@ -1881,6 +1912,30 @@ def _check_numpy_bridge(r):
     assert r["sizes"].tolist() == [2, 6]
 
 
+def _check_topk_sort_chunk_split(r):
+    x = r["x"]
+    order = np.argsort(-x, axis=1, kind="stable")
+    np.testing.assert_array_equal(r["indices"], order[:, :3])
+    np.testing.assert_array_equal(r["values"], np.take_along_axis(x, order[:, :3], axis=1))
+    np.testing.assert_array_equal(r["order"], order[0])
+    grad = np.zeros_like(x)
+    np.put_along_axis(grad, order[:, :3], 2.0, axis=1)  # d Σ 2·top3
+    grad[0, order[0, 0]] += 1.0  # ranked[0]: the largest of row 0
+    grad[:, 0:2] += x[:, 2:4]  # Σ i·f: each gate gets the other
+    grad[:, 2:4] += x[:, 0:2]
+    grad[:, 4:6] += 1 - np.tanh(x[:, 4:6]) ** 2
+    grad[0] += 1.0  # a.sum()
+    grad[1:] -= 1 / 18  # b.mean() over 3 × 6
+    np.testing.assert_allclose(r["grad"], grad, rtol=1e-12)
+
+
+def _check_writing_into_intermediates(r):
+    x = r["x"]
+    np.testing.assert_array_equal(r["h"], np.maximum(2 * x, 0))
+    expected = 2.0 * (x > 0) + 2 * x * (np.arange(5) != 0)
+    np.testing.assert_allclose(r["grad"], expected, rtol=1e-12)
+
+
 CHECKS = {
     d2l_linear_regression_concise: _check_linear_regression,
     d2l_softmax_regression_concise: _check_softmax_regression,
@@ -1929,6 +1984,8 @@ CHECKS = {
     checkpoint_and_resume: _check_checkpoint,
     no_grad_decorator: _check_no_grad_decorator,
     numpy_bridge: _check_numpy_bridge,
+    topk_sort_chunk_split: _check_topk_sort_chunk_split,
+    writing_into_intermediates: _check_writing_into_intermediates,
 }
 
 

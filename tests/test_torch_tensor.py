@@ -908,3 +908,28 @@ def test_tensors_that_do_not_join_are_refused_in_pytorchs_words(library, make, k
     with pytest.raises(kind) as caught:
         make(gradtrace if library == "gradtrace" else torch)
     assert str(caught.value).strip("'") == pytorch_says
+
+
+@pytest.mark.parametrize("call, error, says", [
+    (lambda x: x.topk(4), gradtrace.PyTorchError, "selected index k out of range"),
+    (lambda x: x.split([1, 1]), gradtrace.PyTorchError,
+     "split_with_sizes expects split_sizes to sum exactly to 3"),
+    (lambda x: x.chunk(0), gradtrace.PyTorchError, "chunk expects `chunks` to be greater than 0"),
+    (lambda x: x.register_hook(print), gradtrace.DiffersFromPyTorch, "register_hook"),
+    (lambda x: x.unfold_everything(), AttributeError,
+     "gradtrace's Tensor has no 'unfold_everything'"),
+])
+def test_sorting_and_splitting_refuse_as_pytorch_does(call, error, says):
+    x = gradtrace.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    with pytest.raises(error, match=re.escape(says)):
+        call(x)
+    assert not hasattr(x, "unfold_everything")
+
+
+def test_split_and_chunk_cut_as_pytorch_cuts():
+    x = gradtrace.arange(7.0)
+    assert [p.numpy().tolist() for p in x.split(3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [len(p) for p in x.chunk(3)] == [3, 3, 1]  # ⌈7/3⌉ = 3 each
+    assert [len(p) for p in gradtrace.arange(6.0).chunk(4)] == [2, 2, 2]  # fewer than asked
+    values, indices = x.topk(2, largest=False)
+    assert values.numpy().tolist() == [0, 1] and indices.numpy().tolist() == [0, 1]

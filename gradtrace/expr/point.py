@@ -287,6 +287,10 @@ def given_value(name: str, value, seed: int = 0) -> np.ndarray:
         raise UsageError(_("{name}: {value} is not a number or an array of numbers (a nested "
                            "list with rows of one length, a numpy array or a tensor)",
                            name=name, value=clip_runs(reprlib.repr(value))), "at")
+    why = over_budget(array.size)  # as a generator written with --at would be refused
+    if why:
+        raise UsageError(_("{name}: an array of shape {shape} makes {why}", name=name,
+                           shape=tuple(array.shape), why=why), "at")
     return array.astype(np.float64)
 
 

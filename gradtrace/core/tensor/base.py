@@ -185,6 +185,7 @@ class Tensor(TorchMethods):
         self._first = self._second = None
         self._others = ()
         self._made = _clock
+        self._scope = ()  # set, not left unset: a missing slot's lookup falls to __getattr__
 
     @property
     def name(self) -> str | None:
@@ -282,8 +283,12 @@ class Tensor(TorchMethods):
         else:
             if first.kind != "f":
                 parents, inputs = _promoted(op_name, parents, inputs)
-        if len(inputs) > 1 and _may_outgrow(op, inputs):
-            _check_result_size(op, inputs)
+        if len(inputs) > 1:  # broadcasting and products can outgrow their inputs
+            if op.elementwise:
+                if len(inputs) > 2 or inputs[0].shape != inputs[1].shape:
+                    _check_result_size(op, inputs)
+            elif op_name in _PRODUCTS and _may_outgrow(op_name, inputs):
+                _check_result_size(op, inputs)
         forward, kept = op.forward, None
         quiet = quiet_start()  # no floating-point warnings: the trace reports inf and nan
         try:
@@ -323,7 +328,7 @@ class Tensor(TorchMethods):
         if value.dtype.kind == "f" and inputs[0].dtype.kind in "biu" and op_name in _INTEGER_OPS:
             value = value.astype(inputs[0].dtype)  # relu of integers stays integers
         made._value = value
-        made.requires_grad = False
+        made.requires_grad, made._scope = False, ()
         made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
         return made
 
@@ -537,18 +542,17 @@ def _unshared(gradient: np.ndarray, given: set) -> bool:
     return False
 
 
-def _may_outgrow(op, inputs) -> bool:
-    """Whether an op's result may be larger than all of its inputs (broadcasting, products),
-    said cheaply: this runs for every op."""
-    if op.elementwise:
-        return len(inputs) > 2 or inputs[0].shape != inputs[1].shape
-    if op.name == "matmul":
+_PRODUCTS = frozenset({"matmul", "linear"})  # ops whose result can outgrow their inputs
+
+
+def _may_outgrow(op_name: str, inputs) -> bool:
+    """Whether a product's result may be larger than each of its inputs, said cheaply (a
+    network's every linear layer asks)."""
+    if op_name == "matmul":
         return True
-    if op.name == "linear":  # x (..., in), W (out, in): (x.size / in) · out numbers
-        x, W = inputs[0], inputs[1]
-        return (W.ndim == 2 and x.ndim > 0 and x.shape[-1] > 0
-                and x.size // x.shape[-1] * W.shape[0] > max(x.size, W.size))
-    return False
+    x, W = inputs[0], inputs[1]  # linear: x (..., in), W (out, in) make (x.size / in) · out
+    return (W.ndim == 2 and x.ndim > 0 and x.shape[-1] > 0
+            and x.size // x.shape[-1] * W.shape[0] > max(x.size, W.size))
 
 
 def _check_result_size(op, inputs) -> None:
@@ -589,7 +593,7 @@ def _leaf(value: np.ndarray) -> Tensor:
     made = Tensor.__new__(Tensor)
     made._value, made._name, made.requires_grad, made._grad = value, None, False, None
     made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
-    made._made = _clock
+    made._made, made._scope = _clock, ()
     return made
 
 

@@ -245,6 +245,26 @@ def argmin(input, dim=None, keepdim=False, *, axis=None):
     return _t(input).argmin(dim, keepdim, axis=axis)
 
 
+def sort(input, dim=-1, descending=False, stable=False):
+    return _t(input).sort(dim, descending, stable)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return _t(input).argsort(dim, descending, stable)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    return _t(input).topk(k, dim, largest, sorted)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    return _t(tensor).split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    return _t(input).chunk(chunks, dim)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _t(input).std(dim, unbiased, keepdim, correction=correction)
 

@@ -782,6 +782,81 @@ class TorchMethods:
         key[dim % self.ndim] = index
         return self[tuple(key)]
 
+    # -- sorting and splitting ----------------------------------------------------------
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """(values, indices) along dim, as torch.sort (ties keep their order). The values are
+        gathered with the indices, so each one's gradient goes back where it came from."""
+        if self.ndim == 0:
+            return ValuesIndices(self.reshape(()), _tensor_module().Tensor(np.array(0)))
+        axis = _dim(dim, self.ndim)
+        order = np.argsort(-self._value if descending else self._value, axis=axis,
+                           kind="stable").astype(np.int64)
+        return ValuesIndices(self.gather(axis, order), _tensor_module().Tensor(order))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return self.sort(dim, descending, stable).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        """The k largest (or smallest) values along dim and their indices, largest first."""
+        length = self.shape[_dim(dim, self.ndim)] if self.ndim else 1
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= length:
+            raise PyTorchError(f"selected index k out of range (k = {k!r}, size {length})")
+        if self.ndim == 0:
+            return self.sort()
+        axis = _dim(dim, self.ndim)
+        order = self.sort(axis, descending=largest).indices._value
+        chosen = np.take(order, np.arange(k), axis=axis)
+        return ValuesIndices(self.gather(axis, chosen), _tensor_module().Tensor(chosen))
+
+    def split(self, split_size_or_sections, dim: int = 0):
+        """Pieces along dim: each split_size long (the last may be shorter), or the lengths
+        listed, as torch.split. Each is an index of this tensor, so gradients flow back."""
+        axis = _dim(dim, self.ndim)
+        length = self.shape[axis]
+        given = split_size_or_sections
+        if isinstance(given, (list, tuple)):
+            sizes = [int(size) for size in given]
+            if sum(sizes) != length or any(size < 0 for size in sizes):
+                raise PyTorchError(f"split_with_sizes expects split_sizes to sum exactly to "
+                                   f"{length} (input tensor's size at dimension {axis}), but "
+                                   f"got split_sizes={sizes}")
+        else:
+            if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 1:
+                raise PyTorchError(f"split_size can only be 0 if dimension size is 0, but got "
+                                   f"dimension size of {length}" if given == 0 else
+                                   f"split expects split_size be non-negative, but got "
+                                   f"split_size={given!r}")
+            sizes = [min(int(given), length - start) for start in range(0, length, int(given))]
+        pieces, start = [], 0
+        for size in sizes:
+            key = (slice(None),) * axis + (slice(start, start + size),)
+            pieces.append(self[key])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        """At most `chunks` pieces along dim, each ⌈size / chunks⌉ long, as torch.chunk."""
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks < 1:
+            raise PyTorchError(f"chunk expects `chunks` to be greater than 0, got: {chunks!r}")
+        length = self.shape[_dim(dim, self.ndim)]
+        return self.split(max(-(-length // int(chunks)), 1), dim) if length else (self,)
+
+    def register_hook(self, hook):
+        raise DiffersFromPyTorch(_("register_hook: gradtrace calls no hooks during backward. "
+                                   "The Trace backward() returns holds every gradient that "
+                                   "flowed (trace.backward); retain_grad() keeps one as .grad"))
+
+    def __getattr__(self, name: str):
+        # reached only when no attribute is found (and for slots never set, hence the fast
+        # refusal of private names): a PyTorch method gradtrace lacks is named as such
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from .errors import NotInGradtrace
+
+        raise NotInGradtrace(_("gradtrace's Tensor has no {name}: gradtrace covers the part of "
+                               "torch.Tensor the course code uses (the README lists what "
+                               "differs)", name=repr(name)))
+
     def gather(self, dim: int, index):
         """out[i][j] = x[i][index[i][j]] (dim 1); recorded as an index with integer arrays."""
         index = np.asarray(getattr(index, "_value", index)).astype(np.int64)

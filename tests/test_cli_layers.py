@@ -668,3 +668,11 @@ def test_a_batch_too_large_blames_batch_and_a_layer_too_wide_blames_layers():
         result.output)
     result = runner.invoke(app, ["mlp", "--layers", "4,50000000,3"])
     assert result.exit_code == 2 and "--layers: W1 of shape 50000000×4" in result.output
+
+
+def test_a_step_whose_arrays_would_pass_the_whole_budget_is_refused_before_any_work():
+    # 33 million numbers in W, z and a: the step would hold about five copies of them
+    # (measured: 1.33 GB), past ten budgets of 10,000,000 numbers
+    result = runner.invoke(app, ["mlp", "--layers", "3000,3000,3000", "--batch", "1000"])
+    assert result.exit_code == 2
+    assert "the step's arrays would make 165,000,000 elements (1.2 GB) in all" in result.output

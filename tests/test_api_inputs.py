@@ -249,3 +249,46 @@ def test_a_given_array_past_the_budget_is_refused(monkeypatch):
     with pytest.raises(UsageError, match=r"x: an array of shape \(2000,\) makes 2,000 elements"):
         gradtrace.explain("sum(x)", at={"x": np.zeros(2000)})
     assert gradtrace.explain("sum(x)", at={"x": np.zeros(1000)}, check=False).value == 0.0
+
+
+def test_a_parameter_whose_place_reads_as_a_number_stays_unnamed():
+    # register_parameter("1", ...) inside Sequential's "0" is at "0.1": not a name to show
+    layer = gradtrace.nn.Module()
+    layer.register_parameter("1", gradtrace.nn.Parameter(gradtrace.ones(2)))
+    net = gradtrace.nn.Sequential(layer)
+    assert [name for name, _ in net.named_parameters()] == ["0.1"]
+    assert [p.name for p in net.parameters()] == [None]
+    net.add_module("w", gradtrace.nn.Linear(2, 1))
+    assert net.w.weight.name == "w.weight"
+
+
+@pytest.mark.parametrize("make, what", [
+    (lambda t: t.cat([t.zeros(60)] * 3), "cat of 3 tensors"),
+    (lambda t: t.stack([t.zeros(60)] * 3), "stack of 3 tensors"),
+    (lambda t: t.zeros(10).repeat(20), "repeat(20,)"),
+    (lambda t: t.zeros(10, 10).repeat(2, 1), "repeat(2, 1)"),
+    (lambda t: t.where(t.zeros(20, 1) > 0, t.zeros(1, 20), 0.0),
+     "where of shapes (20, 1), (1, 20), ()"),
+    (lambda t: t.zeros(10, 10).unsqueeze(0).expand(2, 10, 10).clone(),
+     "clone of an expanded tensor of shape (2, 10, 10)"),
+    (lambda t: t.ones(1, 10, requires_grad=True).expand(20, 10), "expand to (20, 10)"),
+    (lambda t: t.nn.functional.conv2d(t.zeros(1, 1, 12, 12), t.zeros(2, 1, 1, 1)),
+     "conv2d of an input of shape (1, 1, 12, 12) with filters of shape (2, 1, 1, 1)"),
+    (lambda t: t.nn.functional.conv2d(t.zeros(1, 8, 4, 4), t.zeros(1, 8, 3, 3)),  # im2col
+     "conv2d of an input of shape (1, 8, 4, 4) with filters of shape (1, 8, 3, 3)"),
+    (lambda t: t.nn.functional.one_hot(t.tensor([0, 1]), num_classes=101),
+     "one_hot of 2 indices into 101 classes"),
+])
+def test_joins_tiles_and_layers_past_the_budget_are_refused_before_they_are_made(
+        monkeypatch, make, what):
+    monkeypatch.setenv("GRADTRACE_MAX_ELEMENTS", "150")
+    with pytest.raises(ValueError, match=re.escape(what) + r" would make [\d,]+ elements"):
+        make(gradtrace)
+
+
+def test_one_hot_makes_rows_without_a_classes_by_classes_identity():
+    rows = gradtrace.nn.functional.one_hot(gradtrace.tensor([2, 0]), num_classes=200_000)
+    assert rows.shape == (2, 200_000) and rows.value.sum() == 2
+    assert rows.value[0, 2] == 1 and rows.value[1, 0] == 1
+    with pytest.raises(gradtrace.PyTorchError, match="Class values must be smaller"):
+        gradtrace.nn.functional.one_hot(gradtrace.tensor([3]), num_classes=3)

@@ -179,3 +179,24 @@ def test_a_power_tower_skips_the_symbolic_check_instead_of_running_out_of_memory
     assert "SymPy ran out of memory on numbers too large to write out" in " ".join(
         trace.to_text().split())
     assert not trace.finite
+
+
+@pytest.mark.parametrize("at", [{"x": 0.0, "y": 2.0}, {"x": 0.0, "y": 0.0}])
+def test_a_symbolic_formula_undefined_where_the_gradient_is_not_gives_no_disagreement(at):
+    # SymPy writes d(x**y)/dx as x**y*y/x: 0/0 at x = 0, where the gradient is 0 (as PyTorch,
+    # and as the finite differences say); the check must not call that a disagreement
+    trace = explain("x**y", at=at)
+    assert trace.ok
+    x_check = trace.checks[0]
+    assert x_check.input == "x" and x_check.status == "agree"
+    assert "SymPy's formula is undefined here" in str(x_check.note)
+    assert "disagree" not in {check.status for check in trace.checks}
+
+
+def test_a_symbolic_value_that_differs_is_still_a_disagreement():
+    from gradtrace.checks.gradients import _verdict
+    from gradtrace.checks.finite_differences import Differences
+
+    found = Differences(np.array(1.0), {})
+    check = _verdict("x", np.array(1.0), "2", np.array(2.0), found, None, "", 1.0)
+    assert check.status == "disagree"

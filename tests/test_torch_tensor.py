@@ -933,3 +933,55 @@ def test_split_and_chunk_cut_as_pytorch_cuts():
     assert [len(p) for p in gradtrace.arange(6.0).chunk(4)] == [2, 2, 2]  # fewer than asked
     values, indices = x.topk(2, largest=False)
     assert values.numpy().tolist() == [0, 1] and indices.numpy().tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("write", [
+    lambda y: y[0:2].mul_(10),
+    lambda y: y.view(2, 2).__setitem__((0, 1), 0.0),
+    lambda y: y.reshape(2, 2).t().mul_(3),
+    lambda y: y[1:].relu_(),
+    lambda y: y.view(2, 2)[0].fill_(gradtrace.tensor(0.0, requires_grad=True)),
+])
+def test_an_in_place_change_through_a_view_is_refused_not_lost(write):
+    # PyTorch writes it through to y (and its gradient); recorded on the view alone, y would
+    # silently keep its old values
+    x = gradtrace.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match="an in-place change of a view"):
+        write(y)
+
+
+def test_a_copy_made_by_advanced_indexing_may_change_as_in_pytorch():
+    # y[[0, 1]] is a copy in PyTorch too: changing it leaves y as it was
+    x = gradtrace.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 2
+    picked = y[[0, 1]]
+    picked.mul_(10)
+    (y.sum() + picked.sum()).backward()
+    np.testing.assert_array_equal(y.detach().numpy(), [2, 4, 6, 8])
+    np.testing.assert_array_equal(x.grad.numpy(), [22, 22, 2, 2])
+
+
+def test_augmented_assignment_to_an_element_says_what_python_does():
+    y = gradtrace.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match=re.escape(
+            "also what x[key] *= 3 does: Python reads x[key], changes it and writes it back")):
+        y[1] *= 3
+
+
+@pytest.mark.parametrize("values, reduce", [
+    ([1.0, 1.0], lambda x: gradtrace.amax(x, dim=0)),
+    ([1.0, 1.0, 2.0], lambda x: gradtrace.amin(x)),
+    ([[2.0, 2.0], [1.0, 3.0]], lambda x: x.amax(dim=1)),
+])
+def test_amax_and_amin_of_a_tie_refuse_the_gradient_pytorch_would_split(values, reduce):
+    x = gradtrace.tensor(values, requires_grad=True)
+    result = reduce(x)
+    with pytest.raises(gradtrace.DiffersFromPyTorch, match=r"meets a tie .*PyTorch splits"):
+        result.sum().backward()
+
+
+def test_amax_without_a_tie_sends_the_gradient_to_the_extreme():
+    x = gradtrace.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    x.amax(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 0], [0, 1]])

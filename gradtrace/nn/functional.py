@@ -25,7 +25,7 @@ from .. import ops  # noqa: F401  (the op tables: fills the registry this module
 from ..core.arrays import float_type
 from ..core.i18n import _
 from ..core.registry import REGISTRY, activations
-from ..core.tensor import Tensor, as_tensor
+from ..core.tensor import Tensor, as_tensor, check_made
 from ..core.tensor.errors import (DiffersFromPyTorch, NotInGradtrace, PyTorchError,
                                   PyTorchValueError)
 from ..core.tensor.random import chosen
@@ -79,7 +79,29 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     input = as_tensor(input)
     if input.ndim == 3:  # one image (C, H, W), as PyTorch takes it: a batch of one
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
+    _check_conv_size(input.shape, weight.shape, stride, padding)
     return _op("conv2d", input, weight, bias, stride=_plain(stride), padding=_plain(padding))
+
+
+def _check_conv_size(image, kernel, stride, padding) -> None:
+    """Refuse, before any work, a convolution whose output or whose im2col block (every
+    window of every image, C·KH·KW numbers each) would pass the budget per array."""
+    if len(image) != 4 or len(kernel) != 4:
+        return  # the op itself says what shapes it takes
+    (n, channels, height, width), (filters, _c, kh, kw) = image, kernel
+    try:
+        (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+    except (TypeError, ValueError):
+        return  # the op says what stride and padding take
+    if not all(isinstance(v, (int, np.integer)) and v > 0 for v in (sh, sw)):
+        return
+    rows, columns = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
+    if rows < 1 or columns < 1:
+        return
+    windows = n * rows * columns
+    check_made(max(windows * filters, windows * channels * kh * kw),
+               _("conv2d of an input of shape {image} with filters of shape {kernel}",
+                 image=tuple(image), kernel=tuple(kernel)))
 
 
 def _named_padding(padding: str, kernel, stride):
@@ -303,8 +325,16 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     indices = np.asarray(getattr(tensor, "value", tensor))
     if indices.dtype.kind not in "iu":
         raise PyTorchError("one_hot is only applicable to index tensor of type LongTensor.")
-    classes = int(indices.max()) + 1 if num_classes == -1 else int(num_classes)
-    return Tensor(np.eye(classes, dtype=np.int64)[indices])
+    classes = (int(indices.max()) + 1 if indices.size else 0) if num_classes == -1 else int(
+        num_classes)
+    if indices.size and (indices.min() < 0 or indices.max() >= classes):
+        raise PyTorchError("Class values must be smaller than num_classes." if indices.min() >= 0
+                           else "Class values must be non-negative.")
+    check_made(indices.size * classes, _("one_hot of {count} indices into {classes} classes",
+                                         count=indices.size, classes=classes))
+    rows = np.zeros(indices.shape + (classes,), dtype=np.int64)  # no classes×classes identity
+    np.put_along_axis(rows, indices[..., None], 1, axis=-1)
+    return Tensor(rows)
 
 
 def pad(input, pad, mode="constant", value=None) -> Tensor:

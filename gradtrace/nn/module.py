@@ -69,11 +69,11 @@ class Module:
             _moved()
         if isinstance(value, Parameter):
             self._parameters[name] = value
-            value.name = name
+            _label(value, name)
         elif isinstance(value, Module):
             self._modules[name] = value
             for inner, parameter in value.named_parameters():
-                parameter.name = f"{name}.{inner}"  # the name a trace shows
+                _label(parameter, f"{name}.{inner}")  # the name a trace shows
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -286,6 +286,15 @@ class Module:
 
 
 _SCOPED = hasattr(Tensor, "_scope")  # tensors note their scope (a slot of their own)
+
+
+def _label(parameter, name: str) -> None:
+    """Name a parameter by its place in the module tree, unless that place reads as a number
+    (a parameter registered as "1" would show as the constant 1): then it stays unnamed."""
+    try:
+        parameter.name = name
+    except ValueError:
+        parameter.name = None
 
 
 _layout = 0  # module trees changed so far: a scope kept from an earlier call is made anew

@@ -19,8 +19,8 @@ from . import dtypes, random  # noqa: F401
 from .errors import DiffersFromPyTorch, NotInGradtrace, PyTorchError  # noqa: F401
 from .factories import tensor  # noqa: F401
 from .recording import recorded_graph, recorded_ids  # noqa: F401
-from .base import (Tensor, as_tensor, enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
-                     no_grad, set_grad_enabled)
+from .base import (Tensor, as_tensor, check_made, enable_grad, inference_mode,  # noqa: F401
+                   is_grad_enabled, no_grad, set_grad_enabled)
 
 
 def plain_attrs(attrs: dict) -> tuple:

@@ -373,6 +373,7 @@ class Tensor(TorchMethods):
         if _grad_enabled and (self.requires_grad or any(
                 isinstance(o, Tensor) and o.requires_grad for o in others)):
             self._refuse_leaf_change()
+            self._refuse_view_change()
             return self._become(lambda former: former._apply(op_name, *others, attrs=attrs))
         with set_grad_enabled(False):
             result = self._apply(op_name, *others, attrs=attrs)._value
@@ -385,6 +386,19 @@ class Tensor(TorchMethods):
                 "as an optimiser does)",
                 pytorch="a leaf Variable that requires grad is being used in an in-place "
                         "operation.", tensor=self._label()))
+
+    def _refuse_view_change(self) -> None:
+        """PyTorch writes an in-place change of a view (y[0:2], y.view(2, 2), y.T) through to
+        the tensor it views, and records it there; gradtrace records the change on the view
+        alone, so y would keep its old values: refused, where it would be silently wrong."""
+        viewed = self._first
+        if (self._op is not None and viewed is not None
+                and np.may_share_memory(self._value, viewed._value)):
+            raise DiffersFromPyTorch(_(
+                "an in-place change of a view ({op} of another tensor, such as y[0:2], "
+                "y.view(2, 2) or y.T) in a recorded graph: PyTorch writes it through to the "
+                "tensor it views, gradtrace cannot. Build the new values instead (y = y * mask, "
+                "torch.where(...), torch.cat(...)), or change a copy (.clone())", op=self._op))
 
     def _become(self, make) -> "Tensor":
         """Make this tensor the recorded result of `make(former)`, where `former` is a new
@@ -563,11 +577,16 @@ def _check_result_size(op, inputs) -> None:
     except ValueError:  # shapes that do not fit: the op itself says so
         return
     if shape is not None:
-        why = over_budget(math.prod(shape))
-        if why:
-            raise ValueError(_("{op} of shapes {shapes} would make {why}", op=op.name,
-                               shapes=_(", ").join(str(tuple(x.shape)) for x in inputs),
-                               why=why))
+        check_made(math.prod(shape), _("{op} of shapes {shapes}", op=op.name, shapes=_(", ").join(
+            str(tuple(x.shape)) for x in inputs)))
+
+
+def check_made(elements: int, what: str) -> None:
+    """Refuse an array of `elements` numbers past the budget per array (core/budget.py),
+    before it is made; `what` says what would make it."""
+    why = over_budget(elements)
+    if why:
+        raise ValueError(_("{what} would make {why}", what=what, why=why))
 
 
 def checked_name(name):

@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from ..i18n import _
-from .base import Tensor, as_tensor
+from ..i18n import _, ngettext
+from .base import Tensor, as_tensor, check_made
 from .errors import DiffersFromPyTorch, PyTorchError
 from .methods import _dim
 
@@ -144,6 +144,12 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return tuple(Tensor(found) for found in np.nonzero(cond))
     a, b = _t(input), _t(other)
+    try:
+        shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        shape = ()  # numpy says which shapes do not fit, below
+    check_made(math.prod(shape), _("where of shapes {shapes}", shapes=_(", ").join(
+        str(tuple(x)) for x in (cond.shape, a.shape, b.shape))))
     if not (a.requires_grad or b.requires_grad):
         return Tensor(np.where(cond, a._value, b._value))
     dtype = np.result_type(*[x._value.dtype for x in (a, b) if x.requires_grad])
@@ -166,6 +172,9 @@ def cat(tensors, dim=0, *, axis=None):
     ndim = pieces[0].ndim
     dim = _dim(dim, ndim)
     _check_joinable(pieces, dim)
+    check_made(builtin_sum(p._value.size for p in pieces),
+               ngettext("cat of {count} tensor", "cat of {count} tensors", len(pieces),
+                        count=len(pieces)))
     if not builtins.any(p.requires_grad for p in pieces) or not _recording():
         return Tensor(np.concatenate([p._value for p in pieces], axis=dim))
     shape = list(pieces[0].shape)
@@ -199,6 +208,9 @@ def stack(tensors, dim=0):
                                f"{list(pieces[0].shape)} at entry 0 and {list(piece.shape)} at "
                                f"entry {index}")
     dim = _dim(dim, pieces[0].ndim + 1)
+    check_made(pieces[0]._value.size * len(pieces),
+               ngettext("stack of {count} tensor", "stack of {count} tensors", len(pieces),
+                        count=len(pieces)))
     return cat([p.unsqueeze(dim) for p in pieces], dim)
 
 
@@ -391,7 +403,7 @@ builtin_max, builtin_sum = builtins.max, builtins.sum
 
 # names of this module that are not torch functions
 PRIVATE = {"annotations", "builtins", "math", "np", "DiffersFromPyTorch", "Tensor", "as_tensor",
-           "builtin_max", "builtin_sum", "PRIVATE", "FUNCTIONS"}
+           "builtin_max", "builtin_sum", "PRIVATE", "FUNCTIONS", "check_made", "ngettext"}
 FUNCTIONS = {name: value for name, value in dict(globals()).items()
              if callable(value) and not name.startswith("_") and name not in PRIVATE}
 

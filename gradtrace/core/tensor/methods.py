@@ -232,6 +232,9 @@ class TorchMethods:
     def clone(self):
         """A copy; recorded (the identity, as a reshape to the same shape) when it needs a
         gradient."""
+        if 0 in self._value.strides:  # an expanded view: the copy makes every number
+            _tensor_module().check_made(self._value.size, _("clone of an expanded tensor of "
+                                                            "shape {shape}", shape=self.shape))
         copied = self._apply("reshape", attrs=(("shape", self.shape),))
         copied._value = copied._value.copy()
         return copied
@@ -372,6 +375,14 @@ class TorchMethods:
         if op_name in ("amax", "amin"):  # no identity: nothing to reduce is an error
             _check_reducible(source._value, op_name, dims)
         result = source._apply(op_name, attrs=(("axis", dims),) if dims is not None else ())
+        if op_name in ("amax", "amin") and result.requires_grad and _ties(source._value,
+                                                                          op_name, dims):
+            # the value is PyTorch's; only a gradient through it would differ
+            _tensor_module().refuse_gradient(result, message(
+                "x.{op}(...) meets a tie (several elements equal to the extreme it picks): "
+                "PyTorch splits the gradient evenly among them, gradtrace's {op} op sends it "
+                "all to the first. Use x.max(dim=...) (the first one gets it, in both), break "
+                "the tie, or detach() what needs no gradient", op=op_name))
         if keepdim:
             result = result.reshape(_kept_shape(source.shape, dims))
         return result
@@ -600,6 +611,8 @@ class TorchMethods:
         target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         if not self.requires_grad:
             return self._view(np.broadcast_to(self._value, target))
+        # recorded as a sum, which makes the numbers: sized before, named as what it is
+        _tensor_module().check_made(math.prod(target), _("expand to {shape}", shape=target))
         return self + np.zeros(target, dtype=self._value.dtype)
 
     def expand_as(self, other):
@@ -608,6 +621,11 @@ class TorchMethods:
     def repeat(self, *sizes):
         """Tiled `sizes` times along each axis (recorded as an index: each copy is a gather)."""
         sizes = _sizes(sizes)
+        if len(sizes) < self.ndim:
+            raise PyTorchError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
+        _tensor_module().check_made(self._value.size * math.prod(sizes),
+                                    _("repeat{sizes}", sizes=tuple(sizes)))
         if not self.requires_grad:
             return _tensor_module().Tensor(np.tile(self._value, sizes))
         shape = (1,) * (len(sizes) - self.ndim) + self.shape
@@ -720,6 +738,7 @@ class TorchMethods:
         tensor_module = _tensor_module()
         if tensor_module._grad_enabled and self.requires_grad:
             self._refuse_leaf_change()
+            self._refuse_view_change()
             if isinstance(value, type(self)) and value.requires_grad:
                 return self._become(
                     lambda _former: value + np.zeros(self.shape, dtype=self._value.dtype))
@@ -762,10 +781,13 @@ class TorchMethods:
         if tensor_module._grad_enabled and (self.requires_grad or (
                 isinstance(value, type(self)) and value.requires_grad)):
             self._refuse_leaf_change()
+            self._refuse_view_change()
             if isinstance(value, type(self)) and value.requires_grad:
-                raise DiffersFromPyTorch(_("x[key] = a tensor that requires grad: gradtrace has "
-                                           "no scatter op; build the result with torch.where or "
-                                           "cat"))
+                raise DiffersFromPyTorch(_("x[key] = a tensor that requires grad (also what "
+                                           "x[key] *= 3 does: Python reads x[key], changes it "
+                                           "and writes it back): gradtrace has no scatter op; "
+                                           "build the result with torch.where or cat, or with a "
+                                           "mask (x = x * m)"))
             keep = np.ones(self.shape, dtype=self._value.dtype)
             keep[numpy_key] = 0
             placed = np.zeros(self.shape, dtype=self._value.dtype)
@@ -954,11 +976,12 @@ def _elementwise_extreme(tensor_, op_name: str, other):
     return result
 
 
-def _ties(values: np.ndarray, op_name: str) -> bool:
+def _ties(values: np.ndarray, op_name: str, axis=None) -> bool:
+    """Whether the extreme (over all elements, or along `axis`) is met more than once."""
     if values.size < 2:
         return False
-    extreme = values.max() if op_name == "amax" else values.min()
-    return int(np.count_nonzero(values == extreme)) > 1
+    extreme = (np.max if op_name == "amax" else np.min)(values, axis=axis, keepdims=True)
+    return bool(np.any(np.count_nonzero(values == extreme, axis=axis) > 1))
 
 
 def _check_device(device) -> None:

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from .core import workspace
+from .core.arrays import quiet_end, quiet_start
 from .core.i18n import _
 from .core.tensor import Tensor
 
@@ -99,6 +100,14 @@ class Optimizer:
                 loss = closure()
         self.steps += 1
         states = self.state
+        quiet = quiet_start()  # an update that overflows gives inf, as PyTorch, without warnings
+        try:
+            self._update_all(states)
+        finally:
+            quiet_end(quiet)
+        return loss
+
+    def _update_all(self, states) -> None:
         for group in self.param_groups:
             maximize = group.get("maximize")
             for parameter in group["params"]:
@@ -126,7 +135,6 @@ class Optimizer:
                 if state is None:
                     state = states[parameter] = {}
                 self._update(theta, grad, group, state)
-        return loss
 
     def _decayed(self, theta, grad, group):
         """g + λθ (a new array: .grad itself is left alone)."""

@@ -292,3 +292,45 @@ def test_one_hot_makes_rows_without_a_classes_by_classes_identity():
     assert rows.value[0, 2] == 1 and rows.value[1, 0] == 1
     with pytest.raises(gradtrace.PyTorchError, match="Class values must be smaller"):
         gradtrace.nn.functional.one_hot(gradtrace.tensor([3]), num_classes=3)
+
+
+# -- PyTorch's refusals of arguments that are not what they look like ------------------------
+
+@pytest.mark.parametrize("call, says", [
+    (lambda t: t.zeros(6).reshape("2", "3"), "argument 'size' must be tuple of ints, but found "
+                                             "element of type str at pos 0"),
+    (lambda t: t.zeros(6).view(2.0, 3), "found element of type float at pos 0"),
+    (lambda t: t.zeros(6).view(None), "found element of type NoneType at pos 0"),
+    (lambda t: t.zeros(2, 3).permute("a", 0), "argument 'dims' must be tuple of ints"),
+    (lambda t: t.arange("5"), "arange(): argument 'end' must be Number, not str"),
+    (lambda t: t.full((2,), "3"), "full(): argument 'fill_value' must be Number, not str"),
+    (lambda t: t.tensor(1.0, requires_grad="yes"), "argument 'requires_grad' must be bool"),
+    (lambda t: t.zeros(2, 3).sum(dim=0, keepdim="yes"), "sum(): argument 'keepdim' must be "
+                                                        "bool, not str"),
+])
+def test_a_string_or_a_float_is_not_read_as_a_size_or_a_flag(call, says):
+    with pytest.raises(TypeError, match=re.escape(says)):
+        call(gradtrace)
+
+
+def test_sizes_take_numpy_ints_and_integer_tensors():
+    x = gradtrace.zeros(6)
+    assert x.view(np.int64(2), 3).shape == (2, 3)
+    assert x.reshape(gradtrace.tensor(3), -1).shape == (3, 2)
+
+
+@pytest.mark.parametrize("value", ["3", [1, None]])
+def test_a_grad_that_is_not_numbers_is_refused(value):
+    w = gradtrace.zeros(2, requires_grad=True)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None"):
+        w.grad = value
+    w.grad = [1.0, 2.0]
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0])
+
+
+def test_an_optimiser_step_that_overflows_prints_no_numpy_warning(recwarn):
+    w = gradtrace.tensor([1.0], dtype=gradtrace.float32, requires_grad=True)
+    (w * 1e30).sum().backward()
+    gradtrace.optim.SGD([w], lr=1e30).step()
+    assert np.isinf(w.value).all()
+    assert not [str(x.message) for x in recwarn if issubclass(x.category, RuntimeWarning)]

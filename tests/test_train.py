@@ -291,3 +291,42 @@ def test_optimize_refuses_updates_past_the_time_budget_before_doing_them(monkeyp
                                  "--steps", "100000"])
     assert result.exit_code == 2
     assert "200,000 updates would take about" in result.output
+
+
+def test_training_that_runs_away_says_so_and_exits_1():
+    # the loss grows from 0.7 to about 1e299 but stays finite: still a divergence
+    result = runner.invoke(app, ["train", "--lr", "1e300", "--epochs", "10", "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["diverged_at"] == 2
+    text = runner.invoke(app, ["train", "--lr", "1e300", "--epochs", "10", "--format", "text"])
+    assert "training diverged at epoch 2" in text.stdout and "try a smaller --lr than 1e+300" in (
+        text.stdout)
+
+
+def test_training_stops_at_the_first_loss_that_is_not_finite():
+    result = runner.invoke(app, ["train", "--lr", "1e300", "--opt", "sgd", "--act", "relu",
+                                 "--layers", "2,8,8,1", "--epochs", "50", "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["diverged_at"] == 2 and report["epochs"][-1]["epoch"] == 2
+    assert report["final_loss"] == "nan"
+
+
+def test_training_that_converges_has_no_divergence():
+    result = runner.invoke(app, ["train", "--epochs", "20", "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["diverged_at"] is None
+
+
+def test_a_path_that_leaves_fs_domain_is_not_told_to_shrink_its_rate():
+    result = runner.invoke(app, ["optimize", "sqrt(x) + y**2", "--start", "1,1", "--opt", "sgd",
+                                 "--lr", "0.001", "--steps", "3000", "--format", "text"])
+    assert result.exit_code == 1
+    assert "sgd left the domain of f at step" in result.stdout
+    assert "a smaller --lr only delays it" in result.stdout
+    assert "try a smaller --lr" not in result.stdout
+
+
+def test_a_rate_given_twice_for_one_optimiser_is_refused():
+    result = runner.invoke(app, ["optimize", NOTES_FUNCTION, "--opt", "adam",
+                                 "--lr", "adam=0.1,adam=0.2"])
+    assert result.exit_code == 2 and "--lr: gives 'adam' two rates" in result.output

@@ -128,12 +128,18 @@ def _learning_rates(text: Optional[str], names: list[str]) -> dict[str, float]:
         if "=" not in text:
             rates = {name: float(text) for name in names}
         else:
-            for item in text.split(","):
-                name, value = item.split("=")
-                rates[name.strip().lower()] = float(value)
+            pairs = [item.split("=") for item in text.split(",")]
+            pairs = [(name.strip().lower(), float(value)) for name, value in pairs]
     except ValueError:
         raise UsageError(_("takes a rate or name=rate pairs (got {text!r})",
                            text=text), "lr") from None
+    if "=" in text:
+        named = [name for name, _rate in pairs]
+        twice = sorted({name for name in named if named.count(name) > 1})
+        if twice:
+            raise UsageError(_("gives {name!r} two rates (got {text!r})", name=twice[0],
+                               text=text), "lr")
+        rates.update(pairs)
     extra = sorted(set(rates) - set(names))
     if extra:
         raise UsageError(_("names {name!r}, which is not one of the optimisers run",

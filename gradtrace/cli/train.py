@@ -90,12 +90,13 @@ def train(
                       parameter="epochs") as advance:
         history = training.fit(model, optimiser, X, y, epochs,
                                lambda epoch, loss, accuracy: advance(epoch, loss=f"{loss:.4g}"))
-    run = TrainingRun(data, sizes, history, sorted({1, *range(every, epochs + 1, every), epochs}))
+    done = len(history.losses)  # fewer than asked when the loss stopped being finite
+    run = TrainingRun(data, sizes, history, sorted({1, *range(every, done + 1, every), done}), lr)
     show(output_format, lambda: train_sections(run), lambda: train_json(run))
     if out is not None:
         title = f"{data}, {layers} {act.value}, {opt} lr {lr:g}"
         _draw(model, X, y, history, out, image.value, title)
-    if not np.isfinite(history.losses[-1]):
+    if history.diverged_at is not None:
         raise typer.Exit(EXIT_PROBLEM)  # training diverged: say so in the exit code
 
 
@@ -106,6 +107,7 @@ class TrainingRun(NamedTuple):
     sizes: list[int]
     history: object
     shown: list[int]
+    lr: float | None = None
 
 
 def check_folder(folder: Optional[str]) -> None:

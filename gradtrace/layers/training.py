@@ -34,10 +34,27 @@ def optimisers() -> dict[str, type]:
     return found
 
 
+# a loss this many times its first (or 1) means training has run away, as an optimiser's
+# path does (layers/descent.py)
+DIVERGED_ABOVE = 1e6
+
+
 @dataclass
 class History:
     losses: list[float] = field(default_factory=list)
     accuracies: list[float] = field(default_factory=list)
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The first epoch (from 1) whose loss is not finite or grew past DIVERGED_ABOVE times
+        the first epoch's (at least 1); None when training did not run away."""
+        if not self.losses:
+            return None
+        start = max(1.0, abs(self.losses[0]))
+        for epoch, loss in enumerate(self.losses, start=1):
+            if not math.isfinite(loss) or abs(loss) > DIVERGED_ABOVE * start:
+                return epoch
+        return None
 
 
 def build_mlp(sizes: list[int], activation: str, rng: np.random.Generator):
@@ -102,7 +119,8 @@ def check_sizes(sizes: list[int], X: np.ndarray, y: np.ndarray) -> None:
 
 def fit(model, optimiser, X: np.ndarray, y: np.ndarray, epochs: int,
         after_epoch: Callable[[int, float, float], None] | None = None) -> History:
-    """Full-batch training for `epochs` epochs; `after_epoch(epoch, loss, accuracy)` is called
+    """Full-batch training for `epochs` epochs, stopped after an epoch whose loss is not
+    finite (every later one would be nan too); `after_epoch(epoch, loss, accuracy)` is called
     after each one (accuracy of the parameters that gave that loss)."""
     history = History()
     inputs = tensor(X, "X", requires_grad=False)
@@ -117,6 +135,8 @@ def fit(model, optimiser, X: np.ndarray, y: np.ndarray, epochs: int,
         history.accuracies.append(accuracy)
         if after_epoch is not None:
             after_epoch(epoch, history.losses[-1], accuracy)
+        if not math.isfinite(history.losses[-1]):
+            break
     return history
 
 

@@ -145,6 +145,7 @@ def train_json(run) -> str:
     return dumps({
         "schema": "gradtrace.train/1", "data": run.data, "layers": list(run.sizes),
         "final_loss": history.losses[-1], "final_accuracy": history.accuracies[-1],
+        "diverged_at": history.diverged_at,
         "epochs": [{"epoch": epoch, "loss": history.losses[epoch - 1],
                     "accuracy": history.accuracies[epoch - 1]} for epoch in run.shown],
     })

@@ -221,7 +221,13 @@ class Tensor(TorchMethods):
     @grad.setter
     def grad(self, value) -> None:
         if value is not None and not isinstance(value, Tensor):
-            value = Tensor(np.asarray(value, dtype=self._value.dtype))
+            # PyTorch takes a tensor or None; an array or nested list of numbers is taken too,
+            # but not text that numpy would read as a number
+            array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+            if array is None or array.dtype.kind not in "biuf":
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            value = Tensor(array.astype(self._value.dtype))
         if value is not None and value._value.shape != self._value.shape:
             raise PyTorchError(_("{pytorch}: {given} for a tensor of {shape}",
                                  pytorch="assigned grad has data of a different size",

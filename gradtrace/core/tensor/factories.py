@@ -43,6 +43,9 @@ def tensor(data, name: str | None = None, requires_grad: bool | None = None, *, 
     Python numbers and requires_grad=True unless told otherwise."""
     if device is not None:
         _check_device(device)
+    if requires_grad is not None and not isinstance(requires_grad, (bool, np.bool_)):
+        raise TypeError(f"tensor(): argument 'requires_grad' must be bool, not "
+                        f"{type(requires_grad).__name__}")
     named = name is not None
     array = dtypes.inferred(getattr(data, "_value", data), dtype, named=named)
     wants = named if requires_grad is None else bool(requires_grad)
@@ -65,6 +68,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     return Tensor(array)
+
+
+def _check_number(function: str, name: str, value) -> None:
+    """PyTorch's refusal of an argument that is not a number ("3" and None would be read by
+    float() or numpy); numpy numbers and 0-d tensors are numbers."""
+    value = getattr(value, "_value", value)
+    if isinstance(value, (bool, int, float, np.number)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf"):
+        return
+    raise TypeError(f"{function}(): argument '{name}' must be Number, not "
+                    f"{type(value).__name__}")
 
 
 def _new_sizes(shape) -> tuple[int, ...]:
@@ -108,6 +122,7 @@ empty = zeros  # gradtrace has no uninitialised memory: empty() is zeros
 
 
 def full(size, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_number("full", "fill_value", fill_value)
     if dtype is None:
         dtype = (dtypes.bool_ if isinstance(fill_value, bool) else dtypes.int64
                  if isinstance(fill_value, int) else dtypes.get_default_dtype())
@@ -148,6 +163,8 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
     if end is None:
         start, end = 0, start
     bounds = (start, end, step)
+    for name, bound in zip(("start", "end", "step"), bounds):
+        _check_number("arange", name, bound)
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(b, int) for b in bounds) else (
             dtypes.get_default_dtype())

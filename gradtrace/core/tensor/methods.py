@@ -14,6 +14,7 @@ separate numbers or one tuple.
 from __future__ import annotations
 
 import math
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -33,11 +34,21 @@ def _tensor_module():
     return tensor
 
 
-def _sizes(shape) -> tuple[int, ...]:
-    """reshape(2, 3) and reshape((2, 3)) alike."""
+def _sizes(shape, what: str = "size") -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) alike; whole numbers only (PyTorch refuses "3", 2.0
+    and None where int() would quietly read them)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    sizes = []
+    for position, n in enumerate(shape):
+        try:
+            if isinstance(n, bool):
+                raise TypeError
+            sizes.append(operator.index(n))  # ints, numpy ints, a 0-d integer tensor
+        except TypeError:
+            raise TypeError(f"argument '{what}' must be tuple of ints, but found element of "
+                            f"type {type(n).__name__} at pos {position}") from None
+    return tuple(sizes)
 
 
 def _dims(dim, ndim: int):
@@ -368,6 +379,9 @@ class TorchMethods:
         return self._reduce("mean", dim if axis is None else axis, keepdim, dtype)
 
     def _reduce(self, op_name: str, dim, keepdim: bool, dtype=None):
+        if not isinstance(keepdim, (bool, np.bool_)):  # "yes" would be true
+            raise TypeError(f"{op_name}(): argument 'keepdim' must be bool, not "
+                            f"{type(keepdim).__name__}")
         source = self if dtype is None else self.to(dtype)
         dims = _dims(dim, source._value.ndim)
         if dims == ():
@@ -515,7 +529,8 @@ class TorchMethods:
         return self._apply("reshape", attrs=(("shape", shape),))
 
     def view(self, *shape):
-        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, str,
+                                                          float, type(None))):
             return self.to(shape[0])  # view(dtype)
         return self.reshape(*shape)
 
@@ -582,7 +597,7 @@ class TorchMethods:
     def permute(self, *dims):
         """Axes in a new order. Recorded with the registry's reshape and transpose (which
         reverses every axis): see `_permuted`."""
-        given = _sizes(dims)
+        given = _sizes(dims, "dims")
         if len(given) == self.ndim:
             order = tuple(_dim(d, self.ndim) for d in given)
             if len(set(order)) != len(order):

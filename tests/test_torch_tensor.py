@@ -985,3 +985,35 @@ def test_amax_without_a_tie_sends_the_gradient_to_the_extreme():
     x = gradtrace.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
     x.amax(dim=1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[1, 0], [0, 1]])
+
+
+@pytest.mark.parametrize("call, error, says", [
+    (lambda t: t.zeros(2, 3).sum(dim=(0, 0)), gradtrace.PyTorchError,
+     "dim 0 appears multiple times in the list of dims"),
+    (lambda t: t.zeros(2, 3, 4).expand(3, 3, 4), gradtrace.PyTorchError,
+     "The expanded size of the tensor (3) must match the existing size (2) at non-singleton "
+     "dimension 0"),
+    (lambda t: t.zeros(2, 3, 4).repeat(-1, 1, 1), gradtrace.PyTorchError,
+     "Trying to create tensor with negative dimension -1"),
+    (lambda t: t.arange(6.0)[1.5], IndexError, "only integers, slices (`:`), ellipsis (`...`), "
+                                               "None and long or byte Variables are valid "
+                                               "indices (got float)"),
+    (lambda t: t.arange(6.0)["a"], IndexError, "are valid indices (got str)"),
+    (lambda t: t.arange(6.0)[10], IndexError, "index 10 is out of bounds for dimension 0 with "
+                                              "size 6"),
+    (lambda t: t.randperm(-1), ValueError, "a size must be a whole number ≥ 0, not -1"),
+])
+def test_shape_and_index_mistakes_get_pytorchs_words(call, error, says):
+    with pytest.raises(error, match=re.escape(says)):
+        call(gradtrace)
+
+
+def test_masked_fill_in_place_is_recorded_and_writes_data():
+    y = gradtrace.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = y * 2
+    h.masked_fill_(h > 3, 0.0)  # h = [2, 0, 0]: only the first element still depends on y
+    h.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [2.0, 0.0, 0.0])
+    data = gradtrace.ones(3)
+    data.masked_fill_(gradtrace.tensor([True, False, True]), 5.0)
+    np.testing.assert_array_equal(data.numpy(), [5.0, 1.0, 5.0])

@@ -246,7 +246,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None,
 def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False,
              device=None) -> Tensor:
     """0..n−1 in a random order, int64."""
-    return _leaf(chosen(generator).permutation(int(n)).astype(
+    (n,) = _new_sizes((n,))  # a whole number ≥ 0 within the budget
+    return _leaf(chosen(generator).permutation(n).astype(
         dtypes.as_dtype(dtype) or dtypes.int64), requires_grad)
 
 

@@ -56,7 +56,11 @@ def _dims(dim, ndim: int):
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        return tuple(_dim(d, ndim) for d in dim)
+        dims = tuple(_dim(d, ndim) for d in dim)
+        for index, d in enumerate(dims):
+            if d in dims[:index]:
+                raise PyTorchError(f"dim {d} appears multiple times in the list of dims")
+        return dims
     return _dim(dim, ndim)
 
 
@@ -623,7 +627,19 @@ class TorchMethods:
         """The same numbers broadcast to `sizes` (-1 keeps an axis): x + zeros(sizes)."""
         sizes = _sizes(sizes)
         lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise PyTorchError(f"expand(torch.FloatTensor{{{list(self.shape)}}}, size="
+                               f"{list(sizes)}): the number of sizes provided ({len(sizes)}) "
+                               f"must be greater or equal to the number of dimensions in the "
+                               f"tensor ({self.ndim})")
         target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        for axis in range(lead, len(sizes)):
+            have, want = self.shape[axis - lead], target[axis]
+            if have != 1 and have != want:
+                raise PyTorchError(f"The expanded size of the tensor ({want}) must match the "
+                                   f"existing size ({have}) at non-singleton dimension {axis}.  "
+                                   f"Target sizes: {list(sizes)}.  Tensor sizes: "
+                                   f"{list(self.shape)}")
         if not self.requires_grad:
             return self._view(np.broadcast_to(self._value, target))
         # recorded as a sum, which makes the numbers: sized before, named as what it is
@@ -639,6 +655,10 @@ class TorchMethods:
         if len(sizes) < self.ndim:
             raise PyTorchError("Number of dimensions of repeat dims can not be smaller than "
                                "number of dimensions of tensor")
+        if any(n < 0 for n in sizes):
+            shape = (1,) * (len(sizes) - self.ndim) + self.shape
+            raise PyTorchError(f"Trying to create tensor with negative dimension "
+                               f"{min(sizes)}: {[a * n for a, n in zip(shape, sizes)]}")
         _tensor_module().check_made(self._value.size * math.prod(sizes),
                                     _("repeat{sizes}", sizes=tuple(sizes)))
         if not self.requires_grad:
@@ -782,11 +802,17 @@ class TorchMethods:
     def __getitem__(self, key):
         """Slices, integers, None, ..., boolean masks and integer arrays (tensors or lists),
         as in PyTorch; recorded as the index op when a gradient is needed."""
-        if not self.requires_grad or not _tensor_module()._grad_enabled:
-            found = self._value[_numpy_key(key)]
-            return self._view(found) if np.shares_memory(found, self._value) else (
-                _tensor_module().Tensor(np.asarray(found)))
-        return self._apply("index", attrs=(("key", index_key(key, self.shape)),))
+        try:
+            if not self.requires_grad or not _tensor_module()._grad_enabled:
+                found = self._value[_numpy_key(key)]
+                return self._view(found) if np.shares_memory(found, self._value) else (
+                    _tensor_module().Tensor(np.asarray(found)))
+            return self._apply("index", attrs=(("key", index_key(key, self.shape)),))
+        except IndexError as error:  # PyTorch's word for an axis
+            said = str(error)
+            if " is out of bounds for axis " not in said:
+                raise
+            raise IndexError(said.replace(" for axis ", " for dimension ")) from None
 
     def __setitem__(self, key, value) -> None:
         """x[key] = value, in place. On a tensor of a recorded graph it is recorded as
@@ -946,6 +972,17 @@ class TorchMethods:
             raise PyTorchError(f"reduce argument must be either add or multiply, not {reduce!r}")
         return placed
 
+    def masked_fill_(self, mask, value):
+        """masked_fill in place: recorded on this tensor (what it was is read as before) when
+        it is part of a recorded graph, else written into its array."""
+        if _tensor_module()._grad_enabled and self.requires_grad:
+            self._refuse_leaf_change()
+            self._refuse_view_change()
+            return self._become(lambda former: former.masked_fill(mask, value))
+        mask = np.asarray(getattr(mask, "_value", mask), dtype=bool)
+        filled = np.where(np.broadcast_to(mask, self.shape), float(value), self._value)
+        return self._write(filled.astype(self._value.dtype))
+
     def masked_fill(self, mask, value):
         mask = np.asarray(getattr(mask, "_value", mask), dtype=bool)
         keep = np.broadcast_to(~mask, self.shape).astype(self._value.dtype)
@@ -1019,6 +1056,9 @@ def _numpy_part(part):
         return value
     if isinstance(part, range):
         return np.arange(part.start, part.stop, part.step)
+    if isinstance(part, (float, str, bytes, dict, set, complex, np.floating)):
+        raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                         f"byte Variables are valid indices (got {type(part).__name__})")
     return part
 
 

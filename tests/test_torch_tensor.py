@@ -1017,3 +1017,15 @@ def test_masked_fill_in_place_is_recorded_and_writes_data():
     data = gradtrace.ones(3)
     data.masked_fill_(gradtrace.tensor([True, False, True]), 5.0)
     np.testing.assert_array_equal(data.numpy(), [5.0, 1.0, 5.0])
+
+
+def test_conv2d_refuses_a_padding_word_or_kernel_it_cannot_read():
+    with pytest.raises(ValueError, match=re.escape("Invalid padding string 'foo', should be one "
+                                                   "of {'valid', 'same'}")):
+        gradtrace.nn.Conv2d(1, 2, 3, padding="foo")
+    with pytest.raises(ValueError, match=re.escape("kernel_size must be one whole number or a "
+                                                   "pair, not (3,)")):
+        gradtrace.nn.Conv2d(1, 2, (3,))
+    same = gradtrace.nn.Conv2d(1, 2, 3, padding="same")
+    assert "padding='same'" in repr(same)
+    assert same(gradtrace.zeros(1, 1, 5, 5)).shape == (1, 2, 5, 5)

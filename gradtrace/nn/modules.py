@@ -114,6 +114,12 @@ class Conv2d(_Weighted):
 
             raise DiffersFromPyTorch(_("Conv2d(padding_mode={mode}): gradtrace pads with "
                                        "zeros only", mode=repr(padding_mode)))
+        if np.ndim(kernel_size) != 0 and len(kernel_size) != 2:
+            raise ValueError(f"Conv2d: kernel_size must be one whole number or a pair, not "
+                             f"{kernel_size!r}")
+        if isinstance(padding, str) and padding not in ("valid", "same"):
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                             f"{{'valid', 'same'}}")
         kh, kw = (kernel_size, kernel_size) if np.ndim(kernel_size) == 0 else kernel_size
         _check_sizes("Conv2d", in_channels=in_channels, out_channels=out_channels,
                      kernel_size=kh, kernel_width=kw)
@@ -127,8 +133,9 @@ class Conv2d(_Weighted):
                         self.groups)
 
     def extra_repr(self) -> str:
+        padding = self.padding if isinstance(self.padding, str) else _plain(self.padding)
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={_plain(self.stride)}, padding={_plain(self.padding)}")
+                f"stride={_plain(self.stride)}, padding={padding!r}")
 
 
 class MaxPool2d(Module):

@@ -154,7 +154,10 @@ def test_plot_says_when_it_cuts_the_y_axis(tmp_path):
 @pytest.mark.parametrize("expression, values, code, said", [
     ("x", "x=linspace(1e308,1.7e308,10)", 2,
      "x reaches 1.70e+308: a picture's axis holds numbers up to about 1.00e+300"),
-    ("x", "x=linspace(-1e308,1e308,10)", 2, "x has values that are not finite numbers"),
+    ("x", "x=linspace(-1e308,1e308,10)", 2, "(written so, or made by a range so wide it "
+                                             "overflows): give finite numbers"),
+    ("x", "x=[nan,1,2]", 2, "x holds nan (written so, or made by a range"),
+    ("x", "x=[1,inf]", 2, "x holds inf (written so, or made by a range"),
     ("exp(-x)", "x=linspace(-800,800,1601)", 1,  # drawn, with gaps where it is too large
      "f = exp(-x) is beyond ±1.00e+300 at 19 of 1601 points (x from -709.00 to -691.00)"),
 ])

@@ -51,8 +51,11 @@ def plot(
     can_plot("output")
     result = curve(expression, parse_assignments(at or [], seed), wrt, seed=seed)
     if not np.all(np.isfinite(result.x)):
-        raise UsageError(_("{name} has values that are not finite numbers (a range this wide "
-                           "overflows): give one within about ±{limit}", name=result.input,
+        held = [word for word, found in (("nan", np.isnan(result.x)), ("inf", np.isinf(result.x)))
+                if np.any(found)]
+        raise UsageError(_("{name} holds {values} (written so, or made by a range so wide it "
+                           "overflows): give finite numbers within about ±{limit}",
+                           name=result.input, values=_(" and ").join(held),
                            limit=fmt(DRAWABLE)), "at")
     widest = np.max(np.abs(result.x)) if result.x.size else 0.0
     if widest > DRAWABLE:

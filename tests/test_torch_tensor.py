@@ -1029,3 +1029,15 @@ def test_conv2d_refuses_a_padding_word_or_kernel_it_cannot_read():
     same = gradtrace.nn.Conv2d(1, 2, 3, padding="same")
     assert "padding='same'" in repr(same)
     assert same(gradtrace.zeros(1, 1, 5, 5)).shape == (1, 2, 5, 5)
+
+
+@pytest.mark.parametrize("data", [2**63, 2**64 - 1, [1, 2**63], 2**70, [[0], [-2**63 - 1]]])
+def test_an_int_past_int64_is_pytorchs_overflow_not_a_wrapped_value(data):
+    # numpy would make 2**63 a uint64, then -2**63 once cast to int64
+    with pytest.raises(gradtrace.PyTorchError, match="Overflow when unpacking long"):
+        gradtrace.tensor(data)
+
+
+def test_ints_at_int64s_ends_and_big_ints_among_floats_are_kept():
+    assert gradtrace.tensor([2**63 - 1, -2**63]).value.tolist() == [2**63 - 1, -2**63]
+    assert gradtrace.tensor([1.5, 2**63]).value.tolist() == [1.5, 2.0**63]

@@ -119,16 +119,39 @@ def inferred(data, dtype=None, named: bool = False) -> np.ndarray:
         if ragged is None:
             raise
         raise ValueError(ragged) from None
+    if (array.dtype.kind in "uO" or (array.dtype.kind == "f" and array.size and np.nanmax(
+            np.abs(array)) >= 2.0**63)) and _long_int_in(data):
+        # numpy would make 2**63 a uint64 (then -2**63 as int64), or a float, or an object
+        from .errors import PyTorchError
+
+        raise PyTorchError("Overflow when unpacking long")
     if array.dtype.kind not in "biuf":
         raise TypeError(_("tensor: cannot make a tensor of {kind} (numbers, nested lists of "
                           "numbers or arrays)", kind=type(data).__name__))
     if wanted is not None:
         return array.astype(wanted)
     if array.dtype.kind == "f" and not _from_arrays(data):
-        return array.astype(float64 if named else get_default_dtype())
+        with np.errstate(over="ignore"):  # 1e300 in float32 is inf, as in PyTorch
+            return array.astype(float64 if named else get_default_dtype())
     if array.dtype.kind in "iu":
         return array.astype(int64)
     return array
+
+
+def _long_int_in(data) -> bool:
+    """Whether nested lists of ints (no floats, which make a float tensor, as in PyTorch)
+    hold one outside int64; walked on an explicit stack."""
+    stack, long = [data], False
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (float, np.floating)):
+            return False
+        elif isinstance(item, int) and not isinstance(item, bool) and not (
+                -2**63 <= item < 2**63):
+            long = True
+    return long
 
 
 def _from_arrays(data) -> bool:

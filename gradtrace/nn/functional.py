@@ -29,6 +29,7 @@ from ..core.tensor import Tensor, as_tensor, check_made
 from ..core.tensor.errors import (DiffersFromPyTorch, NotInGradtrace, PyTorchError,
                                   PyTorchValueError)
 from ..core.tensor.random import chosen
+from ..ops.im2col import geometry
 from ..ops.losses import ClassIndexError
 
 
@@ -86,19 +87,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 def _check_conv_size(image, kernel, stride, padding) -> None:
     """Refuse, before any work, a convolution whose output or whose im2col block (every
     window of every image, C·KH·KW numbers each) would pass the budget per array."""
-    if len(image) != 4 or len(kernel) != 4:
+    if len(kernel) != 4:
         return  # the op itself says what shapes it takes
-    (n, channels, height, width), (filters, _c, kh, kw) = image, kernel
+    (filters, channels, kh, kw) = kernel
     try:
-        (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+        rows, columns = geometry(image, (kh, kw), _pair(stride), _pair(padding))
     except (TypeError, ValueError):
-        return  # the op says what stride and padding take
-    if not all(isinstance(v, (int, np.integer)) and v > 0 for v in (sh, sw)):
-        return
-    rows, columns = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
-    if rows < 1 or columns < 1:
-        return
-    windows = n * rows * columns
+        return  # shapes, strides or paddings the op refuses, saying why
+    windows = image[0] * rows * columns
     check_made(max(windows * filters, windows * channels * kh * kw),
                _("conv2d of an input of shape {image} with filters of shape {kernel}",
                  image=tuple(image), kernel=tuple(kernel)))

@@ -7,7 +7,10 @@ W3  (64,1,28,28) → conv 16×3×3 pad 1 → ReLU → max-pool 2 → linear 3136
 
 each three ways: gradtrace (tensors with tracing on: `loss.backward()` records the trace), a
 hand-written numpy forward + backward doing the same BLAS calls (the framework-free limit), and
-PyTorch on the CPU with the same thread count, when it is installed (skipped otherwise).
+PyTorch on the CPU with the same thread count, when it is installed (skipped otherwise). Each
+framework's modules are built as a user builds them and the same starting weights are copied
+into them (gradtrace's nn.Linear keeps its weight column-major, so x·Wᵀ runs in BLAS's fastest
+layout; the limit keeps numpy's row-major arrays, as code written by hand would).
 
 Every implementation runs in a process of its own that imports only what it needs, as a user
 runs it: importing PyTorch changes how freed memory goes back to the system, which would flatter
@@ -156,13 +159,14 @@ def numpy_w3_step(params, x, labels):
 def gradtrace_w2(params, x, labels):
     """The same MLP with gradtrace.nn and gradtrace.optim; one step per call."""
     from gradtrace import nn, optim
-    from gradtrace import tensor
+    from gradtrace import no_grad, tensor
 
-    kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights replaced just below
+    kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights copied in just below
     model = nn.Sequential(nn.Linear(784, 256, **kw), nn.ReLU(), nn.Linear(256, 256, **kw),
                           nn.ReLU(), nn.Linear(256, 10, **kw))
-    for parameter, value in zip(model.parameters(), params):
-        parameter.value = value.copy()
+    with no_grad():  # into the module's own arrays, as PyTorch's side does
+        for parameter, value in zip(model.parameters(), params):
+            parameter.copy_(tensor(value))
     sgd = optim.SGD(model.parameters(), lr=float(LR))
     inputs = tensor(x, "x", requires_grad=False)
 
@@ -179,13 +183,14 @@ def gradtrace_w2(params, x, labels):
 def gradtrace_w3(params, x, labels):
     """The same network with gradtrace.nn: forward + backward per call."""
     from gradtrace import nn
-    from gradtrace import tensor
+    from gradtrace import no_grad, tensor
 
-    kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights replaced just below
+    kw = {"rng": np.random.default_rng(0), "dtype": F32}  # weights copied in just below
     model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, **kw), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(3136, 10, **kw))
-    for parameter, value in zip(model.parameters(), params):
-        parameter.value = value.copy()
+    with no_grad():  # into the module's own arrays, as PyTorch's side does
+        for parameter, value in zip(model.parameters(), params):
+            parameter.copy_(tensor(value))
     inputs = tensor(x, "x", requires_grad=False)
 
     def step():

@@ -44,16 +44,17 @@ def problem():
 
 
 def gradtrace_phases() -> dict[str, float]:
-    from gradtrace import nn, optim, tensor
+    from gradtrace import nn, no_grad, optim, tensor
 
     params, x, labels = problem()
-    kw = {"rng": np.random.default_rng(0), "dtype": np.float32}  # replaced just below
+    kw = {"rng": np.random.default_rng(0), "dtype": np.float32}  # copied in just below
     layers = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
         layers += [nn.Linear(fan_in, fan_out, **kw), nn.ReLU()]
     model = nn.Sequential(*layers[:-1])
-    for parameter, value in zip(model.parameters(), params):
-        parameter.value = value.copy()
+    with no_grad():  # into the module's own arrays, as PyTorch's side does
+        for parameter, value in zip(model.parameters(), params):
+            parameter.copy_(tensor(value))
     sgd = optim.SGD(model.parameters(), lr=LR)
     inputs = tensor(x, "x", requires_grad=False)
 

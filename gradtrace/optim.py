@@ -117,7 +117,8 @@ class Optimizer:
                         continue
                     theta, grad = parameter._value, grad._value
                     if parameter.held_by_trace():
-                        theta = parameter._value = theta.copy()  # the trace keeps the old array
+                        # the trace keeps the old array; the copy keeps its layout (order K)
+                        theta = parameter._value = theta.copy(order="K")
                 else:  # any object with .value and .grad works
                     grad = parameter.grad
                     if grad is None:
@@ -125,7 +126,7 @@ class Optimizer:
                     theta = parameter.value
                     held = getattr(parameter, "held_by_trace", None)
                     if held is not None and held():
-                        theta = parameter.value = theta.copy()
+                        theta = parameter.value = theta.copy(order="K")
                     grad = getattr(grad, "value", grad)
                 if not (type(grad) is np.ndarray and grad.dtype == theta.dtype):
                     grad = np.asarray(grad, dtype=theta.dtype)

@@ -398,8 +398,13 @@ class Tensor(TorchMethods):
         the tensor it views, and records it there; gradtrace records the change on the view
         alone, so y would keep its old values: refused, where it would be silently wrong."""
         viewed = self._first
-        if (self._op is not None and viewed is not None
-                and np.may_share_memory(self._value, viewed._value)):
+        if self._op is None or viewed is None:
+            return
+        if np.may_share_memory(self._value, viewed._value) or (
+                # a reshape numpy copied from a column-major leaf (nn.Linear's weight), where
+                # PyTorch's is a view
+                self._op in ("reshape", "flatten") and viewed._op is None
+                and viewed._value.flags.f_contiguous and not viewed._value.flags.c_contiguous):
             raise DiffersFromPyTorch(_(
                 "an in-place change of a view ({op} of another tensor, such as y[0:2], "
                 "y.view(2, 2) or y.T) in a recorded graph: PyTorch writes it through to the "
@@ -444,8 +449,17 @@ class Tensor(TorchMethods):
                                f"broadcast shape {list(np.broadcast_shapes(result.shape, target.shape))}"
                                ) from None
         owner = _owner(self)
+        if owner is not self and not np.may_share_memory(target, owner._value):
+            # a reshape numpy had to copy: nn.Linear keeps its weight column-major, so
+            # weight.view(-1) is a copy here where PyTorch's is a view that writes through
+            raise DiffersFromPyTorch(_(
+                "an in-place change of a reshaped copy of {what}: PyTorch would change {what} "
+                "through this view, but gradtrace had to copy it, its array not being laid out "
+                "row by row (nn.Linear keeps its weight column-major, for speed). Change {what} "
+                "itself, e.g. with torch.no_grad(): w[...] = new_values", what=owner._label()))
         if self.held_by_trace() or owner.held_by_trace() or not target.flags.writeable:
-            fresh = np.array(shaped, dtype=target.dtype)
+            fresh = np.empty_like(target)  # laid out as the array it replaces
+            fresh[...] = shaped
             self._value = fresh
             if owner is not self and owner._value is target:
                 owner._value = fresh
@@ -497,10 +511,9 @@ class Tensor(TorchMethods):
             if found is not None:
                 # the first gradient, as it is, when it is an array of its own (_unshared,
                 # written out: this runs for every parameter at every step)
-                if (leaf._grad is None and type(found) is np.ndarray and found.base is None
+                if (leaf._grad is None and type(found) is np.ndarray
                         and found.dtype == leaf._value.dtype and found.flags.writeable
-                        and id(found) not in given):
-                    given.add(id(found))
+                        and _unshared(found, given)):
                     leaf._grad = held_grad = _leaf(found)
                     held[held_grad] = found
                 else:
@@ -556,8 +569,15 @@ def _unshared(gradient: np.ndarray, given: set) -> bool:
     """Whether `gradient` can become a leaf's .grad as it is: an array of its own memory,
     writeable, and not given to another leaf already (an add sends one array to both inputs;
     a sum sends a read-only broadcast view). Noted in `given` when it can."""
-    if gradient.base is None and gradient.flags.writeable and id(gradient) not in given:
-        given.add(id(gradient))
+    owner = gradient.base
+    if owner is None:
+        owner = gradient
+    elif owner.base is not None or owner.nbytes != gradient.nbytes:
+        return False  # part of another array, or a view of a view: copy it
+    # else a view of all of a fresh array (a layer's gradient made transposed, W being
+    # column-major): its own memory too
+    if gradient.flags.writeable and id(owner) not in given:
+        given.add(id(owner))
         return True
     return False
 

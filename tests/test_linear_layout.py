@@ -1,0 +1,165 @@
+"""nn.Linear keeps its weight column-major (x·Wᵀ then multiplies two row-major arrays, BLAS's
+fastest case): the layout must survive everything that fills or updates the weight, the
+gradient must come in the same layout (so W -= lr·grad runs over one layout, with no copy),
+and PyTorch's view semantics must not silently break where numpy has to copy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradtrace
+from gradtrace import nn, optim
+from gradtrace.core.tensor import base as tensor_base
+from gradtrace.core.tensor.errors import DiffersFromPyTorch
+
+
+def column_major(array: np.ndarray) -> bool:
+    return array.flags.f_contiguous and not array.flags.c_contiguous
+
+
+def layer(rng_seed: int = 0) -> nn.Linear:
+    return nn.Linear(5, 3, rng=np.random.default_rng(rng_seed))
+
+
+def test_a_linear_weight_is_column_major_however_it_is_started():
+    assert column_major(nn.Linear(5, 3).weight.value)  # PyTorch's kaiming start
+    for init in ("xavier", "he", "normal", "zeros", "constant"):
+        lin = nn.Linear(5, 3, init=init, rng=np.random.default_rng(1))
+        assert column_major(lin.weight.value), init
+        assert lin.weight.shape == (3, 5)
+    lin = layer()
+    nn.init.xavier_uniform_(lin.weight)
+    assert column_major(lin.weight.value)
+
+
+def test_load_state_dict_and_copy_keep_the_layout_and_the_values():
+    lin = layer()
+    rows = np.arange(15, dtype=np.float64).reshape(3, 5)  # row-major, as a user writes it
+    lin.load_state_dict({"weight": rows, "bias": np.zeros(3)})
+    assert column_major(lin.weight.value)
+    np.testing.assert_array_equal(lin.weight.value, rows)
+    with gradtrace.no_grad():
+        lin.weight.copy_(gradtrace.tensor(rows * 2))
+    assert column_major(lin.weight.value)
+    np.testing.assert_array_equal(lin.weight.value, rows * 2)
+
+
+def test_the_layer_computes_x_times_w_transposed_plus_b():
+    lin = layer()
+    x = np.random.default_rng(2).standard_normal((4, 5))
+    W, b = np.ascontiguousarray(lin.weight.value), lin.bias.value
+    np.testing.assert_allclose(lin(gradtrace.tensor(x)).value, x @ W.T + b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_needs_grad", [False, True])
+def test_the_weight_gradient_comes_in_the_weight_layout_with_the_right_values(x_needs_grad):
+    lin = layer()
+    x_values = np.random.default_rng(3).standard_normal((4, 5))
+    x = gradtrace.tensor(x_values, requires_grad=x_needs_grad)
+    lin(x).sum().backward()
+    grad = lin.weight.grad.value
+    assert column_major(grad)
+    # d(sum of x·Wᵀ + b)/dW[i, j] = Σ over the batch of x[:, j], for every output i
+    np.testing.assert_allclose(grad, np.tile(x_values.sum(axis=0), (3, 1)), rtol=1e-12)
+    if x_needs_grad:  # d/dx[n, j] = Σ_i W[i, j]
+        np.testing.assert_allclose(x.grad.value, np.tile(lin.weight.value.sum(axis=0), (4, 1)),
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda params: optim.SGD(params, lr=0.1),
+    lambda params: optim.SGD(params, lr=0.1, momentum=0.9),
+    lambda params: optim.Adam(params, lr=0.1),
+])
+def test_optimisers_keep_the_layout_while_each_kept_trace_keeps_the_weight_it_read(make):
+    lin = layer()
+    sgd = make(lin.parameters())
+    x = gradtrace.tensor(np.random.default_rng(4).standard_normal((4, 5)))
+    kept = []
+    for _ in range(3):
+        sgd.zero_grad()
+        trace = lin(x).pow(2).sum().backward()  # a live trace: the step must copy W first
+        read = lin.weight.value.copy()
+        kept.append((trace, read))
+        sgd.step()
+        assert column_major(lin.weight.value)
+        assert column_major(lin.weight.grad.value)
+        assert not np.array_equal(lin.weight.value, read)
+    for trace, read in kept:
+        np.testing.assert_array_equal(trace.values["weight"], read)
+
+
+def test_a_whole_transposed_gradient_is_a_leaf_grad_without_a_copy():
+    given: set = set()
+    fresh = np.ones((4, 3))
+    assert tensor_base._unshared(fresh.T, given)  # all of a fresh array: its own memory
+    assert not tensor_base._unshared(fresh, given)  # the same memory given twice
+    assert not tensor_base._unshared(np.ones((4, 3))[1:], set())  # part of another array
+    assert not tensor_base._unshared(np.ones((4, 3)).T[::2], set())  # every other row
+    read_only = np.broadcast_to(np.ones(3), (4, 3))
+    assert not tensor_base._unshared(read_only, set())
+
+
+def test_a_trained_layer_matches_the_same_layer_kept_row_major():
+    """The same steps on a row-major copy of the weights (a user's own arrays through
+    functional.linear) give the same numbers."""
+    lin = layer()
+    W = gradtrace.tensor(np.ascontiguousarray(lin.weight.value), requires_grad=True)
+    b = gradtrace.tensor(lin.bias.value.copy(), requires_grad=True)
+    x = gradtrace.tensor(np.random.default_rng(5).standard_normal((6, 5)))
+    target = np.random.default_rng(6).integers(0, 3, 6)
+    mine, theirs = optim.SGD(lin.parameters(), lr=0.1), optim.SGD([W, b], lr=0.1)
+    for _ in range(5):
+        for opt, logits in ((mine, lambda: lin(x)),
+                            (theirs, lambda: nn.functional.linear(x, W, b))):
+            opt.zero_grad()
+            nn.functional.cross_entropy(logits(), target).backward()
+            opt.step()
+    assert not column_major(W.value)
+    np.testing.assert_allclose(lin.weight.value, W.value, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(lin.bias.value, b.value, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("change", [
+    lambda w: w.view(-1).__setitem__(0, 100.0),
+    lambda w: w.flatten().mul_(0),
+    lambda w: w.reshape(5, 3).fill_(1.0),
+])
+def test_writing_through_a_reshape_numpy_had_to_copy_is_refused(change):
+    """PyTorch's weight.view(-1) is a view that writes through; here it is a copy, so a write
+    would be silently lost: refused instead, saying what to do."""
+    lin = layer()
+    before = lin.weight.value.copy()
+    with gradtrace.no_grad(), pytest.raises(DiffersFromPyTorch, match="column-major"):
+        change(lin.weight)
+    np.testing.assert_array_equal(lin.weight.value, before)
+
+
+def test_writes_that_do_reach_the_weight_still_work():
+    lin = layer()
+    with gradtrace.no_grad():
+        lin.weight.view(1, 3, 5).fill_(2.0)  # numpy can view this one
+        lin.weight.data.mul_(3)
+        lin.weight[0] = 1.0
+    expected = np.full((3, 5), 6.0)
+    expected[0] = 1.0
+    np.testing.assert_array_equal(lin.weight.value, expected)
+
+
+def test_an_in_place_change_of_a_recorded_reshape_of_the_weight_is_refused():
+    lin = layer()
+    reshaped = lin.weight.view(-1)  # recorded: PyTorch refuses the change below as well
+    with pytest.raises(DiffersFromPyTorch, match="in-place change of a view"):
+        reshaped[0] = 0.0
+
+
+def test_filling_the_weight_while_a_trace_holds_it_keeps_the_layout_and_the_trace():
+    lin = layer()
+    trace = lin(gradtrace.tensor(np.ones((2, 5)))).sum().backward()
+    read = lin.weight.value.copy()
+    with gradtrace.no_grad():
+        lin.weight.fill_(7.0)  # the trace holds the array: a fresh one is written
+    assert column_major(lin.weight.value)
+    np.testing.assert_array_equal(lin.weight.value, np.full((3, 5), 7.0))
+    np.testing.assert_array_equal(trace.values["weight"], read)

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from .core import workspace
+from .core.blas import axpy
 from .core.arrays import quiet_end, quiet_start
 from .core.i18n import _
 from .core.tensor import Tensor
@@ -229,6 +230,12 @@ def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
     return np.multiply(array, dtype.type(factor), out=workspace.empty_like(array))
 
 
+def _descend(theta: np.ndarray, step: np.ndarray, lr: float) -> None:
+    """θ −= lr·step in place: one BLAS pass where it can (core/blas.py), else numpy's two."""
+    if not axpy(-lr, step, theta):
+        theta -= _scaled(step, lr, theta.dtype)
+
+
 def _real(value):
     """float(value) for a number (a numpy number, a 0-d tensor); anything else as it is, for
     _check_hyperparameters to refuse: float("0.1") would quietly read text."""
@@ -261,7 +268,7 @@ class SGD(Optimizer):
     def _update(self, theta, grad, group, state):
         momentum = group["momentum"]
         if not momentum and not group["weight_decay"]:  # plain SGD, the common case
-            theta -= _scaled(grad, group["lr"], theta.dtype)
+            _descend(theta, grad, group["lr"])
             return
         step = self._decayed(theta, grad, group)
         if momentum:
@@ -272,7 +279,7 @@ class SGD(Optimizer):
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * step
             step = step + momentum * buffer if group["nesterov"] else buffer
-        theta -= _scaled(step, group["lr"], theta.dtype)
+        _descend(theta, step, group["lr"])
 
 
 class Momentum(Optimizer):

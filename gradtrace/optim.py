@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from .core import workspace
-from .core.blas import axpy
+from .core.blas import MIN_ELEMENTS, axpy
 from .core.arrays import quiet_end, quiet_start
 from .core.i18n import _
 from .core.tensor import Tensor
@@ -232,7 +232,7 @@ def _scaled(array: np.ndarray, factor: float, dtype) -> np.ndarray:
 
 def _descend(theta: np.ndarray, step: np.ndarray, lr: float) -> None:
     """θ −= lr·step in place: one BLAS pass where it can (core/blas.py), else numpy's two."""
-    if not axpy(-lr, step, theta):
+    if step.size < MIN_ELEMENTS or not axpy(-lr, step, theta):  # small: no foreign call
         theta -= _scaled(step, lr, theta.dtype)
 
 

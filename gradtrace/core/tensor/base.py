@@ -513,7 +513,9 @@ class Tensor(TorchMethods):
                 # written out: this runs for every parameter at every step)
                 if (leaf._grad is None and type(found) is np.ndarray
                         and found.dtype == leaf._value.dtype and found.flags.writeable
-                        and _unshared(found, given)):
+                        and (found.base is None and id(found) not in given
+                             or _unshared(found, given))):
+                    given.add(id(found))
                     leaf._grad = held_grad = _leaf(found)
                     held[held_grad] = found
                 else:

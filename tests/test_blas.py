@@ -92,3 +92,9 @@ def test_sgd_steps_a_large_layer_through_blas_as_numpy_would(monkeypatch, settin
     assert calls == [x.size]
     np.testing.assert_array_equal(w.value, y - np.float32(0.25) * x)
     np.testing.assert_array_equal(w.grad.value, x)  # .grad left as it was
+
+
+def test_a_numpy_built_on_another_blas_is_not_searched_for_openblas(monkeypatch):
+    config = {**np.__config__.CONFIG, "Build Dependencies": {"blas": {"name": "accelerate"}}}
+    monkeypatch.setattr(np.__config__, "CONFIG", config)
+    assert blas._load_routines() == {}

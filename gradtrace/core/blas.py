@@ -24,6 +24,11 @@ MIN_ELEMENTS = 16384
 
 def _load_routines() -> dict:
     """{dtype: the BLAS routine}, empty when numpy's bundled OpenBLAS is not found."""
+    try:  # only the library numpy says it was built with, never a stray copy beside it
+        if np.__config__.CONFIG["Build Dependencies"]["blas"]["name"] != "scipy-openblas":
+            return {}
+    except (AttributeError, KeyError, TypeError):
+        return {}
     folder = os.path.dirname(np.__file__)
     candidates = sorted(glob.glob(os.path.join(folder + ".libs", "libscipy_openblas64_*"))
                         + glob.glob(os.path.join(folder, ".dylibs", "libscipy_openblas64_*")))

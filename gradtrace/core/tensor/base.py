@@ -575,7 +575,7 @@ def _unshared(gradient: np.ndarray, given: set) -> bool:
     if owner is None:
         owner = gradient
     elif owner.base is not None or owner.nbytes != gradient.nbytes:
-        return False  # part of another array, or a view of a view: copy it
+        return False  # part of another array, or of memory numpy does not own: copy it
     # else a view of all of a fresh array (a layer's gradient made transposed, W being
     # column-major): its own memory too
     if gradient.flags.writeable and id(owner) not in given:

@@ -5,6 +5,8 @@ and PyTorch's view semantics must not silently break where numpy has to copy."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,126 @@ def test_filling_the_weight_while_a_trace_holds_it_keeps_the_layout_and_the_trac
     assert column_major(lin.weight.value)
     np.testing.assert_array_equal(lin.weight.value, np.full((3, 5), 7.0))
     np.testing.assert_array_equal(trace.values["weight"], read)
+
+
+# -- reshapes share memory exactly where PyTorch's do (core/tensor/layout.py) --------------
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed (pip install "
+                                 "torch==2.13.0, the CPU build): nothing to compare with")
+
+# (how to reach a tensor from the weight W (3, 4) of a Linear(4, 3), then a reshape of it)
+REACHED = {
+    "W": lambda W: W, "W.t()": lambda W: W.t(), "W[1]": lambda W: W[1],
+    "W[:, 1:3]": lambda W: W[:, 1:3], "W[1:]": lambda W: W[1:], "W.T[::2]": lambda W: W.T[::2],
+    "W.unsqueeze(0)": lambda W: W.unsqueeze(0), "W.t()[1:3]": lambda W: W.t()[1:3],
+}
+SHAPES = [(-1,), (4, 3), (2, 6), (1, 12), (12, 1), (3, 4, 1), (2, 2, 3)]
+
+
+def _shares(lib, reached, shape) -> bool | str:
+    """Whether writing into the reshape reaches the layer's weight: True, False, or "view
+    refused" / "refused" where the library says no."""
+    lin = lib.nn.Linear(4, 3)
+    with lib.no_grad():
+        lin.weight.copy_(lib.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4)))
+        source = REACHED[reached](lin.weight)
+        if math.prod(n for n in shape if n != -1) and source.numel() % math.prod(
+                n for n in shape if n != -1):
+            return "n/a"
+        try:
+            shaped = source.reshape(shape)
+        except RuntimeError:
+            return "n/a"
+        before = lin.weight.detach().numpy().copy()
+        try:
+            shaped.zero_()
+        except DiffersFromPyTorch:
+            return "refused"
+        return not np.array_equal(lin.weight.detach().numpy(), before)
+
+
+@needs_torch
+@pytest.mark.parametrize("reached", list(REACHED))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_write_into_a_reshape_of_the_weight_reaches_it_exactly_when_pytorchs_does(
+        reached, shape):
+    theirs = _shares(torch, reached, shape)
+    mine = _shares(gradtrace, reached, shape)
+    if theirs is True and mine == "refused":  # numpy had to copy: refused, never lost
+        return
+    assert mine == theirs
+
+
+@pytest.mark.parametrize("write", [
+    lambda x: x.permute(0, 2, 3, 1).reshape(2, -1).div_(255),
+    lambda x: x[:, :, :, :2].reshape(-1).add_(1),
+    lambda x: x.reshape(6, 16).t().flatten().zero_(),
+    lambda x: x.transpose(1, 2).reshape(2, 4, -1).sub_(1),
+])
+def test_writing_into_a_reshape_copy_of_ordinary_data_is_allowed_and_leaves_it_alone(write):
+    data = gradtrace.tensor(np.arange(96, dtype=np.float32).reshape(2, 3, 4, 4))
+    before = data.value.copy()
+    write(data)
+    np.testing.assert_array_equal(data.value, before)
+
+
+def test_a_transposed_weight_flattened_is_a_copy_as_in_pytorch():
+    lin = layer()
+    before = lin.weight.value.copy()
+    with gradtrace.no_grad():
+        flat = lin.weight.t().flatten()
+        flat[0] = 100.0
+        lin.weight.grad = gradtrace.zeros(3, 5)
+        lin.weight.grad.t().flatten()[0] = 5.0
+    np.testing.assert_array_equal(lin.weight.value, before)
+    np.testing.assert_array_equal(lin.weight.grad.value, np.zeros((3, 5)))
+    recorded = lin.weight.t().flatten()
+    recorded.mul_(2)  # a copy in PyTorch too: the change is recorded, the gradient is 2
+    recorded.sum().backward()
+    np.testing.assert_array_equal(lin.weight.grad.value, np.full((3, 5), 2.0))
+
+
+def test_contiguous_copies_where_pytorch_does():
+    lin = layer()
+    assert lin.weight.contiguous() is lin.weight  # row-major as PyTorch sees it
+    data = gradtrace.tensor(np.arange(6.0).reshape(2, 3))
+    assert data.contiguous() is data
+    copied = data.t().contiguous()
+    copied[0, 0] = 99.0
+    assert data.value[0, 0] == 0.0
+    expected = data.value.T.copy()
+    expected[0, 0] = 99.0
+    np.testing.assert_array_equal(copied.value, expected)
+    assert copied.value.flags.c_contiguous
+
+
+def test_tensor_of_a_transposed_array_is_row_major_as_torch_tensor_makes_it():
+    array = np.arange(6.0).reshape(2, 3).T
+    made = gradtrace.tensor(array)
+    assert made.value.flags.c_contiguous
+    np.testing.assert_array_equal(made.value, array)
+    with gradtrace.no_grad():
+        made.view(-1)[0] = 7.0  # a row-major tensor: its view writes through
+    assert made.value[0, 0] == 7.0
+
+
+def test_strides_are_read_as_pytorch_lays_the_weight_out():
+    from gradtrace.core.tensor import layout
+
+    weight = np.asfortranarray(np.zeros((3, 5)))  # column-major, as nn.Linear keeps it
+    assert layout.pytorch_strides(weight) == (5, 1)  # PyTorch's row-major (3, 5)
+    assert layout.pytorch_strides(weight.T) == (1, 5)  # weight.t()
+    assert layout.pytorch_strides(weight[1]) == (1,)  # a row: contiguous in PyTorch
+    assert layout.pytorch_strides(weight[:, 1:3]) == (5, 1)
+    assert layout.pytorch_strides(np.zeros((3, 5))[:, ::2]) == (5, 2)  # numpy's own
+    assert layout.pytorch_contiguous(weight) and not layout.pytorch_contiguous(weight.T)
+    # PyTorch's view rule: a transposed matrix cannot be flattened without a copy, a row can
+    assert not layout.pytorch_views(weight.T, (15,))
+    assert layout.pytorch_views(weight, (15,)) and layout.pytorch_views(weight, (5, 3))
+    assert layout.pytorch_views(weight.T, (5, 3, 1)) and layout.pytorch_views(weight[1], (1, 5))
+    assert not layout.pytorch_views(weight[:, 1:3], (6,))

@@ -167,9 +167,11 @@ class Tensor(TorchMethods):
     # garbage collector to sweep while a network runs op by op (see `_parents`). Slots that
     # most tensors never need (_changed, _base, _retains, _number, _refusal) are left unset
     # until they are. _kept: what an op's forward kept for its VJP (Op.forward_keeping).
+    # _copy_of: the tensor PyTorch's reshape would have shared memory with, where numpy had to
+    # copy (layout.py).
     __slots__ = ("_value", "_name", "requires_grad", "_grad", "_op", "_first", "_second",
                  "_others", "_attrs", "_made", "_changed", "_base", "_retains", "_number",
-                 "_scope", "_refusal", "_kept")
+                 "_scope", "_refusal", "_kept", "_copy_of")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = False):
         """A leaf holding `value` (its float type kept; integers become float64). Tensors
@@ -400,11 +402,8 @@ class Tensor(TorchMethods):
         viewed = self._first
         if self._op is None or viewed is None:
             return
-        if np.may_share_memory(self._value, viewed._value) or (
-                # a reshape numpy copied from a column-major leaf (nn.Linear's weight), where
-                # PyTorch's is a view
-                self._op in ("reshape", "flatten") and viewed._op is None
-                and viewed._value.flags.f_contiguous and not viewed._value.flags.c_contiguous):
+        if (np.may_share_memory(self._value, viewed._value)
+                or getattr(self, "_copy_of", None) is not None):  # PyTorch's would share
             raise DiffersFromPyTorch(_(
                 "an in-place change of a view ({op} of another tensor, such as y[0:2], "
                 "y.view(2, 2) or y.T) in a recorded graph: PyTorch writes it through to the "
@@ -449,14 +448,15 @@ class Tensor(TorchMethods):
                                f"broadcast shape {list(np.broadcast_shapes(result.shape, target.shape))}"
                                ) from None
         owner = _owner(self)
-        if owner is not self and not np.may_share_memory(target, owner._value):
-            # a reshape numpy had to copy: nn.Linear keeps its weight column-major, so
-            # weight.view(-1) is a copy here where PyTorch's is a view that writes through
+        copy_of = getattr(self, "_copy_of", None)
+        if copy_of is not None:
+            # a reshape numpy had to copy where PyTorch's shares memory (layout.py):
+            # nn.Linear keeps its weight column-major, so weight.view(-1) is a copy here
             raise DiffersFromPyTorch(_(
                 "an in-place change of a reshaped copy of {what}: PyTorch would change {what} "
                 "through this view, but gradtrace had to copy it, its array not being laid out "
                 "row by row (nn.Linear keeps its weight column-major, for speed). Change {what} "
-                "itself, e.g. with torch.no_grad(): w[...] = new_values", what=owner._label()))
+                "itself, e.g. with torch.no_grad(): w[...] = new_values", what=copy_of._label()))
         if self.held_by_trace() or owner.held_by_trace() or not target.flags.writeable:
             fresh = np.empty_like(target)  # laid out as the array it replaces
             fresh[...] = shaped

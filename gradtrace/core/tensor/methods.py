@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..i18n import _, message
-from . import dtypes
+from . import dtypes, layout
 from .errors import DiffersFromPyTorch, PyTorchError
 
 
@@ -529,8 +529,25 @@ class TorchMethods:
             return self._apply("reshape", attrs=(("shape", shape),)) if self.requires_grad \
                 else self._view(self._value.reshape(shape))
         if not self.requires_grad or not _tensor_module()._grad_enabled:
-            return self._view(self._value.reshape(shape))
-        return self._apply("reshape", attrs=(("shape", shape),))
+            return self._as_pytorch_reshapes(self._view(self._value.reshape(shape)))
+        return self._as_pytorch_reshapes(self._apply("reshape", attrs=(("shape", shape),)))
+
+    def _as_pytorch_reshapes(self, made):
+        """`made`, this tensor reshaped by numpy, sharing memory with it exactly where
+        PyTorch's reshape would (layout.py): a copy where PyTorch copies; where PyTorch would
+        share but numpy had to copy, marked so that writing into it raises."""
+        if layout.column_major_memory(self._value) is None:
+            return made  # numpy's strides are PyTorch's: numpy decided as PyTorch does
+        shares = np.may_share_memory(made._value, self._value)
+        if shares == layout.pytorch_views(self._value, made._value.shape):
+            return made
+        if shares:  # PyTorch's tensor here is not contiguous: its reshape copies
+            if made._op is None:
+                return _tensor_module().Tensor(np.array(made._value, order="C"))
+            made._value = np.array(made._value, order="C")
+        else:
+            made._copy_of = _owner(self)
+        return made
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, str,
@@ -669,8 +686,9 @@ class TorchMethods:
         grid = np.ix_(*[np.asarray(k) for k in key])
         return source[tuple(g.tolist() for g in grid)]
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """This tensor when PyTorch would call it contiguous, else a row-major copy."""
+        return self if layout.pytorch_contiguous(self._value) else self.clone()
 
     def type_as(self, other):
         return self.to(other.dtype)

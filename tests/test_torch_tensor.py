@@ -559,6 +559,9 @@ def test_a_pytorch_name_gradtrace_lacks_is_an_attribute_error_saying_so():
      "Nesterov, AdaGrad, RMSProp"),
     (lambda: gradtrace.optim.lr_scheduler.OneCycleLR, "StepLR"),
     (lambda: gradtrace.utils.tensorboard, "covers the part of PyTorch"),
+    (lambda: gradtrace.nn.init.orthogonal_, "gradtrace has calculate_gain, uniform_"),
+    (lambda: gradtrace.nn.init.trunc_normal_, "kaiming_normal_"),
+    (lambda: gradtrace.nn.utils.parameters_to_vector, "has clip_grad_norm_, clip_grad_value_"),
 ])
 def test_missing_optimisers_schedules_and_utilities_say_what_gradtrace_has(lookup, offered):
     with pytest.raises(NotInGradtrace, match=offered):

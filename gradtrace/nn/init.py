@@ -179,3 +179,15 @@ def initialise(tensor, init: str, rng: np.random.Generator | None, value: float 
     choices = _(", ").join(INITS)
     raise ValueError(_("unknown init {init}: choose one of {choices}", init=repr(init),
                        choices=choices))
+
+
+def __getattr__(name: str):
+    """torch.nn.init names gradtrace lacks (orthogonal_, trunc_normal_...): NotInGradtrace, an
+    AttributeError naming what it has."""
+    if name.startswith("__"):
+        raise AttributeError(name)  # copy, pickle and help look for these
+    from ..core.tensor.errors import NotInGradtrace
+
+    raise NotInGradtrace(_("{module} has no {name}: gradtrace has {offered}",
+                           module="gradtrace.nn.init", name=repr(name),
+                           offered=_(", ").join(__all__)))

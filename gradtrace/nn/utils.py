@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..core.i18n import _
 from ..core.tensor import PyTorchError, Tensor, no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -54,3 +55,15 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     with no_grad():
         for grad in _gradients(parameters):
             grad.clamp_(-clip_value, clip_value)
+
+
+def __getattr__(name: str):
+    """torch.nn.utils names gradtrace lacks (parameters_to_vector...): NotInGradtrace, an
+    AttributeError naming what it has."""
+    if name.startswith("__"):
+        raise AttributeError(name)  # copy, pickle and help look for these
+    from ..core.tensor.errors import NotInGradtrace
+
+    raise NotInGradtrace(_("{module} has no {name}: gradtrace has {offered}",
+                           module="gradtrace.nn.utils", name=repr(name),
+                           offered=_(", ").join(__all__)))

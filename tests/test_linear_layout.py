@@ -288,3 +288,41 @@ def test_strides_are_read_as_pytorch_lays_the_weight_out():
     assert layout.pytorch_views(weight, (15,)) and layout.pytorch_views(weight, (5, 3))
     assert layout.pytorch_views(weight.T, (5, 3, 1)) and layout.pytorch_views(weight[1], (1, 5))
     assert not layout.pytorch_views(weight[:, 1:3], (6,))
+
+
+# -- writes through views while a kept Trace holds the weight --------------------------------
+
+# (the write, the same change on a numpy copy of the (3, 4) weight)
+WRITES = {
+    "w[0].fill_(0)": (lambda w: w[0].fill_(0), lambda a: a[0].fill(0)),
+    "w[:, 1].zero_()": (lambda w: w[:, 1].zero_(), lambda a: a[:, 1].fill(0)),
+    "w.data[0].mul_(2)": (lambda w: w.data[0].mul_(2), lambda a: a[0].__imul__(2)),
+    "w.data[0] = 0": (lambda w: w.data.__setitem__(0, 0.0), lambda a: a.__setitem__(0, 0)),
+    "w.detach()[0] = 0": (lambda w: w.detach().__setitem__(0, 0.0),
+                          lambda a: a.__setitem__(0, 0)),
+    "w.detach().mul_(2)": (lambda w: w.detach().mul_(2), lambda a: a.__imul__(2)),
+    "w.T.mul_(2)": (lambda w: w.T.mul_(2), lambda a: a.__imul__(2)),
+    "w.t()[1].fill_(0)": (lambda w: w.t()[1].fill_(0), lambda a: a[:, 1].fill(0)),
+    "w.chunk(3)[2].zero_()": (lambda w: w.chunk(3)[2].zero_(), lambda a: a[2].fill(0)),
+    "w.unsqueeze(0)[0, 1] = 3": (lambda w: w.unsqueeze(0).__setitem__((0, 1), 3.0),
+                                 lambda a: a.__setitem__(1, 3)),
+    "w[1] = 5": (lambda w: w.__setitem__(1, 5.0), lambda a: a.__setitem__(1, 5)),
+}
+
+
+@pytest.mark.parametrize("keep_trace", [True, False])
+@pytest.mark.parametrize("name", list(WRITES))
+def test_a_write_through_a_view_reaches_the_weight_and_a_kept_trace_keeps_its_values(
+        name, keep_trace):
+    write, same_in_numpy = WRITES[name]
+    lin = nn.Linear(4, 3, rng=np.random.default_rng(0))
+    trace = lin(gradtrace.tensor(np.ones((2, 4)))).sum().backward() if keep_trace else None
+    recorded = lin.weight.value.copy()
+    expected = recorded.copy()
+    same_in_numpy(expected)
+    with gradtrace.no_grad():
+        write(lin.weight)
+    np.testing.assert_array_equal(lin.weight.value, expected)
+    assert column_major(lin.weight.value)
+    if keep_trace:
+        np.testing.assert_array_equal(trace.values["weight"], recorded)

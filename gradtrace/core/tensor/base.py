@@ -336,6 +336,11 @@ class Tensor(TorchMethods):
         if value.dtype.kind == "f" and inputs[0].dtype.kind in "biu" and op_name in _INTEGER_OPS:
             value = value.astype(inputs[0].dtype)  # relu of integers stays integers
         made._value = value
+        if value.base is not None:  # a view (w.T, w.t()[1]): writes into it reach its input
+            for parent in parents:
+                if np.may_share_memory(value, parent._value):
+                    made._base = _owner(parent)
+                    break
         made.requires_grad, made._scope = False, ()
         made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
         return made
@@ -434,8 +439,9 @@ class Tensor(TorchMethods):
         return self
 
     def _write(self, result) -> "Tensor":
-        """Write `result` into this tensor's array, in place, in its own type (a copy when a
-        live Trace holds the array); every tensor sharing the array sees the change."""
+        """Write `result` into this tensor's array, in place, in its own type; every tensor
+        sharing the array sees the change (a live Trace keeps the values it recorded:
+        `_writable_array`)."""
         target = self._value
         result = np.asarray(result)
         if not np.can_cast(result.dtype, target.dtype, casting="same_kind"):
@@ -447,7 +453,15 @@ class Tensor(TorchMethods):
             raise PyTorchError(f"output with shape {list(target.shape)} doesn't match the "
                                f"broadcast shape {list(np.broadcast_shapes(result.shape, target.shape))}"
                                ) from None
-        owner = _owner(self)
+        self._writable_array()[...] = shaped
+        return self
+
+    def _writable_array(self) -> np.ndarray:
+        """This tensor's array, to be written in place now (and the write noted). When a live
+        Trace holds it, or the array it is a view of, that array is copied first and this
+        tensor (and the one it views) moved to the copy: the trace keeps what it recorded, and
+        the write still reaches the tensor viewed. A read-only array (an expanded view) is
+        replaced by a copy of its own."""
         copy_of = getattr(self, "_copy_of", None)
         if copy_of is not None:
             # a reshape numpy had to copy where PyTorch's shares memory (layout.py):
@@ -457,16 +471,19 @@ class Tensor(TorchMethods):
                 "through this view, but gradtrace had to copy it, its array not being laid out "
                 "row by row (nn.Linear keeps its weight column-major, for speed). Change {what} "
                 "itself, e.g. with torch.no_grad(): w[...] = new_values", what=copy_of._label()))
-        if self.held_by_trace() or owner.held_by_trace() or not target.flags.writeable:
-            fresh = np.empty_like(target)  # laid out as the array it replaces
-            fresh[...] = shaped
-            self._value = fresh
-            if owner is not self and owner._value is target:
-                owner._value = fresh
-        else:
-            target[...] = shaped
+        owner = _owner(self)
         self._changed = owner._changed = _tick()
-        return self
+        target = self._value
+        if not target.flags.writeable:
+            self._value = target = target.copy(order="K")
+        elif self.held_by_trace() or owner.held_by_trace():
+            recorded = owner._value
+            owner._value = moved = recorded.copy(order="K")  # laid out as before
+            if self is owner or target is recorded:
+                self._value = target = moved
+            else:
+                self._value = target = _same_view(target, recorded, moved)
+        return target
 
     # -- backward ------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
@@ -723,6 +740,20 @@ def record(op_name: str, parents: tuple, value: np.ndarray, attrs: tuple = ()) -
         made._second = parents[1] if len(parents) > 1 else None
         made._others = tuple(parents[2:])
     return made
+
+
+def _same_view(view: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The view of `new` that `view` is of `old`, `new` being a copy of `old` laid out alike;
+    a copy of `view` of its own where it is not a view of `old` this way."""
+    if (new.strides == old.strides and view.dtype == old.dtype and new.base is None
+            and (old.flags.c_contiguous or old.flags.f_contiguous)
+            and np.may_share_memory(view, old)):
+        start = view.__array_interface__["data"][0] - old.__array_interface__["data"][0]
+        if start >= 0 and start % old.itemsize == 0:
+            in_memory_order = new.ravel(order="K")  # a view: new is one block
+            return np.lib.stride_tricks.as_strided(in_memory_order[start // old.itemsize:],
+                                                   view.shape, view.strides)
+    return view.copy(order="K")
 
 
 def _owner(tensor_: Tensor) -> Tensor:

@@ -208,7 +208,7 @@ class TorchMethods:
     # -- gradients -------------------------------------------------------------------------
     def detach(self):
         """The same array as a tensor that records nothing and needs no gradient."""
-        return _tensor_module().Tensor(self._value)
+        return self._view(self._value)
 
     def detach_(self):
         self._op, self._attrs, self._first, self._second, self._others = None, (), None, None, ()
@@ -853,10 +853,8 @@ class TorchMethods:
             placed[numpy_key] = np.asarray(getattr(value, "_value", value))
             self._become(lambda former: former * keep + placed)
             return
-        updated = (self._value.copy() if self.held_by_trace() or not self._value.flags.writeable
-                   else self._value)
-        updated[numpy_key] = np.asarray(getattr(value, "_value", value))
-        self._write(updated)
+        # numpy casts as PyTorch does here (1.5 into an int tensor is 1)
+        self._writable_array()[numpy_key] = np.asarray(getattr(value, "_value", value))
 
     def index_select(self, dim: int, index):
         key = [slice(None)] * self.ndim

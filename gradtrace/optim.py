@@ -67,6 +67,9 @@ class Optimizer:
                                 f"the params is {type(parameter).__name__}")
             if getattr(parameter, "is_leaf", True) is False:  # w * 2: its updates go nowhere
                 raise ValueError("can't optimize a non-leaf Tensor")
+        taken = {id(p) for other in self.param_groups for p in other["params"]}
+        if any(id(p) in taken for p in group["params"]):  # it would be stepped twice
+            raise ValueError("some parameters appear in more than one parameter group")
         for name, value in self.defaults.items():
             group.setdefault(name, value)
         _check_hyperparameters(type(self).__name__, group)

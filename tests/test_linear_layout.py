@@ -182,8 +182,21 @@ REACHED = {
     "W": lambda W: W, "W.t()": lambda W: W.t(), "W[1]": lambda W: W[1],
     "W[:, 1:3]": lambda W: W[:, 1:3], "W[1:]": lambda W: W[1:], "W.T[::2]": lambda W: W.T[::2],
     "W.unsqueeze(0)": lambda W: W.unsqueeze(0), "W.t()[1:3]": lambda W: W.t()[1:3],
+    "W.view(-1)[2:8]": lambda W: W.view(-1)[2:8], "W.flatten()[::2]": lambda W: W.flatten()[::2],
+    "W.view(1, 12).squeeze()": lambda W: W.view(1, 12).squeeze(),
+    "W.data.t()": lambda W: W.data.t(), "W.detach()[1:]": lambda W: W.detach()[1:],
+    "W.grad": lambda W: W.grad, "W.grad.t()": lambda W: W.grad.t(),
+    "W.grad[1:]": lambda W: W.grad[1:],
+    "stack([W, W])[0]": lambda W: _library(W).stack([W, W])[0],
+    "(W * 2)": lambda W: W * 2, "W.relu().t()": lambda W: W.relu().t(),
 }
-SHAPES = [(-1,), (4, 3), (2, 6), (1, 12), (12, 1), (3, 4, 1), (2, 2, 3)]
+
+
+def _library(tensor):
+    return torch if type(tensor).__module__.startswith("torch") else gradtrace
+
+
+SHAPES = [(-1,), (4, 3), (2, 6), (1, 12), (12, 1), (3, 4, 1), (2, 2, 3), (2, 3), (6, 1)]
 
 
 def _shares(lib, reached, shape) -> bool | str:
@@ -192,6 +205,9 @@ def _shares(lib, reached, shape) -> bool | str:
     lin = lib.nn.Linear(4, 3)
     with lib.no_grad():
         lin.weight.copy_(lib.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4)))
+    lin(lib.ones(2, 4)).sum().backward()  # a gradient, laid out as the weight
+    with lib.no_grad():
+        lin.weight.grad.copy_(lib.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4)))
         source = REACHED[reached](lin.weight)
         if math.prod(n for n in shape if n != -1) and source.numel() % math.prod(
                 n for n in shape if n != -1):
@@ -200,12 +216,13 @@ def _shares(lib, reached, shape) -> bool | str:
             shaped = source.reshape(shape)
         except RuntimeError:
             return "n/a"
-        before = lin.weight.detach().numpy().copy()
+        before = (lin.weight.detach().numpy().copy(), lin.weight.grad.numpy().copy())
         try:
             shaped.zero_()
         except DiffersFromPyTorch:
             return "refused"
-        return not np.array_equal(lin.weight.detach().numpy(), before)
+        return not (np.array_equal(lin.weight.detach().numpy(), before[0])
+                    and np.array_equal(lin.weight.grad.numpy(), before[1]))
 
 
 @needs_torch
@@ -239,7 +256,7 @@ def test_a_transposed_weight_flattened_is_a_copy_as_in_pytorch():
     with gradtrace.no_grad():
         flat = lin.weight.t().flatten()
         flat[0] = 100.0
-        lin.weight.grad = gradtrace.zeros(3, 5)
+        lin.weight.grad = gradtrace.zeros(3, 5, dtype=lin.weight.dtype)
         lin.weight.grad.t().flatten()[0] = 5.0
     np.testing.assert_array_equal(lin.weight.value, before)
     np.testing.assert_array_equal(lin.weight.grad.value, np.zeros((3, 5)))
@@ -263,31 +280,39 @@ def test_contiguous_copies_where_pytorch_does():
     assert copied.value.flags.c_contiguous
 
 
-def test_tensor_of_a_transposed_array_is_row_major_as_torch_tensor_makes_it():
-    array = np.arange(6.0).reshape(2, 3).T
+def test_tensor_keeps_an_arrays_layout_as_torch_tensor_does_and_a_weights_is_row_major():
+    array = np.arange(6.0).reshape(2, 3).T  # column-major: torch.tensor keeps its strides
     made = gradtrace.tensor(array)
-    assert made.value.flags.c_contiguous
-    np.testing.assert_array_equal(made.value, array)
+    assert made.value.flags.f_contiguous and not np.shares_memory(made.value, array)
     with gradtrace.no_grad():
-        made.view(-1)[0] = 7.0  # a row-major tensor: its view writes through
+        made.t().reshape(-1)[0] = 7.0  # made.t() is row-major: its reshape is a view
     assert made.value[0, 0] == 7.0
+    copied = gradtrace.tensor(layer().weight)  # PyTorch's weight is row-major
+    assert copied.value.flags.c_contiguous
+    with gradtrace.no_grad():
+        copied.view(-1)[0] = 9.0
+    assert copied.value[0, 0] == 9.0
 
 
 def test_strides_are_read_as_pytorch_lays_the_weight_out():
     from gradtrace.core.tensor import layout
 
     weight = np.asfortranarray(np.zeros((3, 5)))  # column-major, as nn.Linear keeps it
-    assert layout.pytorch_strides(weight) == (5, 1)  # PyTorch's row-major (3, 5)
-    assert layout.pytorch_strides(weight.T) == (1, 5)  # weight.t()
-    assert layout.pytorch_strides(weight[1]) == (1,)  # a row: contiguous in PyTorch
-    assert layout.pytorch_strides(weight[:, 1:3]) == (5, 1)
-    assert layout.pytorch_strides(np.zeros((3, 5))[:, ::2]) == (5, 2)  # numpy's own
-    assert layout.pytorch_contiguous(weight) and not layout.pytorch_contiguous(weight.T)
+    w = weight  # the memory PyTorch keeps row-major, passed as `flipped`
+    assert layout.pytorch_strides(weight, w) == (5, 1)  # PyTorch's row-major (3, 5)
+    assert layout.pytorch_strides(weight) == (1, 3)  # any other array: as numpy has it
+    assert layout.pytorch_strides(weight.T, w) == (1, 5)  # weight.t()
+    assert layout.pytorch_strides(weight[1], w) == (1,)  # a row: contiguous in PyTorch
+    assert layout.pytorch_strides(weight[:, 1:3], w) == (5, 1)
+    assert layout.pytorch_strides(np.zeros((3, 5))[:, ::2]) == (5, 2)
+    assert layout.pytorch_contiguous(weight, w) and not layout.pytorch_contiguous(weight.T, w)
+    assert not layout.pytorch_contiguous(weight)
     # PyTorch's view rule: a transposed matrix cannot be flattened without a copy, a row can
-    assert not layout.pytorch_views(weight.T, (15,))
-    assert layout.pytorch_views(weight, (15,)) and layout.pytorch_views(weight, (5, 3))
-    assert layout.pytorch_views(weight.T, (5, 3, 1)) and layout.pytorch_views(weight[1], (1, 5))
-    assert not layout.pytorch_views(weight[:, 1:3], (6,))
+    assert not layout.pytorch_views(weight.T, (15,), w)
+    assert layout.pytorch_views(weight, (15,), w) and layout.pytorch_views(weight, (5, 3), w)
+    assert layout.pytorch_views(weight.T, (5, 3, 1), w)
+    assert layout.pytorch_views(weight[1], (1, 5), w)
+    assert not layout.pytorch_views(weight[:, 1:3], (6,), w)
 
 
 # -- writes through views while a kept Trace holds the weight --------------------------------
@@ -326,3 +351,68 @@ def test_a_write_through_a_view_reaches_the_weight_and_a_kept_trace_keeps_its_va
     assert column_major(lin.weight.value)
     if keep_trace:
         np.testing.assert_array_equal(trace.values["weight"], recorded)
+
+
+def test_an_alias_taken_before_the_weight_moved_writes_into_the_weight_not_the_trace():
+    """`.data` taken while a trace holds the weight, then the weight moves to a copy (a
+    write through another alias, an optimiser's step): a write through the first alias still
+    reaches the weight, as in PyTorch, and the trace keeps what it recorded."""
+    lin = nn.Linear(3, 2, rng=np.random.default_rng(0))
+    trace = lin(gradtrace.tensor(np.ones((1, 3)))).sum().backward()
+    recorded = lin.weight.value.copy()
+    whole, row = lin.weight.data, lin.weight.data[1]
+    with gradtrace.no_grad():
+        whole.mul_(2)
+        row.add_(1000)
+    expected = recorded * 2
+    expected[1] += 1000
+    np.testing.assert_array_equal(lin.weight.value, expected)
+    np.testing.assert_array_equal(trace.values["weight"], recorded)
+
+    lin = nn.Linear(3, 2, rng=np.random.default_rng(0))
+    trace = lin(gradtrace.tensor(np.ones((1, 3)))).sum().backward()
+    recorded, alias = lin.weight.value.copy(), lin.weight.data
+    optim.SGD(lin.parameters(), lr=0.1).step()  # the step writes a copy: the trace holds W
+    stepped = lin.weight.value.copy()
+    with gradtrace.no_grad():
+        alias[0, 0] = 1000.0
+    stepped[0, 0] = 1000.0
+    np.testing.assert_array_equal(lin.weight.value, stepped)
+    np.testing.assert_array_equal(trace.values["weight"], recorded)
+
+
+def test_what_an_op_makes_from_the_weight_is_row_major_and_other_layouts_stay_pytorchs():
+    lin = layer()
+    for made in (lin.weight * 2, gradtrace.stack([lin.weight, lin.weight]),
+                 lin.weight.detach().exp()):
+        assert made.value.flags.c_contiguous
+    x = gradtrace.tensor(np.arange(6.0).reshape(2, 3))
+    doubled = x.t() * 2  # column-major in PyTorch too
+    copied = doubled.contiguous()
+    assert copied is not doubled
+    copied[0, 0] = 100.0
+    assert doubled.value[0, 0] == 0.0
+
+
+def test_sgd_with_a_zero_rate_keeps_nan_gradients_as_numpy_and_pytorch_do():
+    for size in (10, 20000):  # below and above the BLAS path's size
+        p = gradtrace.zeros(size, requires_grad=True)
+        gradient = np.zeros(size)
+        gradient[5] = np.nan
+        p.grad = gradtrace.tensor(gradient.astype(p.value.dtype))
+        optim.SGD([p], lr=0.0).step()
+        assert np.isnan(p.value[5]) and np.count_nonzero(np.isnan(p.value)) == 1
+
+
+def test_one_parameter_in_two_groups_is_refused_as_pytorch_refuses_it():
+    shared = gradtrace.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [shared]}, {"params": [shared], "lr": 0.5}], lr=0.1)
+
+
+def test_a_gradient_of_another_float_type_is_refused_as_pytorch_refuses_it():
+    p = gradtrace.zeros(3, dtype=gradtrace.float32, requires_grad=True)
+    with pytest.raises(gradtrace.PyTorchError, match="attempting to assign a gradient"):
+        p.grad = gradtrace.ones(3, dtype=gradtrace.float64)
+    p.grad = gradtrace.ones(3, dtype=gradtrace.float32)
+    np.testing.assert_array_equal(p.grad.value, np.ones(3))

@@ -57,7 +57,8 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> bool:
     memory order, each one contiguous block, y writeable and apart from x); False, with y
     untouched, when the caller should use numpy instead."""
     global _routines
-    if (type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype
+    # α = 0 too: BLAS skips the update then, where numpy's 0·nan is nan
+    if (not alpha or type(x) is not np.ndarray or type(y) is not np.ndarray or x.dtype != y.dtype
             or x.shape != y.shape or x.size < MIN_ELEMENTS or not y.flags.writeable):
         return False
     # the same element at the same offset in both: both row-major, or both column-major

@@ -66,6 +66,7 @@ class _Weighted(Module):
         # 784→256 layer); initialisers and load_state_dict fill it in place, keeping that
         weights = np.zeros(shape[::-1], dtype=dtype).T if column_major else np.zeros(shape, dtype)
         self.weight = Parameter(weights)
+        self.weight._transposed = column_major  # PyTorch's is row-major (tensor/layout.py)
         self.bias = Parameter(np.zeros(shape[0], dtype=dtype)) if bias else None
         if self.bias is None:
             self.register_parameter("bias", None)

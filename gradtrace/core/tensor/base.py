@@ -37,6 +37,7 @@ from .. import scopes as _scopes
 from ..registry import REGISTRY
 from ..trace import record_array
 from . import dtypes
+from . import layout
 from .errors import DiffersFromPyTorch, PyTorchError
 from .methods import TorchMethods
 from .recording import backward_trace
@@ -168,10 +169,11 @@ class Tensor(TorchMethods):
     # most tensors never need (_changed, _base, _retains, _number, _refusal) are left unset
     # until they are. _kept: what an op's forward kept for its VJP (Op.forward_keeping).
     # _copy_of: the tensor PyTorch's reshape would have shared memory with, where numpy had to
-    # copy (layout.py).
+    # copy; _transposed: True where the array is kept column-major and PyTorch's is row-major
+    # (nn.Linear's weight and its .grad; layout.py).
     __slots__ = ("_value", "_name", "requires_grad", "_grad", "_op", "_first", "_second",
                  "_others", "_attrs", "_made", "_changed", "_base", "_retains", "_number",
-                 "_scope", "_refusal", "_kept", "_copy_of")
+                 "_scope", "_refusal", "_kept", "_copy_of", "_transposed")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = False):
         """A leaf holding `value` (its float type kept; integers become float64). Tensors
@@ -230,6 +232,12 @@ class Tensor(TorchMethods):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
                                 f"of type {type(value).__name__}")
             value = Tensor(array.astype(self._value.dtype))
+        elif (value is not None and value._value.dtype != self._value.dtype
+              and self._value.dtype.kind == "f"):
+            raise PyTorchError(f"attempting to assign a gradient with dtype "
+                               f"'{dtypes.name_of(value._value.dtype)}' to a tensor with dtype "
+                               f"'{dtypes.name_of(self._value.dtype)}'. The gradient must match "
+                               f"the tensor's dtype: convert it first (.to(...))")
         if value is not None and value._value.shape != self._value.shape:
             raise PyTorchError(_("{pytorch}: {given} for a tensor of {shape}",
                                  pytorch="assigned grad has data of a different size",
@@ -319,6 +327,11 @@ class Tensor(TorchMethods):
             quiet_end(quiet)
         made = Tensor.__new__(Tensor)
         made._name, made._grad, made._made = None, None, _clock
+        if type(value) is np.ndarray and value.ndim:
+            if value.base is not None:  # a view (w.T, w.t()[1]): its writes reach its input
+                value = _noting_view(made, value, parents)
+            elif value.ndim > 1 and not value.flags.c_contiguous:
+                value = _row_major_as_pytorch(value, parents)
         if _grad_enabled:
             for parent in parents:
                 if parent.requires_grad:
@@ -336,11 +349,6 @@ class Tensor(TorchMethods):
         if value.dtype.kind == "f" and inputs[0].dtype.kind in "biu" and op_name in _INTEGER_OPS:
             value = value.astype(inputs[0].dtype)  # relu of integers stays integers
         made._value = value
-        if value.base is not None:  # a view (w.T, w.t()[1]): writes into it reach its input
-            for parent in parents:
-                if np.may_share_memory(value, parent._value):
-                    made._base = _owner(parent)
-                    break
         made.requires_grad, made._scope = False, ()
         made._op, made._attrs, made._first, made._second, made._others = None, (), None, None, ()
         return made
@@ -388,6 +396,7 @@ class Tensor(TorchMethods):
             self._refuse_leaf_change()
             self._refuse_view_change()
             return self._become(lambda former: former._apply(op_name, *others, attrs=attrs))
+        self._writable_array()  # first: an alias left on a trace's array reads the new one
         with set_grad_enabled(False):
             result = self._apply(op_name, *others, attrs=attrs)._value
         return self._write(result)
@@ -435,6 +444,8 @@ class Tensor(TorchMethods):
         self._kept = getattr(result, "_kept", None)
         self._others = parents[2:]
         self._name = None
+        if getattr(self, "_base", None) is not None:
+            self._base = None  # its array is the op's result now, not a view
         self._changed = self._made = _tick()
         return self
 
@@ -476,10 +487,17 @@ class Tensor(TorchMethods):
         target = self._value
         if not target.flags.writeable:
             self._value = target = target.copy(order="K")
-        elif self.held_by_trace() or owner.held_by_trace():
-            recorded = owner._value
-            owner._value = moved = recorded.copy(order="K")  # laid out as before
-            if self is owner or target is recorded:
+            return target
+        recorded = _recorded_array(target)
+        if recorded is not None:
+            if owner._value is recorded or np.may_share_memory(owner._value, recorded):
+                owner._value = moved = recorded.copy(order="K")  # laid out as before
+            elif (owner._value.shape == recorded.shape
+                  and owner._value.strides == recorded.strides):
+                moved = owner._value  # it moved already (a step): this alias is stale
+            else:
+                moved = recorded.copy(order="K")  # a trace's array this tensor alone views
+            if target is recorded:
                 self._value = target = moved
             else:
                 self._value = target = _same_view(target, recorded, moved)
@@ -534,6 +552,8 @@ class Tensor(TorchMethods):
                              or _unshared(found, given))):
                     given.add(id(found))
                     leaf._grad = held_grad = _leaf(found)
+                    if getattr(leaf, "_transposed", False):  # laid out as the weight
+                        held_grad._transposed = True
                     held[held_grad] = found
                 else:
                     leaf._accumulate(record_array(found), held, given)
@@ -557,6 +577,8 @@ class Tensor(TorchMethods):
                 gradient = np.array(gradient)
                 given.add(id(gradient))
             self._grad = grad = _leaf(gradient)
+            if getattr(self, "_transposed", False):
+                grad._transposed = True
             held[grad] = gradient
         elif (grad.held_by_trace() or grad._value.shape != gradient.shape
               or not grad._value.flags.writeable):
@@ -742,6 +764,19 @@ def record(op_name: str, parents: tuple, value: np.ndarray, attrs: tuple = ()) -
     return made
 
 
+def _recorded_array(array: np.ndarray) -> np.ndarray | None:
+    """The array a live Trace holds that `array` is, or views, else None."""
+    for recorded_trace in list(_live_traces.values()):
+        trace = recorded_trace()
+        if trace is None:
+            continue
+        for held in trace.held_arrays.values():
+            if held is array or (type(held) is np.ndarray and held.ndim
+                                 and np.may_share_memory(held, array)):
+                return held
+    return None
+
+
 def _same_view(view: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:
     """The view of `new` that `view` is of `old`, `new` being a copy of `old` laid out alike;
     a copy of `view` of its own where it is not a view of `old` this way."""
@@ -754,6 +789,41 @@ def _same_view(view: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray
             return np.lib.stride_tricks.as_strided(in_memory_order[start // old.itemsize:],
                                                    view.shape, view.strides)
     return view.copy(order="K")
+
+
+def _noting_view(made: Tensor, value: np.ndarray, parents) -> np.ndarray:
+    """Note on `made` the tensor its array `value` views, if it views one of `parents`: a
+    write into it then reaches that tensor, and a reshape reads PyTorch's strides."""
+    for parent in parents:
+        if np.may_share_memory(value, parent._value):
+            made._base = _owner(parent)
+            copy_of = getattr(parent, "_copy_of", None)
+            if copy_of is not None:  # a view of a reshape copy PyTorch would have shared
+                made._copy_of = copy_of
+            break
+    return value
+
+
+def _row_major_as_pytorch(value: np.ndarray, parents) -> np.ndarray:
+    """An op's new array laid out as PyTorch's would be: numpy keeps its inputs' layout,
+    so what an op makes from a column-major nn.Linear weight is made row-major, as PyTorch's
+    weight is (other layouts are PyTorch's too: x.t() * 2 stays column-major there)."""
+    for parent in parents:
+        if flipped_memory(parent) is not None:
+            return np.ascontiguousarray(value)
+    return value
+
+
+def flipped_memory(tensor_: Tensor) -> np.ndarray | None:
+    """The column-major array `tensor_`'s array views when PyTorch keeps that memory row-major
+    (nn.Linear's weight and its gradient, core/tensor/layout.py), else None."""
+    owner = _owner(tensor_)
+    if not getattr(owner, "_transposed", False):
+        return None
+    memory = owner._value
+    if not layout.is_flipped(memory) or not np.may_share_memory(tensor_._value, memory):
+        return None
+    return memory
 
 
 def _owner(tensor_: Tensor) -> Tensor:

@@ -107,7 +107,7 @@ def inferred(data, dtype=None, named: bool = False) -> np.ndarray:
     int64 and bools bool."""
     wanted = as_dtype(dtype)
     if isinstance(data, (np.ndarray, np.generic)):
-        array = np.array(data, order="C")  # a row-major copy, as torch.tensor makes
+        array = np.array(data)  # a copy, as torch.tensor copies (keeping the layout)
         if array.dtype.kind not in "biuf":
             raise TypeError(_("tensor: cannot hold elements of type {dtype}",
                               dtype=array.dtype))

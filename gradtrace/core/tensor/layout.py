@@ -3,12 +3,12 @@
 PyTorch's reshape and view share memory when the tensor's strides allow it, and copy
 otherwise; numpy's reshape follows the same rule on the array's own strides. The two agree
 except where gradtrace keeps memory column-major that PyTorch keeps row-major: nn.Linear's
-weight (x·Wᵀ is BLAS's fastest case then), its gradient, and what elementwise ops make from
-them (numpy keeps its inputs' layout). So strides are read as PyTorch would have them: an array
-that owns column-major memory of two or more axes counts as row-major, and a view of it gets
-the strides the same view of that row-major array would have. Tensor.reshape then copies where
-numpy would share memory but PyTorch copies (`weight.t().flatten()`), and marks the copies
-numpy makes where PyTorch would share memory (`weight.view(-1)`): writing into those raises.
+weight (x·Wᵀ is BLAS's fastest case then) and its gradient, whose tensors say so (Tensor's
+`_transposed` slot; ops turn what they make from them row-major, as PyTorch's would be). For a
+view of such memory (`flipped`, the column-major array), strides are read as the same view of
+the row-major array would have them. Tensor.reshape then copies where numpy would share memory
+but PyTorch copies (`weight.t().flatten()`), and marks the copies numpy makes where PyTorch
+would share memory (`weight.view(-1)`): writing into those raises.
 
 May import: numpy only.
 """
@@ -18,15 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-
-def column_major_memory(array: np.ndarray) -> np.ndarray | None:
-    """The array owning `array`'s memory when that memory is column-major only (2+ axes)."""
-    owner = array.base if array.base is not None else array
-    if (type(owner) is not np.ndarray or owner.ndim < 2 or owner.base is not None
-            or not owner.flags.f_contiguous or owner.flags.c_contiguous):
-        return None
-    return owner
 
 
 def _multi_index(offset: int, shape: tuple) -> list[int] | None:
@@ -40,11 +31,14 @@ def _multi_index(offset: int, shape: tuple) -> list[int] | None:
     return index if offset == 0 else None
 
 
-def pytorch_strides(array: np.ndarray) -> tuple[int, ...] | None:
-    """The strides, in elements, of `array`'s tensor as PyTorch would lay it out; None when
-    no such strides exist (a numpy view across the columns of column-major memory)."""
+def pytorch_strides(array: np.ndarray, flipped: np.ndarray | None = None
+                    ) -> tuple[int, ...] | None:
+    """The strides, in elements, of `array`'s tensor as PyTorch would lay it out, `array`
+    being a view of `flipped` (column-major memory PyTorch keeps row-major) or, when that is
+    None, laid out as PyTorch would; None when no such strides exist (a numpy view across the
+    columns of column-major memory)."""
     itemsize = array.itemsize
-    owner = column_major_memory(array)
+    owner = flipped
     if owner is None:
         return tuple(stride // itemsize for stride in array.strides)
     row_major = [math.prod(owner.shape[axis + 1:]) for axis in range(owner.ndim)]
@@ -68,6 +62,12 @@ def pytorch_strides(array: np.ndarray) -> tuple[int, ...] | None:
             return None
         strides.append(sum(d * r for d, r in zip(delta, row_major)))
     return tuple(strides)
+
+
+def is_flipped(array: np.ndarray) -> bool:
+    """Whether `array` is column-major only, of two axes or more: the layout gradtrace gives
+    memory PyTorch keeps row-major."""
+    return array.ndim > 1 and array.flags.f_contiguous and not array.flags.c_contiguous
 
 
 def _viewable(shape: tuple, strides: tuple, new_shape: tuple) -> bool:
@@ -94,15 +94,15 @@ def _viewable(shape: tuple, strides: tuple, new_shape: tuple) -> bool:
     return view_axis == -1
 
 
-def pytorch_views(array: np.ndarray, new_shape: tuple) -> bool:
+def pytorch_views(array: np.ndarray, new_shape: tuple, flipped=None) -> bool:
     """Whether PyTorch's reshape of `array`'s tensor to `new_shape` shares its memory."""
-    strides = pytorch_strides(array)
+    strides = pytorch_strides(array, flipped)
     return strides is not None and _viewable(array.shape, strides, tuple(new_shape))
 
 
-def pytorch_contiguous(array: np.ndarray) -> bool:
+def pytorch_contiguous(array: np.ndarray, flipped=None) -> bool:
     """Whether PyTorch would call `array`'s tensor contiguous (row-major, no gaps)."""
-    strides = pytorch_strides(array)
+    strides = pytorch_strides(array, flipped)
     if strides is None:
         return False
     expected = 1

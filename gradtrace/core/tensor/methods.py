@@ -536,10 +536,11 @@ class TorchMethods:
         """`made`, this tensor reshaped by numpy, sharing memory with it exactly where
         PyTorch's reshape would (layout.py): a copy where PyTorch copies; where PyTorch would
         share but numpy had to copy, marked so that writing into it raises."""
-        if layout.column_major_memory(self._value) is None:
+        flipped = _tensor_module().flipped_memory(self)
+        if flipped is None:
             return made  # numpy's strides are PyTorch's: numpy decided as PyTorch does
         shares = np.may_share_memory(made._value, self._value)
-        if shares == layout.pytorch_views(self._value, made._value.shape):
+        if shares == layout.pytorch_views(self._value, made._value.shape, flipped):
             return made
         if shares:  # PyTorch's tensor here is not contiguous: its reshape copies
             if made._op is None:
@@ -564,6 +565,9 @@ class TorchMethods:
         """A tensor needing no gradient that shares this one's array (changes show in both)."""
         made = _tensor_module().Tensor(array)
         made._base = _owner(self)
+        copy_of = getattr(self, "_copy_of", None)
+        if copy_of is not None:  # a view of a reshape copy PyTorch would have shared
+            made._copy_of = copy_of
         return made
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
@@ -688,7 +692,8 @@ class TorchMethods:
 
     def contiguous(self, memory_format=None):
         """This tensor when PyTorch would call it contiguous, else a row-major copy."""
-        return self if layout.pytorch_contiguous(self._value) else self.clone()
+        flipped = _tensor_module().flipped_memory(self)
+        return self if layout.pytorch_contiguous(self._value, flipped) else self.clone()
 
     def type_as(self, other):
         return self.to(other.dtype)

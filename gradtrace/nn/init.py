@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from ..core.i18n import _
+from ..core.tensor.errors import missing_names
 from ..core.tensor import no_grad
 from ..core.tensor.random import chosen
 
@@ -181,13 +182,5 @@ def initialise(tensor, init: str, rng: np.random.Generator | None, value: float 
                        choices=choices))
 
 
-def __getattr__(name: str):
-    """torch.nn.init names gradtrace lacks (orthogonal_, trunc_normal_...): NotInGradtrace, an
-    AttributeError naming what it has."""
-    if name.startswith("__"):
-        raise AttributeError(name)  # copy, pickle and help look for these
-    from ..core.tensor.errors import NotInGradtrace
-
-    raise NotInGradtrace(_("{module} has no {name}: gradtrace has {offered}",
-                           module="gradtrace.nn.init", name=repr(name),
-                           offered=_(", ").join(__all__)))
+# names of torch.nn.init gradtrace lacks: NotInGradtrace, naming what it has
+__getattr__ = missing_names("gradtrace.nn.init", __all__)

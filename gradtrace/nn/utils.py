@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..core.i18n import _
+from ..core.tensor.errors import missing_names
 from ..core.tensor import PyTorchError, Tensor, no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -57,13 +57,5 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
             grad.clamp_(-clip_value, clip_value)
 
 
-def __getattr__(name: str):
-    """torch.nn.utils names gradtrace lacks (parameters_to_vector...): NotInGradtrace, an
-    AttributeError naming what it has."""
-    if name.startswith("__"):
-        raise AttributeError(name)  # copy, pickle and help look for these
-    from ..core.tensor.errors import NotInGradtrace
-
-    raise NotInGradtrace(_("{module} has no {name}: gradtrace has {offered}",
-                           module="gradtrace.nn.utils", name=repr(name),
-                           offered=_(", ").join(__all__)))
+# names of torch.nn.utils gradtrace lacks: NotInGradtrace, naming what it has
+__getattr__ = missing_names("gradtrace.nn.utils", __all__)

@@ -30,3 +30,17 @@ class DiffersFromPyTorch(GradtraceError, NotImplementedError):
 
 class NotInGradtrace(GradtraceError, AttributeError):
     """A PyTorch name gradtrace does not have (an AttributeError, so hasattr() is False)."""
+
+
+def missing_names(module: str, offered):
+    """A module's __getattr__ for the PyTorch names it lacks: NotInGradtrace, naming what the
+    module has (`offered`, read when the name is asked for)."""
+
+    def __getattr__(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy, pickle and help look for these
+        raise NotInGradtrace(_("{module} has no {name}: gradtrace has {offered}",
+                               module=module, name=repr(name),
+                               offered=_(", ").join(offered)))
+
+    return __getattr__

@@ -9,8 +9,7 @@ each three ways: gradtrace (tensors with tracing on: `loss.backward()` records t
 hand-written numpy forward + backward doing the same BLAS calls (the framework-free limit), and
 PyTorch on the CPU with the same thread count, when it is installed (skipped otherwise). Each
 framework's modules are built as a user builds them and the same starting weights are copied
-into them (gradtrace's nn.Linear keeps its weight column-major, so x·Wᵀ runs in BLAS's fastest
-layout; the limit keeps numpy's row-major arrays, as code written by hand would).
+into them.
 
 Every implementation runs in a process of its own that imports only what it needs, as a user
 runs it: importing PyTorch changes how freed memory goes back to the system, which would flatter

@@ -8,11 +8,11 @@ of its own, taking turns. Each figure is the best of 15 batches of 300 steps, wh
 least disturbed by other work on the machine.
 
 Then the other half of the question, at W2's full size (784-256-256-10, batch 128): the same
-step computed by gradtrace's own op rules (the registry's forward and VJP functions on weights
-laid out as nn.Linear keeps them, column-major, and optim.SGD's update), with no tensors,
-modules or trace, against the limit. That is what keeping every value and gradient costs in
-arithmetic alone (a ReLU writes a new array where the limit overwrites its input), less what
-the layout and SGD's one-pass update win back. Medians of 5 batches of 60 steps per process.
+step computed by gradtrace's own op rules (the registry's forward and VJP functions, and
+optim.SGD's update), with no tensors, modules or trace, against the limit. That is what keeping
+every value and gradient costs in arithmetic alone (a ReLU writes a new array where the limit
+overwrites its input), less what SGD's one-pass update wins back. Medians of 5 batches of 60
+steps per process.
 
     python bench/bench_overhead.py [--rounds 3]
 """
@@ -124,8 +124,6 @@ def full_size_step(implementation: str):
     from gradtrace.ops import REGISTRY
     from gradtrace.optim import _descend
 
-    # the weights column-major, as nn.Linear keeps them
-    params = [np.asfortranarray(p) if p.ndim == 2 else p for p in params]
 
     linear, relu, loss = REGISTRY["linear"], REGISTRY["relu"], REGISTRY["cross_entropy"]
     lr = np.float32(FULL_LR)

@@ -37,7 +37,6 @@ from .. import scopes as _scopes
 from ..registry import REGISTRY
 from ..trace import record_array
 from . import dtypes
-from . import layout
 from .errors import DiffersFromPyTorch, PyTorchError
 from .methods import TorchMethods
 from .recording import backward_trace
@@ -168,12 +167,9 @@ class Tensor(TorchMethods):
     # garbage collector to sweep while a network runs op by op (see `_parents`). Slots that
     # most tensors never need (_changed, _base, _retains, _number, _refusal) are left unset
     # until they are. _kept: what an op's forward kept for its VJP (Op.forward_keeping).
-    # _copy_of: the tensor PyTorch's reshape would have shared memory with, where numpy had to
-    # copy; _transposed: True where the array is kept column-major and PyTorch's is row-major
-    # (nn.Linear's weight and its .grad; layout.py).
     __slots__ = ("_value", "_name", "requires_grad", "_grad", "_op", "_first", "_second",
                  "_others", "_attrs", "_made", "_changed", "_base", "_retains", "_number",
-                 "_scope", "_refusal", "_kept", "_copy_of", "_transposed")
+                 "_scope", "_refusal", "_kept")
 
     def __init__(self, value, name: str | None = None, *, requires_grad: bool = False):
         """A leaf holding `value` (its float type kept; integers become float64). Tensors
@@ -327,11 +323,8 @@ class Tensor(TorchMethods):
             quiet_end(quiet)
         made = Tensor.__new__(Tensor)
         made._name, made._grad, made._made = None, None, _clock
-        if type(value) is np.ndarray and value.ndim:
-            if value.base is not None:  # a view (w.T, w.t()[1]): its writes reach its input
-                value = _noting_view(made, value, parents)
-            elif value.ndim > 1 and not value.flags.c_contiguous:
-                value = _row_major_as_pytorch(value, parents)
+        if type(value) is np.ndarray and value.base is not None:
+            _noting_view(made, value, parents)  # a view (w.T, w.t()[1]): writes reach w
         if _grad_enabled:
             for parent in parents:
                 if parent.requires_grad:
@@ -416,13 +409,19 @@ class Tensor(TorchMethods):
         viewed = self._first
         if self._op is None or viewed is None:
             return
-        if (np.may_share_memory(self._value, viewed._value)
-                or getattr(self, "_copy_of", None) is not None):  # PyTorch's would share
-            raise DiffersFromPyTorch(_(
-                "an in-place change of a view ({op} of another tensor, such as y[0:2], "
-                "y.view(2, 2) or y.T) in a recorded graph: PyTorch writes it through to the "
-                "tensor it views, gradtrace cannot. Build the new values instead (y = y * mask, "
-                "torch.where(...), torch.cat(...)), or change a copy (.clone())", op=self._op))
+        if not np.may_share_memory(self._value, viewed._value):
+            return
+        if viewed._op is None and viewed.requires_grad:  # PyTorch refuses this one too
+            raise PyTorchError(_(
+                "{pytorch} ({tensor} is a leaf: change it inside `with gradtrace.no_grad():`, "
+                "as an optimiser does)",
+                pytorch="a view of a leaf Variable that requires grad is being used in an "
+                        "in-place operation.", tensor=viewed._label()))
+        raise DiffersFromPyTorch(_(
+            "an in-place change of a view ({op} of another tensor, such as y[0:2], "
+            "y.view(2, 2) or y.T) in a recorded graph: PyTorch writes it through to the "
+            "tensor it views, gradtrace cannot. Build the new values instead (y = y * mask, "
+            "torch.where(...), torch.cat(...)), or change a copy (.clone())", op=self._op))
 
     def _become(self, make) -> "Tensor":
         """Make this tensor the recorded result of `make(former)`, where `former` is a new
@@ -473,15 +472,6 @@ class Tensor(TorchMethods):
         tensor (and the one it views) moved to the copy: the trace keeps what it recorded, and
         the write still reaches the tensor viewed. A read-only array (an expanded view) is
         replaced by a copy of its own."""
-        copy_of = getattr(self, "_copy_of", None)
-        if copy_of is not None:
-            # a reshape numpy had to copy where PyTorch's shares memory (layout.py):
-            # nn.Linear keeps its weight column-major, so weight.view(-1) is a copy here
-            raise DiffersFromPyTorch(_(
-                "an in-place change of a reshaped copy of {what}: PyTorch would change {what} "
-                "through this view, but gradtrace had to copy it, its array not being laid out "
-                "row by row (nn.Linear keeps its weight column-major, for speed). Change {what} "
-                "itself, e.g. with torch.no_grad(): w[...] = new_values", what=copy_of._label()))
         owner = _owner(self)
         self._changed = owner._changed = _tick()
         target = self._value
@@ -552,8 +542,6 @@ class Tensor(TorchMethods):
                              or _unshared(found, given))):
                     given.add(id(found))
                     leaf._grad = held_grad = _leaf(found)
-                    if getattr(leaf, "_transposed", False):  # laid out as the weight
-                        held_grad._transposed = True
                     held[held_grad] = found
                 else:
                     leaf._accumulate(record_array(found), held, given)
@@ -577,8 +565,6 @@ class Tensor(TorchMethods):
                 gradient = np.array(gradient)
                 given.add(id(gradient))
             self._grad = grad = _leaf(gradient)
-            if getattr(self, "_transposed", False):
-                grad._transposed = True
             held[grad] = gradient
         elif (grad.held_by_trace() or grad._value.shape != gradient.shape
               or not grad._value.flags.writeable):
@@ -791,39 +777,13 @@ def _same_view(view: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray
     return view.copy(order="K")
 
 
-def _noting_view(made: Tensor, value: np.ndarray, parents) -> np.ndarray:
+def _noting_view(made: Tensor, value: np.ndarray, parents) -> None:
     """Note on `made` the tensor its array `value` views, if it views one of `parents`: a
-    write into it then reaches that tensor, and a reshape reads PyTorch's strides."""
+    write into it then reaches that tensor, and a live Trace's copy of it is kept."""
     for parent in parents:
         if np.may_share_memory(value, parent._value):
             made._base = _owner(parent)
-            copy_of = getattr(parent, "_copy_of", None)
-            if copy_of is not None:  # a view of a reshape copy PyTorch would have shared
-                made._copy_of = copy_of
-            break
-    return value
-
-
-def _row_major_as_pytorch(value: np.ndarray, parents) -> np.ndarray:
-    """An op's new array laid out as PyTorch's would be: numpy keeps its inputs' layout,
-    so what an op makes from a column-major nn.Linear weight is made row-major, as PyTorch's
-    weight is (other layouts are PyTorch's too: x.t() * 2 stays column-major there)."""
-    for parent in parents:
-        if flipped_memory(parent) is not None:
-            return np.ascontiguousarray(value)
-    return value
-
-
-def flipped_memory(tensor_: Tensor) -> np.ndarray | None:
-    """The column-major array `tensor_`'s array views when PyTorch keeps that memory row-major
-    (nn.Linear's weight and its gradient, core/tensor/layout.py), else None."""
-    owner = _owner(tensor_)
-    if not getattr(owner, "_transposed", False):
-        return None
-    memory = owner._value
-    if not layout.is_flipped(memory) or not np.may_share_memory(tensor_._value, memory):
-        return None
-    return memory
+            return
 
 
 def _owner(tensor_: Tensor) -> Tensor:

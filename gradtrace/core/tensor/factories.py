@@ -47,8 +47,6 @@ def tensor(data, name: str | None = None, requires_grad: bool | None = None, *, 
         raise TypeError(f"tensor(): argument 'requires_grad' must be bool, not "
                         f"{type(requires_grad).__name__}")
     named = name is not None
-    if getattr(data, "_transposed", False):  # nn.Linear's weight: row-major in PyTorch
-        data = np.ascontiguousarray(data._value)
     array = dtypes.inferred(getattr(data, "_value", data), dtype, named=named)
     wants = named if requires_grad is None else bool(requires_grad)
     if wants and array.dtype.kind != "f":

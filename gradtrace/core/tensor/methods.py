@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..i18n import _, message
-from . import dtypes, layout
+from . import dtypes
 from .errors import DiffersFromPyTorch, PyTorchError
 
 
@@ -529,26 +529,8 @@ class TorchMethods:
             return self._apply("reshape", attrs=(("shape", shape),)) if self.requires_grad \
                 else self._view(self._value.reshape(shape))
         if not self.requires_grad or not _tensor_module()._grad_enabled:
-            return self._as_pytorch_reshapes(self._view(self._value.reshape(shape)))
-        return self._as_pytorch_reshapes(self._apply("reshape", attrs=(("shape", shape),)))
-
-    def _as_pytorch_reshapes(self, made):
-        """`made`, this tensor reshaped by numpy, sharing memory with it exactly where
-        PyTorch's reshape would (layout.py): a copy where PyTorch copies; where PyTorch would
-        share but numpy had to copy, marked so that writing into it raises."""
-        flipped = _tensor_module().flipped_memory(self)
-        if flipped is None:
-            return made  # numpy's strides are PyTorch's: numpy decided as PyTorch does
-        shares = np.may_share_memory(made._value, self._value)
-        if shares == layout.pytorch_views(self._value, made._value.shape, flipped):
-            return made
-        if shares:  # PyTorch's tensor here is not contiguous: its reshape copies
-            if made._op is None:
-                return _tensor_module().Tensor(np.array(made._value, order="C"))
-            made._value = np.array(made._value, order="C")
-        else:
-            made._copy_of = _owner(self)
-        return made
+            return self._view(self._value.reshape(shape))
+        return self._apply("reshape", attrs=(("shape", shape),))
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer, str,
@@ -565,9 +547,6 @@ class TorchMethods:
         """A tensor needing no gradient that shares this one's array (changes show in both)."""
         made = _tensor_module().Tensor(array)
         made._base = _owner(self)
-        copy_of = getattr(self, "_copy_of", None)
-        if copy_of is not None:  # a view of a reshape copy PyTorch would have shared
-            made._copy_of = copy_of
         return made
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
@@ -692,8 +671,8 @@ class TorchMethods:
 
     def contiguous(self, memory_format=None):
         """This tensor when PyTorch would call it contiguous, else a row-major copy."""
-        flipped = _tensor_module().flipped_memory(self)
-        return self if layout.pytorch_contiguous(self._value, flipped) else self.clone()
+        # numpy's strides are PyTorch's here, so numpy's flag answers as PyTorch would
+        return self if self._value.flags.c_contiguous else self.clone()
 
     def type_as(self, other):
         return self.to(other.dtype)

@@ -375,3 +375,11 @@ def test_a_view_kept_for_later_shows_the_weight_and_gradient_as_they_change():
     np.testing.assert_array_equal(grad_flat.value, np.full(15, 2.0))
     sgd.step()
     np.testing.assert_array_equal(flat.value, lin.weight.value.reshape(-1))
+
+
+def test_is_contiguous_answers_as_pytorch_does():
+    x = gradtrace.tensor(np.arange(6.0).reshape(2, 3))
+    assert x.is_contiguous() and x[1].is_contiguous() and x.view(3, 2).is_contiguous()
+    assert not x.t().is_contiguous() and not x[:, ::2].is_contiguous()
+    assert x.t().contiguous().is_contiguous()
+    assert layer().weight.is_contiguous()

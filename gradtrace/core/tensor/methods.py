@@ -669,6 +669,10 @@ class TorchMethods:
         grid = np.ix_(*[np.asarray(k) for k in key])
         return source[tuple(g.tolist() for g in grid)]
 
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the array is row-major with no gaps, as PyTorch's contiguous."""
+        return bool(self._value.flags.c_contiguous)
+
     def contiguous(self, memory_format=None):
         """This tensor when PyTorch would call it contiguous, else a row-major copy."""
         # numpy's strides are PyTorch's here, so numpy's flag answers as PyTorch would

@@ -383,3 +383,34 @@ def test_is_contiguous_answers_as_pytorch_does():
     assert not x.t().is_contiguous() and not x[:, ::2].is_contiguous()
     assert x.t().contiguous().is_contiguous()
     assert layer().weight.is_contiguous()
+
+
+def test_deepcopy_of_a_module_copies_values_without_gradients_as_pytorchs_does():
+    import copy
+
+    lin = layer()
+    lin(gradtrace.tensor(np.ones((1, 5)))).sum().backward()
+    copied = copy.deepcopy(lin)
+    assert copied.weight.grad is None and lin.weight.grad is not None
+    assert isinstance(copied.weight, nn.Parameter) and copied.weight.requires_grad
+    np.testing.assert_array_equal(copied.weight.value, lin.weight.value)
+    assert not np.shares_memory(copied.weight.value, lin.weight.value)
+    tied = nn.Sequential(lin, lin)  # one parameter twice stays one parameter
+    twin = copy.deepcopy(tied)
+    assert twin[0].weight is twin[1].weight
+
+
+def test_batch_norm_resets_its_running_statistics_and_parameters():
+    bn = nn.BatchNorm1d(3)
+    bn(gradtrace.tensor(np.arange(12.0).reshape(4, 3)))
+    with gradtrace.no_grad():
+        bn.weight.mul_(3)
+    assert bn.num_batches_tracked.item() == 1 and bn.running_mean.value.any()
+    bn.reset_running_stats()
+    np.testing.assert_array_equal(bn.running_mean.value, np.zeros(3))
+    np.testing.assert_array_equal(bn.running_var.value, np.ones(3))
+    assert bn.num_batches_tracked.item() == 0
+    np.testing.assert_array_equal(bn.weight.value, np.full(3, 3.0))
+    bn.reset_parameters()
+    np.testing.assert_array_equal(bn.weight.value, np.ones(3))
+    np.testing.assert_array_equal(bn.bias.value, np.zeros(3))

@@ -44,6 +44,15 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        """A copy of the values and requires_grad, without .grad, as PyTorch's."""
+        if id(self) in memo:
+            return memo[id(self)]
+        made = memo[id(self)] = type(self)(self._value.copy(order="K"), self.requires_grad,
+                                           name=self._name)
+        made._scope = getattr(self, "_scope", ())
+        return made
+
 
 class Module:
     """Base class: subclasses assign Parameters and Modules as attributes and define

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.i18n import _, join_list
 from ..core.registry import activations
-from ..core.tensor import Tensor, dtypes
+from ..core.tensor import Tensor, dtypes, no_grad
 from . import functional as F
 from . import init as initialisers
 from .functional import _plain
@@ -214,6 +214,22 @@ class _BatchNorm(Module):
         return F.batch_norm(input, self.running_mean if not batch_stats or self.training else None,
                             self.running_var if not batch_stats or self.training else None,
                             self.weight, self.bias, batch_stats, self.momentum, self.eps)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batch counted (a kept Trace keeps its own)."""
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """The running statistics reset, and γ = 1, β = 0 again."""
+        self.reset_running_stats()
+        if self.affine:
+            with no_grad():
+                self.weight.fill_(1.0)
+                self.bias.zero_()
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -414,3 +414,21 @@ def test_batch_norm_resets_its_running_statistics_and_parameters():
     bn.reset_parameters()
     np.testing.assert_array_equal(bn.weight.value, np.ones(3))
     np.testing.assert_array_equal(bn.bias.value, np.zeros(3))
+
+
+def test_a_write_into_part_of_an_expanded_view_reaches_the_tensor_as_in_pytorch():
+    x = gradtrace.zeros(2, 3)
+    spread = x.expand(4, 2, 3)
+    spread[1].fill_(7.0)
+    np.testing.assert_array_equal(x.value, np.full((2, 3), 7.0))
+    column = gradtrace.zeros(3, 1)
+    column.expand(3, 4)[0].fill_(5.0)
+    np.testing.assert_array_equal(column.value.ravel(), [5.0, 0.0, 0.0])
+    lin = layer()
+    with gradtrace.no_grad():
+        lin.weight.unsqueeze(0).expand(2, 3, 5)[1].fill_(9.0)
+    np.testing.assert_array_equal(lin.weight.value, np.full((3, 5), 9.0))
+    # an update where several places share one number: PyTorch's refusal
+    with pytest.raises(gradtrace.PyTorchError, match="more than one element"):
+        spread.add_(1)
+    np.testing.assert_array_equal(x.value, np.full((2, 3), 7.0))

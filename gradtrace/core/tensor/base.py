@@ -389,7 +389,12 @@ class Tensor(TorchMethods):
             self._refuse_leaf_change()
             self._refuse_view_change()
             return self._become(lambda former: former._apply(op_name, *others, attrs=attrs))
-        self._writable_array()  # first: an alias left on a trace's array reads the new one
+        target = self._writable_array()  # first: an alias left on a trace's array reads anew
+        if any(stride == 0 and length > 1
+               for stride, length in zip(target.strides, target.shape)):
+            raise PyTorchError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         with set_grad_enabled(False):
             result = self._apply(op_name, *others, attrs=attrs)._value
         return self._write(result)

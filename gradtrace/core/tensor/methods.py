@@ -640,8 +640,11 @@ class TorchMethods:
                                    f"existing size ({have}) at non-singleton dimension {axis}.  "
                                    f"Target sizes: {list(sizes)}.  Tensor sizes: "
                                    f"{list(self.shape)}")
-        if not self.requires_grad:
-            return self._view(np.broadcast_to(self._value, target))
+        if not self.requires_grad or not _tensor_module()._grad_enabled:
+            # a view, as PyTorch's: writing into one of its copies (e[1].fill_(7)) writes x
+            spread = np.broadcast_to(self._value, target)
+            return self._view(np.lib.stride_tricks.as_strided(
+                self._value, target, spread.strides, writeable=self._value.flags.writeable))
         # recorded as a sum, which makes the numbers: sized before, named as what it is
         _tensor_module().check_made(math.prod(target), _("expand to {shape}", shape=target))
         return self + np.zeros(target, dtype=self._value.dtype)

@@ -397,7 +397,7 @@ class Tensor(TorchMethods):
                                "tensor before performing the operation.")
         with set_grad_enabled(False):
             result = self._apply(op_name, *others, attrs=attrs)._value
-        return self._write(result)
+        return self._write(result, target)
 
     def _refuse_leaf_change(self) -> None:
         if self._op is None and self.requires_grad:
@@ -453,10 +453,10 @@ class Tensor(TorchMethods):
         self._changed = self._made = _tick()
         return self
 
-    def _write(self, result) -> "Tensor":
+    def _write(self, result, writable: np.ndarray | None = None) -> "Tensor":
         """Write `result` into this tensor's array, in place, in its own type; every tensor
         sharing the array sees the change (a live Trace keeps the values it recorded:
-        `_writable_array`)."""
+        `_writable_array`, or `writable`, what it returned already)."""
         target = self._value
         result = np.asarray(result)
         if not np.can_cast(result.dtype, target.dtype, casting="same_kind"):
@@ -468,7 +468,7 @@ class Tensor(TorchMethods):
             raise PyTorchError(f"output with shape {list(target.shape)} doesn't match the "
                                f"broadcast shape {list(np.broadcast_shapes(result.shape, target.shape))}"
                                ) from None
-        self._writable_array()[...] = shaped
+        (self._writable_array() if writable is None else writable)[...] = shaped
         return self
 
     def _writable_array(self) -> np.ndarray:

@@ -16,6 +16,7 @@ import pytest
 
 import gradtrace
 import gradtrace.nn as gnn
+import gradtrace.optim as goptim
 from gradtrace.core.tensor.errors import NotInGradtrace
 
 try:
@@ -742,6 +743,73 @@ def test_load_runs_no_code_from_the_file_unless_told(tmp_path):
     (tmp_path / "plain.pkl").write_bytes(pickle.dumps([1, 2]))
     with pytest.raises(pickle.UnpicklingError, match="not a file written by gradtrace.save"):
         gradtrace.load(tmp_path / "plain.pkl")
+
+
+def test_a_whole_module_loads_back_with_its_parameters_as_parameters(tmp_path):
+    # as torch.load(weights_only=False) of torch.save(model): Parameters, named, one object
+    # per parameter however many attributes hold it, and trainable at once
+    path = tmp_path / "model.pt"
+    net = gnn.Sequential(gnn.Linear(3, 2), gnn.ReLU(), gnn.Linear(2, 1))
+    gradtrace.save(net, path)
+    loaded = gradtrace.load(path, weights_only=False)
+    parameters = list(loaded.parameters())
+    assert [type(p) for p in parameters] == [gnn.Parameter] * 4
+    assert [p.name for p in parameters] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert loaded[0].weight is loaded._modules["0"]._parameters["weight"]
+    for mine, theirs in zip(parameters, net.parameters()):
+        np.testing.assert_array_equal(mine.detach().numpy(), theirs.detach().numpy())
+        assert mine.grad is None and mine.requires_grad
+    trace = loaded(gradtrace.ones(4, 3)).sum().backward()
+    assert set(trace.wrt) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    before = loaded[2].bias.tolist()
+    goptim.SGD(loaded.parameters(), lr=0.5).step()
+    assert loaded[2].bias.tolist() == [before[0] - 0.5 * 4.0]  # d(sum)/d(bias) = 4 rows
+
+
+def test_a_saved_parameter_loads_as_a_parameter_and_a_name_is_kept(tmp_path):
+    frozen = gnn.Parameter(gradtrace.tensor([1.0, 2.0]), requires_grad=False)
+    named = gradtrace.tensor([3.0], requires_grad=True, name="w")
+    gradtrace.save({"frozen": frozen, "named": named}, tmp_path / "both.pt")
+    loaded = gradtrace.load(tmp_path / "both.pt")  # weights only, as PyTorch's default
+    assert type(loaded["frozen"]) is gnn.Parameter and not loaded["frozen"].requires_grad
+    assert type(loaded["named"]) is gradtrace.Tensor and loaded["named"].name == "w"
+    assert loaded["named"].requires_grad
+
+
+def _written_by_hand(path, arguments) -> None:
+    """A gradtrace file whose one tensor is rebuilt from `arguments`, as a file written by an
+    earlier gradtrace (two arguments) or a crafted one would hold it."""
+    import io
+    import pickle
+
+    from gradtrace.core.tensor import serialization
+
+    class Marker:
+        pass
+
+    class Saving(pickle.Pickler):
+        def reducer_override(self, obj):
+            if isinstance(obj, Marker):
+                return serialization._rebuild_tensor, arguments
+            return NotImplemented
+
+    buffer = io.BytesIO()
+    Saving(buffer).dump([Marker()])
+    path.write_bytes(serialization.HEADER + buffer.getvalue())
+
+
+def test_files_from_before_names_were_saved_still_load_and_unknown_kinds_are_refused(tmp_path):
+    import pickle
+
+    _written_by_hand(tmp_path / "old.pt", (np.array([1.5, 2.5]), True))
+    (old,) = gradtrace.load(tmp_path / "old.pt")
+    assert type(old) is gradtrace.Tensor and old.tolist() == [1.5, 2.5] and old.requires_grad
+    _written_by_hand(tmp_path / "odd.pt", (np.array([1.0]), True, None, "Buffer"))
+    with pytest.raises(pickle.UnpicklingError, match="'Buffer', which this gradtrace"):
+        gradtrace.load(tmp_path / "odd.pt")
+    _written_by_hand(tmp_path / "number.pt", (np.array([1.0]), True, "2", None))
+    with pytest.raises(pickle.UnpicklingError):  # a name that reads as a number
+        gradtrace.load(tmp_path / "number.pt")
 
 
 def test_a_pytorch_file_is_refused_as_a_difference(tmp_path):

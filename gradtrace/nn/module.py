@@ -20,6 +20,7 @@ import numpy as np
 from ..core import scopes
 from ..core.i18n import _
 from ..core.tensor import Tensor, dtypes, no_grad
+from ..core.tensor.serialization import SAVED_KINDS
 from ..core.tensor.errors import PyTorchError
 
 
@@ -52,6 +53,9 @@ class Parameter(Tensor):
                                            name=self._name)
         made._scope = getattr(self, "_scope", ())
         return made
+
+
+SAVED_KINDS["Parameter"] = Parameter  # gradtrace.save keeps a Parameter a Parameter
 
 
 class Module:

@@ -3,8 +3,8 @@
     torch.save(net.state_dict(), "mlp.params")
     clone.load_state_dict(torch.load("mlp.params"))
 
-What is saved: tensors (their numbers, float type and requires_grad; a Parameter is saved as a
-tensor, as a state_dict holds it), numpy arrays, numbers, strings and the usual containers
+What is saved: tensors (their numbers, float type, requires_grad and name; a Parameter stays a
+Parameter, as in PyTorch, so a whole module saved and loaded holds Parameters), numpy arrays, numbers, strings and the usual containers
 (dicts, OrderedDicts, lists, tuples): a state_dict, an optimizer's state_dict, a checkpoint
 dict of both. The file is a pickle behind a header line of its own.
 
@@ -33,20 +33,37 @@ from .errors import DiffersFromPyTorch
 HEADER = b"gradtrace.save/1\n"
 
 
-def _rebuild_tensor(array, requires_grad: bool) -> Tensor:
+# Tensor subclasses a file may hold, by the kind saved with them. nn registers Parameter here
+# (this layer may not import nn); a kind not registered stops the load.
+SAVED_KINDS: dict[str, type] = {}
+
+
+def _rebuild_tensor(array, requires_grad: bool, name=None, kind=None) -> Tensor:
+    """A saved tensor made anew (files written before names and kinds were saved pass two
+    arguments)."""
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
         raise pickle.UnpicklingError(_("a saved tensor holds {dtype} elements, not numbers",
                                        dtype=array.dtype))
-    made = Tensor(array)
+    if kind is not None and kind not in SAVED_KINDS:
+        raise pickle.UnpicklingError(_("a saved tensor is a {kind}, which this gradtrace "
+                                       "does not know", kind=repr(kind)))
+    made = SAVED_KINDS[kind](array) if kind is not None else Tensor(array)
     made.requires_grad = bool(requires_grad) and array.dtype.kind == "f"
+    if name is not None:
+        try:
+            made.name = name
+        except (TypeError, ValueError) as error:
+            raise pickle.UnpicklingError(str(error)) from None
     return made
 
 
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):  # the numbers only: never the graph or the trace
-            return _rebuild_tensor, (np.array(obj._value), bool(obj.requires_grad))
+            kind = next((kind for kind, cls in SAVED_KINDS.items() if type(obj) is cls), None)
+            return _rebuild_tensor, (np.array(obj._value), bool(obj.requires_grad), obj._name,
+                                     kind)
         return NotImplemented
 
 

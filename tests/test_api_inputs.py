@@ -313,6 +313,28 @@ def test_a_string_or_a_float_is_not_read_as_a_size_or_a_flag(call, says):
         call(gradtrace)
 
 
+# (arguments, values, integer result) as PyTorch 2.13 gives them
+@pytest.mark.parametrize("bounds, values, integers", [
+    (lambda t: (t.tensor(3),), [0, 1, 2], True),
+    (lambda t: (np.int64(3),), [0, 1, 2], True),
+    (lambda t: (t.tensor(3, dtype=t.uint8),), [0, 1, 2], True),
+    (lambda t: (t.tensor(2), t.tensor(7), 2), [2, 4, 6], True),
+    (lambda t: (1, t.tensor(4)), [1, 2, 3], True),
+    (lambda t: (True,), [0], True),
+    (lambda t: (t.tensor(3.0),), [0.0, 1.0, 2.0], False),
+    (lambda t: (t.tensor(2), 7.0), [2.0, 3.0, 4.0, 5.0, 6.0], False),
+])
+def test_arange_of_integer_tensors_and_numpy_ints_counts_in_integers(bounds, values, integers):
+    made = gradtrace.arange(*bounds(gradtrace))
+    assert made.tolist() == values
+    assert made.dtype == (gradtrace.int64 if integers else gradtrace.float32)
+
+
+def test_arange_of_a_tensor_of_several_numbers_is_refused_naming_the_tensor():
+    with pytest.raises(TypeError, match="argument 'end' must be Number, not Tensor"):
+        gradtrace.arange(gradtrace.tensor([3]))
+
+
 def test_sizes_take_numpy_ints_and_integer_tensors():
     x = gradtrace.zeros(6)
     assert x.view(np.int64(2), 3).shape == (2, 3)

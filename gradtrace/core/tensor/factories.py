@@ -73,9 +73,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _check_number(function: str, name: str, value) -> None:
     """PyTorch's refusal of an argument that is not a number ("3" and None would be read by
     float() or numpy); numpy numbers and 0-d tensors are numbers."""
-    value = getattr(value, "_value", value)
-    if isinstance(value, (bool, int, float, np.number)) or (
-            isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf"):
+    held = getattr(value, "_value", value)
+    if isinstance(held, (bool, int, float, np.number)) or (
+            isinstance(held, np.ndarray) and held.ndim == 0 and held.dtype.kind in "biuf"):
         return
     raise TypeError(f"{function}(): argument '{name}' must be Number, not "
                     f"{type(value).__name__}")
@@ -162,9 +162,13 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
     """start, start + step, ... below end; int64 when every bound is an int, as in PyTorch."""
     if end is None:
         start, end = 0, start
-    bounds = (start, end, step)
-    for name, bound in zip(("start", "end", "step"), bounds):
+    for name, bound in zip(("start", "end", "step"), (start, end, step)):
         _check_number("arange", name, bound)
+    # 0-d tensors and numpy numbers as the Python numbers they hold: an integer one is an int
+    start, end, step = bounds = tuple(
+        getattr(bound, "_value", bound).item() if isinstance(
+            getattr(bound, "_value", bound), (np.ndarray, np.generic)) else bound
+        for bound in (start, end, step))
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(b, int) for b in bounds) else (
             dtypes.get_default_dtype())

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import gradtrace
+from gradtrace.cli import COMMANDS, help_catalog, help_text
 from gradtrace.core import i18n
 from gradtrace.core.errors import display_width
 from gradtrace.core.glossary import lookup, terms
@@ -235,11 +236,9 @@ def test_an_unknown_language_is_a_usage_error_naming_the_choices(args, variable)
 
 
 def test_every_command_s_help_says_that_lang_zh_exists():
-    from gradtrace.cli import COMMANDS
-
     for command in COMMANDS:
-        help_text = gradtrace_cli(command, "--help").stdout
-        assert "--lang en|zh" in help_text and "--lang zh" in help_text, command
+        page = gradtrace_cli(command, "--help").stdout
+        assert "--lang en|zh" in page and "--lang zh" in page, command
 
 
 def test_the_python_api_renders_in_the_language_asked_and_only_there():
@@ -516,7 +515,9 @@ def test_a_missing_expression_is_said_in_chinese_and_the_help_still_shows():
     shown = gradtrace_cli("explain", "--lang", "zh")
     assert shown.returncode == 2 and "缺少参数 'EXPRESSION'" in shown.stderr
     bare = gradtrace_cli("--lang", "zh")  # no command: the help, as typer shows it
-    assert "See backpropagation" in bare.stdout + bare.stderr and "错误" not in bare.stderr
+    shown_bare = bare.stdout + bare.stderr
+    assert "gradtrace explain" in shown_bare and "命令：" in shown_bare
+    assert not re.search("^错误", bare.stderr, re.MULTILINE)
     helped = gradtrace_cli("quiz", "--help", "--lang", "zh")
     assert helped.returncode == 0 and "--lang en|zh" in helped.stdout
 
@@ -659,3 +660,103 @@ def test_a_png_whose_chinese_words_no_font_can_draw_falls_back_to_english_words(
                          env=no_font)
     assert done.returncode == 2 and not (tmp_path / "h.png").exists()
     assert "中日韩字体" in done.stderr
+
+
+# -- --help in Chinese ------------------------------------------------------------------------
+
+HELP_PO = LOCALE / f"{help_text.DOMAIN}.po"
+CHINESE = re.compile("[\u4e00-\u9fff]")
+
+
+def help_po():
+    from babel.messages.pofile import read_po
+
+    with open(HELP_PO, "rb") as file:
+        return read_po(file)
+
+
+def test_every_piece_of_help_has_a_chinese_translation():
+    pytest.importorskip("babel")
+    translated = {message.id: message.string for message in help_po() if message.id}
+    pieces = help_catalog.help_messages()
+    assert len(pieces) > 100  # every command's help, options and headings were found
+    missing = [piece for piece in pieces if not translated.get(piece)]
+    assert not missing, "run: python -m gradtrace.cli.help_catalog, translate (CONTRIBUTING.md)"
+    untranslated = [piece for piece in pieces if CHINESE.search(help_text.say(piece, "zh"))
+                    is None and english_runs(piece)]
+    assert not untranslated
+
+
+def test_the_committed_help_mo_is_what_compiling_the_po_gives():
+    pytest.importorskip("babel")
+    from babel.messages.mofile import write_mo
+
+    compiled = io.BytesIO()
+    write_mo(compiled, help_po())
+    assert compiled.getvalue() == HELP_PO.with_suffix(".mo").read_bytes(), \
+        "run: pybabel compile -d gradtrace/locale -D gradtrace_help -l zh (CONTRIBUTING.md)"
+
+
+def test_translations_keep_the_options_and_code_they_mention():
+    pytest.importorskip("babel")
+    code = re.compile(r"--[a-z][\w-]*|`[^`]*`|\bgradtrace (?:%s)\b" % "|".join(COMMANDS))
+    lost = [(message.id, sorted(set(code.findall(message.id)) - set(code.findall(message.string))))
+            for message in help_po() if message.id and message.string
+            and set(code.findall(message.id)) - set(code.findall(message.string))]
+    assert not lost
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_each_help_page_is_said_in_chinese_within_the_width(command):
+    args = ([command] if command else []) + ["--help", "--lang", "zh"]
+    shown = gradtrace_cli(*args, env={"COLUMNS": "80"})
+    assert shown.returncode == 0, shown.stderr
+    page = shown.stdout
+    assert "选项" in page and "用法" in page and CHINESE.search(page)
+    assert english_runs(re.sub(r"^\s*(gradtrace |\$ ).*$", "", page, flags=re.MULTILINE)) == []
+    english = gradtrace_cli(*args[:-2], "--help", env={"COLUMNS": "80"}).stdout
+    # wrapped to 80 columns (a Chinese character takes two); the blocks laid out by hand may be
+    # as wide as the English page's widest line (its examples)
+    widest = max(80, *(display_width(line) for line in english.splitlines()))
+    assert not [line for line in page.splitlines() if display_width(line) > widest]
+    assert not [line for line in page.splitlines() if line.strip()
+                and line.strip()[0] in "，。；：、）」"]
+    options = set(re.findall(r"(?<![\w-])--?[a-z][\w-]*", english))
+    assert len(options) > 3 and not [option for option in options if option not in page]
+
+
+def test_the_examples_of_a_command_are_kept_word_for_word():
+    english = gradtrace_cli("explain", "--help").stdout
+    chinese = gradtrace_cli("explain", "--help", "--lang", "zh").stdout
+    examples = [line.strip() for line in english.splitlines()
+                if line.strip().startswith("gradtrace explain ")]
+    assert len(examples) >= 5
+    for example in examples:
+        command = example.split("  #")[0].strip()
+        assert command in chinese
+
+
+def test_the_language_also_comes_from_the_environment_and_english_stays_click_s():
+    by_variable = gradtrace_cli("train", "--help", env={"GRADTRACE_LANG": "zh"}).stdout
+    assert by_variable == gradtrace_cli("train", "--help", "--lang", "zh").stdout
+    english = gradtrace_cli("train", "--help").stdout
+    assert "Options:" in english and "Usage: gradtrace train" in english
+    assert CHINESE.search(english) is None
+
+
+def test_chinese_wraps_between_characters_and_english_at_spaces():
+    text = "每一步都写成上游梯度乘以局部导数等于下游梯度，见 gradtrace explain 的输出。" * 3
+    lines = help_text.wrap(text, 30, "  ", "  ")
+    assert len(lines) > 3 and all(display_width(line) <= 30 for line in lines)
+    assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
+    assert all("gradtrac" not in line or "gradtrace" in line for line in lines)  # one word
+    assert help_text.wrap("alpha beta gamma", 11) == ["alpha beta", "gamma"]
+
+
+def test_an_option_s_extras_are_said_after_its_translated_help():
+    said = help_text.say_row("Only these inputs' gradients, comma-separated. Example: --wrt w,b"
+                             "  [default: 0; x>=0]", "zh")
+    assert CHINESE.search(said) and said.endswith("[默认：0; x>=0]")
+    assert help_text.say_row("Not a piece of any help page  [required]", "zh") == \
+        "Not a piece of any help page  [必填]"
+    assert help_text.say_row("anything [required]", "en") == "anything [required]"

@@ -17,6 +17,8 @@ import typer
 import typer.core
 import typer.main
 
+from . import help_text
+
 HELP = """See backpropagation: every value, local derivative and gradient of an expression,
 checked three ways and drawn.
 
@@ -75,6 +77,7 @@ class _CommandsOnDemand(Mapping):
             module = import_module(f"{__name__}.{COMMANDS[name][0]}")
             command = typer.main.get_command(module.app)
             command.epilog = (command.epilog or "").rstrip() + "\n\n" + SHARED_OPTIONS
+            help_text.localise(command)
             self._loaded[name] = command
         return self._loaded[name]
 
@@ -91,6 +94,7 @@ class _Gradtrace(typer.core.TyperGroup):
     def __init__(self, **attrs):
         super().__init__(**attrs)
         self.commands = _CommandsOnDemand()
+        help_text.localise(self)
 
     def list_commands(self, ctx) -> list[str]:
         return list(COMMANDS)
@@ -213,9 +217,8 @@ def take_options(args: list[str], names: tuple[str, ...]) -> tuple[list[str], di
 
 def _refuse(message: str):
     """An option read before the command refused: the message on stderr, exit 2."""
-    from ..core.i18n import _
-
     from ..core.errors import clip_runs
+    from ..core.i18n import _
 
     typer.echo(_("error: {message}", message=clip_runs(message)), err=True)
     raise SystemExit(2)

@@ -20,8 +20,8 @@ import numpy as np
 from ..core import scopes
 from ..core.i18n import _
 from ..core.tensor import Tensor, dtypes, no_grad
-from ..core.tensor.serialization import SAVED_KINDS
 from ..core.tensor.errors import PyTorchError
+from ..core.tensor.serialization import SAVED_KINDS
 
 
 class Parameter(Tensor):

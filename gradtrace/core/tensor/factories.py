@@ -81,6 +81,13 @@ def _check_number(function: str, name: str, value) -> None:
                     f"{type(value).__name__}")
 
 
+def _plain(number):
+    """A 0-d tensor or numpy number as the Python number it holds (an integer one an int, as
+    PyTorch counts it); a Python number as it is."""
+    held = getattr(number, "_value", number)
+    return held.item() if isinstance(held, (np.ndarray, np.generic)) else held
+
+
 def _new_sizes(shape) -> tuple[int, ...]:
     """The sizes of a new tensor, checked before anything is allocated: whole numbers ≥ 0
     whose product fits the element budget (gradtrace.core.budget)."""
@@ -164,11 +171,7 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
         start, end = 0, start
     for name, bound in zip(("start", "end", "step"), (start, end, step)):
         _check_number("arange", name, bound)
-    # 0-d tensors and numpy numbers as the Python numbers they hold: an integer one is an int
-    start, end, step = bounds = tuple(
-        getattr(bound, "_value", bound).item() if isinstance(
-            getattr(bound, "_value", bound), (np.ndarray, np.generic)) else bound
-        for bound in (start, end, step))
+    start, end, step = bounds = (_plain(start), _plain(end), _plain(step))
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(b, int) for b in bounds) else (
             dtypes.get_default_dtype())

@@ -4,9 +4,9 @@
     clone.load_state_dict(torch.load("mlp.params"))
 
 What is saved: tensors (their numbers, float type, requires_grad and name; a Parameter stays a
-Parameter, as in PyTorch, so a whole module saved and loaded holds Parameters), numpy arrays, numbers, strings and the usual containers
-(dicts, OrderedDicts, lists, tuples): a state_dict, an optimizer's state_dict, a checkpoint
-dict of both. The file is a pickle behind a header line of its own.
+Parameter, as in PyTorch, so a whole module saved and loaded holds Parameters), numpy arrays,
+numbers, strings and the usual containers (dicts, OrderedDicts, lists, tuples): a state_dict,
+an optimizer's state_dict, a checkpoint dict of both. The file is a pickle behind a header line of its own.
 
 Loading reads only those (weights_only=True, PyTorch's default since 2.6): any other class in
 the file stops the load with pickle.UnpicklingError, before it is made, so loading a file runs

@@ -323,9 +323,16 @@ def test_a_string_or_a_float_is_not_read_as_a_size_or_a_flag(call, says):
     (lambda t: (True,), [0], True),
     (lambda t: (t.tensor(3.0),), [0.0, 1.0, 2.0], False),
     (lambda t: (t.tensor(2), 7.0), [2.0, 3.0, 4.0, 5.0, 6.0], False),
+    (lambda t: {"end": 5}, [0, 1, 2, 3, 4], True),
+    (lambda t: {"end": t.tensor(4)}, [0, 1, 2, 3], True),
+    (lambda t: {"start": 1, "end": 5}, [1, 2, 3, 4], True),
+    (lambda t: ((1,), {"end": 3.0}), [1.0, 2.0], False),
 ])
 def test_arange_of_integer_tensors_and_numpy_ints_counts_in_integers(bounds, values, integers):
-    made = gradtrace.arange(*bounds(gradtrace))
+    given = bounds(gradtrace)
+    args, kwargs = (given if isinstance(given, tuple) and isinstance(given[-1], dict)
+                    else ((), given) if isinstance(given, dict) else (given, {}))
+    made = gradtrace.arange(*args, **kwargs)
     assert made.tolist() == values
     assert made.dtype == (gradtrace.int64 if integers else gradtrace.float32)
 
@@ -333,6 +340,9 @@ def test_arange_of_integer_tensors_and_numpy_ints_counts_in_integers(bounds, val
 def test_arange_of_a_tensor_of_several_numbers_is_refused_naming_the_tensor():
     with pytest.raises(TypeError, match="argument 'end' must be Number, not Tensor"):
         gradtrace.arange(gradtrace.tensor([3]))
+    with pytest.raises(TypeError, match='missing 1 required positional arguments: "end"'):
+        gradtrace.arange()  # PyTorch's words
+    assert gradtrace.arange(np.bool_(True)).tolist() == [0]  # as arange(True)
 
 
 def test_sizes_take_numpy_ints_and_integer_tensors():

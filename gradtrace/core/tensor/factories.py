@@ -74,7 +74,7 @@ def _check_number(function: str, name: str, value) -> None:
     """PyTorch's refusal of an argument that is not a number ("3" and None would be read by
     float() or numpy); numpy numbers and 0-d tensors are numbers."""
     held = getattr(value, "_value", value)
-    if isinstance(held, (bool, int, float, np.number)) or (
+    if isinstance(held, (bool, int, float, np.number, np.bool_)) or (
             isinstance(held, np.ndarray) and held.ndim == 0 and held.dtype.kind in "biuf"):
         return
     raise TypeError(f"{function}(): argument '{name}' must be Number, not "
@@ -164,11 +164,16 @@ def full_like(input, fill_value, *, dtype=None, requires_grad: bool = False,
     return full(input.shape, fill_value, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False,
+def arange(start=None, end=None, step=1, *, dtype=None, requires_grad: bool = False,
            device=None) -> Tensor:
-    """start, start + step, ... below end; int64 when every bound is an int, as in PyTorch."""
+    """start, start + step, ... below end; int64 when every bound is an int, as in PyTorch:
+    arange(end), arange(start, end, step), or by name (arange(end=5))."""
+    if start is None and end is None:
+        raise TypeError('arange() missing 1 required positional arguments: "end"')
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
     for name, bound in zip(("start", "end", "step"), (start, end, step)):
         _check_number("arange", name, bound)
     start, end, step = bounds = (_plain(start), _plain(end), _plain(step))

@@ -493,6 +493,7 @@ PARSER_ERRORS = {
                        "错误：没有这个选项：--format（可能想写的是：--at, --wrt）"),
     "missing argument": (("gradcheck",), "错误：缺少参数 'LAYER'。"),
     "unknown command": (("frobnicate",), "错误：没有命令 'frobnicate'。"),
+    "a command misspelt": (("explian", "x*y"), "错误：没有命令 'explian'。你是不是想输入 'explain'？"),
     "no value": (("explain", "x*y", "--at"), "错误：选项 '--at' 需要一个值。"),
     "extra argument": (("explain", "x*y", "extra"), "错误：多余的参数：extra"),
 }
@@ -725,6 +726,18 @@ def test_each_help_page_is_said_in_chinese_within_the_width(command):
     assert len(options) > 3 and not [option for option in options if option not in page]
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_narrow_help_page_never_breaks_an_option_or_a_bracketed_note(lang):
+    for command in [None, *COMMANDS]:
+        args = ([command] if command else []) + ["--help", "--lang", lang]
+        page = gradtrace_cli(*args, env={"COLUMNS": "50"}).stdout
+        lines = page.splitlines()
+        assert not [line for line in lines if re.search(r"(^|\s)--?[\w-]*-$", line)], command
+        assert not [line for line in lines if line.rstrip().endswith("[")], command
+        notes = re.findall(r"\[(?:default|默认)[^\]\n]*\]", page)
+        assert notes or command in (None, "ops", "glossary"), command  # whole, on one line
+
+
 def test_the_examples_of_a_command_are_kept_word_for_word():
     english = gradtrace_cli("explain", "--help").stdout
     chinese = gradtrace_cli("explain", "--help", "--lang", "zh").stdout
@@ -736,7 +749,7 @@ def test_the_examples_of_a_command_are_kept_word_for_word():
         assert command in chinese
 
 
-def test_the_language_also_comes_from_the_environment_and_english_stays_click_s():
+def test_the_language_also_comes_from_the_environment_and_english_stays_english():
     by_variable = gradtrace_cli("train", "--help", env={"GRADTRACE_LANG": "zh"}).stdout
     assert by_variable == gradtrace_cli("train", "--help", "--lang", "zh").stdout
     english = gradtrace_cli("train", "--help").stdout

@@ -39,13 +39,15 @@ Exit codes: 0 ok; 1 a value is not finite or a check disagreed; 2 a usage or par
 """
 
 # The options every command takes (read before the command's own: see main), said at the end
-# of each command's help.
+# of each command's help; within 76 columns, as it is shown indented by 2.
 SHARED_OPTIONS = """\b
 Every command also takes:
-  --lang en|zh        language of the output: --lang zh tells it in Chinese, in the course
-                      notes' terms (default: GRADTRACE_LANG, then the locale, else en)
-  --max-elements N    the largest array it makes (GRADTRACE_MAX_ELEMENTS)
-  --max-seconds S     the longest repeated work it starts (GRADTRACE_MAX_SECONDS)"""
+  --lang en|zh      language of the output: --lang zh tells it in Chinese, in
+                    the course notes' terms (default: GRADTRACE_LANG, then the
+                    locale, else en)
+  --max-elements N  the largest array it makes (GRADTRACE_MAX_ELEMENTS)
+  --max-seconds S   the longest repeated work it starts
+                    (GRADTRACE_MAX_SECONDS)"""
 
 # Each command: its module in this package (which defines `app`) and its line in `gradtrace
 # --help`. The tests check that this table names every command module.

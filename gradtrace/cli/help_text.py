@@ -1,4 +1,5 @@
-"""`--help` in the reader's language: the help pages typer builds, said again from a catalog.
+"""`--help` in the reader's language: the help pages typer builds, said again from a catalog
+and wrapped by display width.
 
 Help is written in English where each command is defined (docstrings, `help=` of options). In
 another language each piece is looked up, when the page is written, in the catalog of its own
@@ -7,7 +8,8 @@ paragraph, an option's help without the `[default: ...]` typer adds, the heading
 prefix and the lines of `gradtrace --help`. A piece the catalog lacks is shown in English.
 
 Chinese characters take two columns in a terminal, so the pages are wrapped by display width,
-not by counting characters (click's wrapper would run each line twice past the margin).
+not by counting characters (click's wrapper would run each line twice past the margin); and in
+every language only at spaces and between Chinese characters, never inside an option's name.
 
 help_catalog.py lists every piece, for the catalog and its test.
 
@@ -86,10 +88,12 @@ def say_row(text: str, lang: str) -> str:
 # -- wrapping by display width --------------------------------------------------------------
 
 _WIDE = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f"
-_OPENING, _CLOSING = "（「『《〈【“‘", "，。；：、）」』》〉】！？”’"
-# a word, or one wide character, with the punctuation that may not start or end a line
-# beside it, and the spaces after it: the places a line may break
-_PIECE = re.compile(rf"[{_OPENING}]*(?:[^\s{_WIDE}]+|[{_WIDE}])[{_CLOSING}]*\s*|\s+")
+_OPENING, _CLOSING = "（「『《〈【“‘([", "，。；：、）」』》〉】！？”’"
+# a short bracketed note ("[默认：2; 0<=x<=12]"), a word, or one wide character, with the
+# punctuation that may not start or end a line beside it, and the spaces after it: the places
+# a line may break
+_PIECE = re.compile(rf"\[[^\[\]\n]{{1,30}}\]\s*|[{_OPENING}]*(?:[^\s{_WIDE}]+|[{_WIDE}])"
+                    rf"[{_CLOSING}]*\s*|\s+")
 
 
 def _pieces(text: str) -> list[str]:
@@ -128,32 +132,24 @@ def wrap_paragraphs(text: str, width: int, indent: str) -> str:
 
 def formatter_for(base: type) -> type:
     """A subclass of click's help formatter `base` that says each piece in the current
-    language (the English pages are left to `base` untouched)."""
+    language and wraps by display width, never inside an option's name (click's wrapper
+    breaks "--max-seconds" at its hyphen)."""
 
     class Formatter(base):
         def write_usage(self, prog, args="", prefix=None):
-            lang = current()
-            if lang != "en" and prefix is None:
-                prefix = say("Usage: ", lang)
+            if prefix is None:
+                prefix = say("Usage: ", current())
             super().write_usage(prog, args, prefix)
 
         def write_heading(self, heading):
-            lang = current()
-            if lang == "en":
-                return super().write_heading(heading)
-            self.write(f"{'':>{self.current_indent}}{say(heading + ':', lang)}\n")
+            self.write(f"{'':>{self.current_indent}}{say(heading + ':', current())}\n")
 
         def write_text(self, text):
-            lang = current()
-            if lang == "en":
-                return super().write_text(text)
-            said = say_text(text, lang)
+            said = say_text(text, current())
             self.write(wrap_paragraphs(said, self.width, " " * self.current_indent) + "\n")
 
         def write_dl(self, rows, col_max=30, col_spacing=2):
             lang = current()
-            if lang == "en":
-                return super().write_dl(rows, col_max, col_spacing)
             rows = [(first, say_row(second, lang)) for first, second in rows]
             column = min(max((width_of(first) for first, _ in rows), default=0),
                          col_max) + col_spacing

@@ -168,9 +168,10 @@ class Optimizer:
         """Hyperparameters and state from `state_dict` (copied), matched by position."""
         params = self.params
         saved_groups = state_dict["param_groups"]
-        if len(saved_groups) != len(self.param_groups) or any(
-                len(g["params"]) != len(s["params"])
-                for g, s in zip(self.param_groups, saved_groups)):
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"])
+               for g, s in zip(self.param_groups, saved_groups)):
             raise ValueError("loaded state dict contains a parameter group that doesn't match "
                              "the size of optimizer's group")
         for group, saved in zip(self.param_groups, saved_groups):

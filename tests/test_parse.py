@@ -9,6 +9,7 @@ values from the math module on hand-written formulas.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -430,6 +431,17 @@ def test_full_width_forms_and_math_symbols_get_the_spelling_to_type(written, adv
         from_text(written)
     assert advice in str(caught.value)
     assert written[caught.value.position] == at
+
+
+@pytest.mark.parametrize("written, advice", [
+    ("w＝2", "write =, not the full-width ＝"),
+    ("w2", "for example w=2,x=-1"),  # no = at all: the general advice
+])
+def test_an_at_value_typed_with_a_full_width_sign_gets_the_spelling_to_type(written, advice):
+    from gradtrace.expr.point import parse_assignments
+
+    with pytest.raises(UsageError, match=re.escape(advice)):
+        parse_assignments([written])
 
 
 @pytest.mark.parametrize("written, says", [

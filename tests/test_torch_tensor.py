@@ -812,6 +812,56 @@ def test_files_from_before_names_were_saved_still_load_and_unknown_kinds_are_ref
         gradtrace.load(tmp_path / "number.pt")
 
 
+def test_a_damaged_or_cut_off_checkpoint_is_refused_never_loaded_with_other_numbers(tmp_path):
+    import pickle
+
+    path = tmp_path / "model.pt"
+    gradtrace.save(gnn.Sequential(gnn.Linear(3, 4), gnn.Linear(4, 2)).state_dict(), path)
+    data = path.read_bytes()
+    bad = tmp_path / "bad.pt"
+    for position in range(0, len(data), 5):  # one bit flipped at every fifth byte
+        damaged = bytearray(data)
+        damaged[position] ^= 1 << (position % 8)
+        bad.write_bytes(bytes(damaged))
+        with pytest.raises(pickle.UnpicklingError, match="damaged|not a file written"):
+            gradtrace.load(bad)
+    for length in (len(data) - 1, len(data) // 2, 40):
+        bad.write_bytes(data[:length])
+        with pytest.raises(pickle.UnpicklingError, match="damaged or cut off"):
+            gradtrace.load(bad)
+    assert list(gradtrace.load(path)) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_a_damaged_file_from_before_checksums_says_it_may_be_damaged(tmp_path):
+    import pickle
+
+    _written_by_hand(tmp_path / "old.pt", (np.array([1.5, 2.5]), True))
+    data = (tmp_path / "old.pt").read_bytes()
+    (tmp_path / "old.pt").write_bytes(data[:-3])
+    with pytest.raises(pickle.UnpicklingError, match="may be damaged or cut off"):
+        gradtrace.load(tmp_path / "old.pt")
+
+
+def test_save_into_a_missing_folder_says_so_and_a_failed_save_leaves_no_file(tmp_path):
+    with pytest.raises(gradtrace.PyTorchError, match="Parent directory .*nowhere does not exist"):
+        gradtrace.save({"w": gradtrace.ones(2)}, tmp_path / "nowhere" / "w.pt")
+    (tmp_path / "taken").mkdir()  # a folder where the file would go: the rename fails
+    with pytest.raises(OSError):
+        gradtrace.save({"w": gradtrace.ones(2)}, tmp_path / "taken")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no partial file
+
+
+def test_an_optimiser_state_of_another_shape_is_refused_in_pytorchs_words():
+    # PyTorch 2.13's sentences, one for each mismatch
+    a, b = gnn.Linear(2, 2), gnn.Linear(2, 2)
+    two_groups = goptim.SGD([{"params": [a.weight]}, {"params": [a.bias]}], lr=0.1)
+    with pytest.raises(ValueError, match="has a different number of parameter groups"):
+        goptim.SGD(b.parameters(), lr=0.1).load_state_dict(two_groups.state_dict())
+    with pytest.raises(ValueError, match="doesn't match the size of optimizer's group"):
+        goptim.SGD(b.parameters(), lr=0.1).load_state_dict(
+            goptim.SGD([a.weight], lr=0.1).state_dict())
+
+
 def test_a_pytorch_file_is_refused_as_a_difference(tmp_path):
     import zipfile
 

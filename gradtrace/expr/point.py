@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import reprlib
+import unicodedata
 import zlib
 
 import numpy as np
@@ -54,6 +55,11 @@ def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
         for part in split_assignments(text):
             match = _NAME.match(part)
             if not match:
+                wide = _full_width(part)
+                if wide is not None:  # w＝2, typed with a Chinese input method
+                    raise UsageError(_("cannot read {text!r} as name=value: write {plain}, not "
+                                       "the full-width {ch}", text=part.strip(), plain=wide[1],
+                                       ch=wide[0]), "at")
                 raise UsageError(
                     _("cannot read {text!r} as name=value (for example w=2,x=-1 or x=[1,2,3] or "
                       "W=randn(3,4))", text=part.strip()), "at")
@@ -62,6 +68,15 @@ def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
                 raise UsageError(_("{name} is given twice", name=name), "at")
             values[name] = parse_value(value_text, seed, name)
     return values
+
+
+def _full_width(text: str) -> tuple[str, str] | None:
+    """(the first full-width character of `text`, its plain ASCII form), or None."""
+    for ch in text:
+        plain = unicodedata.normalize("NFKC", ch)
+        if plain != ch and plain.isascii() and plain.strip():
+            return ch, plain
+    return None
 
 
 def check_seed(seed) -> int:

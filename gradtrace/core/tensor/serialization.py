@@ -6,7 +6,10 @@
 What is saved: tensors (their numbers, float type, requires_grad and name; a Parameter stays a
 Parameter, as in PyTorch, so a whole module saved and loaded holds Parameters), numpy arrays,
 numbers, strings and the usual containers (dicts, OrderedDicts, lists, tuples): a state_dict,
-an optimizer's state_dict, a checkpoint dict of both. The file is a pickle behind a header line of its own.
+an optimizer's state_dict, a checkpoint dict of both. The file is a pickle behind a header
+line of its own that holds the pickle's SHA-256: a file changed or cut off after it was written
+is refused as damaged, never loaded with other numbers (files from before the checksum, with
+the plain header, are still read).
 
 Loading reads only those (weights_only=True, PyTorch's default since 2.6): any other class in
 the file stops the load with pickle.UnpicklingError, before it is made, so loading a file runs
@@ -19,6 +22,8 @@ DiffersFromPyTorch (rather than misread), and PyTorch cannot read gradtrace's.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import os
 import pickle
@@ -28,9 +33,15 @@ import numpy as np
 
 from ..i18n import _
 from .base import Tensor
-from .errors import DiffersFromPyTorch
+from .errors import DiffersFromPyTorch, PyTorchError
 
-HEADER = b"gradtrace.save/1\n"
+HEADER = b"gradtrace.save/1\n"  # files from before checksums: still read
+CHECKED_HEADER = b"gradtrace.save/2 sha256="  # then the body's SHA-256 in hex and a newline
+
+
+class _Refused(pickle.UnpicklingError):
+    """What a load refuses to make (a class outside the weights-only list, a tensor of text):
+    said as it is, never taken for damage."""
 
 
 # Tensor subclasses a file may hold, by the kind saved with them. nn registers Parameter here
@@ -43,10 +54,10 @@ def _rebuild_tensor(array, requires_grad: bool, name=None, kind=None) -> Tensor:
     arguments)."""
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
-        raise pickle.UnpicklingError(_("a saved tensor holds {dtype} elements, not numbers",
+        raise _Refused(_("a saved tensor holds {dtype} elements, not numbers",
                                        dtype=array.dtype))
     if kind is not None and kind not in SAVED_KINDS:
-        raise pickle.UnpicklingError(_("a saved tensor is a {kind}, which this gradtrace "
+        raise _Refused(_("a saved tensor is a {kind}, which this gradtrace "
                                        "does not know", kind=repr(kind)))
     made = SAVED_KINDS[kind](array) if kind is not None else Tensor(array)
     made.requires_grad = bool(requires_grad) and array.dtype.kind == "f"
@@ -54,7 +65,7 @@ def _rebuild_tensor(array, requires_grad: bool, name=None, kind=None) -> Tensor:
         try:
             made.name = name
         except (TypeError, ValueError) as error:
-            raise pickle.UnpicklingError(str(error)) from None
+            raise _Refused(str(error)) from None
     return made
 
 
@@ -83,7 +94,7 @@ class _WeightsOnly(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) in _ALLOWED or (module in _NUMPY_DTYPES and name.endswith("DType")):
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(_(
+        raise _Refused(_(
             "{pytorch}: the file holds {name}, which gradtrace does not load with "
             "weights_only=True (tensors, arrays, numbers, strings and containers only). Pass "
             "weights_only=False only if you trust where the file came from.",
@@ -92,18 +103,29 @@ class _WeightsOnly(pickle.Unpickler):
 
 def save(obj, f, pickle_module=None, pickle_protocol: int = pickle.DEFAULT_PROTOCOL,
          _use_new_zipfile_serialization: bool = True) -> None:
-    """Write `obj` (a state_dict, a tensor, a dict of them...) to a path or a binary file."""
+    """Write `obj` (a state_dict, a tensor, a dict of them...) to a path or a binary file,
+    behind a header holding the SHA-256 of what follows, so that `load` knows a damaged or
+    cut-off file for one."""
     buffer = io.BytesIO()
-    buffer.write(HEADER)
     _Pickler(buffer, protocol=pickle_protocol).dump(obj)
-    data = buffer.getvalue()
+    body = buffer.getvalue()
+    data = CHECKED_HEADER + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
     if hasattr(f, "write"):
         f.write(data)
         return
-    temporary = f"{os.fspath(f)}.partial"
-    with open(temporary, "wb") as out:  # written whole, then renamed: never half a file
-        out.write(data)
-    os.replace(temporary, f)
+    path = os.fspath(f)
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        raise PyTorchError(f"Parent directory {folder} does not exist.")
+    temporary = f"{path}.partial"
+    try:  # written whole, then renamed: never half a file, nor a stray partial one
+        with open(temporary, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
@@ -125,9 +147,37 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
                                    "zip archive); gradtrace reads the files gradtrace.save "
                                    "writes. Load it with PyTorch and pass the numbers on "
                                    "(gradtrace.tensor(t.numpy())) instead"))
-    if not data.startswith(HEADER):
-        raise pickle.UnpicklingError(_("load: not a file written by gradtrace.save"))
-    stream = io.BytesIO(data[len(HEADER):])
+    if data.startswith(HEADER):  # from before checksums: damage shows as what pickle hits
+        try:
+            return _unpickle(data[len(HEADER):], weights_only)
+        except _Refused:
+            raise
+        except Exception as error:
+            raise pickle.UnpicklingError(_(
+                "load: the file could not be read ({error}); it may be damaged or cut off (it "
+                "was written by an older gradtrace, without a checksum)",
+                error=f"{type(error).__name__}: {error}")) from None
+    return _unpickle(_checked_body(data), weights_only)
+
+
+def _unpickle(body: bytes, weights_only: bool | None):
+    stream = io.BytesIO(body)
     if weights_only is False:
         return pickle.load(stream)
     return _WeightsOnly(stream).load()
+
+
+def _checked_body(data: bytes) -> bytes:
+    """What follows the header, once its checksum is found to match."""
+    if data.startswith(CHECKED_HEADER):
+        line, newline, body = data[len(CHECKED_HEADER):].partition(b"\n")
+        if newline and line == hashlib.sha256(body).hexdigest().encode():
+            return body
+        raise pickle.UnpicklingError(_("load: the file is damaged or cut off: its contents do "
+                                       "not match the checksum gradtrace.save wrote with them; "
+                                       "save it again"))
+    if data.startswith(b"gradtrace.save/"):
+        raise pickle.UnpicklingError(_("load: the file is damaged, or written by a newer "
+                                       "gradtrace: its first line is not one this version "
+                                       "reads"))
+    raise pickle.UnpicklingError(_("load: not a file written by gradtrace.save"))

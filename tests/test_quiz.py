@@ -141,6 +141,18 @@ def test_a_missing_upstream_factor_is_named(neuron):
     assert verdict.status == "wrong" and "missing upstream factor" in verdict.why
 
 
+@pytest.mark.parametrize("kind", ["grads", "all"])
+def test_a_gradient_worked_out_with_the_multiply_gate_s_inputs_swapped_is_named(kind):
+    # ∂f/∂x of f = (x·y)·z at x=2, y=-3, z=4: upstream z = 4 times y = -3, not times x = 2
+    traced = gradtrace.explain("(x*y)*z", at={"x": 2, "y": -3, "z": 4}, check=False)
+    quiz = make_quiz(traced, kind)
+    to_x = next(b for b in quiz.blanks if b.kind == "grad" and b.where.endswith("x ← h1"))
+    assert to_x.answer == pytest.approx(-12.0)
+    verdict = judge(to_x, "8")  # 4 × x
+    assert verdict.status == "wrong" and "swaps its inputs" in verdict.why
+    assert judge(to_x, "-12").status == "right"
+
+
 def test_a_forgotten_second_path_is_named(fork):
     quiz = make_quiz(fork, "grads")
     first_sum = next(blank for blank in quiz.blanks if blank.kind == "sum")

@@ -295,6 +295,11 @@ class _Maker:
             partial = self._partials(step.node)
             for total in partial[:-1]:
                 mistakes.append(Mistake(total * local, "paths", _paths_why(step.node, senders)))
+        own = _own_value(self.trace, step)
+        if step.gate == "swapper" and own is not None:  # upstream × the input's own value
+            mistakes.append(Mistake(upstream * own, "swapped", _(
+                "a {op} gate swaps its inputs: ∂{node}/∂{input} is the other input's value, not "
+                "{input}'s own", op=step.op, **names)))
         if abs(local) != 1:
             mistakes.append(Mistake(upstream, "local", _("missing local factor: that is "
                                                          "∂f/∂{node} passed on unchanged; "

@@ -14,7 +14,7 @@ EXAMPLES = """
 \b
 Examples:
   gradtrace glossary                     # every term
-  gradtrace glossary 梯度                 # the terms whose Chinese holds 梯度
+  gradtrace glossary 梯度                # the terms whose Chinese holds 梯度
   gradtrace glossary gradient            # the terms whose English holds gradient
   gradtrace glossary --format markdown   # the table to paste into notes
 """

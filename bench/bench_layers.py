@@ -341,6 +341,8 @@ def workload(name: str, runs: int, rounds: int) -> tuple[list[str], list[str]]:
         for implementation in IMPLEMENTATIONS:
             found = run_worker(name, implementation, runs)
             kept = results.setdefault(implementation, found)
+            if "times" in found:
+                kept.setdefault("rounds", []).append(statistics.median(found["times"]))
             if kept is not found and "times" in found:
                 kept["times"] += found["times"]
                 kept["peak"] = found["peak"] if kept["peak"] is None else min(
@@ -353,6 +355,11 @@ def workload(name: str, runs: int, rounds: int) -> tuple[list[str], list[str]]:
             extra = (f", max |difference from the limit| {result['difference']:.2e}"
                      if "difference" in result else "")
             notes.append(f"  {name} {implementation}: first loss {result['loss']:.6f}{extra}")
+    ours, theirs = results["gradtrace"].get("rounds"), results["PyTorch"].get("rounds")
+    if ours and theirs:  # the processes of a round ran minutes apart at most: a closer pair
+        ratios = ", ".join(f"{a / b:.2f}×" for a, b in zip(ours, theirs))
+        notes.append(f"  {name} gradtrace / PyTorch, round by round (each round's median "
+                     f"step): {ratios}")
     return notes, report(name, {k: v for k, v in results.items() if "times" in v})
 
 

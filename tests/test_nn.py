@@ -217,7 +217,33 @@ def test_functional_activations_match_numpy():
     np.testing.assert_allclose(np.exp(F.log_softmax(rows).value).sum(axis=1), np.ones(3))
 
 
+@pytest.mark.parametrize("call, bounds, grads", [  # PyTorch 2.13's gradients of the sum
+    (lambda x: F.hardtanh(x), (-1, 1), [0, 1, 1, 0, 0, 0, 0]),
+    (lambda x: F.relu6(x), (0, 6), [0, 0, 0, 1, 1, 0, 0]),
+    (lambda x: F.hardtanh(x, -0.5, 2.0), (-0.5, 2), [0, 0, 1, 1, 0, 0, 0]),
+    (lambda x: x.clamp(-1, 1), (-1, 1), [1, 1, 1, 1, 0, 0, 0]),  # clamp passes it at the edges
+])
+def test_hardtanh_and_relu6_pass_no_gradient_at_their_edges_as_pytorch(call, bounds, grads):
+    import gradtrace
+
+    x = gradtrace.tensor([-1.0, -0.5, 0.0, 1.0, 2.0, 6.0, 7.0], requires_grad=True)
+    out = call(x)
+    out.sum().backward()
+    assert x.grad.tolist() == grads
+    np.testing.assert_array_equal(out.value, np.clip(x.value, *bounds))
+
+
 # -- batch norm ----------------------------------------------------------------------------
+
+def test_batch_norm_with_momentum_none_keeps_the_cumulative_average_as_pytorch():
+    layer = nn.BatchNorm1d(2, momentum=None)
+    for scale in (1, 2, 3):
+        layer(np.arange(8.0).reshape(4, 2) * scale)
+    # PyTorch 2.13: the plain mean of the three batches' statistics
+    np.testing.assert_allclose(layer.running_mean.value, [6.0, 8.0])
+    np.testing.assert_allclose(layer.running_var.value, [31.1111111, 31.1111111], rtol=1e-6)
+    assert int(layer.num_batches_tracked.value) == 3
+
 
 def test_batch_norm_normalises_in_training_and_updates_running_statistics():
     rng = np.random.default_rng(0)

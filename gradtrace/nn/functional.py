@@ -281,11 +281,21 @@ def softplus(input, beta=1.0, threshold=20.0) -> Tensor:
 
 
 def relu6(input, inplace=False) -> Tensor:
-    return as_tensor(input).clamp(0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False) -> Tensor:
-    return as_tensor(input).clamp(min_val, max_val)
+    """x clamped to [min_val, max_val]. Its gradient is 1 strictly inside only, as PyTorch's:
+    where x is exactly min_val or max_val it is 0 (clamp's own passes the gradient there)."""
+    input = as_tensor(input)
+    clamped = input.clamp(min_val, max_val)
+    values = np.asarray(input.value)
+    at_edge = (values == min_val) | (values == max_val)
+    if not input.requires_grad or not np.any(at_edge):
+        return clamped
+    from ..core.tensor.functions import where
+
+    return where(~at_edge, clamped, clamped.detach())
 
 
 def _implicit_dim(input, name: str) -> int:

@@ -209,11 +209,14 @@ class _BatchNorm(Module):
                                layer=type(self).__name__, features=self.num_features,
                                ndim=join_list(map(str, self.expected_ndim)), shape=shape))
         batch_stats = self.training or self.running_mean is None
+        momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.value[...] += 1
+            if momentum is None:  # PyTorch's cumulative average: the mean of every batch seen
+                momentum = 1.0 / float(self.num_batches_tracked.value)
         return F.batch_norm(input, self.running_mean if not batch_stats or self.training else None,
                             self.running_var if not batch_stats or self.training else None,
-                            self.weight, self.bias, batch_stats, self.momentum, self.eps)
+                            self.weight, self.bias, batch_stats, momentum, self.eps)
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batch counted (a kept Trace keeps its own)."""

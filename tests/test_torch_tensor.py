@@ -704,6 +704,35 @@ def test_scatter_writes_at_the_index_along_dim():
         w.scatter(1, gradtrace.tensor([[0], [1]]), 1.0)
 
 
+@pytest.mark.parametrize("make, values, dtype", [  # as PyTorch 2.13 gives them
+    (lambda t: t.tensor([16777217, 1]).cumsum(0), [16777217, 16777218], "int64"),
+    (lambda t: t.tensor([[16777217, 1], [0, 1]]) @ t.tensor([[1, 0], [1, 1]]),
+     [[16777218, 1], [1, 1]], "int64"),
+    (lambda t: t.mv(t.tensor([[3, 1], [0, 2]]), t.tensor([1, 1])), [4, 2], "int64"),
+    (lambda t: t.div(t.tensor([7, -7, 6, -6]), 2, rounding_mode="floor"), [3, -4, 3, -3],
+     "int64"),
+    (lambda t: t.div(t.tensor([7, -7, 6, -6]), 2, rounding_mode="trunc"), [3, -3, 3, -3],
+     "int64"),
+    (lambda t: t.div(t.tensor([2**62 + 1]), 1, rounding_mode="trunc"), [2**62 + 1], "int64"),
+    (lambda t: t.div(t.tensor([7.0, -7.0]), 2, rounding_mode="trunc"), [3.0, -3.0], "float32"),
+    (lambda t: t.div(t.tensor([7, -7]), 2.5, rounding_mode="floor"), [2.0, -3.0], "float32"),
+    (lambda t: t.cat([t.tensor([1, 2]), t.tensor([0.5])]), [1.0, 2.0, 0.5], "float32"),
+    (lambda t: t.stack([t.tensor([1, 2]), t.tensor([0.5, 1.5])]), [[1.0, 2.0], [0.5, 1.5]],
+     "float32"),
+    (lambda t: t.cat([t.tensor([1.0], requires_grad=True), t.tensor([3])]), [1.0, 3.0],
+     "float32"),
+])
+def test_integer_results_stay_integers_and_mixed_joins_take_pytorchs_type(make, values, dtype):
+    made = make(gradtrace)
+    assert made.tolist() == values and made.dtype == np.dtype(dtype)
+    assert isinstance(made[(0,) * made.ndim].item(), int if dtype == "int64" else float)
+
+
+def test_an_integer_division_by_zero_with_rounding_is_pytorchs_error():
+    with pytest.raises(gradtrace.PyTorchError, match="ZeroDivisionError"):
+        gradtrace.div(gradtrace.tensor([1, 2]), 0, rounding_mode="floor")
+
+
 def test_legacy_constructors_and_size():
     assert gradtrace.FloatTensor([1, 2, 3]).dtype == np.float32
     assert gradtrace.FloatTensor([1, 2, 3]).tolist() == [1.0, 2.0, 3.0]

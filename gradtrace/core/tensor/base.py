@@ -155,7 +155,7 @@ def _tick() -> int:
 # -- the tensor ------------------------------------------------------------------------------
 
 _INTEGER_OPS = frozenset({"add", "sub", "mul", "neg", "abs", "max", "min", "sum", "amax", "amin",
-                          "index", "reshape", "transpose", "flatten", "relu", "pow"})
+                          "index", "reshape", "transpose", "flatten", "relu", "pow", "matmul"})
 
 
 class Tensor(TorchMethods):

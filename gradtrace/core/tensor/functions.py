@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..i18n import _, ngettext
+from . import dtypes
 from .base import Tensor, as_tensor, check_made
 from .errors import DiffersFromPyTorch, PyTorchError
 from .methods import _dim
@@ -175,12 +176,14 @@ def cat(tensors, dim=0, *, axis=None):
     check_made(builtin_sum(p._value.size for p in pieces),
                ngettext("cat of {count} tensor", "cat of {count} tensors", len(pieces),
                         count=len(pieces)))
+    # PyTorch's result type (int64 with float32 is float32; numpy's would be float64)
+    dtype = dtypes.promoted(tuple(p._value for p in pieces), (False,) * len(pieces))
     if not builtins.any(p.requires_grad for p in pieces) or not _recording():
-        return Tensor(np.concatenate([p._value for p in pieces], axis=dim))
+        return Tensor(np.concatenate([p._value for p in pieces], axis=dim, dtype=dtype))
+    pieces = [p if p._value.dtype == dtype else p.to(dtype) for p in pieces]
     shape = list(pieces[0].shape)
     total = builtin_sum(p.shape[dim] for p in pieces)
     before, after = math.prod(shape[:dim]), math.prod(shape[dim + 1:])
-    dtype = np.result_type(*[p._value.dtype for p in pieces])
     result, start = None, 0
     for piece in pieces:
         size = piece.shape[dim]

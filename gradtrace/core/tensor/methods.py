@@ -281,8 +281,12 @@ class TorchMethods:
     def sub(self, other, *, alpha=1): return self - (other if alpha == 1 else alpha * other)
     def mul(self, other): return self * other
     def div(self, other, *, rounding_mode=None):
-        if rounding_mode is not None:
-            return self._data_op(lambda a, b: _rounded(a / b, rounding_mode), other)
+        if rounding_mode is not None:  # in PyTorch's result type: a Python number is weak
+            given = other._value if isinstance(other, type(self)) else np.asarray(other)
+            target = dtypes.promoted((self._value, given), (False, isinstance(other, (
+                bool, int, float))))
+            return self._data_op(lambda a, b: _rounded(a.astype(target), b.astype(target),
+                                                       rounding_mode), other)
         return self / other
     subtract, multiply, divide, true_divide = sub, mul, div, div
 
@@ -1013,13 +1017,20 @@ class GradFn:
         return f"<{self.name()}>"
 
 
-def _rounded(values, mode):
-    if mode == "floor":
-        return np.floor(values)
-    if mode == "trunc":
-        return np.trunc(values)
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                     f"found {mode!r}")
+def _rounded(a, b, mode):
+    """a / b rounded down ("floor") or toward zero ("trunc"); integers stay integers, worked
+    out exactly (a / b in floats would lose digits past 2**53), as PyTorch's."""
+    if mode not in ("floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found {mode!r}")
+    if a.dtype.kind in "biu" and np.asarray(b).dtype.kind in "biu":
+        if np.any(np.asarray(b) == 0):
+            raise PyTorchError("ZeroDivisionError")
+        down = np.floor_divide(a, b)
+        if mode == "floor":
+            return down
+        return down + ((down < 0) & (down * b != a))  # toward zero: one up where it went below
+    return np.floor(a / b) if mode == "floor" else np.trunc(a / b)
 
 
 def _elementwise_extreme(tensor_, op_name: str, other):

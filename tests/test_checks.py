@@ -155,6 +155,29 @@ def test_past_the_time_budget_the_rest_is_checked_along_a_random_direction(monke
         "disagree"
 
 
+def test_the_time_budget_counts_the_multiply_adds_of_products():
+    from gradtrace.checks import gradients as checks
+
+    rng = np.random.default_rng(0)
+    small = trace_graph(from_text("sum(x @ y)"), {"x": rng.standard_normal((4, 5)),
+                                                  "y": rng.standard_normal((5, 6))})
+    assert checks._multiply_adds(small) == 4 * 6 * 5
+    layer = trace_graph(from_text("sum(linear(x, W, b))"), {
+        "x": rng.standard_normal((3, 7)), "W": rng.standard_normal((2, 7)),
+        "b": rng.standard_normal(2)})
+    assert checks._multiply_adds(layer) == 3 * 2 * 7
+    conv = trace_graph(from_text("sum(conv2d(x, W, b))"), {
+        "x": rng.standard_normal((1, 1, 5, 5)), "W": rng.standard_normal((2, 1, 3, 3)),
+        "b": rng.standard_normal(2)})
+    assert checks._multiply_adds(conv) == (2 * 3 * 3) * (1 * 3 * 3)  # outputs × window
+    # a 1000×1000 product: 3 million numbers, but a billion multiply-adds a run; counted by
+    # its numbers alone it had been given 333 runs (55 s of silence at 3000×3000)
+    big = trace_graph(from_text("sum(x @ y)"), {"x": rng.standard_normal((1000, 1000)),
+                                                "y": rng.standard_normal((1000, 1000))})
+    assert checks._affordable_runs(big) <= 20
+    assert checks.numeric_plan(big)["x"] is not None  # not every element one by one
+
+
 def test_inputs_left_out_entirely_are_still_checked(monkeypatch):
     from gradtrace.checks import gradients as checks
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.backprop import evaluate
 from ..core.graph import Graph
+from ..core.registry import REGISTRY
 from ..core.trace import GradientCheck, Trace
 from ..core.i18n import Joined, message
 from .finite_differences import (EVALUATIONS_PER_ELEMENT, Differences, Evaluations, Rule,
@@ -42,6 +43,7 @@ SETTLE_FRACTION = 0.1
 # symbolic.py keeps the SymPy leg to the same budget (SYMBOLIC_SECONDS).
 NUMERIC_SECONDS = 2.0
 _SECONDS_PER_OP, _SECONDS_PER_NUMBER = 5e-6, 2e-9
+_SECONDS_PER_MULTIPLY_ADD = 1e-10  # float64 BLAS on one slow core, with room to spare
 NOT_CHECKED = "not checked"
 
 
@@ -106,10 +108,24 @@ def numeric_plan(trace: Trace) -> dict[str, np.ndarray | None]:
 
 
 def _affordable_runs(trace: Trace) -> int:
-    """How many times the graph can be run in NUMERIC_SECONDS, estimated from its size."""
+    """How many times the graph can be run in NUMERIC_SECONDS, estimated from its size: its
+    ops, the numbers it holds, and the multiply-adds of its products (Op.work: a product of
+    two 3000×3000 matrices holds 27 million numbers but does 27 billion multiply-adds)."""
     per_run = (len(trace.graph.ops) * _SECONDS_PER_OP
-               + sum(np.size(value) for value in trace.values.values()) * _SECONDS_PER_NUMBER)
+               + sum(np.size(value) for value in trace.values.values()) * _SECONDS_PER_NUMBER
+               + _multiply_adds(trace) * _SECONDS_PER_MULTIPLY_ADD)
     return int(NUMERIC_SECONDS / per_run) if per_run else 1 << 30
+
+
+def _multiply_adds(trace: Trace) -> int:
+    """The multiply-adds of one run of the graph, by the ops that declare them."""
+    total = 0
+    for node in trace.graph.ops:
+        work = REGISTRY[node.op].work
+        if work is not None:
+            shapes = tuple(np.shape(trace.values[source]) for source in node.inputs)
+            total += work(shapes, np.shape(trace.values[node.id]))
+    return total
 
 
 def _extra_evaluations(trace: Trace, plan: dict) -> int:

@@ -83,6 +83,9 @@ class Op(NamedTuple):
     choices: Mapping[str, tuple] = NO_ATTRIBUTES  # the values a word attribute may take
     call_name: str | None = None  # the function name users type, when it is not `name`
     differentiable: tuple[bool, ...] | None = None  # None: every input
+    # multiply-adds of one forward, for ops whose work grows faster than their arrays (the
+    # products): (input shapes, output shape) -> count; None: about one per element touched
+    work: Callable[[tuple, tuple], int] | None = None
     # inputs that hold class indices: integers stay integers (not promoted to the float type)
     index_inputs: tuple[int, ...] = ()
     activation: Activation | None = None

@@ -79,6 +79,7 @@ register(Op(
     forward=_matmul_forward, partials=None, formulas=("{g} · {b}ᵀ", "{a}ᵀ · {g}"),
     sympy_array_rule=lambda sp, a, b: np.matmul(a, b),
     vjp_rule=_matmul_vjp, jvp_rule=_matmul_jvp, gate=N_("swapper (matrix form)"),
+    work=lambda shapes, out: math.prod(out) * (shapes[0][-1] if shapes[0] else 1),
     description=N_("matrix product; grad_a = g·bᵀ and grad_b = aᵀ·g"),
 ))
 

@@ -8,6 +8,8 @@ for OH and OW). Each is fused for speed and tested against its composite (compos
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core import workspace
@@ -105,6 +107,7 @@ register(Op(
     formulas=("col2im({g} · {b})", "{g}ᵀ · im2col({a})", N_("Σ {g} over N, OH, OW")),
     sympy_array_rule=lambda sp, x, W, b, stride=1, padding=0: _conv2d(x, W, b, stride, padding),
     vjp_rule=_conv2d_vjp, jvp_rule=_conv2d_jvp, attrs={"stride": 1, "padding": 0},
+    work=lambda shapes, out: math.prod(out) * math.prod(shapes[1][1:]),
     composite=composites.conv2d,
     callable_by_name=True,
     description=N_("2-d convolution (cross-correlation, as in PyTorch) of x (N, C, H, W) with "

@@ -97,7 +97,7 @@ register(Op(
     formulas=("{g} · {b}", "{g}ᵀ · {a}", N_("Σ {g} over the batch")),
     sympy_array_rule=lambda sp, x, W, b: np.matmul(x, W.T) + b,
     vjp_rule=_linear_vjp, jvp_rule=_linear_jvp, callable_by_name=True,
-    composite=composites.linear,
+    composite=composites.linear, work=lambda shapes, out: math.prod(out) * shapes[1][-1],
     description=N_("fully connected layer x·Wᵀ + b, W of shape (out, in) as in PyTorch; "
                    "grad_x = g·W, grad_W = gᵀ·x, grad_b = Σ g"),
 ))

@@ -513,7 +513,9 @@ class Tensor(TorchMethods):
                                        "graph of the backward pass, so no second derivatives"))
         if not self.requires_grad:
             raise PyTorchError(_("{pytorch} (no op that made this tensor read a tensor with "
-                                 "requires_grad=True, or it was made inside no_grad())",
+                                 "requires_grad=True, or it was made inside no_grad(). round, "
+                                 "floor, ceil, trunc and sign record no op in gradtrace: where "
+                                 "PyTorch gives them a gradient of 0, gradtrace gives none)",
                                  pytorch="element 0 of tensors does not require grad and does "
                                          "not have a grad_fn"))
         if gradient is None and self._value.size != 1:

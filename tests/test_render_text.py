@@ -94,6 +94,19 @@ def test_example_1_backward_starts_from_the_seed_and_names_the_gates(neuron):
     assert "neg: sign flip" in line_with(text, "h4 ← h5:")
 
 
+def test_a_constant_factor_scales_and_a_subtrahend_gets_the_gradient_negated():
+    # the notes: a mul gate with a constant (a·x) is a scaler (尺度缩放器); a sub gate passes
+    # the gradient on to a and, negated, to b
+    trace = trace_of("2*(w*x - y)", {"w": 1.0, "x": 2.0, "y": 3.0})
+    text = render_plain(trace)
+    assert "mul gate: scaler" in line_with(text, "h2 ← h3:")
+    assert "mul gate: swapper" in line_with(text, "w ← h1:")
+    assert line_with(text, "h1 ← h2:").endswith("sub gate: distributor")
+    assert "sub gate: distributor, sign flipped" in line_with(text, "y ← h2:")
+    assert [step.gate for step in trace.backward] == [
+        "scaler", "distributor", "distributor, sign flipped", "swapper", "swapper"]
+
+
 def test_example_1_sections_come_in_story_order(neuron):
     text = render_plain(neuron)
     titles = ["f = " + NEURON, "Graph", "Forward pass", "Backward pass",

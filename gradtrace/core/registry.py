@@ -71,6 +71,10 @@ class Op(NamedTuple):
     composite: Callable | None = None  # (F, *inputs, **attrs) -> output, with other ops
     elementwise: bool | None = None  # None: elementwise when it has partials
     gate: str | None = None
+    # the pattern where it is another than `gate`: by input (sub's b gets the gradient
+    # negated), and when the other input is a constant (2·x scales: the notes' 尺度缩放器)
+    input_gates: tuple[str | None, ...] = ()
+    constant_gate: str | None = None
     kink: Callable[..., Array] | None = None
     kink_rule: str | None = None
     trouble: Callable[..., str | None] | None = None

@@ -80,9 +80,21 @@ def backward_steps(graph: Graph, values: dict, records: dict,
                 formula=formula, bindings=bindings,
                 local=_shown_local(op, flow.index, inputs, out, node.attrs),
                 downstream=downstream, total=total, arrival=arrival,
-                gate=op.gate, problem=problem,
+                gate=gate_of(op, node, flow.index, by_id), problem=problem,
             ))
     return tuple(steps)
+
+
+def gate_of(op, node: Node, index: int, by_id: dict) -> str | None:
+    """The pattern of the gradient `node` sends to its input `index`: the op's own, or the one
+    it declares for that input, or for a constant beside it (2·x: a scaler)."""
+    if op.constant_gate is not None and any(
+            by_id[source].kind == "const" for other, source in enumerate(node.inputs)
+            if other != index):
+        return op.constant_gate
+    if index < len(op.input_gates) and op.input_gates[index] is not None:
+        return op.input_gates[index]
+    return op.gate
 
 
 def _shown_local(op, index: int, inputs: tuple, out: np.ndarray, attrs=()):

@@ -24,7 +24,8 @@ from .numbers import fmt, fmt_array, is_listed, shape_text
 Segment = tuple[str, str]
 _FORMATTER = string.Formatter()
 _OPERATORS = set("+-−×*/·^²<>≤≥")
-_NAMED_GATES = ("distributor", "swapper", "router")  # the notes call these "<op> gate: ..."
+# the notes call these "<op> gate: ..."
+_NAMED_GATES = ("distributor", "distributor, sign flipped", "swapper", "scaler", "router")
 
 
 class Line(NamedTuple):

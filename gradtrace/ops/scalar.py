@@ -220,6 +220,7 @@ register(Op(
     name="sub", arity=2, usage="a - b", pattern="{a} - {b}", symbol="−",
     forward=_elementwise(np.subtract), partials=(_ones, _minus_ones), formulas=("1", "-1"),
     sympy_rule=lambda sp, a, b: a - b, gate=N_("distributor"),
+    input_gates=(None, N_("distributor, sign flipped")),
     vjp_rule=_sub_vjp,
     description=N_("subtraction: a gets the upstream gradient, b gets it negated"),
 ))
@@ -228,7 +229,7 @@ register(Op(
     forward=_elementwise(np.multiply),
     partials=(lambda a, b, out: b * np.ones_like(a), lambda a, b, out: a * np.ones_like(b)),
     formulas=("{b}", "{a}"), sympy_rule=lambda sp, a, b: a * b, gate=N_("swapper"),
-    commutative=True,
+    constant_gate=N_("scaler"), commutative=True,
     vjp_rule=_mul_vjp,
     description=N_("multiplication: each input gets the upstream gradient times the other input"),
 ))

@@ -18,7 +18,9 @@ whatever else shares its process. The processes take turns (ROUNDS rounds, each 
 timed step. Reported: median milliseconds, ratio to the numpy limit, peak memory above the
 start of a step (tracemalloc sees what numpy allocates; PyTorch's own allocator is invisible to
 it: n/a), and whether the goals are met: W3 ≤ 1.3× the limit and faster than PyTorch, W2 ≤ 1.15×
-and no slower than PyTorch, peak memory ≤ 1.5× the limit's.
+and no slower than PyTorch, peak memory ≤ 1.5× the limit's. gradtrace's time over PyTorch's is
+also printed round by round (a round's two processes ran moments apart): it shows how much of a
+verdict is the machine's noise.
 
 S   micrograd's demo: an MLP 2-16-16-1 on 100 points written op by op on 0-d tensors (every
     weight a scalar), max-margin loss + L2: seconds per training step, against micrograd itself

@@ -76,7 +76,7 @@ def test_text_story_of_example_1_has_every_backward_step():
     result = run("explain", SIGMOID, "--at", SIGMOID_AT)
     assert result.exit_code == 0, result.output
     text = result.output
-    assert "h7 ← h8: 1.00 × (-1/h7²) at h7 = 1.37" in text
+    assert "h7 ← h8: 1.00 × (-1/h7²) (at h7 = 1.37)" in text
     backward_line = next(line for line in text.splitlines() if "h7 ← h8" in line)
     assert backward_line.rstrip().endswith("-0.53")
     assert "h1 = w0 × x0 = 2.00 × -1.00 = -2.00" in text

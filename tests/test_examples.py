@@ -20,7 +20,7 @@ SECONDS = 20  # each script takes well under a second here; "a few seconds" at m
 
 # A fragment each script must print: the worked number of the notes it follows.
 PROMISES = {
-    "01_sigmoid_neuron.py": "h7 ← h8: 1.00 × (-1/h7²) at h7 = 1.37",
+    "01_sigmoid_neuron.py": "h7 ← h8: 1.00 × (-1/h7²) (at h7 = 1.37)",
     "02_logistic_unit_chain_rule.py": "1 × -0.25 × 1 × 1 × -1 × 1 × 1 = 0.25",
     "03_linear_regression_step.py": "w: 0.8 - 0.1 × 0.90 = 0.71",
     "04_sign_slip.py": "is WRONG",

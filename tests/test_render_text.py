@@ -54,9 +54,9 @@ NEURON_FORWARD = [
 
 # The worked-examples table, one backward step a line (upstream × local = downstream).
 NEURON_BACKWARD = [
-    "h7 ← h8: 1.00 × (-1/h7²) at h7 = 1.37 = 1.00 × -0.53 = -0.53",
+    "h7 ← h8: 1.00 × (-1/h7²) (at h7 = 1.37) = 1.00 × -0.53 = -0.53",
     "h6 ← h7: -0.53 × 1 = -0.53",
-    "h5 ← h6: -0.53 × exp(h5) at h5 = -1.00 = -0.53 × 0.37 = -0.20",
+    "h5 ← h6: -0.53 × exp(h5) (at h5 = -1.00) = -0.53 × 0.37 = -0.20",
     "h4 ← h5: -0.20 × (-1) = 0.20",
     "h3 ← h4: 0.20 × 1 = 0.20",
     "w2 ← h4: 0.20 × 1 = 0.20",
@@ -64,15 +64,15 @@ NEURON_BACKWARD = [
     "h2 ← h3: 0.20 × 1 = 0.20",
     # 0.20 × -2.00 would be -0.40, not the gradient's -0.39: the line shows the digits that
     # make its arithmetic hold as printed
-    "w1 ← h2: 0.197 × x1 at x1 = -2.000 = -0.39",
-    "x1 ← h2: 0.197 × w1 at w1 = -3.000 = -0.59",
-    "w0 ← h1: 0.20 × x0 at x0 = -1.00 = -0.20",
-    "x0 ← h1: 0.197 × w0 at w0 = 2.000 = 0.39",
+    "w1 ← h2: 0.197 × x1 (at x1 = -2.000) = -0.39",
+    "x1 ← h2: 0.197 × w1 (at w1 = -3.000) = -0.59",
+    "w0 ← h1: 0.20 × x0 (at x0 = -1.00) = -0.20",
+    "x0 ← h1: 0.197 × w0 (at w0 = 2.000) = 0.39",
 ]
 
 
 def test_example_1_the_course_line_shows_upstream_local_and_downstream(neuron):
-    line = line_with(render_plain(neuron), "1.00 × (-1/h7²) at h7 = 1.37")
+    line = line_with(render_plain(neuron), "1.00 × (-1/h7²) (at h7 = 1.37)")
     assert "-0.53" in line
 
 
@@ -165,7 +165,7 @@ def test_markdown_is_github_markdown():
     assert "### Backward pass" in markdown
     assert "| node | op | inputs | value | gradient |" in markdown
     assert "| h6 | 1 / h5 | h5 | 0.50 | 1.00 |" in markdown
-    assert "- `h5 ← h6: 1.00 × (-1/h5²) at h5 = 2.00 = 1.00 × -0.25 = -0.25`" in markdown
+    assert "- `h5 ← h6: 1.00 × (-1/h5²) (at h5 = 2.00) = 1.00 × -0.25 = -0.25`" in markdown
 
 
 def test_markdown_escapes_pipes_in_table_cells():
@@ -289,8 +289,8 @@ def test_plain_output_ignores_the_terminal_width(neuron, monkeypatch):
 def test_precision_4_gives_4_decimals(neuron):
     text = render_plain(neuron, precision=4)
     assert "h1 = w0 × x0 = 2.0000 × -1.0000 = -2.0000" in text
-    assert "h7 ← h8: 1.0000 × (-1/h7²) at h7 = 1.3679 = 1.0000 × -0.5344 = -0.5344" in text
-    assert "x1 ← h2: 0.1966 × w1 at w1 = -3.0000 = -0.5898" in text
+    assert "h7 ← h8: 1.0000 × (-1/h7²) (at h7 = 1.3679) = 1.0000 × -0.5344 = -0.5344" in text
+    assert "x1 ← h2: 0.1966 × w1 (at w1 = -3.0000) = -0.5898" in text
     markdown = render_markdown(trace_of(LOGISTIC, LOGISTIC_POINT), precision=4)
     # whole numbers stay compact in the product; fractions get the 4 decimals
     assert "1 × -0.2500 × 1 × 1 × -1 × 1 × 1 = 0.2500" in markdown

@@ -279,7 +279,7 @@ def _misuse_warning(convention, step: ForwardStep, attrs: dict, names: dict,
 
 
 def backward_line(trace: Trace, step: BackwardStep, precision: int) -> Line:
-    """h7 ← h8: 1.00 × (-1/h7²) at h7 = 1.37 = 1.00 × -0.53 = -0.53, shortened when the
+    """h7 ← h8: 1.00 × (-1/h7²) (at h7 = 1.37) = 1.00 × -0.53 = -0.53, shortened when the
     local derivative is a plain number or a single name; for arrays × becomes ⊙ (entry by
     entry). Where the local derivative is a Jacobian, or arrays too big to list, the VJP is
     written instead."""
@@ -431,8 +431,9 @@ def _bindings(step: BackwardStep, precision: int) -> list[Segment]:
                   (fmt_array(value, precision), "value")]
     if not bound:
         return parts
-    # " at h7 = 1.37": where the local derivative was evaluated
-    return fill_segments(" at {bindings}", bindings=[part for part in bound if part[0]])
+    # " (at h7 = 1.37)": where the local derivative was evaluated (in parentheses: "at h7 =
+    # 1.37 = 1.00 × -0.53" would read as one chain of equalities)
+    return fill_segments(" (at {bindings})", bindings=[part for part in bound if part[0]])
 
 
 def as_number(text: str) -> float | None:

@@ -242,7 +242,7 @@ class _Maker:
             bound += [(", ", "")] * (position > 0) + [(f"{name} = ", ""),
                                                      (fmt(value, self.precision), "value")]
         if bound:  # " at h7 = 1.37": where the local derivative is taken
-            parts += fill_segments(" at {bindings}", bindings=bound)
+            parts += fill_segments(" (at {bindings})", bindings=bound)
         parts += [(" = ", ""), upstream, (" × ", ""), (fmt(step.local, self.precision), "")]
         return parts
 

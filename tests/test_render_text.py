@@ -364,7 +364,30 @@ def test_no_nonzero_number_is_shown_with_fewer_than_two_significant_digits(value
 
 
 PRODUCT_LINE = re.compile(r"= (-?[\d.e+-]+) × (-?[\d.e+-]+) = (-?[\d.e+-]+)$")
-GATE_LINE = re.compile(r": (-?[\d.e+-]+) × \w+ at \w+ = (-?[\d.e+-]+) = (-?[\d.e+-]+)$")
+GATE_LINE = re.compile(r": (-?[\d.e+-]+) × \w+ \(at \w+ = (-?[\d.e+-]+)\) = (-?[\d.e+-]+)$")
+
+
+def _holds(upstream: str, local: str, result: str) -> bool:
+    product = float(upstream) * float(local)
+    if "e" in result:
+        decimals = len(result.split("e")[0].split(".")[1]) if "." in result else 0
+        return f"{product:.{decimals}e}" == result
+    decimals = len(result.split(".")[1]) if "." in result else 0
+    return f"{product:.{decimals}f}" == result
+
+
+FORWARD_PRODUCT = re.compile(r"h1 = x × y = (-?[\d.e+-]+) × (-?[\d.e+-]+) = (-?[\d.e+-]+)$")
+
+
+@pytest.mark.parametrize("precision", [0, 2, 4])
+def test_a_product_of_a_million_or_more_holds_as_printed(precision):
+    # 1234567.8 prints in scientific notation, three digits at precision 2: the operands get
+    # the digits that make 1.2345678e+06 × -0.5 print as -617283.90
+    text = render_plain(trace_of("x*y", dict(x=1234567.8, y=-0.5)), precision=precision)
+    found = FORWARD_PRODUCT.search(line_with(text, "h1 = x × y ="))
+    assert found and _holds(*found.groups()), line_with(text, "h1 = x × y =")
+    gate = GATE_LINE.search(line_with(text, "y ← h1:").split("   ")[0].strip())
+    assert gate and _holds(*gate.groups())
 
 
 @pytest.mark.parametrize("expression, point", [
@@ -374,17 +397,12 @@ GATE_LINE = re.compile(r": (-?[\d.e+-]+) × \w+ at \w+ = (-?[\d.e+-]+) = (-?[\d.
     ("sigmoid(u*v - w) * u", dict(u=1.234, v=-0.77, w=0.3))])
 def test_every_product_line_holds_as_printed(expression, point):
     """Multiplying the printed numbers by hand gives the printed result."""
-    checked = 0
+    checked = gates = 0
     for line in render_plain(trace_of(expression, point)).splitlines():
         text = line.split("   ")[0].strip()  # the notes column aside
         found = PRODUCT_LINE.search(text) or GATE_LINE.search(text)
         if found:
-            upstream, local, result = found.groups()
-            product = float(upstream) * float(local)
-            if "e" in result:
-                assert f"{product:.2e}" == result, line
-            else:
-                decimals = len(result.split(".")[1]) if "." in result else 0
-                assert f"{product:.{decimals}f}" == result, line
+            assert _holds(*found.groups()), line
             checked += 1
-    assert checked >= 2
+            gates += GATE_LINE.search(text) is not None
+    assert checked >= 2 and gates >= 1  # mul gates' lines are among those checked

@@ -18,6 +18,7 @@ import numpy as np
 from .numbers import fmt
 
 EXTRA = 4  # decimals a line may add so that its arithmetic holds as printed
+SCIENTIFIC_DIGITS = 16  # mantissa decimals past which a float has nothing more to show
 
 
 def printed(value, precision: int, compact: bool = False) -> float:
@@ -39,15 +40,21 @@ class Precision(NamedTuple):
 def line_precision(precision: int, holds: Callable[[int, int], bool]) -> Precision:
     """The fewest decimals, from `precision` up to precision + EXTRA, for the line's operands
     and then its result, at which `holds(operands, result)`: the line's arithmetic redone on
-    its printed operands gives its printed result. When none does (cancellation, numbers
-    beyond float range), the asked precision for both."""
-    for result in range(precision, precision + EXTRA + 1):
-        for operands in range(result, precision + EXTRA + 1):
-            try:
+    its printed operands gives its printed result; past those, for operands shown in
+    scientific notation, more mantissa digits. When none does (cancellation, numbers beyond
+    float range), the asked precision for both."""
+    try:
+        for result in range(precision, precision + EXTRA + 1):
+            for operands in range(result, precision + EXTRA + 1):
                 if holds(operands, result):
                     return Precision(operands, result)
-            except (ValueError, OverflowError, ZeroDivisionError):
-                return Precision(precision, precision)
+        # an operand of a million or more prints in scientific notation, a few digits only
+        # (1.23e+06): give the operands the digits a float has, the result as asked
+        for operands in range(precision + EXTRA + 1, SCIENTIFIC_DIGITS + 1):
+            if holds(operands, precision):
+                return Precision(operands, precision)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        pass
     return Precision(precision, precision)
 
 

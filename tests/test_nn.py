@@ -386,6 +386,17 @@ def test_zero_grad_and_sequential_containers():
 
 # -- init ----------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("nonlinearity, param, gain", [  # as PyTorch 2.13 returns them
+    ("linear", None, "1"), ("sigmoid", None, "1"), ("conv2d", None, "1"),
+    ("tanh", None, "1.6666666666666667"), ("relu", None, "1.4142135623730951"),
+    ("selu", None, "0.75"), ("leaky_relu", None, "1.4141428569978354"),
+    ("leaky_relu", 0.2, "1.3867504905630728")])
+def test_calculate_gain_returns_pytorchs_numbers_and_types(nonlinearity, param, gain):
+    from gradtrace.nn.init import calculate_gain
+
+    assert repr(calculate_gain(nonlinearity, param)) == gain
+
+
 def test_init_scales_follow_fan_in_and_fan_out():
     rng = np.random.default_rng(0)
     he = nn.Linear(400, 300, init="he", rng=rng).weight.value

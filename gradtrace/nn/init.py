@@ -48,10 +48,11 @@ _calculate_fan_in_and_fan_out = fans
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
-    """The gain PyTorch recommends for each activation (tanh 5/3, relu √2...)."""
+    """The gain PyTorch recommends for each activation (tanh 5/3, relu √2...); the int 1
+    where PyTorch's is 1 (linear, conv, sigmoid), as it prints."""
     if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "sigmoid", "conv_transpose1d",
                         "conv_transpose2d", "conv_transpose3d"):
-        return 1.0
+        return 1
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":

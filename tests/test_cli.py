@@ -285,3 +285,13 @@ def test_a_claim_that_is_never_finite_is_wrong_and_exits_1(claim):
 def test_a_right_claim_still_exits_0():
     result = run("check", "x*y", "--claim", "x=y", "--samples", "5")
     assert result.exit_code == 0 and "holds" in result.output
+
+
+def test_a_claim_about_an_input_left_out_of_wrt_is_still_checked():
+    # --wrt x: y's gradient is traced for the claim about it, and the table shows x alone
+    right = run("check", "x*y", "--wrt", "x", "--claim", "y=x", "--samples", "5",
+                "--format", "text")
+    assert right.exit_code == 0 and "claim ∂f/∂y = x holds: agrees at 5" in right.output
+    assert not [line for line in right.output.splitlines() if line.startswith("y ")]
+    wrong = run("check", "x*y", "--wrt", "x", "--claim", "y=2*x", "--samples", "5")
+    assert wrong.exit_code == 1 and "disagrees at 5" in wrong.output

@@ -161,3 +161,17 @@ def test_a_tensor_that_cannot_be_checked_is_said_so_and_is_not_a_failure():
     broken = nothing._replace(analytic=np.array([np.nan, 1.0]),
                               numeric=np.array([np.nan, 1.0]))
     assert broken.status == "FAIL"  # where a number was found, a nan VJP fails
+
+
+@pytest.mark.parametrize("layer", sorted(REGISTRY))
+def test_every_op_passes_gradcheck_with_its_defaults(layer):
+    # as `gradtrace gradcheck LAYER` promises for every op `gradtrace ops` lists: matmul had
+    # drawn y shaped as x, reshape had no target shape, im2col no image batch
+    result = check(layer)
+    assert result.passed, [(t.name, t.status, t.relative_error) for t in result.tensors]
+
+
+@pytest.mark.parametrize("layer, shape", [("matmul", (2, 3)), ("reshape", (2, 3)),
+                                          ("im2col", (1, 3, 4, 4))])
+def test_ops_that_need_shaped_partners_pass_at_other_shapes(layer, shape):
+    assert check(layer, shape).passed

@@ -104,7 +104,7 @@ class LayerCheck(NamedTuple):
 
 DEFAULT_SHAPES = {"linear": (2, 4), "conv2d": (2, 2, 5, 5), "max_pool2d": (2, 2, 4, 4),
                   "avg_pool2d": (2, 2, 4, 4), "batch_norm": (4, 3), "batch_norm_eval": (4, 3),
-                  "cross_entropy": (2, 3)}
+                  "cross_entropy": (2, 3), "im2col": (2, 2, 5, 5)}
 
 
 def layer_inputs(layer: str, options: Options, rng) -> tuple[list, dict]:
@@ -138,6 +138,13 @@ def layer_inputs(layer: str, options: Options, rng) -> tuple[list, dict]:
         attrs = {"p": options.p}
     elif layer == "cross_entropy":
         inputs.append(("target", rng.integers(0, shape[-1], shape[:-1]).astype(float), False))
+    elif layer == "matmul":  # x (..., n) @ y (n, --out)
+        inputs.append(("y", rng.normal(0, 1, (shape[-1], options.out)), True))
+    elif layer == "reshape":  # the same numbers as one row
+        attrs = {"shape": (math.prod(shape),)}
+    elif layer == "im2col":  # the windows conv2d would multiply
+        attrs = {"kernel": options.kernel, "stride": options.stride or 1,
+                 "padding": options.padding}
     elif REGISTRY[layer].arity == 2:
         inputs.append(("y", rng.normal(0, 1, shape), True))
     if len(inputs) != REGISTRY[layer].arity:

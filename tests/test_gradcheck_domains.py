@@ -175,3 +175,8 @@ def test_every_op_passes_gradcheck_with_its_defaults(layer):
                                           ("im2col", (1, 3, 4, 4))])
 def test_ops_that_need_shaped_partners_pass_at_other_shapes(layer, shape):
     assert check(layer, shape).passed
+
+
+def test_a_pool_without_a_stride_says_its_stride_is_the_window():
+    heading = run("gradcheck", "max_pool2d", "--format", "text").output.splitlines()[0]
+    assert heading == "gradcheck max_pool2d (kernel=2, stride=2)"  # it had said stride=None

@@ -126,7 +126,7 @@ def layer_inputs(layer: str, options: Options, rng) -> tuple[list, dict]:
                    ("b", rng.normal(0, 1, (options.filters,)), True)]
         attrs = {"stride": options.stride or 1, "padding": options.padding}
     elif layer in ("max_pool2d", "avg_pool2d"):
-        attrs = {"kernel": options.kernel, "stride": options.stride}
+        attrs = {"kernel": options.kernel, "stride": options.stride or options.kernel}  # the window
     elif layer.startswith("batch_norm"):
         inputs += [("gamma", rng.normal(1, 0.5, (channels,)), True),
                    ("beta", rng.normal(0, 1, (channels,)), True)]

@@ -3,6 +3,7 @@ and names as math; and the documents compile with pdfLaTeX where one is installe
 compiling tests skip without it, saying how to get one)."""
 
 import shutil
+import sys
 import subprocess
 
 import numpy as np
@@ -126,3 +127,16 @@ def test_a_big_table_breaks_across_pages(tmp_path):
     document = render_latex(story(trace, 2))
     assert "\\begin{longtable}" in document
     compile_latex(document, tmp_path)
+
+
+def test_a_trace_writes_the_same_document_as_format_latex(neuron):
+    # Trace.to_latex, as the CLI's --format latex writes it (it had been missing)
+    cli = subprocess.run([sys.executable, "-c", "from gradtrace.cli import main; main()",
+                          "explain", NEURON, "--at", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3",
+                          "--format", "latex"], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert cli.returncode == 0, cli.stderr
+    assert neuron.to_latex() == cli.stdout
+    assert neuron.to_latex().startswith("\\documentclass")
+    chinese = neuron.to_latex(lang="zh")
+    assert chinese != cli.stdout and "{反}" in chinese  # each character wrapped for CJKutf8

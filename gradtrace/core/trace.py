@@ -195,6 +195,13 @@ class Trace:
         with language(lang):
             return plugins.renderer("markdown")(self, precision=precision, jacobians=jacobians)
 
+    def to_latex(self, precision: int = 2, jacobians: bool = False,
+                 lang: str | None = None) -> str:
+        """The story as a LaTeX document for slides and exams, as `--format latex` writes it
+        (compiles with pdflatex)."""
+        with language(lang):
+            return plugins.renderer("latex")(self, precision=precision, jacobians=jacobians)
+
     def to_text(self, precision: int = 2, jacobians: bool = False,
                 lang: str | None = None) -> str:
         """The story as plain text, as `gradtrace explain --format text` prints it."""

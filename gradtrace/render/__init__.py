@@ -2,7 +2,7 @@
 every JSON document; the annotated graph as DOT, SVG and PNG; matplotlib pictures of training.
 
 `formats.present` is the one dispatcher every command's output goes through. Importing this
-package also installs the renderers behind `Trace.to_text`, `to_markdown`, `to_json`, `to_dot`,
+package also installs the renderers behind `Trace.to_text`, `to_markdown`, `to_latex`, `to_json`, `to_dot`,
 `to_svg` and Jupyter's display (the engine calls them through gradtrace.core.plugins and never
 imports this package). rich, Graphviz and matplotlib are imported only when used.
 
@@ -34,6 +34,13 @@ def trace_markdown(trace, precision: int = 2, jacobians: bool = False) -> str:
     from .markdown import render_markdown
 
     return render_markdown(story(trace, precision, _views(trace, jacobians)))
+
+
+def trace_latex(trace, precision: int = 2, jacobians: bool = False) -> str:
+    from ..narrate.story import story
+    from .latex import render_latex
+
+    return render_latex(story(trace, precision, _views(trace, jacobians)))
 
 
 def trace_json(trace, jacobians: bool = False) -> str:
@@ -98,6 +105,7 @@ def check_text(report, precision: int = 2) -> str:
     return render_plain(check_sections(report, precision))
 
 
-plugins.renderers.update(check_text=check_text, text=trace_text, markdown=trace_markdown, json=trace_json,
+plugins.renderers.update(check_text=check_text, text=trace_text, markdown=trace_markdown,
+                         latex=trace_latex, json=trace_json,
                          dot=trace_dot, svg=trace_svg, html=trace_notebook, page=trace_page,
                          tables_html=trace_html)

@@ -144,6 +144,13 @@ ALLOWED = N_("only numbers, names, + - * / **, parentheses and function calls ar
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
 
 
+def ascii_form(ch: str) -> str | None:
+    """The plain ASCII character a full-width one stands for (＋ → +, １ → 1, ＝ → =), or
+    None: what a Chinese input method types in place of the keyboard's own."""
+    plain = unicodedata.normalize("NFKC", ch)
+    return plain if plain != ch and plain.isascii() and plain.strip() else None
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
@@ -206,10 +213,10 @@ def tokenize(text: str) -> list[Token]:
             continue
         op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
         if op is None:
-            plain = unicodedata.normalize("NFKC", ch)  # ＋ → +, １ → 1: full-width forms
+            plain = ascii_form(ch)
             if ch in _HINTS:
                 hint = _(_HINTS[ch])
-            elif plain != ch and plain.isascii() and plain.strip():
+            elif plain is not None:
                 hint = _("write {plain}, not the full-width {ch}", plain=plain, ch=ch)
             else:
                 hint = _(ALLOWED)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import re
 import reprlib
-import unicodedata
 import zlib
 
 import numpy as np
@@ -24,7 +23,7 @@ from ..core.budget import over_budget
 from ..core.errors import ParseError, UsageError, clip_runs
 from ..core.i18n import _, ngettext
 from ..core.graph import Graph
-from .parse import number_lost, tokenize
+from .parse import ascii_form, number_lost, tokenize
 
 _NAME = re.compile(r"\s*([^\W\d]\w*)\s*=(.*)$", re.S)
 GENERATORS = ("randn", "rand", "zeros", "ones", "arange", "linspace", "eye")
@@ -72,11 +71,7 @@ def parse_assignments(texts, seed: int = 0) -> dict[str, np.ndarray]:
 
 def _full_width(text: str) -> tuple[str, str] | None:
     """(the first full-width character of `text`, its plain ASCII form), or None."""
-    for ch in text:
-        plain = unicodedata.normalize("NFKC", ch)
-        if plain != ch and plain.isascii() and plain.strip():
-            return ch, plain
-    return None
+    return next(((ch, ascii_form(ch)) for ch in text if ascii_form(ch) is not None), None)
 
 
 def check_seed(seed) -> int:

@@ -15,18 +15,21 @@ Every implementation runs in a process of its own that imports only what it need
 runs it: importing PyTorch changes how freed memory goes back to the system, which would flatter
 whatever else shares its process. The processes take turns (ROUNDS rounds, each a warm-up and
 --runs timed steps), so they share the machine's noise; each figure is the median over every
-timed step. Reported: median milliseconds, ratio to the numpy limit, peak memory above the
-start of a step (tracemalloc sees what numpy allocates; PyTorch's own allocator is invisible to
-it: n/a), and whether the goals are met: W3 ≤ 1.3× the limit and faster than PyTorch, W2 ≤ 1.15×
-and no slower than PyTorch, peak memory ≤ 1.5× the limit's. gradtrace's time over PyTorch's is
-also printed round by round (a round's two processes ran moments apart): it shows how much of a
+timed step. Many short rounds (10 of 30 steps by default) rather than a few long ones: the
+machine slows down and recovers over seconds, and a slow spell should fall on every
+implementation in turn, not on one of them for a whole round. Reported: median milliseconds,
+ratio to the numpy limit, peak memory above the start of a step (tracemalloc sees what numpy
+allocates; PyTorch's own allocator is invisible to it: n/a), and whether the goals are met: W3
+≤ 1.3× the limit and faster than PyTorch, W2 ≤ 1.15× and no slower than PyTorch, peak memory
+≤ 1.5× the limit's. gradtrace's time over PyTorch's is also printed round by round (a round's
+two processes ran moments apart), with the median of those ratios: it shows how much of a
 verdict is the machine's noise.
 
 S   micrograd's demo: an MLP 2-16-16-1 on 100 points written op by op on 0-d tensors (every
     weight a scalar), max-margin loss + L2: seconds per training step, against micrograd itself
     when it is installed (`pip install micrograd`; target: faster than micrograd).
 
-    .venv/bin/python bench/bench_layers.py [--runs 21] [--rounds 3] [--threads 1]
+    .venv/bin/python bench/bench_layers.py [--runs 30] [--rounds 10] [--threads 1]
                                            [--only W2,W3,S]
 """
 
@@ -61,6 +64,7 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 TARGETS = {"W2": 1.15, "W3": 1.3}
 MEMORY_TARGET = 1.5
 LR = np.float32(0.01)
+WARM_UP = 10  # untimed steps in each process before its timed ones
 F32 = np.float32
 
 
@@ -283,7 +287,7 @@ def worker(name: str, implementation: str, runs: int) -> dict:
         step, _ = setup(torch, params, x, labels)
         result["loss"] = step()
         result["version"] = torch.__version__
-    for _ in range(3):  # warm caches and allocators
+    for _ in range(WARM_UP):  # warm caches, allocators and the workspace pool
         step()
     times = []
     for _ in range(runs):
@@ -359,9 +363,10 @@ def workload(name: str, runs: int, rounds: int) -> tuple[list[str], list[str]]:
             notes.append(f"  {name} {implementation}: first loss {result['loss']:.6f}{extra}")
     ours, theirs = results["gradtrace"].get("rounds"), results["PyTorch"].get("rounds")
     if ours and theirs:  # the processes of a round ran minutes apart at most: a closer pair
-        ratios = ", ".join(f"{a / b:.2f}×" for a, b in zip(ours, theirs))
+        paired = [a / b for a, b in zip(ours, theirs)]
+        ratios = ", ".join(f"{ratio:.2f}×" for ratio in paired)
         notes.append(f"  {name} gradtrace / PyTorch, round by round (each round's median "
-                     f"step): {ratios}")
+                     f"step): {ratios}; median {statistics.median(paired):.2f}×")
     return notes, report(name, {k: v for k, v in results.items() if "times" in v})
 
 
@@ -524,8 +529,8 @@ def scalar_report(problem) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--threads", default="1")
     parser.add_argument("--only", default="W2,W3,S")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # name:implementation, internal

@@ -29,35 +29,45 @@ def test_formulas_use_only_the_op_inputs_output_upstream_and_attributes(name):
 KEEPING = sorted(name for name, op in REGISTRY.items() if op.forward_keeping is not None)
 
 
-def test_cross_entropy_keeps_what_its_vjp_reuses():
-    assert "cross_entropy" in KEEPING
+def test_cross_entropy_and_gelu_keep_what_their_vjps_reuse():
+    assert {"cross_entropy", "gelu"} <= set(KEEPING)
 
 
-def _keeping_cases(rng):
-    """(logits, target, attrs) for a loss over a class axis: class indices and one-hot rows,
-    one row (C,) and a batch (N, C), each reduction, values far apart (exp underflows)."""
-    for shape in ((5,), (4, 3), (64, 10)):
-        logits = (rng.standard_normal(shape) * 30).astype(np.float32)
-        classes = rng.integers(0, shape[-1], shape[:-1])
-        one_hot = np.eye(shape[-1], dtype=np.float32)[classes]
-        for target in (classes, one_hot):
-            for reduction in REGISTRY["cross_entropy"].choices["reduction"]:
-                yield logits, target, {"reduction": reduction}
+def _keeping_cases(op, rng):
+    """(inputs, attrs, needed) for an op that keeps part of its forward. A loss over a class
+    axis: class indices and one-hot rows, one row (C,) and a batch (N, C), each reduction,
+    values far apart (exp underflows). A one-input op: small and large arrays (the large ones
+    in pooled memory), both float types, with zeros, infinities and nan."""
+    if op.arity == 2:
+        for shape in ((5,), (4, 3), (64, 10)):
+            logits = (rng.standard_normal(shape) * 30).astype(np.float32)
+            classes = rng.integers(0, shape[-1], shape[:-1])
+            one_hot = np.eye(shape[-1], dtype=np.float32)[classes]
+            for target in (classes, one_hot):
+                for reduction in op.choices["reduction"]:
+                    yield (logits, target), {"reduction": reduction}, (True, False)
+        return
+    for shape in ((), (7,), (256, 512)):
+        for kind in (np.float32, np.float64):
+            x = np.asarray(rng.standard_normal(shape) * 4, dtype=kind)
+            if x.size > 4:
+                x.flat[:4] = (0.0, np.inf, -np.inf, np.nan)
+            yield (x,), {}, (True,)
 
 
 @pytest.mark.parametrize("name", KEEPING)
 def test_a_kept_forward_gives_the_same_value_and_gradient_as_recomputing(name):
     op = REGISTRY[name]
-    for logits, target, attrs in _keeping_cases(np.random.default_rng(0)):
-        value = op.forward(logits, target, **attrs)
-        kept_value, kept = op.forward_keeping(logits, target, **attrs)
-        np.testing.assert_array_equal(kept_value, value)
-        upstream = np.ones(np.shape(value), dtype=np.float32)
-        again = op.vjp_rule(upstream, (logits, target), value, (True, False), **attrs)
-        reused = op.vjp_rule(upstream, (logits, target), value, (True, False), kept=kept,
-                             **attrs)
+    for inputs, attrs, needed in _keeping_cases(op, np.random.default_rng(0)):
+        with np.errstate(all="ignore"):
+            value = op.forward(*inputs, **attrs)
+            kept_value, kept = op.forward_keeping(*inputs, **attrs)
+            np.testing.assert_array_equal(kept_value, value)
+            upstream = np.ones(np.shape(value), dtype=inputs[0].dtype)
+            again = op.vjp_rule(upstream, inputs, value, needed, **attrs)
+            reused = op.vjp_rule(upstream, inputs, value, needed, kept=kept, **attrs)
         np.testing.assert_array_equal(reused[0], again[0])
-        assert reused[0].dtype == logits.dtype
+        assert reused[0].dtype == inputs[0].dtype
 
 
 def test_forward_keeping_without_a_vjp_rule_is_refused():

@@ -41,6 +41,7 @@ import numpy as np
 
 from . import plugins
 from .arrays import float_type
+from .workspace import ufunc_result
 
 Array = np.ndarray
 # a name in an op's usage that is an input: not a function (followed by "(") nor an attribute
@@ -146,9 +147,11 @@ class Op(NamedTuple):
             from .composite import composite_vjp
 
             return composite_vjp(self, upstream, inputs, needed, attrs or {})
+        # the products into pooled memory (a step keeps every gradient until its trace goes),
+        # laid out like the local derivative, which is laid out like the input
         return tuple(
-            upstream * self.local(i, inputs, out, attrs) if needed[i] else None
-            for i in range(self.arity)
+            ufunc_result(np.multiply, self.local(i, inputs, out, attrs), upstream)
+            if needed[i] else None for i in range(self.arity)
         )
 
     def jvp(self, tangents: tuple[Array | None, ...], inputs: tuple[Array, ...], out: Array,

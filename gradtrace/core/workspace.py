@@ -1,11 +1,12 @@
-"""Memory reused from one training step to the next, for the large arrays the layer ops make.
+"""Memory reused from one training step to the next, for the large arrays the ops make.
 
 A step of a network makes the same large arrays every time (im2col blocks, feature maps, their
 gradients), and drops them all when the step's tensors and Trace go. In a plain Python process
 each freed block of more than 128 KiB goes back to the system, and the next step faults every
 page of it in again (zeroed by the kernel): for a small CNN that costs more than the arithmetic.
-So the ops ask `empty` for their large results and scratch arrays: it hands back an array of
-the same shape and type that nothing refers to any more, or makes a new one and keeps it.
+So the ops ask `empty` for their large results and scratch arrays (elementwise ops and the
+engine's products of gradients through `ufunc_result`): it hands back an array of the same
+shape and type that nothing refers to any more, or makes a new one and keeps it.
 
 "Nothing refers to it" is read from the reference count: the pool's own list holds one
 reference, so an array whose count shows no other holder (no tensor, Trace, view or caller) is
@@ -24,9 +25,9 @@ import numpy as np
 
 MIN_BYTES = 64 * 1024  # smaller arrays come from malloc's own free lists, fast already
 MAX_BYTES = 128 * 2**20  # memory the pool may keep for later steps
-# arrays of one shape and type kept: an MLP's hidden layers keep their inputs and outputs
-# for backward, then make as many gradients of the same shape (eight for 784-256-256-10)
-MAX_PER_SHAPE = 8
+# arrays of one shape and type kept: a deep network of equal layers keeps every layer's input
+# and output for backward, then makes as many gradients of the same shape
+MAX_PER_SHAPE = 64
 
 _pool: dict[tuple, list[np.ndarray]] = {}
 _pooled_bytes = 0
@@ -46,7 +47,7 @@ def empty(shape, dtype) -> np.ndarray:
     key = (shape, dtype)  # as the ops pass it: a tuple and a np.dtype
     bucket = _pool.get(key)
     if bucket is not None:
-        for array in bucket:
+        for array in bucket:  # the first free one: the same few serve step after step, warm
             if sys.getrefcount(array) == _UNUSED:
                 return array
     elif key in _small:
@@ -88,6 +89,34 @@ def empty_like(array: np.ndarray, dtype=None) -> np.ndarray:
     order = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
     block = empty(tuple(array.shape[axis] for axis in order), dtype)
     return block.transpose(np.argsort(order))
+
+
+def ufunc_result(ufunc, *inputs):
+    """ufunc(*inputs), a large float result written into pooled memory laid out like the input
+    of the result's shape (the others broadcast against it): the values and gradients a step
+    keeps until its trace goes, which malloc would give back to the system and fault in again
+    next step. Anything else (other types, numbers, small arrays) as numpy makes it."""
+    like = None
+    for x in inputs:
+        if type(x) is not np.ndarray:
+            return ufunc(*inputs)
+        if like is None or x.nbytes > like.nbytes:
+            like = x
+    dtype = like.dtype
+    if like.nbytes < MIN_BYTES or dtype.kind != "f":
+        return ufunc(*inputs)
+    shape = like.shape
+    for x in inputs:
+        if x.dtype != dtype or (x.shape != shape and _broadcast(x.shape, shape) != shape):
+            return ufunc(*inputs)  # another type, or a result larger than every input
+    return ufunc(*inputs, out=empty_like(like))
+
+
+def _broadcast(first, second):
+    try:
+        return np.broadcast_shapes(first, second)
+    except ValueError:
+        return None  # numpy's own call says why
 
 
 def reshaped(array: np.ndarray, shape) -> np.ndarray:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..core import workspace
 from ..core.i18n import N_
 from ..core.registry import Activation, Op, register
 from . import composites
@@ -112,8 +113,32 @@ def _gelu(a):
     return a * normal_cdf(a)
 
 
-def _gelu_slope(a, out):
-    return normal_cdf(a) + a * normal_pdf(a)  # Φ(a) + a·φ(a), by the product rule
+def _gelu_keeping(a):
+    """(a·Φ(a), Φ(a)): the VJP reuses Φ, the costly half of the slope (erf in float64)."""
+    cdf = normal_cdf(a)
+    return a * cdf, cdf
+
+
+def _gelu_slope(a, out, cdf=None):
+    """Φ(a) + a·φ(a), by the product rule."""
+    if cdf is None:
+        cdf = normal_cdf(a)
+    if np.ndim(a) == 0:
+        return cdf + a * normal_pdf(a)
+    slope = workspace.ufunc_result(np.multiply, a, a)  # a·φ(a), φ(a) = exp(−a²/2)/√(2π)
+    slope *= -0.5
+    np.exp(slope, out=slope)
+    slope *= 1.0 / math.sqrt(2.0 * math.pi)
+    slope *= a
+    slope += cdf
+    return slope
+
+
+def _gelu_vjp(g, inputs, out, needed, kept=None):
+    if not needed[0]:
+        return (None,)
+    slope = _gelu_slope(inputs[0], out, kept)
+    return (workspace.ufunc_result(np.multiply, slope, g),)
 
 
 def _gelu_composite(F, a):
@@ -123,6 +148,7 @@ def _gelu_composite(F, a):
 register(Op(
     name="gelu", arity=1, usage="gelu(a)", pattern="gelu({a})", symbol="gelu",
     forward=_elementwise(_gelu), partials=(_gelu_slope,), formulas=("Φ({a}) + {a}·φ({a})",),
+    forward_keeping=_gelu_keeping, vjp_rule=_gelu_vjp,
     sympy_rule=lambda sp, a: a * (1 + sp.erf(a / sp.sqrt(2))) / 2, composite=_gelu_composite,
     callable_by_name=True, activation=Activation(module="GELU", init="he"),
     description=N_("a·Φ(a), Φ the standard normal distribution function ½(1 + erf(a/√2)): the "

@@ -55,9 +55,36 @@ def _why_pow(a, b):
 
 
 def _sigmoid(a):
-    # exp(-|a|) never overflows; the two branches are the same function written two ways.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # exp(-|a|) never overflows; 1/(1 + e) for a ≥ 0 and e/(1 + e) below are the same
+    # function written two ways, and both are exp(min(a, 0)) / (1 + e) (for a < 0 the two
+    # exponentials are of the same number). Worked in two pooled arrays, with no mask: numpy
+    # picks elements by a mask several times slower than it computes an exponential.
+    a = np.asarray(a)
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
+    if a.ndim == 0:
+        e = np.exp(-np.abs(a))
+        return np.asarray(1.0 / (1.0 + e) if a >= 0 else e / (1.0 + e))
+    below = workspace.ufunc_result(np.absolute, a)  # 1 + exp(-|a|)
+    np.negative(below, out=below)
+    np.exp(below, out=below)
+    below += 1
+    result = workspace.ufunc_result(np.minimum, a, np.zeros((), a.dtype))
+    np.exp(result, out=result)
+    result /= below
+    return result
+
+
+def _one_minus_square(a, out):
+    """tanh's local derivative 1 − out², in one array."""
+    local = workspace.ufunc_result(np.multiply, out, out)
+    return np.subtract(1.0, local, out=local) if local.ndim else 1.0 - local
+
+
+def _sigmoid_slope(a, out):
+    """σ's local derivative out·(1 − out), in one array."""
+    local = workspace.ufunc_result(np.subtract, np.ones((), out.dtype), out)
+    return np.multiply(local, out, out=local) if local.ndim else local * out
 
 
 LN10, LN2 = math.log(10.0), math.log(2.0)
@@ -90,61 +117,126 @@ _ERFC_ZERO_FROM = 26.543  # erfc(x) is below the smallest float64 from here on
 
 def _horner(x, first, top, bottom):
     """Cody's rational function, numerator and denominator: they start from `first`·x and x,
-    then each coefficient is added and the sum multiplied by x (Horner's rule)."""
-    numerator, denominator = first * x, x
+    then each coefficient is added and the sum multiplied by x (Horner's rule). Worked in
+    place: the same operations in the same order as written out, in two arrays."""
+    numerator, denominator = first * x, np.array(x)
     for p, q in zip(top, bottom):
-        numerator, denominator = (numerator + p) * x, (denominator + q) * x
+        numerator += p
+        numerator *= x
+        denominator += q
+        denominator *= x
     return numerator, denominator
 
 
+# The functions below work on 1-d float64 arrays, in place where the order of operations stays
+# as written in their comments (the results are those of the formulas as written). Each range's
+# formula is worked on every element and the right one picked at the end: numpy picks
+# elements out by a mask several times slower than it computes a formula.
+
 def _erf_small(x):
-    """erf(x) for |x| ≤ 0.46875: x·P(x²)/Q(x²)."""
+    """erf(x) for |x| ≤ 0.46875: x·P(x²)/Q(x²), as (x·(N + a₃)) / (D + b₃)."""
     numerator, denominator = _horner(x * x, _ERF_A[4], _ERF_A[:3], _ERF_B[:3])
-    return x * (numerator + _ERF_A[3]) / (denominator + _ERF_B[3])
+    numerator += _ERF_A[3]
+    numerator *= x
+    denominator += _ERF_B[3]
+    numerator /= denominator
+    return numerator
+
+
+def _erfc_near(y):
+    """R(y) for 0.46875 < y ≤ 4: (N + c₇) / (D + d₇)."""
+    numerator, denominator = _horner(y, _ERFC_C[8], _ERFC_C[:7], _ERFC_D[:7])
+    numerator += _ERFC_C[7]
+    denominator += _ERFC_D[7]
+    numerator /= denominator
+    return numerator
+
+
+def _erfc_far(y):
+    """R(y) for y ≥ 4: (1/√π − (1/y²)·(N + p₄) / (D + q₄)) / y, N and D in 1/y²."""
+    inverse = y * y
+    np.divide(1.0, inverse, out=inverse)
+    numerator, denominator = _horner(inverse, _ERFC_P[5], _ERFC_P[:4], _ERFC_Q[:4])
+    numerator += _ERFC_P[4]
+    numerator *= inverse
+    denominator += _ERFC_Q[4]
+    numerator /= denominator
+    np.subtract(_ONE_OVER_SQRT_PI, numerator, out=numerator)
+    numerator /= y
+    return numerator
 
 
 def _erfc_positive(y):
     """erfc(y) for y > 0.46875: exp(−y²)·R(y), with R rational in y up to 4 and in 1/y² above;
     exp(−y²) taken as exp(−s²)·exp(−(y − s)(y + s)), s = y rounded down to sixteenths, so the
     rounding of y² is not magnified by the exponential."""
-    middle = np.minimum(y, 4.0)
-    numerator, denominator = _horner(middle, _ERFC_C[8], _ERFC_C[:7], _ERFC_D[:7])
-    near = (numerator + _ERFC_C[7]) / (denominator + _ERFC_D[7])
-    far_y = np.maximum(y, 4.0)
-    inverse = 1.0 / (far_y * far_y)
-    numerator, denominator = _horner(inverse, _ERFC_P[5], _ERFC_P[:4], _ERFC_Q[:4])
-    far = (_ONE_OVER_SQRT_PI - inverse * (numerator + _ERFC_P[4]) / (denominator + _ERFC_Q[4])
-           ) / far_y
-    ratio = np.where(y <= 4.0, near, far)
+    ratio = _erfc_near(np.minimum(y, 4.0))
+    if not np.all(y <= 4.0):  # nan and values past 4 take the far form
+        ratio = np.where(y <= 4.0, ratio, _erfc_far(np.maximum(y, 4.0)))
     bounded = np.minimum(y, _ERFC_ZERO_FROM)  # no inf − inf below; erfc is 0 out there
-    s = np.trunc(bounded * 16.0) / 16.0
-    value = np.exp(-s * s) * np.exp(-(bounded - s) * (bounded + s)) * ratio
+    s = bounded * 16.0
+    np.trunc(s, out=s)
+    s /= 16.0
+    value = s * s  # exp(−s·s)
+    np.negative(value, out=value)
+    np.exp(value, out=value)
+    gap = bounded - s  # exp(−(bounded − s)·(bounded + s))
+    np.negative(gap, out=gap)
+    bounded += s
+    gap *= bounded
+    np.exp(gap, out=gap)
+    value *= gap
+    value *= ratio
     return np.where(y >= _ERFC_ZERO_FROM, 0.0, value)
+
+
+# erf and erfc work through a large array a block at a time: their formulas make a dozen
+# float64 temporaries, which for a whole layer would be fresh memory faulted in by the kernel
+# at every call; a block's fit in the cache and come back from malloc's free lists.
+_BLOCK = 8192
+
+
+def _blockwise(formula, x) -> np.ndarray:
+    """formula(float64 block) over x, block by block, in x's float type and shape."""
+    x = np.asarray(x)
+    flat = x.astype(np.float64).reshape(-1)
+    if flat.size <= _BLOCK:
+        value = formula(flat)
+    else:
+        value = np.empty_like(flat)
+        for start in range(0, flat.size, _BLOCK):
+            value[start:start + _BLOCK] = formula(flat[start:start + _BLOCK])
+    return np.asarray(value.reshape(x.shape), dtype=float_type(x))
+
+
+def _erf_formula(wide):
+    y = np.abs(wide)
+    with np.errstate(all="ignore"):
+        small = _erf_small(np.clip(wide, -_ERF_SMALL, _ERF_SMALL))
+        large = np.subtract(1.0, _erfc_positive(np.maximum(y, _ERF_SMALL)))
+        np.copysign(large, wide, out=large)
+        value = np.where(y <= _ERF_SMALL, small, large)
+    return np.where(np.isnan(wide), np.nan, value)
+
+
+def _erfc_formula(wide):
+    y = np.abs(wide)
+    with np.errstate(all="ignore"):
+        small = np.subtract(1.0, _erf_small(np.clip(wide, -_ERF_SMALL, _ERF_SMALL)))
+        tail = _erfc_positive(np.maximum(y, _ERF_SMALL))
+        value = np.where(y <= _ERF_SMALL, small, np.where(wide > 0, tail, 2.0 - tail))
+    return np.where(np.isnan(wide), np.nan, value)
 
 
 def erf(x) -> np.ndarray:
     """The error function 2/√π ∫₀ˣ exp(−t²) dt, elementwise, to float64 precision (float32
     inputs are computed in float64 and given back as float32)."""
-    x = np.asarray(x)
-    wide = x.astype(np.float64)
-    y = np.abs(wide)
-    with np.errstate(all="ignore"):
-        small = _erf_small(np.clip(wide, -_ERF_SMALL, _ERF_SMALL))
-        large = np.copysign(1.0 - _erfc_positive(np.maximum(y, _ERF_SMALL)), wide)
-        value = np.where(y <= _ERF_SMALL, small, large)
-    return np.asarray(np.where(np.isnan(wide), np.nan, value), dtype=float_type(x))
+    return _blockwise(_erf_formula, x)
 
 
 def erfc(x) -> np.ndarray:
     """1 − erf(x), computed directly: no cancellation for large x."""
-    x = np.asarray(x)
-    wide = x.astype(np.float64)
-    y = np.abs(wide)
-    with np.errstate(all="ignore"):
-        small = 1.0 - _erf_small(np.clip(wide, -_ERF_SMALL, _ERF_SMALL))
-        tail = _erfc_positive(np.maximum(y, _ERF_SMALL))
-        value = np.where(y <= _ERF_SMALL, small, np.where(wide > 0, tail, 2.0 - tail))
-    return np.asarray(np.where(np.isnan(wide), np.nan, value), dtype=float_type(x))
+    return _blockwise(_erfc_formula, x)
 
 
 def normal_cdf(x) -> np.ndarray:
@@ -160,7 +252,10 @@ def normal_pdf(x) -> np.ndarray:
 
 def _elementwise(fn):
     """Wrap a numpy function so 0-d inputs give 0-d arrays, not numpy scalars. (Inputs are
-    float arrays already: the engine makes every value one with as_float.)"""
+    float arrays already: the engine makes every value one with as_float.) A ufunc's large
+    result goes into pooled memory (core/workspace.py)."""
+    if isinstance(fn, np.ufunc):
+        return lambda *args: np.asarray(workspace.ufunc_result(fn, *args))
     return lambda *args: np.asarray(fn(*args))
 
 
@@ -169,11 +264,13 @@ def _add_vjp(g, inputs, out, needed):
 
 
 def _sub_vjp(g, inputs, out, needed):
-    return (g if needed[0] else None, -g if needed[1] else None)
+    return (g if needed[0] else None,
+            workspace.ufunc_result(np.negative, g) if needed[1] else None)
 
 
 def _mul_vjp(g, inputs, out, needed):
-    return (g * inputs[1] if needed[0] else None, g * inputs[0] if needed[1] else None)
+    return (workspace.ufunc_result(np.multiply, g, inputs[1]) if needed[0] else None,
+            workspace.ufunc_result(np.multiply, g, inputs[0]) if needed[1] else None)
 
 
 def _pow_by_base(a, b, out):
@@ -313,14 +410,14 @@ register(Op(
 ))
 register(Op(
     name="tanh", arity=1, usage="tanh(a)", pattern="tanh({a})", symbol="tanh",
-    forward=_elementwise(np.tanh), partials=(lambda a, out: 1.0 - out**2,),
+    forward=_elementwise(np.tanh), partials=(_one_minus_square,),
     formulas=("1−{out}²",), sympy_rule=lambda sp, a: sp.tanh(a), callable_by_name=True,
     activation=Activation(module="Tanh", init="xavier"),
     description=N_("hyperbolic tangent; local gradient 1 − tanh²"),
 ))
 register(Op(
     name="sigmoid", arity=1, usage="sigmoid(a)", pattern="σ({a})", symbol="σ",
-    forward=_elementwise(_sigmoid), partials=(lambda a, out: out * (1.0 - out),),
+    forward=_elementwise(_sigmoid), partials=(_sigmoid_slope,),
     formulas=("{out}·(1−{out})",), sympy_rule=lambda sp, a: 1 / (1 + sp.exp(-a)),
     composite=lambda F, a: 1 / (1 + F.exp(-a)), callable_by_name=True,
     activation=Activation(module="Sigmoid", init="xavier"),

@@ -18,7 +18,8 @@ from ..core.i18n import N_
 from ..core.registry import Op, register
 from . import composites
 from .im2col import (col2im, first_max_masks, geometry, im2col, image_batches, pair,
-                     route_to_first_max, scatter_windows, window_reduce, windows)
+                     route_to_first_max, scatter_windows, spread_to_tiles, window_reduce,
+                     windows)
 
 
 # -- conv2d and im2col ---------------------------------------------------------------------
@@ -67,14 +68,38 @@ def _conv2d_vjp(g, inputs, out, needed, stride=1, padding=0):
     rows = np.transpose(g, (0, 2, 3, 1)).reshape(-1, filters)  # (N·OH·OW, F)
     grad_x = grad_W = grad_b = None
     if needed[0]:
-        cols = rows @ W.reshape(filters, -1)  # (N·OH·OW, C·KH·KW): each window's share
-        grad_x = col2im(cols, x.shape, W.shape[2:], pair(stride), pair(padding))
+        grad_x = _input_gradient(rows, x, W, pair(stride), pair(padding))
     if needed[1]:
         grad_W = _filter_gradient(g, x, W, pair(stride), pair(padding))
     if needed[2]:
         # Σ over the rows as a product with ones: BLAS, against numpy's slow sum down axis 0
         grad_b = np.ones(rows.shape[0], dtype=rows.dtype) @ rows
     return grad_x, grad_W, grad_b
+
+
+def _input_gradient(rows, x, W, stride, padding):
+    """grad_x = col2im(g · W): each output pixel's share of its window, added back where the
+    window came from. Worked channels-last, the window's shares ordered kernel offset first and
+    channel last, so that each offset's addition runs over contiguous channels on both sides
+    (col2im's channel-first rows are read C numbers apart). Laid out like x."""
+    filters, channels, kh, kw = W.shape
+    n, _, h, w = x.shape
+    (sh, sw), (ph, pw) = stride, padding
+    oh, ow = geometry(x.shape, (kh, kw), stride, padding)
+    shares = rows @ W.transpose(0, 2, 3, 1).reshape(filters, -1)  # (N·OH·OW, KH·KW·C)
+    shares = shares.reshape(n, oh, ow, kh, kw, channels)
+    dtype = shares.dtype
+    image = (workspace.zeros if dtype.kind == "f" else np.zeros)(
+        (n, h + 2 * ph, w + 2 * pw, channels), dtype)
+    for i in range(kh):  # a loop over kernel offsets only
+        for j in range(kw):
+            image[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += shares[:, :, :, i, j]
+    grad = image[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
+    if x.flags.c_contiguous and dtype.kind == "f":  # x is plain (N, C, H, W): so is its gradient
+        plain = workspace.empty(x.shape, dtype)
+        np.copyto(plain, grad)
+        return plain
+    return grad
 
 
 def _filter_gradient(g, x, W, stride, padding):
@@ -226,8 +251,13 @@ def _avg_pool(x, kernel=2, stride=None):
 def _avg_pool_vjp(g, inputs, out, needed, kernel=2, stride=None):
     x = inputs[0]
     k, s = _pool_shape(x, kernel, stride)
+    # g's share for each element, in the layout of the pooled maps (conv2d's output is
+    # channels-last underneath): the gradient comes back laid out like x
     share = g / (k[0] * k[1])
-    return (scatter_windows(lambda i, j: share, x.shape, k, s),)
+    if k == s and share.dtype.kind == "f":  # the usual case: windows side by side
+        share = _in_layout_of(out, share)
+        return (spread_to_tiles(share, x, k),)
+    return (scatter_windows(lambda i, j: share, x, k, s),)
 
 
 def _avg_pool_sympy(sp, x, kernel=2, stride=None):

@@ -102,19 +102,37 @@ def col2im(cols: np.ndarray, x_shape, kernel, stride, padding) -> np.ndarray:
     return image[:, :, ph:ph + h, pw:pw + w]
 
 
-def scatter_windows(part, x_shape, kernel, stride) -> np.ndarray:
+def scatter_windows(part, x, kernel, stride) -> np.ndarray:
     """Add part(i, j), an (N, C, OH, OW) array for each kernel offset (i, j), back into an
-    (N, C, H, W) image: what pooling sends back through its windows."""
+    image shaped and laid out like x (N, C, H, W): what pooling sends back through its
+    windows."""
     (kh, kw), (sh, sw) = kernel, stride
-    oh, ow = geometry(x_shape, kernel, stride, (0, 0))
+    oh, ow = geometry(x.shape, kernel, stride, (0, 0))
     image = None
     for i in range(kh):
         for j in range(kw):
             values = part(i, j)
             if image is None:
-                image = np.zeros(x_shape, dtype=values.dtype)
+                if values.dtype.kind == "f":
+                    image = workspace.empty_like(x, dtype=values.dtype)
+                    image.fill(0)
+                else:  # SymPy expressions
+                    image = np.zeros(x.shape, dtype=values.dtype)
             image[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += values
     return image
+
+
+def spread_to_tiles(g: np.ndarray, x: np.ndarray, kernel) -> np.ndarray:
+    """Each number of g (N, C, OH, OW) copied to every element of its window of x, the windows
+    tiling x (stride = kernel), zeros where no window reaches: an (N, C, H, W) array laid out
+    like x, written once (average pooling's way back, before its division)."""
+    (kh, kw), (oh, ow) = kernel, g.shape[2:]
+    grad = workspace.empty_like(x, dtype=g.dtype)
+    grad[:, :, oh * kh:] = 0  # rows and columns no window covers
+    grad[:, :, :, ow * kw:] = 0
+    tiles = sliding_window_view(grad, kernel, axis=(2, 3), writeable=True)[:, :, ::kh, ::kw]
+    np.copyto(tiles, g[..., None, None])
+    return grad
 
 
 def window_reduce(view: np.ndarray, combine) -> np.ndarray:

@@ -62,7 +62,30 @@ def _conv2d(x, W, b, stride=1, padding=0):
     return out.transpose(0, 3, 1, 2)
 
 
-def _conv2d_vjp(g, inputs, out, needed, stride=1, padding=0):
+# im2col rows of at most this size are kept from the forward for the filter gradient; larger
+# ones are made again in the backward pass, a batch of images at a time
+KEEP_ROWS_BYTES = 32 * 2**20
+
+
+def _conv2d_keeping(x, W, b, stride=1, padding=0):
+    """(conv2d, the im2col rows (N·OH·OW, C·KH·KW) its product read, or None): the filter
+    gradient gᵀ · rows then needs no second im2col. Rows past KEEP_ROWS_BYTES are not kept."""
+    stride, padding = pair(stride), pair(padding)
+    if (np.ndim(W) != 4 or np.ndim(x) != 4 or x.shape[1] != W.shape[1]
+            or x.dtype.kind != "f" or x.dtype != W.dtype):
+        return _conv2d(x, W, b, stride, padding), None
+    oh, ow = geometry(x.shape, W.shape[2:], stride, padding)
+    length = math.prod(W.shape[1:])
+    if x.shape[0] * oh * ow * length * x.itemsize > KEEP_ROWS_BYTES:
+        return _conv2d(x, W, b, stride, padding), None
+    filters = W.shape[0]
+    rows = im2col(x, W.shape[2:], stride, padding).reshape(-1, length)
+    out = workspace.empty((x.shape[0], oh, ow, filters), x.dtype)
+    np.matmul(rows, W.reshape(filters, -1).T, out=out.reshape(-1, filters))
+    return _add_bias(out, b).transpose(0, 3, 1, 2), rows
+
+
+def _conv2d_vjp(g, inputs, out, needed, stride=1, padding=0, kept=None):
     x, W, b = inputs
     filters = W.shape[0]
     rows = np.transpose(g, (0, 2, 3, 1)).reshape(-1, filters)  # (N·OH·OW, F)
@@ -70,7 +93,10 @@ def _conv2d_vjp(g, inputs, out, needed, stride=1, padding=0):
     if needed[0]:
         grad_x = _input_gradient(rows, x, W, pair(stride), pair(padding))
     if needed[1]:
-        grad_W = _filter_gradient(g, x, W, pair(stride), pair(padding))
+        if kept is not None:  # the forward's im2col rows
+            grad_W = (rows.T @ kept).reshape(W.shape)
+        else:
+            grad_W = _filter_gradient(g, x, W, pair(stride), pair(padding))
     if needed[2]:
         # Σ over the rows as a product with ones: BLAS, against numpy's slow sum down axis 0
         grad_b = np.ones(rows.shape[0], dtype=rows.dtype) @ rows
@@ -132,6 +158,7 @@ register(Op(
     formulas=("col2im({g} · {b})", "{g}ᵀ · im2col({a})", N_("Σ {g} over N, OH, OW")),
     sympy_array_rule=lambda sp, x, W, b, stride=1, padding=0: _conv2d(x, W, b, stride, padding),
     vjp_rule=_conv2d_vjp, jvp_rule=_conv2d_jvp, attrs={"stride": 1, "padding": 0},
+    forward_keeping=_conv2d_keeping,
     work=lambda shapes, out: math.prod(out) * math.prod(shapes[1][1:]),
     composite=composites.conv2d,
     callable_by_name=True,

@@ -193,6 +193,9 @@ def backward_trace(output, gradient, inputs, wrt):
                                      gradient, kept=recording.kept)
     finally:
         quiet_end(quiet)
+    # what the forward kept (a convolution's im2col rows) stays with the tensors, for another
+    # backward(), and not with the Trace, which may be kept for long
+    recording.kept = None
     if gradient is not None:
         gradient = np.broadcast_to(np.asarray(gradient, dtype=np.float64),
                                    np.shape(output._value))

@@ -192,7 +192,8 @@ def _erfc_positive(y):
 
 # erf and erfc work through a large array a block at a time: their formulas make a dozen
 # float64 temporaries, which for a whole layer would be fresh memory faulted in by the kernel
-# at every call; a block's fit in the cache and come back from malloc's free lists.
+# at every call; a block's temporaries fit in the cache and come back from malloc's free
+# lists.
 _BLOCK = 8192
 
 

@@ -510,3 +510,27 @@ def test_a_linear_layers_result_is_row_major_like_its_input():
     layer = nn.Linear(64, 256, rng=rng, dtype=np.float32)
     out = layer(rng.standard_normal((128, 64)).astype(np.float32))
     assert out.value.flags.c_contiguous
+
+
+def test_a_loop_that_keeps_each_steps_trace_in_a_variable_lets_the_earlier_ones_go():
+    # `trace = loss.backward()` step after step: each Trace must not hold the one before it
+    # (through the caller's variables it notes for naming), or every step would stay alive.
+    import weakref
+
+    rng = np.random.default_rng(3)
+    net = nn.Linear(4, 2, rng=rng)
+    sgd = optim.SGD(net.parameters(), lr=0.1)
+    x = gradtrace.tensor(rng.standard_normal((8, 4)), requires_grad=False)
+    y = rng.standard_normal((8, 2))
+    made = []
+    for _ in range(30):
+        sgd.zero_grad()
+        loss = F.mse_loss(net(x), y)
+        trace = loss.backward()
+        made.append(weakref.ref(trace))
+        sgd.step()
+    # the last, and before Python 3.13 the one the frame's cached snapshot of its variables
+    # (read for naming at the last backward()) still holds; before the fix, all 30
+    assert sum(ref() is not None for ref in made) <= 2
+    # the last one still names what the loop's variables held
+    assert trace.graph.output == "loss"

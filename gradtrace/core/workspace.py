@@ -35,9 +35,20 @@ _pooled_bytes = 0
 # network, asked for several times a step; kept up to a bound, since shapes vary without end
 _small: set[tuple] = set()
 MAX_SMALL_KEYS = 4096
-# references to a pooled array while `empty` looks at it: the pool's list, the loop
-# variable, and getrefcount's own argument
-_UNUSED = 3
+
+
+def _references_while_unused() -> int:
+    """What sys.getrefcount reads for a pooled array nothing else holds, looked at as `empty`
+    looks (the pool's list, the loop variable, getrefcount's own argument: 3 on CPython 3.11
+    to 3.13). Measured once rather than assumed, since an interpreter that borrows references
+    could read fewer and would then hand out arrays still in use."""
+    bucket = [np.empty(1)]
+    for array in bucket:
+        return sys.getrefcount(array)
+    return 0  # not reached
+
+
+_UNUSED = _references_while_unused()
 
 
 def empty(shape, dtype) -> np.ndarray:
@@ -123,6 +134,8 @@ def reshaped(array: np.ndarray, shape) -> np.ndarray:
     """np.reshape(array, shape), copying into pooled memory when a view cannot be made."""
     try:
         return np.reshape(array, shape, copy=False)  # raises where a copy would be needed
+    except TypeError:  # numpy before 2.1 has no copy=: its reshape copies where it must
+        return np.reshape(array, shape)
     except ValueError:
         if array.dtype.kind not in "biuf":
             return np.reshape(array, shape)

@@ -166,8 +166,8 @@ def backward_trace(output, gradient, inputs, wrt):
     builds its graph the first time it is read, since a training loop makes a trace every step
     and reads few of them."""
     Tensor = _tensor.Tensor
-    variables = caller_variables()
     recording = Recording(output)
+    variables = caller_variables(recording.values)
     _check_in_place(recording)
     traced = recording.leaves
     if inputs is not None:
@@ -255,17 +255,22 @@ def _leaves_named(leaves: list, wrt, names: dict, labels: dict) -> list:
     return [leaf for leaf, name in leaf_names.items() if name in wrt]
 
 
-def caller_variables() -> tuple[dict, ...]:
-    """The variables of the code that called into gradtrace, copied as they are now: the
-    innermost frame outside gradtrace first, then its callers (a few frames). A copy is
-    cheap; looking through them for tensors (`names_of_tensors`) waits until a trace is read,
-    since a training loop calls backward() every step and reads few of its traces."""
+def caller_variables(recorded) -> tuple[dict, ...]:
+    """The variables of the code that called into gradtrace that hold one of the `recorded`
+    tensors (a dict or set of the graph's), as they are now: the innermost frame outside
+    gradtrace first, then its callers (a few frames). Looking for the names they give
+    (`names_of_tensors`) waits until a trace is read, since a training loop calls backward()
+    every step and reads few of its traces. Only the graph's tensors are kept: a Trace holding
+    every variable would keep the previous step's Trace alive in a loop that writes
+    `trace = loss.backward()`, and that one the step before, back to the first."""
+    Tensor = _tensor.Tensor
     copies = []
     frame = sys._getframe(1)
     while frame is not None and len(copies) < _CALLER_FRAMES:
         module = frame.f_globals.get("__name__", "")
         if module != "gradtrace" and not module.startswith("gradtrace."):
-            copies.append(dict(frame.f_locals))
+            copies.append({name: value for name, value in frame.f_locals.items()
+                           if isinstance(value, Tensor) and value in recorded})
             if frame.f_code.co_name == "<module>":  # a script's or a notebook cell's top level:
                 break  # what called it is the interpreter's machinery, not the user's code
         frame = frame.f_back

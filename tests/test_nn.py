@@ -534,3 +534,28 @@ def test_a_loop_that_keeps_each_steps_trace_in_a_variable_lets_the_earlier_ones_
     assert sum(ref() is not None for ref in made) <= 2
     # the last one still names what the loop's variables held
     assert trace.graph.output == "loss"
+
+
+def test_gelu_takes_pytorchs_approximate_and_refuses_others_as_pytorch_does():
+    x = np.linspace(-4, 4, 17)
+    exact = F.gelu(gradtrace.tensor(x), approximate="none").value
+    tanh_form = nn.GELU(approximate="tanh")(gradtrace.tensor(x)).value
+    from math import erf, pi, sqrt, tanh  # the formulas, element by element
+
+    np.testing.assert_allclose(exact, [v * 0.5 * (1 + erf(v / sqrt(2))) for v in x], atol=1e-15)
+    np.testing.assert_allclose(
+        tanh_form, [0.5 * v * (1 + tanh(sqrt(2 / pi) * (v + 0.044715 * v**3))) for v in x],
+        atol=1e-15)
+    assert not np.allclose(exact, tanh_form, atol=1e-5, rtol=0)
+    with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh"):
+        F.gelu(gradtrace.tensor(x), approximate="fast")
+    with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh"):
+        nn.GELU("fast")
+
+
+@pytest.mark.parametrize("name", ["register_forward_hook", "register_forward_pre_hook",
+                                  "register_full_backward_hook", "register_backward_hook"])
+def test_module_hooks_are_refused_with_what_to_read_instead(name):
+    with pytest.raises(NotImplementedError, match=f"{name}: gradtrace calls no module hooks.*"
+                                                  r"trace\.values"):
+        getattr(nn.Linear(2, 2), name)(lambda *args: None)

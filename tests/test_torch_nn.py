@@ -49,6 +49,8 @@ CALLS = [
     ("activations", lambda t, F, x, w, y: F.relu(x) + F.sigmoid(x) * F.tanh(x)
      + F.leaky_relu(x, 0.2) + F.elu(x) + F.silu(x) + F.softplus(x) + F.softplus(x * 30, beta=2)
      + F.gelu(x)),
+    ("gelu-approximate", lambda t, F, x, w, y: F.gelu(x, approximate="tanh") * 2
+     + F.gelu(x * 3, approximate="none")),
     ("softmax", lambda t, F, x, w, y: F.softmax(x, dim=1) + F.log_softmax(x, dim=-1)),
     ("cross_entropy", lambda t, F, x, w, y: F.cross_entropy(x.reshape(4, -1), y)),
     ("cross_entropy-sum", lambda t, F, x, w, y: F.cross_entropy(x.reshape(4, -1), y, reduction="sum")),

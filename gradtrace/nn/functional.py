@@ -17,6 +17,7 @@ value other than PyTorch's default, never computing something else.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -263,6 +264,21 @@ def _activation(op):
 
 ACTIVATIONS = {op.name: _activation(op) for op in activations()}
 globals().update(ACTIVATIONS)
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (approximate='none', the registry's gelu op), or PyTorch's tanh form
+    ½x·(1 + tanh(√(2/π)·(x + 0.044715x³))) (approximate='tanh'), recorded op by op."""
+    if approximate == "none":
+        return as_tensor(input)._apply("gelu")
+    if approximate != "tanh":
+        raise PyTorchError("approximate argument must be either none or tanh.")
+    x = as_tensor(input)
+    inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+    return x * 0.5 * (1.0 + inner.tanh())
+
+
+ACTIVATIONS["gelu"] = gelu
 
 
 def softplus(input, beta=1.0, threshold=20.0) -> Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 from ..core import scopes
 from ..core.i18n import _
 from ..core.tensor import Tensor, dtypes, no_grad
-from ..core.tensor.errors import PyTorchError
+from ..core.tensor.errors import DiffersFromPyTorch, PyTorchError
 from ..core.tensor.serialization import SAVED_KINDS
 
 
@@ -192,6 +192,18 @@ class Module:
         return iter([(name, child) for name, child in self._modules.items()
                      if child is not None])
 
+    def register_forward_hook(self, *args, **kwargs):
+        raise _no_hooks("register_forward_hook")
+
+    def register_forward_pre_hook(self, *args, **kwargs):
+        raise _no_hooks("register_forward_pre_hook")
+
+    def register_full_backward_hook(self, *args, **kwargs):
+        raise _no_hooks("register_full_backward_hook")
+
+    def register_backward_hook(self, *args, **kwargs):
+        raise _no_hooks("register_backward_hook")
+
     def apply(self, function) -> "Module":
         """function(module) for every sub-module, children first, then this one (as d2l's
         net.apply(init_weights))."""
@@ -296,6 +308,13 @@ class Module:
             inner = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {inner}")
         return "\n".join(lines) + "\n)"
+
+
+def _no_hooks(name: str) -> DiffersFromPyTorch:
+    return DiffersFromPyTorch(_("{name}: gradtrace calls no module hooks. The Trace that "
+                                "loss.backward() returns holds every value and every gradient "
+                                "of the step (trace.values, trace.node_grads), parameters named "
+                                "by their module's place (0.weight, 2.bias)", name=name))
 
 
 _SCOPED = hasattr(Tensor, "_scope")  # tensors note their scope (a slot of their own)

@@ -21,6 +21,7 @@ import numpy as np
 from ..core.i18n import _, join_list
 from ..core.registry import activations
 from ..core.tensor import Tensor, dtypes, no_grad
+from ..core.tensor.errors import PyTorchError
 from . import functional as F
 from . import init as initialisers
 from .functional import _plain
@@ -307,6 +308,25 @@ def _activation_module(op) -> type:
 
 ACTIVATION_MODULES = {op.activation.module: _activation_module(op) for op in activations()}
 globals().update(ACTIVATION_MODULES)
+
+
+class GELU(Module):
+    """x·Φ(x), or PyTorch's tanh form with approximate='tanh' (F.gelu)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise PyTorchError("approximate argument must be either none or tanh.")
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+ACTIVATION_MODULES["GELU"] = GELU
 
 
 class Softplus(Module):

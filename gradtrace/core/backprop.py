@@ -21,7 +21,7 @@ from .errors import UsageError
 from .i18n import N_, _, data
 from .graph import Graph, Node
 from .registry import REGISTRY, fill
-from .workspace import ufunc_result
+from .workspace import MIN_BYTES, ufunc_result
 from .trace import Trace, new_flow
 
 
@@ -305,8 +305,12 @@ def backward_pass(steps, output_key, values, needed: set, seed=None, keep_flows:
                 if not shape:
                     gradient = gradient[()]
             previous = grads.get(source)
-            grads[source] = total = (gradient if previous is None
-                                     else ufunc_result(np.add, previous, gradient))
+            if previous is None:
+                grads[source] = total = gradient
+            elif type(previous) is np.ndarray and previous.nbytes >= MIN_BYTES:
+                grads[source] = total = ufunc_result(np.add, previous, gradient)  # pooled
+            else:
+                grads[source] = total = previous + gradient
             if keep_flows:
                 flows.append((key, source, index, gradient, total))
     return grads, flows

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import plugins
 from .arrays import float_type
-from .workspace import ufunc_result
+from .workspace import MIN_BYTES, ufunc_result
 
 Array = np.ndarray
 # a name in an op's usage that is an input: not a function (followed by "(") nor an attribute
@@ -147,8 +147,11 @@ class Op(NamedTuple):
             from .composite import composite_vjp
 
             return composite_vjp(self, upstream, inputs, needed, attrs or {})
-        # the products into pooled memory (a step keeps every gradient until its trace goes),
-        # laid out like the local derivative, which is laid out like the input
+        if type(upstream) is not np.ndarray or upstream.nbytes < MIN_BYTES:
+            return tuple(upstream * self.local(i, inputs, out, attrs) if needed[i] else None
+                         for i in range(self.arity))
+        # large products into pooled memory (a step keeps every gradient until its trace
+        # goes), laid out like the local derivative, which is laid out like the input
         return tuple(
             ufunc_result(np.multiply, self.local(i, inputs, out, attrs), upstream)
             if needed[i] else None for i in range(self.arity)

@@ -255,9 +255,22 @@ def _elementwise(fn):
     """Wrap a numpy function so 0-d inputs give 0-d arrays, not numpy scalars. (Inputs are
     float arrays already: the engine makes every value one with as_float.) A ufunc's large
     result goes into pooled memory (core/workspace.py)."""
-    if isinstance(fn, np.ufunc):
-        return lambda *args: np.asarray(workspace.ufunc_result(fn, *args))
-    return lambda *args: np.asarray(fn(*args))
+    if not isinstance(fn, np.ufunc):
+        return lambda *args: np.asarray(fn(*args))
+    pooled_from = workspace.MIN_BYTES
+
+    def forward(*args):
+        # small operands (a network written op by op on numbers) straight to numpy
+        try:
+            small = args[0].nbytes < pooled_from and (len(args) == 1
+                                                      or args[1].nbytes < pooled_from)
+        except AttributeError:  # a Python number
+            small = True
+        if small:
+            return np.asarray(fn(*args))
+        return np.asarray(workspace.ufunc_result(fn, *args))
+
+    return forward
 
 
 def _add_vjp(g, inputs, out, needed):
@@ -265,13 +278,19 @@ def _add_vjp(g, inputs, out, needed):
 
 
 def _sub_vjp(g, inputs, out, needed):
+    if type(g) is not np.ndarray or g.nbytes < workspace.MIN_BYTES:  # numbers, small arrays
+        return (g if needed[0] else None, -g if needed[1] else None)
     return (g if needed[0] else None,
             workspace.ufunc_result(np.negative, g) if needed[1] else None)
 
 
 def _mul_vjp(g, inputs, out, needed):
-    return (workspace.ufunc_result(np.multiply, g, inputs[1]) if needed[0] else None,
-            workspace.ufunc_result(np.multiply, g, inputs[0]) if needed[1] else None)
+    a, b = inputs
+    if type(g) is not np.ndarray or (g.nbytes < workspace.MIN_BYTES and a.nbytes
+                                     < workspace.MIN_BYTES and b.nbytes < workspace.MIN_BYTES):
+        return (g * b if needed[0] else None, g * a if needed[1] else None)
+    return (workspace.ufunc_result(np.multiply, g, b) if needed[0] else None,
+            workspace.ufunc_result(np.multiply, g, a) if needed[1] else None)
 
 
 def _pow_by_base(a, b, out):

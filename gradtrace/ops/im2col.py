@@ -125,7 +125,7 @@ def scatter_windows(part, x, kernel, stride) -> np.ndarray:
 def spread_to_tiles(g: np.ndarray, x: np.ndarray, kernel) -> np.ndarray:
     """Each number of g (N, C, OH, OW) copied to every element of its window of x, the windows
     tiling x (stride = kernel), zeros where no window reaches: an (N, C, H, W) array laid out
-    like x, written once (average pooling's way back, before its division)."""
+    like x, written once (average pooling's way back, g already divided by the window's size)."""
     (kh, kw), (oh, ow) = kernel, g.shape[2:]
     grad = workspace.empty_like(x, dtype=g.dtype)
     grad[:, :, oh * kh:] = 0  # rows and columns no window covers

@@ -125,10 +125,7 @@ def _gelu_slope(a, out, cdf=None):
         cdf = normal_cdf(a)
     if np.ndim(a) == 0:
         return cdf + a * normal_pdf(a)
-    slope = workspace.ufunc_result(np.multiply, a, a)  # a·φ(a), φ(a) = exp(−a²/2)/√(2π)
-    slope *= -0.5
-    np.exp(slope, out=slope)
-    slope *= 1.0 / math.sqrt(2.0 * math.pi)
+    slope = normal_pdf(a)  # a fresh array: a·φ(a) + Φ(a) worked in it
     slope *= a
     slope += cdf
     return slope

@@ -246,9 +246,15 @@ def normal_cdf(x) -> np.ndarray:
 
 
 def normal_pdf(x) -> np.ndarray:
-    """φ(x) = exp(−x²/2)/√(2π), the standard normal density."""
+    """φ(x) = exp(−x²/2)/√(2π), the standard normal density; an array's in one pooled array."""
     x = np.asarray(x)
-    return np.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+    if x.ndim == 0:
+        return np.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+    density = workspace.ufunc_result(np.multiply, x, x)
+    density *= -0.5
+    np.exp(density, out=density)
+    density *= 1.0 / math.sqrt(2.0 * math.pi)
+    return density
 
 
 def _elementwise(fn):
